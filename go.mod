@@ -1,0 +1,3 @@
+module github.com/plait-ai/plait
+
+go 1.26
