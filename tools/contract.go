@@ -1,0 +1,61 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/plait-ai/plait/llm"
+)
+
+// Tool is anything the dispatcher can run: a Go function made into a tool,
+// a tool defined by a raw JSON schema, an MCP server's tool, another agent.
+// Implementations must be safe for concurrent use.
+type Tool interface {
+	// Spec describes the tool to the model: its name, description and the
+	// JSON schema of its arguments.
+	Spec() llm.ToolSpec
+	// Call runs the tool on arguments already validated against
+	// Spec().Parameters. It returns a JSON-encodable output (a string is
+	// passed to the model as it is).
+	Call(ctx context.Context, args json.RawMessage) (any, error)
+}
+
+// Result is the outcome of one tool call, success or failure. Every outcome
+// has Content the model can read and act on.
+type Result struct {
+	// Call is the call as dispatched, its ID filled in when the model gave
+	// none.
+	Call llm.ToolCall
+	// Output is the tool's output; nil when the call failed.
+	Output any
+	// Content is what the model reads: the output as JSON (a string output
+	// as it is) or the error explained, truncated with a visible marker
+	// when over the size limit.
+	Content string
+	// Err is nil on success; otherwise why the call failed (invalid
+	// arguments, unknown tool, denied, panic, timeout, the tool's error).
+	Err error
+	// Duration is how long the call took.
+	Duration time.Duration
+}
+
+// Message returns the tool message that reports r to the model.
+func (r Result) Message() llm.Message {
+	return llm.Message{Role: llm.RoleTool, Content: r.Content, ToolCallID: r.Call.ID, Name: r.Call.Name}
+}
+
+// Executor runs tool calls for planners and agents. The dispatcher
+// implements it.
+type Executor interface {
+	// Specs returns the specs of the named tools, or of every tool when no
+	// names are given, in a stable order.
+	Specs(names ...string) []llm.ToolSpec
+	// Validate checks args against the named tool's schema without running
+	// it. The error names the field and what was wrong.
+	Validate(name string, args json.RawMessage) error
+	// Dispatch runs calls, in parallel up to the executor's limit, and
+	// returns one Result per call in the same order. It never panics and
+	// never returns early: failures are Results.
+	Dispatch(ctx context.Context, calls ...llm.ToolCall) []Result
+}
