@@ -59,3 +59,11 @@ type Executor interface {
 	// never returns early: failures are Results.
 	Dispatch(ctx context.Context, calls ...llm.ToolCall) []Result
 }
+
+// CallHandler runs one tool call to its Result.
+type CallHandler func(ctx context.Context, call llm.ToolCall) Result
+
+// CallMiddleware wraps the running of each tool call, for tracing, logging
+// and metrics: the dispatcher applies its middlewares around every call,
+// after the call's id is filled in, so ctx is the call's own context.
+type CallMiddleware func(next CallHandler) CallHandler
