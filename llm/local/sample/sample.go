@@ -1,0 +1,289 @@
+// Package sample chooses the next token from a model's logits: greedy,
+// temperature, top-k, top-p, min-p, and repetition, presence and frequency
+// penalties, with a seed that makes runs reproducible. It also finds stop
+// strings in streamed text.
+//
+// The order of operations follows llama.cpp's default sampler chain:
+// penalties, top-k, top-p, min-p, temperature, then a draw.
+package sample
+
+import (
+	"container/heap"
+	"math"
+	"math/rand/v2"
+	"strings"
+)
+
+// Params configures a Sampler. The zero value is greedy decoding with no
+// penalties.
+type Params struct {
+	// Temperature scales logits; 0 or less is greedy (argmax).
+	Temperature float32
+	// TopK keeps the K most likely tokens; 0 keeps all.
+	TopK int
+	// TopP keeps the smallest set of tokens whose probabilities add up to
+	// at least P; 0 or 1 keeps all.
+	TopP float32
+	// MinP drops tokens less likely than MinP times the most likely one.
+	MinP float32
+	// RepeatPenalty divides positive logits (multiplies negative ones) of
+	// tokens seen in the last RepeatLastN tokens; 0 or 1 is off.
+	RepeatPenalty float32
+	// RepeatLastN is how many recent tokens the penalties look at; 0 means
+	// 64, a negative value the whole history.
+	RepeatLastN int
+	// PresencePenalty is subtracted once from the logit of every token seen.
+	PresencePenalty float32
+	// FrequencyPenalty is subtracted from a token's logit once per time it
+	// was seen.
+	FrequencyPenalty float32
+	// Seed seeds the random draws; runs with the same seed, model and
+	// prompt produce the same tokens.
+	Seed uint64
+}
+
+// Sampler picks tokens. It keeps the history the penalties need. It is not
+// safe for concurrent use: use one per generation.
+type Sampler struct {
+	p       Params
+	rng     *rand.Rand
+	history []int32
+	counts  map[int32]int
+	cand    candHeap
+	probs   []float32
+}
+
+// New returns a sampler with params p.
+func New(p Params) *Sampler {
+	if p.RepeatLastN == 0 {
+		p.RepeatLastN = 64
+	}
+	return &Sampler{p: p, rng: rand.New(rand.NewPCG(p.Seed, p.Seed^0x9e3779b97f4a7c15)), counts: map[int32]int{}}
+}
+
+// Accept records a token as generated (or as part of the prompt, for the
+// penalties' window).
+func (s *Sampler) Accept(tok int32) { s.history = append(s.history, tok) }
+
+// Reset clears the history.
+func (s *Sampler) Reset() { s.history = s.history[:0] }
+
+func (s *Sampler) penalize(logits []float32) {
+	p := s.p
+	if (p.RepeatPenalty == 0 || p.RepeatPenalty == 1) && p.PresencePenalty == 0 && p.FrequencyPenalty == 0 {
+		return
+	}
+	window := s.history
+	if p.RepeatLastN > 0 && len(window) > p.RepeatLastN {
+		window = window[len(window)-p.RepeatLastN:]
+	}
+	clear(s.counts)
+	for _, t := range window {
+		if t >= 0 && int(t) < len(logits) {
+			s.counts[t]++
+		}
+	}
+	for t, n := range s.counts {
+		l := logits[t]
+		if p.RepeatPenalty != 0 && p.RepeatPenalty != 1 {
+			if l > 0 {
+				l /= p.RepeatPenalty
+			} else {
+				l *= p.RepeatPenalty
+			}
+		}
+		l -= float32(n)*p.FrequencyPenalty + p.PresencePenalty
+		logits[t] = l
+	}
+}
+
+// Sample returns the next token for logits, which it may modify. Tokens
+// whose logit is -Inf (masked) are never chosen unless every token is.
+func (s *Sampler) Sample(logits []float32) int32 {
+	s.penalize(logits)
+	if s.p.Temperature <= 0 {
+		return Argmax(logits)
+	}
+	// Candidates in a max-heap by logit: top-k and top-p pop only as many
+	// as they keep, so a 150k vocabulary is not sorted.
+	s.cand = s.cand[:0]
+	for i, l := range logits {
+		if !math.IsInf(float64(l), -1) && !math.IsNaN(float64(l)) {
+			s.cand = append(s.cand, cand{int32(i), l})
+		}
+	}
+	if len(s.cand) == 0 {
+		return Argmax(logits)
+	}
+	heap.Init(&s.cand)
+	maxL := s.cand[0].logit
+	// Softmax normaliser over all candidates at temperature 1 for top-p
+	// and min-p, as llama.cpp applies them before temperature.
+	var z float64
+	for _, c := range s.cand {
+		z += math.Exp(float64(c.logit - maxL))
+	}
+	k := len(s.cand)
+	if s.p.TopK > 0 && s.p.TopK < k {
+		k = s.p.TopK
+		// Renormalise over the top k once they are known (below).
+		z = 0
+	}
+	kept := make([]cand, 0, min(k, 64))
+	var cum float64
+	topP := float64(s.p.TopP)
+	for len(kept) < k && s.cand.Len() > 0 {
+		c := heap.Pop(&s.cand).(cand)
+		kept = append(kept, c)
+		if topP > 0 && topP < 1 && z > 0 {
+			cum += math.Exp(float64(c.logit-maxL)) / z
+			if cum >= topP {
+				break
+			}
+		}
+	}
+	if z == 0 && topP > 0 && topP < 1 {
+		// Top-k applied: top-p over the k kept.
+		var zk float64
+		for _, c := range kept {
+			zk += math.Exp(float64(c.logit - maxL))
+		}
+		cum = 0
+		for i, c := range kept {
+			cum += math.Exp(float64(c.logit-maxL)) / zk
+			if cum >= topP {
+				kept = kept[:i+1]
+				break
+			}
+		}
+	}
+	if s.p.MinP > 0 {
+		// kept is in descending order: cut where p < minP * pmax.
+		thresh := maxL + float32(math.Log(float64(s.p.MinP)))
+		for i, c := range kept {
+			if c.logit < thresh && i > 0 {
+				kept = kept[:i]
+				break
+			}
+		}
+	}
+	// Temperature, then a draw.
+	inv := 1 / s.p.Temperature
+	if cap(s.probs) < len(kept) {
+		s.probs = make([]float32, len(kept))
+	}
+	probs := s.probs[:len(kept)]
+	var sum float64
+	for i, c := range kept {
+		e := math.Exp(float64((c.logit - maxL) * inv))
+		probs[i] = float32(e)
+		sum += e
+	}
+	r := s.rng.Float64() * sum
+	for i := range kept {
+		r -= float64(probs[i])
+		if r <= 0 {
+			return kept[i].id
+		}
+	}
+	return kept[len(kept)-1].id
+}
+
+// Argmax returns the index of the largest value (the first on ties), or 0
+// for an empty slice.
+func Argmax(v []float32) int32 {
+	best, bi := float32(math.Inf(-1)), 0
+	for i, x := range v {
+		if x > best {
+			best, bi = x, i
+		}
+	}
+	return int32(bi)
+}
+
+type cand struct {
+	id    int32
+	logit float32
+}
+
+type candHeap []cand
+
+func (h candHeap) Len() int { return len(h) }
+func (h candHeap) Less(i, j int) bool {
+	if h[i].logit != h[j].logit {
+		return h[i].logit > h[j].logit
+	}
+	return h[i].id < h[j].id
+}
+func (h candHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *candHeap) Push(x any)   { *h = append(*h, x.(cand)) }
+func (h *candHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// StopMatcher finds stop strings in streamed text. Feed each decoded delta
+// to Write; it returns the text that is safe to emit, holding back any
+// suffix that could be the start of a stop string. The zero value with no
+// stop strings passes everything through.
+type StopMatcher struct {
+	stops   []string
+	pending string
+	stopped bool
+}
+
+// NewStopMatcher returns a matcher for stops; empty strings are ignored.
+func NewStopMatcher(stops []string) *StopMatcher {
+	m := &StopMatcher{}
+	for _, s := range stops {
+		if s != "" {
+			m.stops = append(m.stops, s)
+		}
+	}
+	return m
+}
+
+// Write consumes delta and returns the text to emit and whether a stop
+// string was found (the text before it is emitted; the stop string and
+// anything after it are not).
+func (m *StopMatcher) Write(delta string) (emit string, stopped bool) {
+	if m.stopped {
+		return "", true
+	}
+	m.pending += delta
+	first := -1
+	for _, s := range m.stops {
+		if i := strings.Index(m.pending, s); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	if first >= 0 {
+		m.stopped = true
+		emit, m.pending = m.pending[:first], ""
+		return emit, true
+	}
+	hold := 0
+	for _, s := range m.stops {
+		for n := min(len(s)-1, len(m.pending)); n > hold; n-- {
+			if strings.HasSuffix(m.pending, s[:n]) {
+				hold = n
+				break
+			}
+		}
+	}
+	emit = m.pending[:len(m.pending)-hold]
+	m.pending = m.pending[len(m.pending)-hold:]
+	return emit, false
+}
+
+// Flush returns the text held back, at the end of generation.
+func (m *StopMatcher) Flush() string {
+	p := m.pending
+	m.pending = ""
+	if m.stopped {
+		return ""
+	}
+	return p
+}
