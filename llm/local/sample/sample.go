@@ -8,9 +8,9 @@
 package sample
 
 import (
-	"container/heap"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -49,7 +49,7 @@ type Sampler struct {
 	rng     *rand.Rand
 	history []int32
 	counts  map[int32]int
-	cand    candHeap
+	cand    []cand
 	probs   []float32
 }
 
@@ -104,68 +104,45 @@ func (s *Sampler) Sample(logits []float32) int32 {
 	if s.p.Temperature <= 0 {
 		return Argmax(logits)
 	}
-	// Candidates in a max-heap by logit: top-k and top-p pop only as many
-	// as they keep, so a 150k vocabulary is not sorted.
-	s.cand = s.cand[:0]
-	for i, l := range logits {
-		if !math.IsInf(float64(l), -1) && !math.IsNaN(float64(l)) {
-			s.cand = append(s.cand, cand{int32(i), l})
+	maxL := float32(math.Inf(-1))
+	for _, l := range logits {
+		if l > maxL {
+			maxL = l
 		}
 	}
-	if len(s.cand) == 0 {
+	if math.IsInf(float64(maxL), -1) {
 		return Argmax(logits)
 	}
-	heap.Init(&s.cand)
-	maxL := s.cand[0].logit
-	// Softmax normaliser over all candidates at temperature 1 for top-p
-	// and min-p, as llama.cpp applies them before temperature.
-	var z float64
-	for _, c := range s.cand {
-		z += math.Exp(float64(c.logit - maxL))
-	}
-	k := len(s.cand)
-	if s.p.TopK > 0 && s.p.TopK < k {
-		k = s.p.TopK
-		// Renormalise over the top k once they are known (below).
-		z = 0
-	}
-	kept := make([]cand, 0, min(k, 64))
-	var cum float64
 	topP := float64(s.p.TopP)
-	for len(kept) < k && s.cand.Len() > 0 {
-		c := heap.Pop(&s.cand).(cand)
-		kept = append(kept, c)
-		if topP > 0 && topP < 1 && z > 0 {
-			cum += math.Exp(float64(c.logit-maxL)) / z
-			if cum >= topP {
-				break
+	usesTopP := topP > 0 && topP < 1
+	var kept []cand
+	switch {
+	case s.p.TopK > 0 && s.p.TopK < len(logits):
+		kept = s.topK(logits, s.p.TopK)
+		if usesTopP {
+			kept = cutTopP(kept, maxL, topP)
+		}
+	case usesTopP:
+		kept = s.nucleus(logits, maxL, topP)
+	default:
+		kept = s.cand[:0]
+		for i, l := range logits {
+			if l > float32(math.Inf(-1)) {
+				kept = append(kept, cand{int32(i), l})
 			}
 		}
-	}
-	if z == 0 && topP > 0 && topP < 1 {
-		// Top-k applied: top-p over the k kept.
-		var zk float64
-		for _, c := range kept {
-			zk += math.Exp(float64(c.logit - maxL))
-		}
-		cum = 0
-		for i, c := range kept {
-			cum += math.Exp(float64(c.logit-maxL)) / zk
-			if cum >= topP {
-				kept = kept[:i+1]
-				break
-			}
-		}
+		s.cand = kept
 	}
 	if s.p.MinP > 0 {
-		// kept is in descending order: cut where p < minP * pmax.
 		thresh := maxL + float32(math.Log(float64(s.p.MinP)))
-		for i, c := range kept {
-			if c.logit < thresh && i > 0 {
-				kept = kept[:i]
-				break
+		n := 0
+		for _, c := range kept {
+			if c.logit >= thresh {
+				kept[n] = c
+				n++
 			}
 		}
+		kept = kept[:n]
 	}
 	// Temperature, then a draw.
 	inv := 1 / s.p.Temperature
@@ -189,6 +166,78 @@ func (s *Sampler) Sample(logits []float32) int32 {
 	return kept[len(kept)-1].id
 }
 
+// topK returns the k largest logits in descending order, with a size-k
+// min-heap: O(n log k), no sort of the whole vocabulary.
+func (s *Sampler) topK(logits []float32, k int) []cand {
+	h := s.cand[:0]
+	for i, l := range logits {
+		if math.IsInf(float64(l), -1) || l != l {
+			continue
+		}
+		c := cand{int32(i), l}
+		if len(h) < k {
+			h = append(h, c)
+			up(h, len(h)-1)
+		} else if less(h[0], c) {
+			h[0] = c
+			down(h, 0)
+		}
+	}
+	s.cand = h
+	sortDesc(h)
+	return h
+}
+
+// nucleus returns, in descending order, the smallest set of most likely
+// tokens whose probability reaches topP. It only sorts the tokens within a
+// margin of the maximum, widening the margin until the mass is reached.
+func (s *Sampler) nucleus(logits []float32, maxL float32, topP float64) []cand {
+	var z float64
+	for _, l := range logits {
+		if l > float32(math.Inf(-1)) {
+			z += math.Exp(float64(l - maxL))
+		}
+	}
+	for margin := float32(10); ; margin *= 2 {
+		thr := maxL - margin
+		c := s.cand[:0]
+		for i, l := range logits {
+			if l >= thr {
+				c = append(c, cand{int32(i), l})
+			}
+		}
+		s.cand = c
+		sortDesc(c)
+		var cum float64
+		for i, x := range c {
+			cum += math.Exp(float64(x.logit-maxL)) / z
+			if cum >= topP {
+				return c[:i+1]
+			}
+		}
+		if len(c) == len(logits) || margin > 1e4 {
+			return c
+		}
+	}
+}
+
+// cutTopP keeps the shortest prefix of descending candidates whose mass,
+// normalised over the candidates, reaches topP.
+func cutTopP(c []cand, maxL float32, topP float64) []cand {
+	var z float64
+	for _, x := range c {
+		z += math.Exp(float64(x.logit - maxL))
+	}
+	var cum float64
+	for i, x := range c {
+		cum += math.Exp(float64(x.logit-maxL)) / z
+		if cum >= topP {
+			return c[:i+1]
+		}
+	}
+	return c
+}
+
 // Argmax returns the index of the largest value (the first on ties), or 0
 // for an empty slice.
 func Argmax(v []float32) int32 {
@@ -206,22 +255,54 @@ type cand struct {
 	logit float32
 }
 
-type candHeap []cand
-
-func (h candHeap) Len() int { return len(h) }
-func (h candHeap) Less(i, j int) bool {
-	if h[i].logit != h[j].logit {
-		return h[i].logit > h[j].logit
+// less orders candidates for the top-k min-heap: lower logit first, and
+// on ties the higher id, so that the lower id wins.
+func less(a, b cand) bool {
+	if a.logit != b.logit {
+		return a.logit < b.logit
 	}
-	return h[i].id < h[j].id
+	return a.id > b.id
 }
-func (h candHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *candHeap) Push(x any)   { *h = append(*h, x.(cand)) }
-func (h *candHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+func up(h []cand, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !less(h[i], h[p]) {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func down(h []cand, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && less(h[r], h[l]) {
+			m = r
+		}
+		if !less(h[m], h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+func sortDesc(c []cand) {
+	slices.SortFunc(c, func(a, b cand) int {
+		switch {
+		case less(b, a):
+			return -1
+		case less(a, b):
+			return 1
+		}
+		return 0
+	})
 }
 
 // StopMatcher finds stop strings in streamed text. Feed each decoded delta
