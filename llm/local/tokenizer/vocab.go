@@ -125,6 +125,7 @@ type Tokenizer struct {
 	bytePiece [256]int32 // spm: token of each byte (<0xXX>), or NoToken
 
 	pieces [][]byte // bytes each token produces (special tokens: their text)
+	cache  *wordCache
 }
 
 type merge struct{ rank, id int32 }
@@ -390,6 +391,7 @@ func New(v *Vocab) (*Tokenizer, error) {
 			return nil, err
 		}
 		t.split = sp
+		t.cache = newWordCache()
 	default:
 		return nil, fmt.Errorf("%w: tokenizer model %q (llama and gpt2 are implemented)", ErrUnsupported, v.Model)
 	}
