@@ -94,10 +94,9 @@ func (s *session) partition(t *Tokenizer, text string, parseSpecial bool) {
 	s.frags = append(s.frags, fragment{0, len(text), NoToken})
 	// Which special tokens occur at all? Walk the trie at every position.
 	s.present = s.present[:0]
-	root := t.trie
-	if root.next != nil {
+	if len(t.specials) > 0 {
 		for i := 0; i < len(text); i++ {
-			n := root.next[text[i]]
+			n := t.trie[text[i]]
 			for j := i + 1; n != nil; j++ {
 				if n.leaf {
 					a := t.attrs[n.id]

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/plait-ai/plait/llm/local/tokenizer"
 )
 
 func seedVectors(f *testing.F, name string) {
@@ -93,5 +95,51 @@ func FuzzDecode(f *testing.F) {
 			tok.IsEOG(id)
 		}
 		d.Flush()
+	})
+}
+
+// FuzzNew builds tokenizers from arbitrary vocabularies: New either fails
+// with an error or returns a tokenizer that encodes and decodes without
+// panicking.
+func FuzzNew(f *testing.F) {
+	f.Add("a\x00b\x00ab\x00 \x00Ġ", "a b\x00ab Ġ", "gpt-2", uint8(0))
+	f.Add("<s>\x00</s>\x00▁a\x00<0x41>", "", "", uint8(1))
+	f.Add("x\x00y", "x y\x00 \x00x\x00", "llama-bpe", uint8(2))
+	f.Fuzz(func(t *testing.T, toks, merges, pre string, kind uint8) {
+		v := &tokenizer.Vocab{
+			Model: "gpt2", Pre: pre, Tokens: strings.Split(toks, "\x00"),
+			BOS: tokenizer.NoToken, EOS: tokenizer.NoToken, UNK: tokenizer.NoToken, PAD: tokenizer.NoToken,
+			EOT: tokenizer.NoToken, EOM: tokenizer.NoToken, SEP: tokenizer.NoToken,
+		}
+		if merges != "" {
+			v.Merges = strings.Split(merges, "\x00")
+		}
+		v.Types = make([]tokenizer.TokenType, len(v.Tokens))
+		for i := range v.Types {
+			v.Types[i] = tokenizer.TokenType((int(kind) + i) % 8)
+		}
+		if kind%2 == 1 {
+			v.Model = "llama"
+			v.Scores = make([]float32, len(v.Tokens))
+			for i := range v.Scores {
+				v.Scores[i] = float32(-i)
+			}
+			v.AddSpacePrefix = kind%4 == 1
+			v.UNK = 0
+		}
+		tok, err := tokenizer.New(v)
+		if err != nil {
+			return
+		}
+		for _, text := range []string{toks, merges, "a b  c\n", "\xff<s>"} {
+			ids := tok.Encode(text, true, true)
+			tok.Decode(ids)
+			tok.Detokenize(ids, true)
+			for _, id := range ids {
+				if id < 0 || int(id) >= tok.VocabSize() {
+					t.Fatalf("Encode(%q) gave id %d of %d", text, id, tok.VocabSize())
+				}
+			}
+		}
 	})
 }

@@ -115,7 +115,7 @@ type Tokenizer struct {
 
 	// special tokens in the order llama.cpp's partition tries them
 	specials []int32
-	trie     *trieNode
+	trie     [256]*trieNode // children of the trie's root, by first byte
 
 	// gpt2
 	split     splitter
@@ -542,9 +542,12 @@ func (t *Tokenizer) deriveSpecials() {
 	sort.SliceStable(t.specials, func(i, j int) bool {
 		return len(t.tokens[t.specials[i]]) > len(t.tokens[t.specials[j]])
 	})
-	t.trie = &trieNode{}
+	root := &trieNode{}
 	for _, id := range t.specials {
-		t.trie.insert(t.tokens[id], id)
+		root.insert(t.tokens[id], id)
+	}
+	for c, n := range root.next {
+		t.trie[c] = n
 	}
 }
 
