@@ -630,7 +630,6 @@ func (t *Tokenizer) buildMerges(merges []string) error {
 			t.byteSym[b] = x
 		}
 	}
-	t.internN = next
 	return nil
 }
 
