@@ -121,7 +121,6 @@ type Tokenizer struct {
 	split     splitter
 	merges    map[uint64]merge
 	byteSym   [256]int32 // intern id of each byte's encoded character
-	internN   int32
 	bytePiece [256]int32 // spm: token of each byte (<0xXX>), or NoToken
 
 	pieces [][]byte // bytes each token produces (special tokens: their text)
