@@ -614,3 +614,21 @@ func BenchmarkParseVocab(b *testing.B) {
 		}
 	}
 }
+
+// TestVersion2 reads a version 2 file (same layout as version 3).
+func TestVersion2(t *testing.T) {
+	w, data := sample(t)
+	b, _ := w.Bytes()
+	b[4] = 2
+	f, err := gguf.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Version() != 2 {
+		t.Errorf("version %d", f.Version())
+	}
+	got, _ := f.TensorData("odd")
+	if !bytes.Equal(got, data["odd"]) {
+		t.Error("tensor data differs")
+	}
+}
