@@ -156,6 +156,10 @@ func (t *Tokenizer) PAD() int32 { return t.pad }
 // AddBOS reports whether Encode with addSpecial puts BOS first.
 func (t *Tokenizer) AddBOS() bool { return t.addBOS }
 
+// AddSpacePrefix reports whether a space is put before the text (llama
+// vocabularies, SentencePiece's add_dummy_prefix).
+func (t *Tokenizer) AddSpacePrefix() bool { return t.addSpacePrefix }
+
 // AddEOS reports whether Encode with addSpecial puts EOS last.
 func (t *Tokenizer) AddEOS() bool { return t.addEOS }
 
