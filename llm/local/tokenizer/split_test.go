@@ -143,3 +143,31 @@ func BenchmarkSplit(b *testing.B) {
 		}
 	}
 }
+
+// FuzzSplit checks every hand-written scanner against regexp2 on arbitrary
+// valid UTF-8 (the BPE path replaces invalid bytes before splitting).
+func FuzzSplit(f *testing.F) {
+	for _, s := range []string{"Hello, y'all! How're you 😁 ?我想在apple工作1314151天～", "  \n\n \t x", "3.14 ½ Ⅻ", "'S'RE'll"} {
+		f.Add(s)
+	}
+	type pair struct{ fast, slow splitter }
+	var pairs []pair
+	for _, fam := range []string{"gpt2", "llama3", "qwen2", "smollm", "deepseek-llm", "deepseek-coder"} {
+		fast, err1 := buildSplitter(preFamilies[fam].patterns, false)
+		slow, err2 := buildSplitter(preFamilies[fam].patterns, true)
+		if err1 != nil || err2 != nil {
+			f.Fatal(err1, err2)
+		}
+		pairs = append(pairs, pair{fast, slow})
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		text = sanitize(text)
+		for i, p := range pairs {
+			a := p.fast.split(text, nil, nil)
+			b := p.slow.split(text, nil, nil)
+			if !equalInts(a, b) {
+				t.Fatalf("family %d: split(%q):\nscanner %q\nregexp2 %q", i, text, pieces(text, a), pieces(text, b))
+			}
+		}
+	})
+}
