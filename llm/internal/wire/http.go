@@ -169,7 +169,7 @@ func ErrorFromCode(provider, code, message string, hints ...string) *llm.Error {
 	status := http.StatusInternalServerError
 	lc := strings.ToLower(strings.Join(append(hints, code), " "))
 	switch {
-	case strings.Contains(lc, "rate") || strings.Contains(lc, "resource_exhausted") || strings.Contains(lc, "too_many"):
+	case strings.Contains(lc, "rate_limit") || strings.Contains(lc, "ratelimit") || strings.Contains(lc, "rate limit") || strings.Contains(lc, "resource_exhausted") || strings.Contains(lc, "too_many"):
 		status = http.StatusTooManyRequests
 	case strings.Contains(lc, "overloaded"):
 		status = 529
