@@ -55,6 +55,9 @@ type Client struct {
 	Headers http.Header
 	// ParseError reads a failed response's body.
 	ParseError ErrorParser
+	// RetryDelay, when set, reads a retry delay from a failed response's
+	// body, for APIs that put it there rather than in a header.
+	RetryDelay func(body []byte) time.Duration
 }
 
 // JoinURL joins a base URL and a path with exactly one slash.
@@ -105,7 +108,11 @@ func (c *Client) Post(ctx context.Context, path string, body any, accept string)
 	if msg == "" {
 		msg = http.StatusText(resp.StatusCode)
 	}
-	return nil, llm.ErrorFromHTTP(c.Provider, resp.StatusCode, resp.Header, code, msg)
+	e := llm.ErrorFromHTTP(c.Provider, resp.StatusCode, resp.Header, code, msg)
+	if e.RetryAfter == 0 && c.RetryDelay != nil {
+		e.RetryAfter = c.RetryDelay(data)
+	}
+	return nil, e
 }
 
 // TransportError turns a failure to send or read into the error to return:
