@@ -61,6 +61,11 @@ type Config struct {
 	// ReasoningEffort, when set, is sent as reasoning_effort ("low",
 	// "medium", "high").
 	ReasoningEffort string
+	// JSONObjectOnly is for servers whose response_format takes only
+	// {"type":"json_object"} (DeepSeek, Moonshot, Zhipu and others): a
+	// response schema is then sent as json_object mode, and the schema
+	// itself as an instruction in the system prompt.
+	JSONObjectOnly bool
 }
 
 // Model is an [llm.Model] that speaks the chat-completions API. It is safe

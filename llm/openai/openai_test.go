@@ -527,3 +527,24 @@ func FuzzStream(f *testing.F) {
 		}
 	})
 }
+
+func TestJSONObjectOnly(t *testing.T) {
+	schema := json.RawMessage(`{"type":"object","properties":{"n":{"type":"integer"}}}`)
+	srv := wiretest.New(t,
+		wiretest.Exchange{Body: `{"model":"gpt-test","messages":[{"role":"system","content":"Be brief.\n\nReply with a single JSON object, and nothing else, that satisfies this JSON schema:\n{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}}}"},{"role":"user","content":"hi"}],"response_format":{"type":"json_object"}}`,
+			Resp: `{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"{\"n\":1}"},"finish_reason":"stop"}]}`},
+		wiretest.Exchange{Body: `{"model":"gpt-test","messages":[{"role":"system","content":"Reply with a single JSON object and nothing else."},{"role":"user","content":"hi"}],"response_format":{"type":"json_object"}}`,
+			Resp: `{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"{}"},"finish_reason":"stop"}]}`},
+	)
+	m := newModel(t, srv.URL, func(c *openai.Config) { c.JSONObjectOnly = true })
+	req := &llm.Request{Messages: []llm.Message{llm.SystemMessage("Be brief."), llm.UserMessage("hi")}, ResponseSchema: &llm.JSONSchema{Schema: schema}}
+	if _, err := m.Generate(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if req.Messages[0].Content != "Be brief." {
+		t.Error("the request was modified")
+	}
+	if _, err := m.Generate(context.Background(), &llm.Request{Messages: hi.Messages, ResponseSchema: &llm.JSONSchema{}}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -65,9 +65,13 @@ func (m *Model) encode(req *llm.Request, stream bool) (map[string]any, error) {
 	if req.Model != "" {
 		model = req.Model
 	}
+	msgs := req.Messages
+	if rs := req.ResponseSchema; rs != nil && m.cfg.JSONObjectOnly {
+		msgs = withSchemaInstruction(msgs, rs)
+	}
 	body := map[string]any{
 		"model":    model,
-		"messages": encodeMessages(req.Messages),
+		"messages": encodeMessages(msgs),
 	}
 	if len(req.Tools) > 0 {
 		tools := make([]tool, len(req.Tools))
@@ -98,7 +102,7 @@ func (m *Model) encode(req *llm.Request, stream bool) (map[string]any, error) {
 			Schema json.RawMessage `json:"schema"`
 			Strict bool            `json:"strict,omitempty"`
 		}{Name: schemaName(rs.Name), Schema: rs.Schema, Strict: rs.Strict}
-		if len(rs.Schema) == 0 {
+		if len(rs.Schema) == 0 || m.cfg.JSONObjectOnly {
 			f = responseFormat{Type: "json_object"}
 		}
 		body["response_format"] = f
@@ -173,4 +177,21 @@ func encodeMessages(msgs []llm.Message) []chatMessage {
 		out = append(out, cm)
 	}
 	return out
+}
+
+// withSchemaInstruction returns msgs with an instruction to reply in JSON
+// that satisfies the schema, added to the first system message or as a new
+// one at the start. It does not modify msgs.
+func withSchemaInstruction(msgs []llm.Message, rs *llm.JSONSchema) []llm.Message {
+	text := "Reply with a single JSON object and nothing else."
+	if len(rs.Schema) > 0 {
+		text = "Reply with a single JSON object, and nothing else, that satisfies this JSON schema:\n" + string(rs.Schema)
+	}
+	out := make([]llm.Message, 0, len(msgs)+1)
+	if len(msgs) > 0 && msgs[0].Role == llm.RoleSystem {
+		first := msgs[0]
+		first.Content += "\n\n" + text
+		return append(append(out, first), msgs[1:]...)
+	}
+	return append(append(out, llm.SystemMessage(text)), msgs...)
 }
