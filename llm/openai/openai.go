@@ -66,6 +66,11 @@ type Config struct {
 	// response schema is then sent as json_object mode, and the schema
 	// itself as an instruction in the system prompt.
 	JSONObjectOnly bool
+	// SendReasoning sends an assistant message's reasoning back as
+	// reasoning_content when the message calls tools, as DeepSeek's and
+	// Moonshot's thinking models require within a tool-calling turn.
+	// Other messages' reasoning is never sent.
+	SendReasoning bool
 }
 
 // Model is an [llm.Model] that speaks the chat-completions API. It is safe

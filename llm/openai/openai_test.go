@@ -548,3 +548,22 @@ func TestJSONObjectOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSendReasoning(t *testing.T) {
+	body := `{"model":"gpt-test","messages":[{"role":"user","content":"hi"},
+		{"role":"assistant","content":"ok"},
+		{"role":"assistant","reasoning_content":"need a tool","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},
+		{"role":"tool","tool_call_id":"c","content":"1"}]}`
+	srv := wiretest.New(t, wiretest.Exchange{Body: body, Resp: `{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"done"},"finish_reason":"stop"}]}`})
+	m := newModel(t, srv.URL, func(c *openai.Config) { c.SendReasoning = true })
+	call := llm.ToolCall{ID: "c", Name: "f", Arguments: json.RawMessage(`{}`)}
+	_, err := m.Generate(context.Background(), &llm.Request{Messages: []llm.Message{
+		llm.UserMessage("hi"),
+		{Role: llm.RoleAssistant, Content: "ok", Reasoning: "not sent: no tool calls"},
+		{Role: llm.RoleAssistant, Reasoning: "need a tool", ToolCalls: []llm.ToolCall{call}},
+		llm.ToolResultMessage(call, "1"),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -8,10 +8,11 @@ import (
 )
 
 type chatMessage struct {
-	Role       string     `json:"role"`
-	Content    *string    `json:"content,omitempty"`
-	ToolCalls  []toolCall `json:"tool_calls,omitempty"`
-	ToolCallID string     `json:"tool_call_id,omitempty"`
+	Role             string     `json:"role"`
+	Content          *string    `json:"content,omitempty"`
+	ReasoningContent string     `json:"reasoning_content,omitempty"`
+	ToolCalls        []toolCall `json:"tool_calls,omitempty"`
+	ToolCallID       string     `json:"tool_call_id,omitempty"`
 }
 
 type toolCall struct {
@@ -71,7 +72,7 @@ func (m *Model) encode(req *llm.Request, stream bool) (map[string]any, error) {
 	}
 	body := map[string]any{
 		"model":    model,
-		"messages": encodeMessages(msgs),
+		"messages": encodeMessages(msgs, m.cfg.SendReasoning),
 	}
 	if len(req.Tools) > 0 {
 		tools := make([]tool, len(req.Tools))
@@ -148,7 +149,7 @@ func schemaName(name string) string {
 	return name
 }
 
-func encodeMessages(msgs []llm.Message) []chatMessage {
+func encodeMessages(msgs []llm.Message, sendReasoning bool) []chatMessage {
 	out := make([]chatMessage, 0, len(msgs))
 	for _, msg := range msgs {
 		cm := chatMessage{Role: string(msg.Role)}
@@ -167,6 +168,9 @@ func encodeMessages(msgs []llm.Message) []chatMessage {
 			}
 			if content != "" || len(cm.ToolCalls) == 0 {
 				cm.Content = &content
+			}
+			if sendReasoning && len(cm.ToolCalls) > 0 {
+				cm.ReasoningContent = msg.Reasoning
 			}
 		case llm.RoleTool:
 			cm.ToolCallID = msg.ToolCallID

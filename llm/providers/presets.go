@@ -55,6 +55,10 @@ type Preset struct {
 	// output is json_object mode only: a response schema is sent as that
 	// mode plus an instruction with the schema (see openai.Config).
 	JSONObjectOnly bool
+	// SendReasoning reports an OpenAI-dialect server whose thinking models
+	// want their reasoning_content back within a tool-calling turn (see
+	// openai.Config).
+	SendReasoning bool
 
 	// quirks of the OpenAI dialect
 	maxTokensField  string
@@ -64,10 +68,10 @@ type Preset struct {
 
 var presets = []Preset{
 	{Name: "openai", Title: "OpenAI", Wire: WireOpenAI, BaseURL: openai.DefaultBaseURL, KeyEnv: []string{"OPENAI_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"OPENAI_BASE_URL"}, DefaultModel: "gpt-4o-mini", GenAIName: "openai", maxTokensField: "max_completion_tokens"},
-	{Name: "deepseek", Title: "DeepSeek", Wire: WireOpenAI, BaseURL: "https://api.deepseek.com", KeyEnv: []string{"DEEPSEEK_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"DEEPSEEK_BASE_URL"}, DefaultModel: "deepseek-chat", GenAIName: "deepseek", JSONObjectOnly: true},
+	{Name: "deepseek", Title: "DeepSeek", Wire: WireOpenAI, BaseURL: "https://api.deepseek.com", KeyEnv: []string{"DEEPSEEK_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"DEEPSEEK_BASE_URL"}, DefaultModel: "deepseek-chat", GenAIName: "deepseek", JSONObjectOnly: true, SendReasoning: true},
 	{Name: "qwen", Aliases: []string{"dashscope", "tongyi"}, Title: "Qwen (Alibaba DashScope, compatible mode)", Wire: WireOpenAI, BaseURL: "https://dashscope.aliyuncs.com/compatible-mode/v1", KeyEnv: []string{"DASHSCOPE_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"DASHSCOPE_BASE_URL"}, DefaultModel: "qwen-plus", GenAIName: "qwen", JSONObjectOnly: true},
 	{Name: "zhipu", Aliases: []string{"glm", "bigmodel"}, Title: "Zhipu GLM", Wire: WireOpenAI, BaseURL: "https://open.bigmodel.cn/api/paas/v4", KeyEnv: []string{"ZHIPUAI_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"ZHIPUAI_BASE_URL"}, DefaultModel: "glm-4-flash", GenAIName: "zhipu", JSONObjectOnly: true},
-	{Name: "moonshot", Aliases: []string{"kimi"}, Title: "Moonshot Kimi", Wire: WireOpenAI, BaseURL: "https://api.moonshot.cn/v1", KeyEnv: []string{"MOONSHOT_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"MOONSHOT_BASE_URL"}, DefaultModel: "moonshot-v1-8k", GenAIName: "moonshot", JSONObjectOnly: true},
+	{Name: "moonshot", Aliases: []string{"kimi"}, Title: "Moonshot Kimi", Wire: WireOpenAI, BaseURL: "https://api.moonshot.cn/v1", KeyEnv: []string{"MOONSHOT_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"MOONSHOT_BASE_URL"}, DefaultModel: "moonshot-v1-8k", GenAIName: "moonshot", JSONObjectOnly: true, SendReasoning: true},
 	{Name: "doubao", Aliases: []string{"ark", "volcengine"}, Title: "Doubao (Volcengine Ark)", Wire: WireOpenAI, BaseURL: "https://ark.cn-beijing.volces.com/api/v3", KeyEnv: []string{"ARK_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"ARK_BASE_URL"}, DefaultModel: "doubao-1-5-pro-32k-250115", GenAIName: "doubao", JSONObjectOnly: true},
 	{Name: "hunyuan", Title: "Tencent Hunyuan", Wire: WireOpenAI, BaseURL: "https://api.hunyuan.cloud.tencent.com/v1", KeyEnv: []string{"HUNYUAN_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"HUNYUAN_BASE_URL"}, DefaultModel: "hunyuan-turbos-latest", GenAIName: "hunyuan", JSONObjectOnly: true},
 	{Name: "spark", Aliases: []string{"xfyun", "iflytek"}, Title: "iFlytek Spark", Wire: WireOpenAI, BaseURL: "https://spark-api-open.xf-yun.com/v1", KeyEnv: []string{"SPARK_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"SPARK_BASE_URL"}, DefaultModel: "4.0Ultra", GenAIName: "spark", JSONObjectOnly: true},
@@ -118,7 +122,7 @@ func Lookup(name string) (Preset, bool) {
 // Options lists the provider-specific options (llm.WithOption) each wire
 // format reads.
 var Options = map[Wire][]string{
-	WireOpenAI:    {"reasoning_effort", "max_tokens_field", "keep_think"},
+	WireOpenAI:    {"reasoning_effort", "max_tokens_field", "keep_think", "send_reasoning"},
 	WireAnthropic: {"thinking_budget", "max_tokens"},
 	WireGemini:    {"include_thoughts", "thinking_budget"},
 	WireOllama:    {"think", "keep_alive"},
@@ -166,10 +170,17 @@ func (p Preset) Open(ctx context.Context, model string, cfg llm.Config) (llm.Mod
 	switch p.Wire {
 	case WireOpenAI:
 		c := openai.Config{Provider: p.GenAIName, BaseURL: base, APIKey: key, Model: model, HTTPClient: cfg.HTTPClient, Headers: cfg.Headers,
-			MaxTokensField: p.maxTokensField, SeedField: p.seedField, NoStreamOptions: p.noStreamOptions, JSONObjectOnly: p.JSONObjectOnly,
+			MaxTokensField: p.maxTokensField, SeedField: p.seedField, NoStreamOptions: p.noStreamOptions, JSONObjectOnly: p.JSONObjectOnly, SendReasoning: p.SendReasoning,
 			ReasoningEffort: opt["reasoning_effort"]}
 		if v := opt["max_tokens_field"]; v != "" {
 			c.MaxTokensField = v
+		}
+		if v, ok := opt["send_reasoning"]; ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, badOption(p, "send_reasoning", v)
+			}
+			c.SendReasoning = b
 		}
 		if v, ok := opt["keep_think"]; ok {
 			b, err := strconv.ParseBool(v)
