@@ -18,6 +18,7 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -168,11 +169,17 @@ func (s *signatures) get(id string) string {
 	return s.m[id]
 }
 
-func (m *Model) path(stream bool) string {
-	if stream {
-		return "/models/" + m.cfg.Model + ":streamGenerateContent?alt=sse"
+// path returns the method's path for the request's model (Request.Model,
+// or the configured one).
+func (m *Model) path(req *llm.Request, stream bool) string {
+	model := m.cfg.Model
+	if req != nil && req.Model != "" {
+		model = strings.TrimPrefix(req.Model, "models/")
 	}
-	return "/models/" + m.cfg.Model + ":generateContent"
+	if stream {
+		return "/models/" + url.PathEscape(model) + ":streamGenerateContent?alt=sse"
+	}
+	return "/models/" + url.PathEscape(model) + ":generateContent"
 }
 
 // Generate implements llm.Model.
@@ -181,7 +188,7 @@ func (m *Model) Generate(ctx context.Context, req *llm.Request) (*llm.Response, 
 	if err != nil {
 		return nil, err
 	}
-	hr, err := m.c.Post(ctx, m.path(false), body, "application/json")
+	hr, err := m.c.Post(ctx, m.path(req, false), body, "application/json")
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +225,7 @@ func (m *Model) Stream(ctx context.Context, req *llm.Request) iter.Seq2[llm.Chun
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		hr, err := m.c.Post(ctx, m.path(true), body, "text/event-stream")
+		hr, err := m.c.Post(ctx, m.path(req, true), body, "text/event-stream")
 		if err != nil {
 			yield(llm.Chunk{}, err)
 			return

@@ -365,3 +365,10 @@ func FuzzConvertSchema(f *testing.F) {
 		}
 	})
 }
+
+func TestRequestModelOverride(t *testing.T) {
+	srv := wiretest.New(t, wiretest.Exchange{Path: "/models/gemini-other:generateContent", Resp: `{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"STOP"}]}`})
+	if _, err := newModel(t, srv.URL, nil).Generate(context.Background(), &llm.Request{Model: "models/gemini-other", Messages: hi.Messages}); err != nil {
+		t.Fatal(err)
+	}
+}
