@@ -182,13 +182,24 @@ func (m *Model) path(req *llm.Request, stream bool) string {
 	return "/models/" + url.PathEscape(model) + ":generateContent"
 }
 
+// post is Client.Post with Gemini's one odd status: a key that is not
+// valid is a 400 INVALID_ARGUMENT, which is an authentication error.
+func (m *Model) post(ctx context.Context, path string, body any, accept string) (*http.Response, error) {
+	hr, err := m.c.Post(ctx, path, body, accept)
+	var e *llm.Error
+	if errors.As(err, &e) && e.Kind == llm.KindInvalidRequest && strings.Contains(strings.ToLower(e.Message), "api key") {
+		e.Kind = llm.KindAuth
+	}
+	return hr, err
+}
+
 // Generate implements llm.Model.
 func (m *Model) Generate(ctx context.Context, req *llm.Request) (*llm.Response, error) {
 	body, err := m.encode(req)
 	if err != nil {
 		return nil, err
 	}
-	hr, err := m.c.Post(ctx, m.path(req, false), body, "application/json")
+	hr, err := m.post(ctx, m.path(req, false), body, "application/json")
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +236,7 @@ func (m *Model) Stream(ctx context.Context, req *llm.Request) iter.Seq2[llm.Chun
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		hr, err := m.c.Post(ctx, m.path(req, true), body, "text/event-stream")
+		hr, err := m.post(ctx, m.path(req, true), body, "text/event-stream")
 		if err != nil {
 			yield(llm.Chunk{}, err)
 			return
