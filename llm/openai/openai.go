@@ -5,9 +5,11 @@
 // index, so parallel tool calls whose fragments interleave are merged into
 // the wrong call; a stream that ends without "data: [DONE]" (a dropped
 // connection) is returned as a complete reply; data lines that are not JSON
-// are skipped silently; an error status becomes a plain fmt error with
-// neither the HTTP status, the error code nor Retry-After, so no typed
-// error or backoff is possible; and it reads only reasoning_content, not
+// are skipped silently; an error status becomes a fmt error carrying the
+// status and message only as text (its llms error codes come from matching
+// substrings of that text), with the error code and the Retry-After and
+// retry-after-ms headers dropped, so backoff cannot honour the server's
+// wait; and it reads only reasoning_content, not
 // the "reasoning" field of vLLM and other servers, and not <think> blocks.
 
 package openai
