@@ -1,14 +1,13 @@
 // This is a native client rather than a wrapper of langchaingo's
 // llms/anthropic (v0.1.14), because that client cannot express or report
 // what plait needs: its request has no tool_choice field at all, and it
-// always sends "temperature" (0 when unset, overriding the API's default);
-// a stream that ends without message_stop returns a nil response and no
-// error; error events and error statuses become fmt errors carrying the
-// status and message only as text, without the error type (such as
-// overloaded_error on 529) or Retry-After, so errors can be classified only
-// by matching text and backoff cannot honour the server's wait; and its
-// usage drops the
-// prompt-cache read and write counts from the input tokens.
+// always sends "temperature" (0 when unset, overriding the API's default); a
+// stream that ends without message_stop returns a nil response and no error;
+// error events and error statuses become fmt errors carrying the status and
+// message only as text, without the error type (such as overloaded_error on
+// 529) or Retry-After, so errors can be classified only by matching text and
+// backoff cannot honour the server's wait; and its usage drops the prompt-
+// cache read and write counts from the input tokens.
 
 package anthropic
 
