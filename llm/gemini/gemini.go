@@ -1,13 +1,13 @@
 // This is a native client rather than a wrapper of langchaingo's
 // llms/googleai (v0.1.14), because that client, built on the deprecated
-// github.com/google/generative-ai-go SDK, lacks what plait needs: it sets
-// no toolConfig, so a tool choice (none, required, a named function)
-// cannot be expressed; it does not read thought parts or
-// thoughtsTokenCount, so reasoning text and reasoning tokens are lost, and
-// it cannot return thought signatures; it has no responseSchema mapping
-// for a JSON schema; and its errors are the SDK's, without plait's kinds
-// or the RetryInfo delay. It would also pull the gRPC-based Google Cloud
-// client stack into every program that imports the presets.
+// github.com/google/generative-ai-go SDK, lacks what plait needs: it sets no
+// toolConfig, so a tool choice (none, required, a named function) cannot be
+// expressed; it does not read thought parts or thoughtsTokenCount, so
+// reasoning text and reasoning tokens are lost, and it cannot return thought
+// signatures; it has no responseSchema mapping for a JSON schema; and its
+// errors are the SDK's, without plait's kinds or the RetryInfo delay. It
+// would also pull the gRPC-based Google Cloud client stack into every
+// program that imports the presets.
 
 package gemini
 
