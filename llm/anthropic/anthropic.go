@@ -6,8 +6,8 @@
 // error events and error statuses become fmt errors carrying the status and
 // message only as text, without the error type (such as overloaded_error on
 // 529) or Retry-After, so errors can be classified only by matching text and
-// backoff cannot honour the server's wait; and its usage drops the prompt-
-// cache read and write counts from the input tokens.
+// backoff cannot honour the server's wait; and its usage drops the
+// prompt-cache read and write counts from the input tokens.
 
 package anthropic
 
