@@ -373,3 +373,24 @@ func TestRequestModelOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestConcurrentSignatures(t *testing.T) {
+	var steps []wiretest.Exchange
+	for range 16 {
+		steps = append(steps, wiretest.Exchange{Resp: `{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{}},"thoughtSignature":"s"}]},"finishReason":"STOP"}]}`})
+	}
+	srv := wiretest.New(t, steps...)
+	m := newModel(t, srv.URL, nil)
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			_, err := m.Generate(context.Background(), hi)
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

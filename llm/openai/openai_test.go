@@ -567,3 +567,39 @@ func TestSendReasoning(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRetryStream429Then200(t *testing.T) {
+	srv := wiretest.New(t,
+		wiretest.Exchange{Status: 429, RespHeader: map[string]string{"Retry-After": "0.01"}, Resp: `{"error":{"message":"Rate limit","type":"requests","code":"rate_limit_exceeded"}}`},
+		wiretest.Exchange{Resp: wiretest.SSE(`{"id":"s","choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}`, `[DONE]`)},
+	)
+	m := llm.Chain(newModel(t, srv.URL, nil), llm.Retry(llm.RetryPolicy{}))
+	resp, err := llm.Collect(m.Stream(context.Background(), hi))
+	if err != nil || resp.Text() != "ok" || srv.Calls() != 2 {
+		t.Fatalf("%+v %v calls %d", resp, err, srv.Calls())
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	var steps []wiretest.Exchange
+	for range 16 {
+		steps = append(steps, wiretest.Exchange{Resp: wiretest.SSE(`{"id":"s","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"a","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`, `[DONE]`)})
+	}
+	srv := wiretest.New(t, steps...)
+	m := newModel(t, srv.URL, nil)
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			resp, err := llm.Collect(m.Stream(context.Background(), hi))
+			if err == nil && len(resp.Message.ToolCalls) != 1 {
+				err = errors.New("lost the tool call")
+			}
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

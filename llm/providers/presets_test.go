@@ -297,3 +297,19 @@ func TestStructuredOutputDialects(t *testing.T) {
 		}
 	}
 }
+
+// TestNilRequest checks that no wire client panics on a nil request.
+func TestNilRequest(t *testing.T) {
+	for _, p := range providers.Presets() {
+		m, err := llm.Open(p.Name+"/m", llm.WithAPIKey("k"), llm.WithBaseURL("http://127.0.0.1:1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Generate(context.Background(), nil); !errors.Is(err, llm.ErrInvalidRequest) {
+			t.Errorf("%s Generate: %v", p.Name, err)
+		}
+		if _, err := llm.Collect(m.Stream(context.Background(), nil)); !errors.Is(err, llm.ErrInvalidRequest) {
+			t.Errorf("%s Stream: %v", p.Name, err)
+		}
+	}
+}
