@@ -26,7 +26,8 @@ const (
 )
 
 // Preset describes one provider. Presets are values; changing one returned
-// by [Presets] changes nothing registered.
+// by [Presets] changes nothing registered. Its Open method is safe for
+// concurrent use.
 type Preset struct {
 	// Name is the provider part of a spec ("deepseek").
 	Name string
