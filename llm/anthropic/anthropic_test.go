@@ -392,3 +392,17 @@ func TestThinkingBlocksGoBack(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestStreamWholeInputInStartBlock(t *testing.T) {
+	srv := wiretest.New(t, wiretest.Exchange{Resp: sse(
+		[2]string{"message_start", `{"type":"message_start","message":{"id":"m","model":"c","usage":{"input_tokens":1,"output_tokens":1}}}`},
+		[2]string{"content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t1","name":"get_weather","input":{"city":"Lima"}}}`},
+		[2]string{"content_block_stop", `{"type":"content_block_stop","index":0}`},
+		[2]string{"message_delta", `{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":5}}`},
+		[2]string{"message_stop", `{"type":"message_stop"}`},
+	)})
+	resp, _, err := collect(newModel(t, srv.URL, nil), hi)
+	if err != nil || len(resp.Message.ToolCalls) != 1 || string(resp.Message.ToolCalls[0].Arguments) != `{"city":"Lima"}` {
+		t.Errorf("%+v %v", resp, err)
+	}
+}

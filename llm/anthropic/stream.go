@@ -82,6 +82,9 @@ type streamDecoder struct {
 	signed   map[int]*block
 	order    []int
 	ids      []string
+	// startInput holds a tool_use block's input from its start event
+	// until an input_json_delta shows the input streams.
+	startInput map[int]json.RawMessage
 }
 
 func newStreamDecoder(provider, schemaTool string) *streamDecoder {
@@ -132,8 +135,15 @@ func (d *streamDecoder) Decode(typ string, data []byte) (c llm.Chunk, ok bool, e
 				d.nCalls++
 				d.calls[ev.Index] = i
 			}
-			// The input streams as input_json_delta; a start block's input
-			// is {} and is not repeated.
+			// The input streams as input_json_delta and the start block's
+			// input is {}; a server that sends the whole input here instead
+			// has it used at content_block_stop.
+			if in := b.Input; len(in) > 0 && string(in) != "{}" {
+				if d.startInput == nil {
+					d.startInput = map[int]json.RawMessage{}
+				}
+				d.startInput[ev.Index] = in
+			}
 			return llm.Chunk{ToolCalls: []llm.ToolCallDelta{{Index: i, ID: b.ID, Name: b.Name}}}, true, nil
 		case "text":
 			if b.Text != "" {
@@ -166,6 +176,7 @@ func (d *streamDecoder) Decode(typ string, data []byte) (c llm.Chunk, ok bool, e
 			case kindSchema:
 				return llm.Chunk{Text: ev.Delta.PartialJSON}, ev.Delta.PartialJSON != "", nil
 			case kindTool:
+				delete(d.startInput, ev.Index)
 				return llm.Chunk{ToolCalls: []llm.ToolCallDelta{{Index: d.calls[ev.Index], Arguments: ev.Delta.PartialJSON}}}, true, nil
 			}
 			return c, false, &llm.Error{Kind: llm.KindInvalidResponse, Provider: d.provider, Message: "input_json_delta for a block that is not a tool_use block"}
@@ -189,6 +200,12 @@ func (d *streamDecoder) Decode(typ string, data []byte) (c llm.Chunk, ok bool, e
 			c.FinishReason = llm.FinishStop
 		}
 		return c, true, nil
+	case "content_block_stop":
+		if in, ok := d.startInput[ev.Index]; ok {
+			delete(d.startInput, ev.Index)
+			return llm.Chunk{ToolCalls: []llm.ToolCallDelta{{Index: d.calls[ev.Index], Arguments: string(in)}}}, true, nil
+		}
+		return c, false, nil
 	case "message_stop":
 		d.done = true
 		if d.thoughts != nil && len(d.order) > 0 {
@@ -202,7 +219,7 @@ func (d *streamDecoder) Decode(typ string, data []byte) (c llm.Chunk, ok bool, e
 	case "error":
 		return c, false, wire.ErrorFromCode(d.provider, ev.Error.Type, ev.Error.Message)
 	}
-	// ping, content_block_stop and event types added later.
+	// ping and event types added later.
 	return c, false, nil
 }
 
