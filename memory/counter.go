@@ -364,16 +364,16 @@ func isComplex(r rune) bool {
 func isCJK(r rune) bool {
 	switch {
 	case r >= 0x2e80 && r <= 0x2fdf, // radicals
-		r >= 0x3000 && r <= 0x303f, // CJK symbols and punctuation
-		r >= 0x3040 && r <= 0x30ff, // hiragana, katakana
-		r >= 0x3100 && r <= 0x31ff, // bopomofo, kanbun, katakana ext
-		r >= 0x3400 && r <= 0x4dbf, // ext A
-		r >= 0x4e00 && r <= 0x9fff, // unified
-		r >= 0xac00 && r <= 0xd7af, // Hangul syllables
-		r >= 0x1100 && r <= 0x11ff, // Hangul jamo
-		r >= 0x3130 && r <= 0x318f, // Hangul compatibility jamo
-		r >= 0xf900 && r <= 0xfaff, // compatibility ideographs
-		r >= 0xff00 && r <= 0xffef, // full-width forms
+		r >= 0x3000 && r <= 0x303f,   // CJK symbols and punctuation
+		r >= 0x3040 && r <= 0x30ff,   // hiragana, katakana
+		r >= 0x3100 && r <= 0x31ff,   // bopomofo, kanbun, katakana ext
+		r >= 0x3400 && r <= 0x4dbf,   // ext A
+		r >= 0x4e00 && r <= 0x9fff,   // unified
+		r >= 0xac00 && r <= 0xd7af,   // Hangul syllables
+		r >= 0x1100 && r <= 0x11ff,   // Hangul jamo
+		r >= 0x3130 && r <= 0x318f,   // Hangul compatibility jamo
+		r >= 0xf900 && r <= 0xfaff,   // compatibility ideographs
+		r >= 0xff00 && r <= 0xffef,   // full-width forms
 		r >= 0x20000 && r <= 0x3134f: // ext B..G
 		return true
 	}

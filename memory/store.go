@@ -96,10 +96,10 @@ type Store interface {
 type Note struct {
 	ID uuid.UUID `json:"id"`
 	// Scope groups notes (a user, a project); searches look in one scope.
-	Scope string `json:"scope,omitempty"`
-	Title string `json:"title,omitempty"`
-	Text  string `json:"text"`
-	Tags  []string `json:"tags,omitempty"`
+	Scope string    `json:"scope,omitempty"`
+	Title string    `json:"title,omitempty"`
+	Text  string    `json:"text"`
+	Tags  []string  `json:"tags,omitempty"`
 	Time  time.Time `json:"time"`
 }
 
