@@ -257,33 +257,49 @@ func renderEntries(entries []Entry, c Counter, budget int) (string, int) {
 		return a > b
 	})
 	keep := make([]bool, n)
-	// Markers cost tokens too: reserve for them as we go, and shrink until
-	// the rendered text fits.
-	reserve := 0
-	for {
-		used := 0
-		clear(keep)
-		for _, i := range order {
-			if used+costs[i] <= budget-reserve {
-				keep[i] = true
-				used += costs[i]
-			} else if prio[i] == 0 && !keep[i] {
-				// The latest plan always stays, cut to fit if it must.
-				room := budget - reserve - used
-				if room > 8 {
-					texts[i] = cutToFit(c, texts[i], room, " …[cut]\n")
-					costs[i] = c.Count(texts[i])
-					keep[i] = true
-					used += costs[i]
-				}
-			}
+	used := 0
+	for _, i := range order {
+		if used+costs[i] <= budget {
+			keep[i] = true
+			used += costs[i]
 		}
+	}
+	if latestPlan > 0 {
+		// The latest plan always stays, cut to fit if it must.
+		p := latestPlan - 1
+		if !keep[p] {
+			texts[p] = cutToFit(c, texts[p], max(budget/2, 1), " …[cut]\n")
+			keep[p] = true
+		}
+	}
+	// The markers of left-out runs cost tokens too: drop the least
+	// important kept entries until the whole fits.
+	for {
 		out, omitted := assemble(entries, texts, keep)
-		got := c.Count(out)
-		if got <= budget || reserve >= budget {
+		over := c.Count(out) - budget
+		if over <= 0 {
 			return out, omitted
 		}
-		reserve += got - budget
+		dropped := false
+		for k := n - 1; k >= 0; k-- {
+			if i := order[k]; keep[i] && prio[i] != 0 {
+				keep[i] = false
+				dropped = true
+				break
+			}
+		}
+		if !dropped {
+			// Only the plan is left: cut it further.
+			p := latestPlan - 1
+			if p < 0 || costs[p] <= 1 {
+				return out, omitted
+			}
+			costs[p] = c.Count(texts[p]) - over
+			if costs[p] < 1 {
+				costs[p] = 1
+			}
+			texts[p] = cutToFit(c, texts[p], costs[p], " …[cut]\n")
+		}
 	}
 }
 
