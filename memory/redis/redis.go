@@ -22,7 +22,9 @@
 //
 // When the server cannot be reached, operations fail with an error that
 // matches [memory.ErrUnavailable]; the client reconnects by itself, so
-// they succeed again once the server is back. Durability is the server's:
+// they succeed again once the server is back. How fast an unreachable
+// server is reported is the client's choice (go-redis's MaxRetries,
+// DialerRetries and DialTimeout options). Durability is the server's:
 // configure AOF (appendonly yes) where messages must survive a Redis
 // restart. The scripts touch a conversation's keys and two global keys
 // (the conversation index and the id owners), so Redis Cluster is not

@@ -98,7 +98,8 @@ func (s *server) stop() {
 
 func openStore(t testing.TB, srv *server, prefix string) *redis.Store {
 	t.Helper()
-	rdb := goredis.NewClient(&goredis.Options{Addr: srv.addr(), MaxRetries: 1, DialTimeout: time.Second})
+	// Few dial retries so that a server that went away is reported fast.
+	rdb := goredis.NewClient(&goredis.Options{Addr: srv.addr(), MaxRetries: 1, DialTimeout: time.Second, DialerRetries: 1, DialerRetryTimeout: 10 * time.Millisecond})
 	s := redis.New(rdb, &redis.Options{Prefix: prefix, CloseClient: true})
 	t.Cleanup(func() { s.Close() })
 	return s
@@ -325,4 +326,3 @@ func BenchmarkLoad1000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/load")
 }
-
