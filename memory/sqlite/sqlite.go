@@ -163,7 +163,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	db.SetConnMaxIdleTime(0)
 	s := &Store{path: path, db: db}
 	if err := s.init(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -520,6 +520,14 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
 		s.wmu.Lock()
+		// Statements first: a connection with unfinalized statements
+		// does not close, and the WAL is only folded back into the file
+		// when the last connection closes.
+		for _, st := range []*sql.Stmt{s.stmts.getMsg, s.stmts.ensureConv, s.stmts.lastSeq, s.stmts.insMsg, s.stmts.updConv, s.rget, s.rsum} {
+			if st != nil {
+				st.Close()
+			}
+		}
 		if s.wconn != nil {
 			s.wconn.Close()
 			s.wconn = nil

@@ -183,10 +183,45 @@ func TestCorruptFile(t *testing.T) {
 			}
 		})
 	}
-	t.Run("unwritable", func(t *testing.T) {
+	t.Run("missing directory", func(t *testing.T) {
 		_, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "missing", "dir", "m.db"), nil)
+		if !errors.Is(err, memory.ErrUnavailable) {
+			t.Fatalf("Open in a missing directory: err = %v, want ErrUnavailable", err)
+		}
+	})
+	t.Run("damaged pages", func(t *testing.T) {
+		ctx := context.Background()
+		path := filepath.Join(t.TempDir(), "m.db")
+		s, err := sqlite.Open(ctx, path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv := memory.NewID()
+		if _, err := s.Append(ctx, conv, memorytest.Text(strings.Repeat("long message ", 50), 200)...); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) < 16384 {
+			t.Fatalf("file of %d bytes is too small to damage", len(b))
+		}
+		// Overwrite everything after the first page with garbage.
+		for i := 4096; i < len(b); i++ {
+			b[i] = byte(i*7 + 3)
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err = sqlite.Open(ctx, path, nil)
 		if err == nil {
-			t.Fatal("Open in a missing directory succeeded")
+			defer s.Close()
+			_, err = s.Load(ctx, conv, 0)
+		}
+		if !errors.Is(err, memory.ErrCorrupt) {
+			t.Errorf("damaged file: err = %v, want ErrCorrupt from Open or Load", err)
 		}
 	})
 }
