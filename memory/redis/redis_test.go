@@ -287,42 +287,8 @@ func TestKilledWritersAndConcurrentProcesses(t *testing.T) {
 	}
 }
 
-func benchStore(b *testing.B) (*redis.Store, uuid.UUID) {
-	srv := startRedis(b)
-	s := openStore(b, srv, "bench")
-	conv := memory.NewID()
-	recs := make([]memory.Record, 1000)
-	for i := range recs {
-		recs[i] = memory.Record{Message: llm.UserMessage(fmt.Sprintf("message %d: %s", i, strings.Repeat("some words of text ", 10)))}
-	}
-	if _, err := s.Append(context.Background(), conv, recs...); err != nil {
-		b.Fatal(err)
-	}
-	return s, conv
-}
-
 // BenchmarkAppend appends one message to a 1,000-message conversation.
-func BenchmarkAppend(b *testing.B) {
-	s, conv := benchStore(b)
-	msg := llm.UserMessage(strings.Repeat("some words of text ", 10))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.Append(context.Background(), conv, memory.Record{Message: msg}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/append")
-}
+func BenchmarkAppend(b *testing.B) { memorytest.BenchAppend(b, openStore(b, startRedis(b), "bench")) }
 
 // BenchmarkLoad1000 loads a 1,000-message conversation.
-func BenchmarkLoad1000(b *testing.B) {
-	s, conv := benchStore(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		tr, err := s.Load(context.Background(), conv, 0)
-		if err != nil || len(tr.Messages) != 1000 {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/load")
-}
+func BenchmarkLoad1000(b *testing.B) { memorytest.BenchLoad(b, openStore(b, startRedis(b), "bench")) }
