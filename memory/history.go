@@ -108,6 +108,7 @@ func (h *History) AppendRecords(ctx context.Context, recs ...Record) ([]Record, 
 			}
 		}
 	}
+	recs = append([]Record(nil), recs...) // the caller's slice stays as it was
 	for i := range recs {
 		if recs[i].ID == uuid.Nil {
 			recs[i].ID = NewID()

@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -140,4 +141,38 @@ func FuzzRecallToolArgs(f *testing.F) {
 			t.Fatal("nil output without error")
 		}
 	})
+}
+
+func TestRecallConcurrent(t *testing.T) {
+	ctx := context.Background()
+	r := memory.NewRecall(memory.NewMemStore(), "")
+	done := make(chan error, 8)
+	for g := range 4 {
+		go func() {
+			for i := range 20 {
+				if _, err := r.Remember(ctx, memory.Note{Text: fmt.Sprintf("note %d of writer %d about kubernetes", i, g)}); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		go func() {
+			for range 20 {
+				if _, err := r.Search(ctx, "kubernetes writer", 3); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if hits, _ := r.Search(ctx, "kubernetes", 0); len(hits) != 80 {
+		t.Errorf("found %d notes, want 80", len(hits))
+	}
 }
