@@ -2,6 +2,7 @@ package trace
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -209,6 +210,10 @@ func newSecrets(extra []string) *secrets {
 			if _, val, ok := strings.Cut(item, "="); ok {
 				add(val)
 				item = val
+			}
+			if u, err := url.QueryUnescape(item); err == nil && u != item {
+				add(u) // OTEL_EXPORTER_OTLP_HEADERS values are percent-encoded
+				item = u
 			}
 			item = strings.TrimSpace(item)
 			if _, tok, ok := strings.Cut(item, " "); ok {

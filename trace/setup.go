@@ -16,11 +16,13 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // Config configures [Setup]. The zero value installs nothing unless the
@@ -106,12 +108,13 @@ type Config struct {
 // is used only when an endpoint is configured, so that a program run
 // without a collector does not retry a missing localhost:4318.
 //
-// When nothing is asked for, Setup installs no provider and tracing stays
-// off (the no-op provider). Setup replaces the global OpenTelemetry
+// When nothing is asked for, Setup installs no provider and plait's
+// tracing is off (no-op providers), as it is with OTEL_SDK_DISABLED=true. Setup replaces the global OpenTelemetry
 // providers; call it once, early.
 func Setup(ctx context.Context, cfg Config) (shutdown func(context.Context) error, err error) {
 	if disabled, _ := strconv.ParseBool(os.Getenv("OTEL_SDK_DISABLED")); disabled {
-		return func(context.Context) error { return nil }, nil
+		prev := setDefault(off())
+		return func(context.Context) error { setDefault(prev); return nil }, nil
 	}
 	var closers []func(context.Context) error
 	fail := func(err error) (func(context.Context) error, error) {
@@ -187,7 +190,9 @@ func Setup(ctx context.Context, cfg Config) (shutdown func(context.Context) erro
 	}
 	opts = append(opts, WithContent(content))
 
-	if len(procs) > 0 {
+	if len(procs) == 0 {
+		opts = append(opts, WithTracerProvider(tracenoop.NewTracerProvider()))
+	} else {
 		tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
 		if cfg.Sampler != nil {
 			tpOpts = append(tpOpts, sdktrace.WithSampler(cfg.Sampler))
@@ -200,7 +205,9 @@ func Setup(ctx context.Context, cfg Config) (shutdown func(context.Context) erro
 		closers = append(closers, tp.Shutdown)
 		opts = append(opts, WithTracerProvider(tp))
 	}
-	if len(readers) > 0 {
+	if len(readers) == 0 {
+		opts = append(opts, WithMeterProvider(metricnoop.NewMeterProvider()))
+	} else {
 		mpOpts := []sdkmetric.Option{sdkmetric.WithResource(res)}
 		for _, r := range readers {
 			mpOpts = append(mpOpts, sdkmetric.WithReader(r))
@@ -229,6 +236,11 @@ func Setup(ctx context.Context, cfg Config) (shutdown func(context.Context) erro
 		}
 		return nil
 	}, nil
+}
+
+// off returns a Tracer that records nothing.
+func off() *Tracer {
+	return New(WithTracerProvider(tracenoop.NewTracerProvider()), WithMeterProvider(metricnoop.NewMeterProvider()))
 }
 
 // exporterList parses an OTEL_*_EXPORTER variable; nil when unset.
