@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/plait-ai/plait/llm"
 )
@@ -90,6 +91,11 @@ func (m *tracedModel) start(ctx context.Context, req *llm.Request, stream bool) 
 	}
 	if c.provider == "" {
 		c.provider = "unknown"
+	}
+	if t.off {
+		c.span = tracenoop.Span{}
+		c.start = time.Now()
+		return ctx, c
 	}
 	name := "chat"
 	if c.model != "" {

@@ -68,6 +68,18 @@ func toolMiddleware(fixed *Tracer, specs SpecsFunc) tools.CallMiddleware {
 					t = Default()
 				}
 			}
+			if t.off {
+				start := time.Now()
+				res = next(ctx, call)
+				if t.inst.toolTime.Enabled(ctx) {
+					d := res.Duration
+					if d <= 0 {
+						d = time.Since(start)
+					}
+					t.inst.recordTool(ctx, call.Name, d.Seconds(), ErrorType(res.Err))
+				}
+				return res
+			}
 			name := "execute_tool"
 			if call.Name != "" {
 				name += " " + call.Name

@@ -1,0 +1,155 @@
+package trace_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"testing"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/llm/llmtest"
+	"github.com/plait-ai/plait/tools"
+	"github.com/plait-ai/plait/trace"
+)
+
+// discard is a span exporter that drops everything.
+type discard struct{}
+
+func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discard) Shutdown(context.Context) error                             { return nil }
+
+// tracers returns the configurations the benchmarks compare: tracing off
+// (the no-op provider) and on (the SDK, a batch or a simple processor and
+// an exporter that discards, with SDK metrics).
+func benchTracers(b *testing.B) []struct {
+	name string
+	t    *trace.Tracer
+} {
+	batch := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sdktrace.NewBatchSpanProcessor(discard{})))
+	simple := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(discard{})))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	b.Cleanup(func() {
+		_ = batch.Shutdown(context.Background())
+		_ = simple.Shutdown(context.Background())
+		_ = mp.Shutdown(context.Background())
+	})
+	return []struct {
+		name string
+		t    *trace.Tracer
+	}{
+		{"off", trace.New(trace.WithTracerProvider(tracenoop.NewTracerProvider()))},
+		{"sdk-batch", trace.New(trace.WithTracerProvider(batch), trace.WithMeterProvider(mp))},
+		{"sdk-simple", trace.New(trace.WithTracerProvider(simple), trace.WithMeterProvider(mp))},
+	}
+}
+
+// BenchmarkSpan measures one span: StartStep and End inside a run.
+func BenchmarkSpan(b *testing.B) {
+	for _, tc := range benchTracers(b) {
+		b.Run(tc.name, func(b *testing.B) {
+			ctx, run := tc.t.StartAgent(context.Background(), trace.AgentInfo{Name: "bench"})
+			defer run.End(nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				_, s := trace.StartStep(ctx, "s1", "task")
+				s.End(nil)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/span")
+		})
+	}
+}
+
+// BenchmarkModelCall measures a chat span around a model call that costs
+// nothing, so the figure is the instrumentation's cost.
+func BenchmarkModelCall(b *testing.B) {
+	resp := &llm.Response{Message: llm.AssistantMessage("ok"), FinishReason: llm.FinishStop, Usage: llm.Usage{InputTokens: 10, OutputTokens: 5}}
+	req := &llm.Request{Messages: []llm.Message{llm.UserMessage("hi")}, Temperature: llm.Ptr(0.2), MaxTokens: 64}
+	inner := llmtest.Loop(llmtest.Reply(resp)).WithInfo(llm.Info{Provider: "openai", Model: "gpt-4o-mini"})
+	b.Run("bare", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = inner.Generate(context.Background(), req)
+		}
+	})
+	for _, tc := range benchTracers(b) {
+		b.Run(tc.name, func(b *testing.B) {
+			m := tc.t.Model(inner)
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = m.Generate(context.Background(), req)
+			}
+		})
+	}
+}
+
+// stepWork stands for the work of one plan step, a model call and a tool
+// call, at about 40µs of CPU: far less than any real model call, so the
+// overhead measured against it is an upper bound.
+func stepWork() {
+	var buf [32 << 10]byte
+	_ = sha256.Sum256(buf[:])
+}
+
+// BenchmarkStep runs one plan step (a step span, a model call and a tool
+// call) bare, with tracing off and with tracing on, and reports each
+// configuration's overhead against bare as overhead-ns/step and as a
+// percentage of the step's time (overhead-%).
+func BenchmarkStep(b *testing.B) {
+	resp := &llm.Response{Message: llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c1", Name: "search", Arguments: []byte(`{"q":"x"}`)}}},
+		FinishReason: llm.FinishToolCalls, Usage: llm.Usage{InputTokens: 300, OutputTokens: 20}}
+	inner := llmtest.Loop(llmtest.Func(func(ctx context.Context, req *llm.Request) (*llm.Response, error) {
+		stepWork()
+		return resp, nil
+	})).WithInfo(llm.Info{Provider: "openai", Model: "gpt-4o-mini"})
+	handler := func(ctx context.Context, call llm.ToolCall) tools.Result {
+		return tools.Result{Call: call, Output: "ok", Content: "ok"}
+	}
+	req := &llm.Request{Messages: []llm.Message{llm.UserMessage("step")}}
+	step := func(ctx context.Context, m llm.Model, h tools.CallHandler, traced bool) {
+		sctx := ctx
+		var s trace.Span
+		if traced {
+			sctx, s = trace.StartStep(ctx, "s1", "search")
+		}
+		r, err := m.Generate(sctx, req)
+		res := h(sctx, r.Message.ToolCalls[0])
+		if traced {
+			s.End(errorsJoin(err, res.Err))
+		}
+	}
+	var bare float64
+	b.Run("bare", func(b *testing.B) {
+		ctx := context.Background()
+		for b.Loop() {
+			step(ctx, inner, handler, false)
+		}
+		bare = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	})
+	for _, tc := range benchTracers(b) {
+		b.Run(tc.name, func(b *testing.B) {
+			m := tc.t.Model(inner)
+			h := tc.t.Tools(nil)(handler)
+			ctx, run := tc.t.StartAgent(context.Background(), trace.AgentInfo{Name: "bench"})
+			defer run.End(nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				step(ctx, m, h, true)
+			}
+			per := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			if bare > 0 {
+				b.ReportMetric(per-bare, "overhead-ns/step")
+				b.ReportMetric(100*(per-bare)/bare, "overhead-%")
+			}
+		})
+	}
+}
+
+func errorsJoin(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
