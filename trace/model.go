@@ -26,7 +26,13 @@ import (
 // Without options each call is recorded by the Tracer of the run in its
 // context, or the default; with options, by New(opts...). The wrapper
 // passes [llm.Info] through and is safe for concurrent use if m is.
+//
+// Without options, a model Model already wrapped without options is
+// returned as it is, so that each call is traced once.
 func Model(m llm.Model, opts ...Option) llm.Model {
+	if tm, ok := m.(*tracedModel); ok && tm.fixed == nil && len(opts) == 0 {
+		return m
+	}
 	var t *Tracer
 	if len(opts) > 0 {
 		t = New(opts...)
