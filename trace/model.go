@@ -89,7 +89,12 @@ type chatCall struct {
 	model    string
 }
 
+var emptyRequest llm.Request
+
 func (m *tracedModel) start(ctx context.Context, req *llm.Request, stream bool) (context.Context, *chatCall) {
+	if req == nil {
+		req = &emptyRequest
+	}
 	t, r := m.tracer(ctx)
 	c := &chatCall{t: t, run: r, provider: m.info.Provider, model: req.Model}
 	if c.model == "" {
@@ -211,27 +216,36 @@ func (c *chatCall) record(ctx context.Context, resp *llm.Response, respModel str
 	if !in.duration.Enabled(ctx) && !in.tokens.Enabled(ctx) {
 		return
 	}
-	attrs := make([]attribute.KeyValue, 0, 6)
-	attrs = append(attrs, semconv.GenAIOperationNameChat, semconv.GenAIProviderNameKey.String(c.provider))
+	// attribute.NewSet sorts its argument in place: each set gets a slice
+	// of its own.
+	base := make([]attribute.KeyValue, 0, 4)
+	base = append(base, semconv.GenAIOperationNameChat, semconv.GenAIProviderNameKey.String(c.provider))
 	if c.model != "" {
-		attrs = append(attrs, semconv.GenAIRequestModel(c.model))
+		base = append(base, semconv.GenAIRequestModel(c.model))
 	}
 	if respModel != "" {
-		attrs = append(attrs, semconv.GenAIResponseModel(respModel))
+		base = append(base, semconv.GenAIResponseModel(respModel))
 	}
-	base := len(attrs)
+	set := func(extra attribute.KeyValue) attribute.Set {
+		kv := make([]attribute.KeyValue, len(base), len(base)+1)
+		copy(kv, base)
+		if extra.Valid() {
+			kv = append(kv, extra)
+		}
+		return attribute.NewSet(kv...)
+	}
+	var errAttr attribute.KeyValue
 	if err != nil {
-		attrs = append(attrs, semconv.ErrorTypeKey.String(ErrorType(err)))
+		errAttr = semconv.ErrorTypeKey.String(ErrorType(err))
 	}
-	in.duration.Record(ctx, elapsed.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	timing := metric.WithAttributeSet(set(errAttr))
+	in.duration.Record(ctx, elapsed.Seconds(), timing)
 	if ttfc > 0 {
-		in.firstChunk.Record(ctx, ttfc.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+		in.firstChunk.Record(ctx, ttfc.Seconds(), timing)
 	}
 	if resp != nil && (resp.Usage.InputTokens > 0 || resp.Usage.OutputTokens > 0) {
-		attrs = append(attrs[:base], semconv.GenAITokenTypeInput)
-		in.tokens.Record(ctx, int64(resp.Usage.InputTokens), metric.WithAttributeSet(attribute.NewSet(attrs...)))
-		attrs[base] = semconv.GenAITokenTypeOutput
-		in.tokens.Record(ctx, int64(resp.Usage.OutputTokens), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+		in.tokens.Record(ctx, int64(resp.Usage.InputTokens), metric.WithAttributeSet(set(semconv.GenAITokenTypeInput)))
+		in.tokens.Record(ctx, int64(resp.Usage.OutputTokens), metric.WithAttributeSet(set(semconv.GenAITokenTypeOutput)))
 	}
 }
 
