@@ -216,36 +216,43 @@ func (c *chatCall) record(ctx context.Context, resp *llm.Response, respModel str
 	if !in.duration.Enabled(ctx) && !in.tokens.Enabled(ctx) {
 		return
 	}
-	// attribute.NewSet sorts its argument in place: each set gets a slice
-	// of its own.
-	base := make([]attribute.KeyValue, 0, 4)
-	base = append(base, semconv.GenAIOperationNameChat, semconv.GenAIProviderNameKey.String(c.provider))
-	if c.model != "" {
-		base = append(base, semconv.GenAIRequestModel(c.model))
-	}
-	if respModel != "" {
-		base = append(base, semconv.GenAIResponseModel(respModel))
-	}
-	set := func(extra attribute.KeyValue) attribute.Set {
-		kv := make([]attribute.KeyValue, len(base), len(base)+1)
-		copy(kv, base)
-		if extra.Valid() {
-			kv = append(kv, extra)
-		}
-		return attribute.NewSet(kv...)
-	}
-	var errAttr attribute.KeyValue
+	errType := ""
 	if err != nil {
-		errAttr = semconv.ErrorTypeKey.String(ErrorType(err))
+		errType = ErrorType(err)
 	}
-	timing := metric.WithAttributeSet(set(errAttr))
+	// Each set is built from a slice of its own: attribute.NewSet sorts its
+	// argument in place.
+	build := func(extra attribute.KeyValue) func() []attribute.KeyValue {
+		return func() []attribute.KeyValue {
+			kv := make([]attribute.KeyValue, 0, 5)
+			kv = append(kv, semconv.GenAIOperationNameChat, semconv.GenAIProviderNameKey.String(c.provider))
+			if c.model != "" {
+				kv = append(kv, semconv.GenAIRequestModel(c.model))
+			}
+			if respModel != "" {
+				kv = append(kv, semconv.GenAIResponseModel(respModel))
+			}
+			if extra.Valid() {
+				kv = append(kv, extra)
+			}
+			return kv
+		}
+	}
+	key := setKey{which: setChat, provider: c.provider, model: c.model, resp: respModel, extra: errType}
+	var errAttr attribute.KeyValue
+	if errType != "" {
+		errAttr = semconv.ErrorTypeKey.String(errType)
+	}
+	timing := metric.WithAttributeSet(in.sets.get(key, build(errAttr)))
 	in.duration.Record(ctx, elapsed.Seconds(), timing)
 	if ttfc > 0 {
 		in.firstChunk.Record(ctx, ttfc.Seconds(), timing)
 	}
 	if resp != nil && (resp.Usage.InputTokens > 0 || resp.Usage.OutputTokens > 0) {
-		in.tokens.Record(ctx, int64(resp.Usage.InputTokens), metric.WithAttributeSet(set(semconv.GenAITokenTypeInput)))
-		in.tokens.Record(ctx, int64(resp.Usage.OutputTokens), metric.WithAttributeSet(set(semconv.GenAITokenTypeOutput)))
+		key.which, key.extra = setTokens, "input"
+		in.tokens.Record(ctx, int64(resp.Usage.InputTokens), metric.WithAttributeSet(in.sets.get(key, build(semconv.GenAITokenTypeInput))))
+		key.extra = "output"
+		in.tokens.Record(ctx, int64(resp.Usage.OutputTokens), metric.WithAttributeSet(in.sets.get(key, build(semconv.GenAITokenTypeOutput))))
 	}
 }
 
