@@ -162,3 +162,58 @@ func errorsJoin(a, b error) error {
 	}
 	return b
 }
+
+// BenchmarkStepInterleaved runs the same step bare, with tracing off and
+// with tracing on (SDK, batch processor, discarding exporter, SDK metrics)
+// in turn within each iteration, so that the three share the machine's
+// load as it changes, and reports the CPU time per step of each and the
+// overhead of off and on against bare.
+func BenchmarkStepInterleaved(b *testing.B) {
+	resp := &llm.Response{Message: llm.Message{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{{ID: "c1", Name: "search", Arguments: []byte(`{"q":"x"}`)}}},
+		FinishReason: llm.FinishToolCalls, Usage: llm.Usage{InputTokens: 300, OutputTokens: 20}}
+	inner := llmtest.Loop(llmtest.Func(func(ctx context.Context, req *llm.Request) (*llm.Response, error) {
+		stepWork()
+		return resp, nil
+	})).WithInfo(llm.Info{Provider: "openai", Model: "gpt-4o-mini"})
+	handler := func(ctx context.Context, call llm.ToolCall) tools.Result {
+		return tools.Result{Call: call, Output: "ok", Content: "ok"}
+	}
+	req := &llm.Request{Messages: []llm.Message{llm.UserMessage("step")}}
+	tcs := benchTracers(b)[:2] // off, sdk-batch
+	type conf struct {
+		ctx context.Context
+		m   llm.Model
+		h   tools.CallHandler
+		cpu time.Duration
+	}
+	confs := []*conf{{ctx: context.Background(), m: inner, h: handler}}
+	for _, tc := range tcs {
+		ctx, run := tc.t.StartAgent(context.Background(), trace.AgentInfo{Name: "bench"})
+		defer run.End(nil)
+		confs = append(confs, &conf{ctx: ctx, m: tc.t.Model(inner), h: tc.t.Tools(nil)(handler)})
+	}
+	for b.Loop() {
+		for i, c := range confs {
+			c0 := cpuTime()
+			ctx := c.ctx
+			var s trace.Span
+			if i > 0 {
+				ctx, s = trace.StartStep(c.ctx, "s1", "search")
+			}
+			r, err := c.m.Generate(ctx, req)
+			res := c.h(ctx, r.Message.ToolCalls[0])
+			if i > 0 {
+				s.End(errorsJoin(err, res.Err))
+			}
+			c.cpu += cpuTime() - c0
+		}
+	}
+	n := float64(b.N)
+	bare := float64(confs[0].cpu.Nanoseconds()) / n
+	off := float64(confs[1].cpu.Nanoseconds()) / n
+	on := float64(confs[2].cpu.Nanoseconds()) / n
+	b.ReportMetric(bare, "bare-cpu-ns/step")
+	b.ReportMetric(100*(off-bare)/bare, "off-overhead-%")
+	b.ReportMetric(100*(on-bare)/bare, "on-overhead-%")
+	b.ReportMetric(on-bare, "on-overhead-cpu-ns/step")
+}
