@@ -19,27 +19,53 @@ type addOut struct {
 	Sum int `json:"sum"`
 }
 
-func addTool(tb testing.TB) *tools.Dispatcher {
+func addTool(tb testing.TB, opts ...tools.DispatcherOption) *tools.Dispatcher {
 	t, err := tools.Func("add", "Adds two integers.", func(ctx context.Context, in addIn) (addOut, error) {
 		return addOut{in.A + in.B}, nil
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return tools.NewDispatcher(tools.MustSet(t), tools.WithTimeout(-1))
+	return tools.NewDispatcher(tools.MustSet(t), opts...)
 }
 
 // BenchmarkDispatchOne measures the whole path of one call of a trivial
-// tool: lookup, validation, decoding, the call, encoding.
+// tool: lookup, validation, decoding, the call, encoding. With the default
+// timeout the tool runs in a goroutine of its own (so that a tool that
+// ignores its context cannot hold the run); without one it runs inline.
 func BenchmarkDispatchOne(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		opts []tools.DispatcherOption
+	}{
+		{"timeout=default", nil},
+		{"timeout=none", []tools.DispatcherOption{tools.WithTimeout(-1)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			d := addTool(b, bc.opts...)
+			ctx := context.Background()
+			call := llm.ToolCall{ID: "call_1", Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}
+			b.ReportAllocs()
+			for b.Loop() {
+				r := d.Call(ctx, call)
+				if r.Err != nil || r.Content != `{"sum":3}` {
+					b.Fatal(r.Err, r.Content)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "µs/call")
+		})
+	}
+}
+
+// BenchmarkValidate compares the fast path with the reference validator
+// alone, on valid arguments.
+func BenchmarkValidate(b *testing.B) {
 	d := addTool(b)
-	ctx := context.Background()
-	call := llm.ToolCall{ID: "call_1", Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}
+	args := json.RawMessage(`{"a":1,"b":2}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		r := d.Call(ctx, call)
-		if r.Err != nil {
-			b.Fatal(r.Err)
+		if err := d.Validate("add", args); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -151,6 +151,7 @@ func wrongValue(p paramInfo) (any, bool) {
 
 type bfclCounts struct {
 	cases, functions, calls, valid, knownBad, knownBadCalls, knownBadRejected            int
+	fastDecided                                                                          int
 	dropped, dropTried, wrongType, wrongTried, unknownKey, unknownTried, enum, enumTried int
 }
 
@@ -225,6 +226,7 @@ func TestBFCL(t *testing.T) {
 						}
 						raw, _ := json.Marshal(args)
 						err := set.Validate(name, raw)
+						c.agree(t, set, bc.ID, name, raw)
 						if bfclKnownBad[bc.ID] {
 							c.knownBadCalls++
 							caseRejected = caseRejected || err != nil
@@ -248,9 +250,9 @@ func TestBFCL(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%s: %d cases, %d functions loaded; %d ground-truth calls: %d valid, %d in known-bad cases (%d of %d such cases rejected); mutations rejected: required dropped %d/%d, wrong type %d/%d, unknown key %d/%d, outside enum %d/%d",
+			t.Logf("%s: %d cases, %d functions loaded; %d ground-truth calls: %d valid, %d in known-bad cases (%d of %d such cases rejected); mutations rejected: required dropped %d/%d, wrong type %d/%d, unknown key %d/%d, outside enum %d/%d; fast path accepted %d documents alone",
 				category, c.cases, c.functions, c.calls, c.valid, c.knownBadCalls, c.knownBadRejected, c.knownBad,
-				c.dropped, c.dropTried, c.wrongType, c.wrongTried, c.unknownKey, c.unknownTried, c.enum, c.enumTried)
+				c.dropped, c.dropTried, c.wrongType, c.wrongTried, c.unknownKey, c.unknownTried, c.enum, c.enumTried, c.fastDecided)
 			if c.functions == 0 {
 				t.Error("no functions loaded")
 			}
@@ -272,6 +274,18 @@ func TestBFCL(t *testing.T) {
 	}
 }
 
+// agree checks that the fast path never accepts what the reference
+// validator rejects, and counts the calls it decides alone.
+func (c *bfclCounts) agree(t *testing.T, set *tools.Set, id, name string, args json.RawMessage) {
+	t.Helper()
+	if tools.FastAccepts(set, name, args) {
+		c.fastDecided++
+		if err := tools.ReferenceValidate(set, name, args); err != nil {
+			t.Errorf("%s: the fast path accepts %s(%s), which the reference validator rejects: %v", id, name, args, err)
+		}
+	}
+}
+
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
@@ -283,6 +297,7 @@ func mutate(t *testing.T, c *bfclCounts, set *tools.Set, id, name string, si sch
 	reject := func(kind string, m map[string]any, counter *int) {
 		raw, _ := json.Marshal(m)
 		err := set.Validate(name, raw)
+		c.agree(t, set, id, name, raw)
 		if err == nil {
 			t.Errorf("%s: %s mutation accepted: %s(%s)", id, kind, name, raw)
 			return
