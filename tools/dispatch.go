@@ -564,3 +564,5 @@ func truncate(s string, limit int) (string, bool) {
 	}
 	return s[:n] + "…[truncated " + strconv.Itoa(len(s)-n) + " bytes]", true
 }
+
+var _ Executor = (*Dispatcher)(nil)
