@@ -20,9 +20,13 @@ type addOut struct {
 }
 
 func addTool(tb testing.TB, opts ...tools.DispatcherOption) *tools.Dispatcher {
+	return addToolWith(tb, nil, opts...)
+}
+
+func addToolWith(tb testing.TB, topts []tools.Option, opts ...tools.DispatcherOption) *tools.Dispatcher {
 	t, err := tools.Func("add", "Adds two integers.", func(ctx context.Context, in addIn) (addOut, error) {
 		return addOut{in.A + in.B}, nil
-	})
+	}, topts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -35,24 +39,29 @@ func addTool(tb testing.TB, opts ...tools.DispatcherOption) *tools.Dispatcher {
 // ignores its context cannot hold the run); without one it runs inline.
 func BenchmarkDispatchOne(b *testing.B) {
 	for _, bc := range []struct {
-		name string
-		opts []tools.DispatcherOption
+		name  string
+		topts []tools.Option
+		opts  []tools.DispatcherOption
 	}{
-		{"timeout=default", nil},
-		{"timeout=none", []tools.DispatcherOption{tools.WithTimeout(-1)}},
+		{"timeout=default", nil, nil},
+		{"timeout=inline", []tools.Option{tools.Inline()}, nil},
+		{"timeout=none", nil, []tools.DispatcherOption{tools.WithTimeout(-1)}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			d := addTool(b, bc.opts...)
+			d := addToolWith(b, bc.topts, bc.opts...)
 			ctx := context.Background()
 			call := llm.ToolCall{ID: "call_1", Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}
 			b.ReportAllocs()
+			cpu0, ok := cpuTime()
 			for b.Loop() {
 				r := d.Call(ctx, call)
 				if r.Err != nil || r.Content != `{"sum":3}` {
 					b.Fatal(r.Err, r.Content)
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "µs/call")
+			if cpu1, ok1 := cpuTime(); ok && ok1 {
+				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			}
 		})
 	}
 }
@@ -63,10 +72,14 @@ func BenchmarkValidate(b *testing.B) {
 	d := addTool(b)
 	args := json.RawMessage(`{"a":1,"b":2}`)
 	b.ReportAllocs()
+	cpu0, ok := cpuTime()
 	for b.Loop() {
 		if err := d.Validate("add", args); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if cpu1, ok1 := cpuTime(); ok && ok1 {
+		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
 
@@ -81,10 +94,18 @@ func BenchmarkDispatchParallel(b *testing.B) {
 		}
 		b.Run(fmt.Sprint("calls=", n), func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0, ok := cpuTime()
 			for b.Loop() {
-				d.Dispatch(ctx, calls...)
+				for _, r := range d.Dispatch(ctx, calls...) {
+					if r.Err != nil {
+						b.Fatal(r.Err)
+					}
+				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/call")
+			if cpu1, ok1 := cpuTime(); ok && ok1 {
+				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/call")
+			}
 		})
 	}
 }

@@ -441,6 +441,13 @@ func callOnce(ctx context.Context, e *entry, args json.RawMessage, timeout time.
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if e.opts.inline {
+		out, err := safeCall(cctx, e, args)
+		if err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
+		}
+		return out, err
+	}
 	ch := make(chan callOutcome, 1)
 	go func() {
 		out, err := safeCall(cctx, e, args)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -438,3 +439,60 @@ func TestWithOptions(t *testing.T) {
 		t.Errorf("forged context allowed: %q", r.Content)
 	}
 }
+
+func TestMoreOptions(t *testing.T) {
+	// Inline: the timeout reaches the tool through ctx.
+	inline := tools.MustFunc("inline", "", func(ctx context.Context, in struct{}) (string, error) {
+		<-ctx.Done()
+		return "", ctx.Err()
+	}, tools.Inline(), tools.Timeout(10*time.Millisecond))
+	// A retry waiting in its backoff gives up when ctx is done.
+	var attempts atomic.Int32
+	retry := tools.MustFunc("retry", "", func(ctx context.Context, in struct{}) (string, error) {
+		attempts.Add(1)
+		return "", tools.Retryable(errors.New("busy"))
+	}, tools.Retry(tools.RetryPolicy{Attempts: 5, Backoff: time.Hour}))
+	boom := tools.MustFunc("boom", "", func(ctx context.Context, in struct{}) (string, error) { panic("logged") })
+	plain := tools.MustFunc("plain", "", func(ctx context.Context, in struct{}) (string, error) { return "ran", nil })
+
+	var logged strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logged.Write(p)
+	}), nil))
+	var asked atomic.Int32
+	d := tools.NewDispatcher(tools.MustSet(inline, retry, boom, plain), tools.WithLogger(logger), tools.WithApproveAll(),
+		tools.WithApprover(func(ctx context.Context, req tools.ApprovalRequest) (tools.Decision, error) {
+			asked.Add(1)
+			return tools.Allow(), nil
+		}))
+
+	if r := d.Call(context.Background(), llmCall("inline", `{}`)); !errors.Is(r.Err, tools.ErrTimeout) {
+		t.Errorf("inline: %v", r.Err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	r := d.Call(ctx, llmCall("retry", `{}`))
+	if !errors.Is(r.Err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second || attempts.Load() != 1 {
+		t.Errorf("retry: %v after %v, %d attempts", r.Err, time.Since(start), attempts.Load())
+	}
+	d.Call(context.Background(), llmCall("boom", `{}`))
+	if r := d.Call(context.Background(), llmCall("plain", `{}`)); r.Content != "ran" {
+		t.Errorf("plain: %q", r.Content)
+	}
+	if asked.Load() != 4 {
+		t.Errorf("approver asked %d times, want 4", asked.Load())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logged.String(), "tool call failed") || !strings.Contains(logged.String(), "stack=") || !strings.Contains(logged.String(), "logged") {
+		t.Errorf("log: %s", logged.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

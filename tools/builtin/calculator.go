@@ -75,7 +75,7 @@ func Calculator() tools.Tool {
 				return CalculatorOutput{}, err
 			}
 			return CalculatorOutput{Expression: in.Expression, Result: v}, nil
-		}, tools.Timeout(2*time.Second))
+		}, tools.Timeout(2*time.Second), tools.Inline())
 }
 
 // Evaluate computes an arithmetic expression as the calculator tool does.

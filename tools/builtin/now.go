@@ -41,5 +41,5 @@ func Now(clock func() time.Time) tools.Tool {
 			}
 			t := clock().In(loc)
 			return NowOutput{Time: t.Format(time.RFC3339), TimeZone: loc.String(), Weekday: t.Weekday().String(), Unix: t.Unix()}, nil
-		})
+		}, tools.Inline())
 }
