@@ -44,10 +44,11 @@ func FromBFCL(def json.RawMessage) (llm.ToolSpec, error) {
 //     silently ignored. An object without properties (a free-form dict)
 //     stays open.
 //
-// Other keywords are kept. A nil or empty schema stays as it is.
+// Other keywords are kept. An empty or null schema (a function without
+// parameters) gives nil.
 func NormalizeSchema(schema json.RawMessage, closed bool) (json.RawMessage, error) {
 	if len(bytes.TrimSpace(schema)) == 0 || string(bytes.TrimSpace(schema)) == "null" {
-		return schema, nil
+		return nil, nil
 	}
 	var doc any
 	d := json.NewDecoder(bytes.NewReader(schema))

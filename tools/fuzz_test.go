@@ -57,3 +57,24 @@ func FuzzDispatchArguments(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNormalizeSchema: no schema text makes NormalizeSchema or FromBFCL
+// panic, and what NormalizeSchema returns is JSON.
+func FuzzNormalizeSchema(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"dict","properties":{"a":{"type":"float"},"b":{"type":"tuple","items":{"type":"any"}}},"required":["a"]}`,
+		`{"type":["dict","null"],"anyOf":[{"type":"int"}],"items":[{"type":"str"}]}`, `null`, `[]`, `{"properties":1}`, `{`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := tools.NormalizeSchema(data, true)
+		if err == nil && len(out) > 0 && !json.Valid(out) {
+			t.Fatalf("%q -> invalid JSON %q", data, out)
+		}
+		def, _ := json.Marshal(map[string]any{"name": "f", "parameters": json.RawMessage(out)})
+		if err == nil && json.Valid(out) {
+			_, _ = tools.FromBFCL(def)
+		}
+	})
+}

@@ -320,3 +320,17 @@ func TestNow(t *testing.T) {
 		t.Errorf("%q", r.Content)
 	}
 }
+
+// FuzzHTMLText: no page makes the HTML-to-text extraction panic, and the
+// text never holds a script's content.
+func FuzzHTMLText(f *testing.F) {
+	for _, s := range []string{page, "<p>a<script>x</script>b", "<", "<title>t", "<ul><li>a<li>b</ul>", "&amp;&#x0;"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		_, text := builtin.HTMLText(doc)
+		if strings.Contains(string(doc), "<script>SECRET</script>") && strings.Contains(text, "SECRET") && !strings.Contains(strings.ReplaceAll(string(doc), "<script>SECRET</script>", ""), "SECRET") {
+			t.Fatalf("script text in %q", text)
+		}
+	})
+}
