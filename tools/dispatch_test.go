@@ -210,6 +210,14 @@ func TestTypedErrors(t *testing.T) {
 	if !errors.As(rs[3].Err, &te) || te.Timeout != 20*time.Millisecond {
 		t.Errorf("timeout error %#v", rs[3].Err)
 	}
+	more := d.Dispatch(context.Background(), llmCall("nope", `{}`), llmCall("fail", `{}`), llmCall("echo", `{"text":"ok"}`))
+	got := []string{}
+	for _, r := range append(rs, more...) {
+		got = append(got, tools.ErrorType(r.Err))
+	}
+	if want := "invalid_arguments panic denied timeout unknown_tool tool_error "; strings.Join(got, " ") != want {
+		t.Errorf("error types %q, want %q", strings.Join(got, " "), want)
+	}
 }
 
 func TestDispatchParallelOrderAndBound(t *testing.T) {

@@ -149,6 +149,7 @@ func (g *arithmeticOnly) fail(format string, args ...any) {
 	}
 }
 
+// Visit checks one node; expr calls it for every node, children first.
 func (g *arithmeticOnly) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.FloatNode:
