@@ -235,6 +235,11 @@ func (d *Dispatcher) Call(ctx context.Context, call llm.ToolCall) (res Result) {
 	if h == nil {
 		h = d.core
 	}
+	if len(d.mws) > 0 {
+		if e := d.tools().lookup(call.Name); e != nil {
+			ctx = context.WithValue(ctx, specKey{}, &e.spec)
+		}
+	}
 	start := time.Now()
 	defer func() {
 		if r := recover(); r != nil {
@@ -244,6 +249,19 @@ func (d *Dispatcher) Call(ctx context.Context, call llm.ToolCall) (res Result) {
 		}
 	}()
 	return h(ctx, call)
+}
+
+type specKey struct{}
+
+// SpecFrom returns the spec of the tool a call is for, inside a
+// CallMiddleware (for a span's gen_ai.tool.description, say); ok is false
+// when the call names no registered tool.
+func SpecFrom(ctx context.Context) (spec llm.ToolSpec, ok bool) {
+	p, _ := ctx.Value(specKey{}).(*llm.ToolSpec)
+	if p == nil {
+		return llm.ToolSpec{}, false
+	}
+	return *p, true
 }
 
 func (d *Dispatcher) id() string {

@@ -40,8 +40,10 @@ func newDispatcher(t *testing.T, opts ...tools.DispatcherOption) (*tools.Dispatc
 		<-ctx.Done()
 		return "", ctx.Err()
 	}, tools.Timeout(20*time.Millisecond))
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
 	stubborn := tools.MustFunc("stubborn", "Ignores its context.", func(ctx context.Context, in struct{}) (string, error) {
-		time.Sleep(200 * time.Millisecond)
+		<-release // until the test ends: only abandoning it lets the call return
 		return "late", nil
 	}, tools.Timeout(20*time.Millisecond))
 	fail := tools.MustFunc("fail", "Fails.", func(ctx context.Context, in struct{}) (string, error) {
@@ -119,11 +121,7 @@ func TestDispatchOutcomes(t *testing.T) {
 			}},
 		{name: "timeout", call: llmCall("slow", `{}`), wantErr: tools.ErrTimeout, wantContent: []string{"timed out after 20ms"}},
 		{name: "timeout of a tool that ignores ctx", call: llmCall("stubborn", `{}`), wantErr: context.DeadlineExceeded,
-			check: func(t *testing.T, r tools.Result) {
-				if r.Duration > 150*time.Millisecond {
-					t.Errorf("waited %v for a tool past its timeout", r.Duration)
-				}
-			}},
+			wantContent: []string{"timed out"}},
 		{name: "tool error", call: llmCall("fail", `{}`), wantContent: []string{"error: the disk is full"},
 			check: func(t *testing.T, r tools.Result) {
 				if r.Err == nil || r.Err.Error() != "the disk is full" {
@@ -323,6 +321,9 @@ func TestMiddleware(t *testing.T) {
 			return func(ctx context.Context, call llm.ToolCall) tools.Result {
 				if call.ID == "" {
 					t.Error("middleware saw a call without id")
+				}
+				if spec, ok := tools.SpecFrom(ctx); ok != (call.Name == "echo") || ok && spec.Description != "Repeats text." {
+					t.Errorf("SpecFrom(%s) = %+v, %v", call.Name, spec, ok)
 				}
 				mu.Lock()
 				log = append(log, tag+">"+call.Name)
