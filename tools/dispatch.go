@@ -253,6 +253,8 @@ func (d *Dispatcher) Call(ctx context.Context, call llm.ToolCall) (res Result) {
 
 type specKey struct{}
 
+type semKey struct{}
+
 // SpecFrom returns the spec of the tool a call is for, inside a
 // CallMiddleware (for a span's gen_ai.tool.description, say); ok is false
 // when the call names no registered tool.
@@ -396,13 +398,20 @@ func (d *Dispatcher) approve(ctx context.Context, e *entry, call llm.ToolCall, a
 // invoke runs the tool with its timeout, retries and panic recovery,
 // holding a slot of the concurrency bound.
 func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage) (any, int, error) {
+	// A call made from inside a call that holds a slot of the same bound
+	// (an agent used as a tool, dispatching its own calls) runs under its
+	// caller's slot: waiting for another could deadlock when every slot is
+	// held by a caller waiting for its calls.
 	sem := d.semaphore()
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, 0, fmt.Errorf("tool %q was not run: %w", e.spec.Name, ctx.Err())
+	if held, _ := ctx.Value(semKey{}).(chan struct{}); held != sem {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, 0, fmt.Errorf("tool %q was not run: %w", e.spec.Name, ctx.Err())
+		}
+		defer func() { <-sem }()
+		ctx = context.WithValue(ctx, semKey{}, sem)
 	}
-	defer func() { <-sem }()
 
 	timeout := d.timeout
 	if e.opts.timeout != 0 {

@@ -505,3 +505,29 @@ func TestMoreOptions(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestNestedDispatchDoesNotDeadlock: a tool that dispatches calls through
+// the same dispatcher (an agent used as a tool) runs them under its own
+// slot, so a full bound cannot deadlock.
+func TestNestedDispatchDoesNotDeadlock(t *testing.T) {
+	set := &tools.Set{}
+	d := tools.NewDispatcher(set, tools.WithConcurrency(2))
+	leaf := tools.MustFunc("leaf", "", func(ctx context.Context, in struct{}) (string, error) { return "leaf", nil })
+	outer := tools.MustFunc("outer", "", func(ctx context.Context, in struct{}) (string, error) {
+		rs := d.Dispatch(ctx, llmCall("leaf", `{}`), llmCall("leaf", `{}`), llmCall("leaf", `{}`))
+		parts := []string{}
+		for _, r := range rs {
+			parts = append(parts, r.Content)
+		}
+		return strings.Join(parts, "+"), nil
+	})
+	if err := set.Add(leaf, outer); err != nil {
+		t.Fatal(err)
+	}
+	calls := []llm.ToolCall{llmCall("outer", `{}`), llmCall("outer", `{}`), llmCall("outer", `{}`), llmCall("outer", `{}`)}
+	for _, r := range d.Dispatch(context.Background(), calls...) {
+		if r.Content != "leaf+leaf+leaf" {
+			t.Errorf("%q %v", r.Content, r.Err)
+		}
+	}
+}
