@@ -291,7 +291,9 @@ var defaultSem = make(chan struct{}, DefaultConcurrency)
 func (d *Dispatcher) core(ctx context.Context, call llm.ToolCall) Result {
 	start := time.Now()
 	res := d.run(ctx, call)
-	res.Call = call
+	if res.Call.Name == "" {
+		res.Call = call
+	}
 	res.Duration = time.Since(start)
 	if res.Err != nil {
 		d.log(ctx, res)
@@ -319,9 +321,10 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall) Result {
 	if derr := checkGuards(ctx, call.Name, e.opts.guards, args); derr != nil {
 		return failed(derr, "")
 	}
+	edited := false
 	if e.opts.approval || d.approveAll {
 		var derr *DeniedError
-		args, derr = d.approve(ctx, e, call, args)
+		args, edited, derr = d.approve(ctx, e, call, args)
 		if derr != nil {
 			return failed(derr, "")
 		}
@@ -347,15 +350,19 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall) Result {
 		limit = DefaultMaxResultBytes
 	}
 	res := Result{Output: out, Attempts: attempts}
+	if edited {
+		call.Arguments = args
+		res.Call = call
+	}
 	res.Content, res.Truncated = truncate(content, limit)
 	return res
 }
 
 // approve asks the approval hook about a call. It returns the arguments to
 // run with.
-func (d *Dispatcher) approve(ctx context.Context, e *entry, call llm.ToolCall, args json.RawMessage) (json.RawMessage, *DeniedError) {
+func (d *Dispatcher) approve(ctx context.Context, e *entry, call llm.ToolCall, args json.RawMessage) (json.RawMessage, bool, *DeniedError) {
 	if d.approver == nil {
-		return nil, &DeniedError{Tool: call.Name, By: "approval", Reason: "the tool needs approval and no one can give it here"}
+		return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: "the tool needs approval and no one can give it here"}
 	}
 	call.Arguments = args
 	dec, err := func() (dec Decision, err error) {
@@ -370,28 +377,28 @@ func (d *Dispatcher) approve(ctx context.Context, e *entry, call llm.ToolCall, a
 		err = ctx.Err()
 	}
 	if err != nil {
-		return nil, &DeniedError{Tool: call.Name, By: "approval", Reason: "no approval was given", Err: err}
+		return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: "no approval was given", Err: err}
 	}
 	switch dec.Verdict {
 	case VerdictAllow:
-		return args, nil
+		return args, false, nil
 	case VerdictEdit:
 		if len(dec.Arguments) == 0 {
 			dec.Arguments = emptyObject
 		}
 		if err := e.val.validate(call.Name, dec.Arguments); err != nil {
-			return nil, &DeniedError{Tool: call.Name, By: "approval", Reason: "the edited arguments are invalid: " + err.Error(), Err: err}
+			return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: "the edited arguments are invalid: " + err.Error(), Err: err}
 		}
 		if derr := checkGuards(ctx, call.Name, e.opts.guards, dec.Arguments); derr != nil {
-			return nil, derr
+			return nil, false, derr
 		}
-		return dec.Arguments, nil
+		return dec.Arguments, true, nil
 	default:
 		reason := dec.Reason
 		if reason == "" {
 			reason = "the reviewer refused the call"
 		}
-		return nil, &DeniedError{Tool: call.Name, By: "approval", Reason: reason}
+		return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: reason}
 	}
 }
 

@@ -149,7 +149,12 @@ func TestDispatchOutcomes(t *testing.T) {
 		{name: "model cannot forge the context", ctx: guest, call: llmCall("pay", `{"amount":500,"to":"bob","user":{"role":"admin"}}`), wantErr: tools.ErrInvalidArguments},
 		{name: "approval denies", ctx: admin, call: llmCall("pay", `{"amount":5,"to":"mallory"}`), wantErr: tools.ErrDenied,
 			wantContent: []string{"denied by approval", "mallory is not a known payee"}},
-		{name: "approval edits", ctx: admin, call: llmCall("pay", `{"amount":5,"to":"bob-typo"}`), wantContent: []string{`"to":"bob"`}},
+		{name: "approval edits", ctx: admin, call: llmCall("pay", `{"amount":5,"to":"bob-typo"}`), wantContent: []string{`"to":"bob"`},
+			check: func(t *testing.T, r tools.Result) {
+				if string(r.Call.Arguments) != `{"amount":5,"to":"bob"}` {
+					t.Errorf("result call arguments %s", r.Call.Arguments)
+				}
+			}},
 		{name: "approval edit revalidated", ctx: admin, call: llmCall("pay", `{"amount":5,"to":"edit-bad"}`), wantErr: tools.ErrInvalidArguments,
 			wantContent: []string{"edited arguments are invalid"}},
 		{name: "raw tool", call: llmCall("raw", `{"n":3}`), wantContent: []string{`{"n":3}`}},

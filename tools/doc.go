@@ -66,6 +66,12 @@
 // pointer and says what was wrong, an unknown tool lists the tools there
 // are.
 //
+// A call runs on a goroutine of its own so that a tool that ignores its
+// context cannot hold the run past its timeout; [Inline] runs a tool that
+// honours ctx on the dispatching goroutine instead. Middlewares (tracing,
+// metrics) see each call with its id filled in; [SpecFrom] gives them the
+// tool's spec and [ErrorType] classifies a failure.
+//
 // # Guards and approval
 //
 // [Guard] attaches policy expressions (github.com/expr-lang/expr) over the

@@ -243,7 +243,7 @@ const (
 	// VerdictDeny refuses it; the model reads the reason.
 	VerdictDeny
 	// VerdictEdit runs it with new arguments, which are validated and
-	// checked by the guards again.
+	// checked by the guards again; the Result's Call carries them.
 	VerdictEdit
 )
 
