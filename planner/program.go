@@ -41,7 +41,7 @@ const (
 type Problem struct {
 	// Step is the id of the step at fault ("#3" for the third step when it
 	// has no id; empty for the plan as a whole).
-	Step string `json:"step,omitempty"`
+	Step string      `json:"step,omitempty"`
 	Kind ProblemKind `json:"kind"`
 	// Message says what is wrong and how to fix it.
 	Message string `json:"message"`

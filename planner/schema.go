@@ -208,4 +208,3 @@ func placeholderString(schema map[string]any) string {
 	}
 	return s
 }
-
