@@ -100,8 +100,8 @@ type Config struct {
 	Model llm.Model
 	// Instructions are the agent's system instructions.
 	Instructions string
-	// Tools runs the agent's tools (the tools package's dispatcher). When
-	// nil, ToolList is used.
+	// Tools runs the agent's tools: a *tools.Dispatcher, or any Executor.
+	// When nil, the agent makes a dispatcher of ToolList.
 	Tools tools.Executor
 	// ToolList are the agent's tools, when Tools is nil.
 	ToolList []tools.Tool
@@ -151,11 +151,11 @@ func New(cfg Config) (*Agent, error) {
 	a := &Agent{cfg: cfg, limits: cfg.Limits.withDefaults()}
 	a.exec = cfg.Tools
 	if a.exec == nil {
-		ts, err := newToolSet(cfg.ToolList)
+		set, err := tools.NewSet(cfg.ToolList...)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("agent: Config.ToolList: %w", err)
 		}
-		a.exec = ts
+		a.exec = tools.NewDispatcher(set)
 	}
 	a.specs = a.exec.Specs()
 	if cfg.Strategy != ReAct && cfg.Strategy != PlanExecute {
@@ -197,7 +197,8 @@ const (
 	// StepFailed: the tool failed, timed out, or its arguments could not
 	// be resolved.
 	StepFailed StepStatus = "failed"
-	// StepDenied: the approval hook denied the step.
+	// StepDenied: the approval hook or a tool's guard denied the step;
+	// its Err matches tools.ErrDenied.
 	StepDenied StepStatus = "denied"
 	// StepSkipped: its condition was false, or a step it needs was
 	// skipped.
@@ -352,8 +353,6 @@ type Approval struct {
 // once. An error fails the step.
 type ApprovalFunc func(ctx context.Context, req ApprovalRequest) (Approval, error)
 
-// ErrDenied is the error of a step the approval hook denied.
-var ErrDenied = errors.New("agent: step denied")
 
 type conversationKey struct{}
 

@@ -354,6 +354,9 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, res
 	rec.Duration = time.Since(start)
 	if res.Err != nil {
 		rec.Status = StepFailed
+		if errors.Is(res.Err, tools.ErrDenied) {
+			rec.Status = StepDenied
+		}
 		if ctx.Err() != nil && r.ctx.Err() == nil {
 			rec.Content = fmt.Sprintf("timed out after %s: %s", r.a.limits.StepTimeout, res.Content)
 		}
@@ -384,7 +387,7 @@ func (r *run) approve(ctx context.Context, rec *StepRecord, task string, call ll
 		rec.Content = "error: " + rec.Err.Error()
 		return call, false
 	case ap.Decision == Deny:
-		rec.Status, rec.Err = StepDenied, fmt.Errorf("%w: %s", ErrDenied, orDefault(ap.Reason, "no reason given"))
+		rec.Status, rec.Err = StepDenied, &tools.DeniedError{Tool: call.Name, By: "approval", Reason: orDefault(ap.Reason, "no reason given")}
 		rec.Content = "denied: " + orDefault(ap.Reason, "the call was not approved")
 		return call, false
 	case ap.Decision == Edit:

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,6 +149,9 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		rec.Output, rec.Content, rec.Err, rec.Duration = res.Output, res.Content, res.Err, res.Duration
 		if res.Err != nil {
 			rec.Status = StepFailed
+			if errors.Is(res.Err, tools.ErrDenied) {
+				rec.Status = StepDenied
+			}
 		} else {
 			rec.Status = StepDone
 		}
