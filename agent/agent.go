@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/memory"
 	"github.com/plait-ai/plait/planner"
 	"github.com/plait-ai/plait/tools"
 )
@@ -238,8 +239,10 @@ type StepRecord struct {
 type Result struct {
 	// RunID identifies the run (a UUID v7: ordered by start time).
 	RunID uuid.UUID
-	// ConversationID is the conversation the run belongs to, if any.
-	ConversationID string
+	// ConversationID is the conversation the run belongs to; zero if none.
+	ConversationID uuid.UUID
+	// Scratchpad is what the run thought, called and observed.
+	Scratchpad *memory.Scratchpad
 	// Strategy is the strategy the run used.
 	Strategy Strategy
 	// Answer is the final answer.
@@ -352,19 +355,3 @@ type Approval struct {
 // the run is. It must be safe for concurrent use: parallel steps ask at
 // once. An error fails the step.
 type ApprovalFunc func(ctx context.Context, req ApprovalRequest) (Approval, error)
-
-
-type conversationKey struct{}
-
-// WithConversation returns a context whose runs belong to the
-// conversation id: with Memory.History set, the run sees the
-// conversation's earlier messages, and its goal and answer are appended.
-func WithConversation(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, conversationKey{}, id)
-}
-
-// ConversationFrom returns the conversation id set by WithConversation.
-func ConversationFrom(ctx context.Context) string {
-	id, _ := ctx.Value(conversationKey{}).(string)
-	return id
-}

@@ -29,7 +29,7 @@
 // Cancelling the context reaches running tools and model calls. An approval
 // hook (Config.Approve) can pause, deny or edit a step. [Agent.AsTool] makes
 // an agent a tool of another agent. A run joins a conversation with
-// [WithConversation] when Memory.History is set.
+// [WithConversation] when Memory.Store is set.
 //
 // An Agent is safe for concurrent runs.
 package agent

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/memory"
 	"github.com/plait-ai/plait/planner"
 	"github.com/plait-ai/plait/tools"
 )
@@ -23,12 +24,12 @@ func (r *run) planExecute() error {
 	env := map[string]any{}             // decoded outputs that expressions read
 	var reason string
 	var prev *planner.Plan
-	memory := ""
+	notes := ""
 	for {
 		out, err := a.planner.Plan(r.ctx, planner.Request{
 			Goal:     r.goal,
 			History:  r.history,
-			Memory:   memory,
+			Memory:   notes,
 			Replan:   reason,
 			Previous: prev,
 			Done:     done,
@@ -45,12 +46,12 @@ func (r *run) planExecute() error {
 		planIdx := len(r.res.Plans)
 		r.res.Plans = append(r.res.Plans, plan)
 		if plan.Thought != "" {
-			r.pad.Add(EntryThought, "", plan.Thought)
+			r.note(memory.KindThought, "", "", plan.Thought)
 		}
 		if out.Reasoning != "" {
-			r.pad.Add(EntryThought, "", out.Reasoning)
+			r.note(memory.KindThought, "", "", out.Reasoning)
 		}
-		r.pad.Add(EntryPlan, "", planSummary(plan))
+		r.note(memory.KindPlan, "", "", planSummary(plan))
 		if planIdx == 0 {
 			r.emit(Event{Type: EventPlan, Plan: plan})
 		} else {
@@ -81,7 +82,7 @@ func (r *run) planExecute() error {
 		}
 		r.res.Replans++
 		prev = plan
-		memory = r.pad.Render()
+		notes = r.render()
 	}
 }
 
@@ -240,7 +241,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					continue
 				}
 				if !ok {
-					r.pad.Add(EntryObservation, st.ID, "skipped: the condition "+st.When+" is false")
+					r.note(memory.KindObservation, st.ID, st.Tool, "skipped: the condition "+st.When+" is false")
 					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: the condition " + st.When + " is false"})
 					i = next - 1
 					continue
@@ -264,9 +265,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 				}
 				rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args}
 				if st.Tool != "" {
-					r.pad.Add(EntryCall, st.ID, st.Tool+string(args))
+					r.note(memory.KindToolCall, st.ID, st.Tool, string(args))
 				} else {
-					r.pad.Add(EntryThought, st.ID, st.Task)
+					r.note(memory.KindThought, st.ID, "", st.Task)
 				}
 				if r.listening() {
 					ev := rec
@@ -285,9 +286,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		inFlight--
 		st := prog.Step(o.i)
 		if o.rec.Err != nil {
-			r.pad.Add(EntryError, st.ID, o.rec.Content)
+			r.note(memory.KindError, st.ID, st.Tool, o.rec.Content)
 		} else {
-			r.pad.Add(EntryObservation, st.ID, o.rec.Content)
+			r.note(memory.KindObservation, st.ID, st.Tool, o.rec.Content)
 		}
 		finish(o.i, o.rec)
 		if stopErr == nil {
@@ -458,7 +459,7 @@ func (r *run) joinCall(canReplan bool) (string, bool, error) {
 	b.WriteString("Goal: ")
 	b.WriteString(r.goal)
 	b.WriteString("\n\nWhat the steps did:\n")
-	b.WriteString(r.pad.Render())
+	b.WriteString(r.render())
 	if canReplan {
 		b.WriteString("\nAnswer the goal now, citing the steps you use as [id]. If the outputs are not enough to answer, reply with REPLAN: and what is missing, instead.")
 	} else {

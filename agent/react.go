@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/memory"
 	"github.com/plait-ai/plait/tools"
 )
 
@@ -41,7 +42,7 @@ func (r *run) react() error {
 			reasoning = msg.Reasoning
 		}
 		if reasoning != "" {
-			r.pad.Add(EntryThought, "", reasoning)
+			r.note(memory.KindThought, "", "", reasoning)
 		}
 		if len(msg.ToolCalls) == 0 {
 			r.res.Answer = strings.TrimSpace(content)
@@ -49,7 +50,7 @@ func (r *run) react() error {
 			return nil
 		}
 		if strings.TrimSpace(content) != "" {
-			r.pad.Add(EntryThought, "", content)
+			r.note(memory.KindThought, "", "", content)
 		}
 		if max := a.limits.MaxSteps; max > 0 && r.stepsRun+len(msg.ToolCalls) > max {
 			return &BudgetError{Budget: "steps", Limit: int64(max)}
@@ -71,9 +72,9 @@ func (r *run) react() error {
 			rec := &recs[i]
 			known[rec.ID] = true
 			if rec.Err != nil {
-				r.pad.Add(EntryError, rec.ID, rec.Content)
+				r.note(memory.KindError, rec.ID, rec.Tool, rec.Content)
 			} else {
-				r.pad.Add(EntryObservation, rec.ID, rec.Content)
+				r.note(memory.KindObservation, rec.ID, rec.Tool, rec.Content)
 			}
 			msgs = append(msgs, llm.Message{Role: llm.RoleTool, Content: rec.Content, ToolCallID: rec.ID, Name: rec.Tool})
 			r.res.Steps = append(r.res.Steps, *rec)
@@ -104,7 +105,7 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 	for i, c := range calls {
 		recs[i] = StepRecord{ID: c.ID, Plan: turn, Tool: c.Name, Args: c.Arguments}
 		run[i] = true
-		r.pad.Add(EntryCall, c.ID, c.Name+string(c.Arguments))
+		r.note(memory.KindToolCall, c.ID, c.Name, string(c.Arguments))
 		if r.listening() {
 			ev := recs[i]
 			r.emit(Event{Type: EventStepStarted, Step: &ev})

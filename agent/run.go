@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/memory"
 )
 
 // Run reaches goal and returns the result. When the run stops early (a
@@ -73,7 +74,7 @@ type run struct {
 	ctx   context.Context
 	goal  string
 	res   *Result
-	pad   Scratchpad
+	pad   *memory.Scratchpad
 	sink  *sink
 	start time.Time
 
@@ -96,12 +97,8 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 		start: time.Now(),
 		res:   &Result{RunID: id, Strategy: a.cfg.Strategy, ConversationID: ConversationFrom(ctx)},
 	}
-	if a.cfg.Memory.Scratchpad != nil {
-		r.pad = a.cfg.Memory.Scratchpad()
-	}
-	if r.pad == nil {
-		r.pad = newPad()
-	}
+	r.pad = memory.NewScratchpad(a.cfg.Memory.Counter)
+	r.res.Scratchpad = r.pad
 	if d := a.limits.MaxDuration; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, d, &BudgetError{Budget: "time", Limit: int64(d)})
@@ -119,12 +116,18 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 	}()
 
 	conv := r.res.ConversationID
-	if conv != "" && a.cfg.Memory.History != nil {
-		h, herr := a.cfg.Memory.History.Load(ctx, conv)
+	var hist *memory.History
+	if conv != uuid.Nil && a.cfg.Memory.Store != nil {
+		opts := a.cfg.Memory.History
+		if opts.Counter == nil {
+			opts.Counter = a.cfg.Memory.Counter
+		}
+		hist = memory.NewHistory(a.cfg.Memory.Store, conv, opts)
+		w, herr := hist.Window(ctx, 0)
 		if herr != nil {
 			return r.res, fmt.Errorf("agent: loading conversation %s: %w", conv, herr)
 		}
-		r.history = h
+		r.history = w.Messages
 	}
 	switch a.cfg.Strategy {
 	case ReAct:
@@ -135,8 +138,8 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 	if err != nil {
 		return r.res, err
 	}
-	if conv != "" && a.cfg.Memory.History != nil {
-		if herr := a.cfg.Memory.History.Append(ctx, conv, llm.UserMessage(goal), llm.AssistantMessage(r.res.Answer)); herr != nil {
+	if hist != nil {
+		if _, herr := hist.Append(ctx, llm.UserMessage(goal), llm.AssistantMessage(r.res.Answer)); herr != nil {
 			return r.res, fmt.Errorf("agent: saving conversation %s: %w", conv, herr)
 		}
 	}

@@ -325,6 +325,25 @@ func (r *pyReader) value() (any, error) {
 		if j == r.i+1 {
 			return nil, fmt.Errorf("a $ must be followed by a step number")
 		}
+		// A path into the output: $1.hits[0].url
+		for j < len(r.s) {
+			if r.s[j] == '.' && j+1 < len(r.s) && (r.s[j+1] == '_' || r.s[j+1] >= 'a' && r.s[j+1] <= 'z' || r.s[j+1] >= 'A' && r.s[j+1] <= 'Z') {
+				j += 2
+				for j < len(r.s) && (r.s[j] == '_' || r.s[j] >= 'a' && r.s[j] <= 'z' || r.s[j] >= 'A' && r.s[j] <= 'Z' || r.s[j] >= '0' && r.s[j] <= '9') {
+					j++
+				}
+				continue
+			}
+			if r.s[j] == '[' {
+				end := matchBracket(r.s, j)
+				if end < 0 {
+					return nil, fmt.Errorf("unterminated [ in reference %s", r.s[r.i:])
+				}
+				j = end + 1
+				continue
+			}
+			break
+		}
 		ref := "${" + r.s[r.i+1:j] + "}"
 		r.i = j
 		return ref, nil
