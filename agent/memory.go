@@ -43,10 +43,19 @@ func (m Memory) scratchpadBudget() int {
 // note records a scratchpad entry.
 func (r *run) note(kind memory.Kind, step, tool, text string) {
 	r.pad.Append(memory.Entry{Step: step, Kind: kind, Tool: tool, Text: text})
+	r.padBytes.Add(int64(len(step) + len(tool) + len(text) + 24))
 }
 
-// render returns the scratchpad as prompt text within its budget.
-func (r *run) render() string { return r.pad.Render(r.a.cfg.Memory.scratchpadBudget()) }
+// render returns the scratchpad as prompt text within its budget. While
+// the whole scratchpad has fewer bytes than the budget has tokens it fits
+// for sure, and is rendered without counting.
+func (r *run) render() string {
+	budget := r.a.cfg.Memory.scratchpadBudget()
+	if budget > 0 && r.padBytes.Load() <= int64(budget) {
+		budget = 0
+	}
+	return r.pad.Render(budget)
+}
 
 type conversationKey struct{}
 

@@ -156,6 +156,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 			env[id] = decodeOutput(rec)
 		}
 	}
+	if free := cap(r.res.Steps) - len(r.res.Steps); free < n {
+		r.res.Steps = append(make([]StepRecord, 0, len(r.res.Steps)+n), r.res.Steps...)
+	}
 	results := make(chan stepOutcome, n)
 	inFlight := 0
 	var failures []string

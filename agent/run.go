@@ -7,6 +7,7 @@ import (
 	"iter"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -82,7 +83,8 @@ type run struct {
 	fatal   error
 	history []llm.Message
 
-	stepsRun int // steps started; owned by the scheduling goroutine
+	stepsRun int          // steps started; owned by the scheduling goroutine
+	padBytes atomic.Int64 // bytes noted in the scratchpad
 }
 
 func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err error) {

@@ -48,7 +48,13 @@ func Parse(text string, specs []llm.ToolSpec) (*Plan, error) {
 	if s == "" {
 		return nil, &ParseError{Reason: "the reply is empty; reply with a JSON object with \"thought\" and \"steps\""}
 	}
-	// The common case: the whole reply is the JSON plan.
+	// The common case: the whole reply is the JSON plan, as the schema
+	// asks.
+	if s[0] == '{' {
+		if p, ok := decodeStrict(s); ok {
+			return p, nil
+		}
+	}
 	if s[0] == '{' || s[0] == '[' {
 		if p, err := decodePlan([]byte(s)); err == nil {
 			return p, nil
@@ -105,6 +111,52 @@ func Parse(text string, specs []llm.ToolSpec) (*Plan, error) {
 		return nil, &ParseError{Reason: "the JSON is not a plan: " + firstErr.Error()}
 	}
 	return nil, &ParseError{Reason: "no JSON object found; reply with a JSON object with \"thought\" and \"steps\""}
+}
+
+// strictPlan is a plan written exactly as Schema asks.
+type strictPlan struct {
+	Thought string       `json:"thought"`
+	Steps   []strictStep `json:"steps"`
+}
+
+type strictStep struct {
+	ID   string          `json:"id"`
+	Task string          `json:"task"`
+	Tool string          `json:"tool"`
+	Args json.RawMessage `json:"args"`
+	Deps []string        `json:"deps"`
+	When string          `json:"when"`
+}
+
+// decodeStrict decodes a plan that follows Schema to the letter, without
+// the lenient reader's cost; ok is false for anything else (other field
+// names, numeric ids, ...), which the lenient reader then handles.
+func decodeStrict(s string) (*Plan, bool) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	var sp strictPlan
+	if dec.Decode(&sp) != nil || dec.More() || len(sp.Steps) == 0 {
+		return nil, false
+	}
+	p := &Plan{Thought: sp.Thought, Steps: make([]Step, len(sp.Steps))}
+	for i, st := range sp.Steps {
+		if isDigits(st.ID) {
+			return nil, false
+		}
+		for _, d := range st.Deps {
+			if d == "" || d[0] == '$' || isDigits(d) {
+				return nil, false
+			}
+		}
+		if bytes.Equal(st.Args, nullJSON) {
+			st.Args = nil
+		}
+		if len(st.Args) > 0 && st.Args[0] == '"' {
+			return nil, false
+		}
+		p.Steps[i] = Step{ID: strings.TrimSpace(st.ID), Task: st.Task, Tool: strings.TrimSpace(st.Tool), Args: st.Args, Deps: st.Deps, When: strings.TrimSpace(st.When)}
+	}
+	return p, true
 }
 
 // decodePlan decodes a plan object, a wrapper {"plan": {...}} or a bare

@@ -37,6 +37,7 @@ type Config struct {
 type Planner struct {
 	cfg    Config
 	specs  []llm.ToolSpec
+	specOf map[string]*llm.ToolSpec
 	system string
 	schema *llm.JSONSchema
 }
@@ -53,6 +54,7 @@ func New(cfg Config) (*Planner, error) {
 	if cfg.Tools != nil {
 		p.specs = cfg.Tools.Specs()
 	}
+	p.specOf = indexSpecs(p.specs)
 	p.system = SystemPrompt(cfg.Instructions, p.specs)
 	if !cfg.NoSchema {
 		p.schema = &llm.JSONSchema{Name: "plan", Schema: Schema}
@@ -172,7 +174,7 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
 		plan, err := Parse(text, p.specs)
 		if err == nil {
 			var prog *Program
-			prog, err = Compile(plan, p.cfg.Tools, opts)
+			prog, err = compile(plan, p.cfg.Tools, opts, p.specOf)
 			if err == nil {
 				out.Program = prog
 				out.Reasoning = resp.Message.Reasoning

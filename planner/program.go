@@ -142,6 +142,12 @@ type refPart struct {
 // references and conditions. It lists every problem it finds in a
 // [*ValidationError]; a plan with problems is never returned.
 func Compile(p *Plan, exec tools.Executor, opts Options) (*Program, error) {
+	return compile(p, exec, opts, nil)
+}
+
+// compile is Compile with the specs already indexed by name (nil: index
+// them here).
+func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.ToolSpec) (*Program, error) {
 	if p == nil || len(p.Steps) == 0 {
 		return nil, &ValidationError{Problems: []Problem{{Kind: ProblemEmpty, Message: "the plan has no steps; add at least one step"}}}
 	}
@@ -181,11 +187,10 @@ func Compile(p *Plan, exec tools.Executor, opts Options) (*Program, error) {
 	if specs == nil && exec != nil {
 		specs = exec.Specs()
 	}
-	specOf := make(map[string]*llm.ToolSpec, len(specs))
-	for k := range specs {
-		specOf[specs[k].Name] = &specs[k]
+	if specOf == nil {
+		specOf = indexSpecs(specs)
 	}
-	schemas := map[string]any{}
+	var schemas map[string]any
 	for i := range p.Steps {
 		st := &p.Steps[i]
 		label := stepLabel(p, i)
@@ -226,6 +231,9 @@ func Compile(p *Plan, exec tools.Executor, opts Options) (*Program, error) {
 				schema, ok := schemas[st.Tool]
 				if !ok {
 					_ = json.Unmarshal(spec.Parameters, &schema)
+					if schemas == nil {
+						schemas = map[string]any{}
+					}
 					schemas[st.Tool] = schema
 				}
 				root, _ := schema.(map[string]any)
@@ -260,12 +268,18 @@ func Compile(p *Plan, exec tools.Executor, opts Options) (*Program, error) {
 	}
 
 	// Dependencies: declared, and inferred from references.
-	prog.read = map[string]bool{}
 	for i := range p.Steps {
 		st := &p.Steps[i]
 		label := stepLabel(p, i)
 		c := &prog.steps[i]
-		seen := map[int]bool{}
+		seen := func(j int) bool {
+			for _, d := range c.deps {
+				if d == j {
+					return true
+				}
+			}
+			return false
+		}
 		link := func(id, what string) {
 			if _, done := opts.Done[id]; done {
 				if _, inPlan := prog.index[id]; !inPlan {
@@ -280,13 +294,11 @@ func Compile(p *Plan, exec tools.Executor, opts Options) (*Program, error) {
 				add(label, ProblemCycle, "%s itself", what)
 			case j > i:
 				add(label, ProblemLaterStep, "%s step %q, which comes later; a step may only use the steps before it", what, id)
-				if !seen[j] {
-					seen[j] = true
+				if !seen(j) {
 					c.deps = append(c.deps, j)
 				}
 			default:
-				if !seen[j] {
-					seen[j] = true
+				if !seen(j) {
 					c.deps = append(c.deps, j)
 				}
 			}
@@ -294,9 +306,14 @@ func Compile(p *Plan, exec tools.Executor, opts Options) (*Program, error) {
 		for _, d := range st.Deps {
 			link(d, "depends on")
 		}
-		for _, id := range refIDs(c.args, c.when) {
-			prog.read[id] = true
-			link(id, "references")
+		if c.args != nil || c.when != nil {
+			for _, id := range refIDs(c.args, c.when) {
+				if prog.read == nil {
+					prog.read = map[string]bool{}
+				}
+				prog.read[id] = true
+				link(id, "references")
+			}
 		}
 		sort.Ints(c.deps)
 	}
@@ -311,6 +328,14 @@ func Compile(p *Plan, exec tools.Executor, opts Options) (*Program, error) {
 		return nil, &ValidationError{Problems: probs}
 	}
 	return prog, nil
+}
+
+func indexSpecs(specs []llm.ToolSpec) map[string]*llm.ToolSpec {
+	m := make(map[string]*llm.ToolSpec, len(specs))
+	for k := range specs {
+		m[specs[k].Name] = &specs[k]
+	}
+	return m
 }
 
 func firstLine(s string) string {

@@ -1,0 +1,209 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	lcagents "github.com/tmc/langchaingo/agents"
+	"github.com/tmc/langchaingo/chains"
+	"github.com/tmc/langchaingo/llms"
+	lctools "github.com/tmc/langchaingo/tools"
+
+	"github.com/plait-ai/plait/agent"
+	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/llm/llmtest"
+	"github.com/plait-ai/plait/tools"
+)
+
+// The benchmarks run with zero-latency scripted models (llmtest.Loop), so
+// what they measure is the frameworks' own time: prompt building, plan
+// parsing and validation, dispatch, scheduling, bookkeeping.
+//
+//	go test -run '^$' -bench . -benchmem ./agent
+
+type queryIn struct {
+	Query string `json:"query"`
+}
+
+func echoTool() tools.Tool {
+	return tools.MustFunc("search", "Search the knowledge base.", func(ctx context.Context, in queryIn) (string, error) {
+		return "result for " + in.Query, nil
+	})
+}
+
+func slowTool(d time.Duration) tools.Tool {
+	return tools.MustFunc("search", "Search the knowledge base (slowly).", func(ctx context.Context, in queryIn) (string, error) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return "result for " + in.Query, nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	})
+}
+
+func planOf(queries ...string) string {
+	var b strings.Builder
+	b.WriteString(`{"thought":"The searches are independent: run them together.","steps":[`)
+	for i, q := range queries {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		id := "s" + string(rune('1'+i))
+		b.WriteString(`{"id":"` + id + `","task":"search ` + q + `","tool":"search","args":{"query":"` + q + `"},"deps":[]}`)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+func reactTurns(parallel bool, queries ...string) []llmtest.Step {
+	var steps []llmtest.Step
+	var batch []llm.ToolCall
+	for i, q := range queries {
+		c := llm.ToolCall{ID: "c" + string(rune('1'+i)), Name: "search", Arguments: json.RawMessage(`{"query":"` + q + `"}`)}
+		if parallel {
+			batch = append(batch, c)
+		} else {
+			steps = append(steps, llmtest.ToolCalls(c))
+		}
+	}
+	if parallel {
+		steps = append(steps, llmtest.ToolCalls(batch...))
+	}
+	return append(steps, llmtest.Text("Done [c1]."))
+}
+
+// lcModel is a minimal langchaingo llms.Model over a plait llm.Model, for
+// these benchmarks only (the foundation's bridge lives in the providers'
+// code).
+type lcModel struct{ m llm.Model }
+
+func (a lcModel) GenerateContent(ctx context.Context, msgs []llms.MessageContent, _ ...llms.CallOption) (*llms.ContentResponse, error) {
+	req := &llm.Request{Messages: make([]llm.Message, 0, len(msgs))}
+	for _, mc := range msgs {
+		var b strings.Builder
+		for _, p := range mc.Parts {
+			if t, ok := p.(llms.TextContent); ok {
+				b.WriteString(t.Text)
+			}
+		}
+		role := llm.RoleUser
+		switch mc.Role {
+		case llms.ChatMessageTypeSystem:
+			role = llm.RoleSystem
+		case llms.ChatMessageTypeAI:
+			role = llm.RoleAssistant
+		}
+		req.Messages = append(req.Messages, llm.Message{Role: role, Content: b.String()})
+	}
+	resp, err := a.m.Generate(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &llms.ContentResponse{Choices: []*llms.ContentChoice{{Content: resp.Message.Content, StopReason: string(resp.FinishReason)}}}, nil
+}
+
+func (a lcModel) Call(ctx context.Context, prompt string, opts ...llms.CallOption) (string, error) {
+	return llms.GenerateFromSinglePrompt(ctx, a, prompt, opts...)
+}
+
+type lcSearch struct{}
+
+func (lcSearch) Name() string        { return "search" }
+func (lcSearch) Description() string { return "Search the knowledge base." }
+func (lcSearch) Call(ctx context.Context, input string) (string, error) {
+	return "result for " + input, nil
+}
+
+// BenchmarkOverhead is the framework's own time for a run of three tool
+// steps with a zero-latency model and a trivial tool.
+func BenchmarkOverhead(b *testing.B) {
+	queries := []string{"rag", "agents", "llm"}
+	const steps = 3
+	report := func(b *testing.B, calls int) {
+		perStep := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / steps
+		b.ReportMetric(perStep/1000, "µs/step")
+		b.ReportMetric(float64(calls)/float64(b.N), "model-calls/op")
+	}
+	b.Run("plait-plan-execute", func(b *testing.B) {
+		m := llmtest.Loop(llmtest.Text(planOf(queries...)), llmtest.Text("Done [s1]."))
+		a := mustAgent(b, agent.Config{Model: m, ToolList: []tools.Tool{echoTool()}})
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			res, err := a.Run(ctx, "Search three topics.")
+			if err != nil || len(res.Steps) != steps {
+				b.Fatalf("run: %v", err)
+			}
+		}
+		report(b, m.Calls())
+	})
+	b.Run("plait-react", func(b *testing.B) {
+		m := llmtest.Loop(reactTurns(false, queries...)...)
+		a := mustAgent(b, agent.Config{Model: m, ToolList: []tools.Tool{echoTool()}, Strategy: agent.ReAct})
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			res, err := a.Run(ctx, "Search three topics.")
+			if err != nil || len(res.Steps) != steps {
+				b.Fatalf("run: %v", err)
+			}
+		}
+		report(b, m.Calls())
+	})
+	b.Run("langchaingo-executor", func(b *testing.B) {
+		var turns []llmtest.Step
+		for _, q := range queries {
+			turns = append(turns, llmtest.Text("Thought: I should search.\nAction: search\nAction Input: "+q))
+		}
+		turns = append(turns, llmtest.Text("Thought: I now know the final answer\nFinal Answer: Done."))
+		m := llmtest.Loop(turns...)
+		ex := lcagents.NewExecutor(lcagents.NewOneShotAgent(lcModel{m}, []lctools.Tool{lcSearch{}}), lcagents.WithMaxIterations(5))
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			out, err := chains.Run(ctx, ex, "Search three topics.")
+			if err != nil || out != "Done." {
+				b.Fatalf("run: %q %v", out, err)
+			}
+		}
+		report(b, m.Calls())
+	})
+}
+
+// BenchmarkParallel is the wall time of a goal that needs four independent
+// tool calls of 50 ms each.
+func BenchmarkParallel(b *testing.B) {
+	queries := []string{"rag", "agents", "llm", "memory"}
+	const latency = 50 * time.Millisecond
+	run := func(b *testing.B, m *llmtest.Model, strategy agent.Strategy) {
+		a := mustAgent(b, agent.Config{Model: m, ToolList: []tools.Tool{slowTool(latency)}, Strategy: strategy})
+		ctx := context.Background()
+		b.ResetTimer()
+		for b.Loop() {
+			res, err := a.Run(ctx, "Search four topics.")
+			if err != nil || len(res.Steps) != len(queries) {
+				b.Fatalf("run: %v", err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/run")
+		b.ReportMetric(float64(m.Calls())/float64(b.N), "model-calls/op")
+	}
+	b.Run("plait-plan-execute", func(b *testing.B) {
+		run(b, llmtest.Loop(llmtest.Text(planOf(queries...)), llmtest.Text("Done [s1].")), agent.PlanExecute)
+	})
+	b.Run("plait-react", func(b *testing.B) {
+		run(b, llmtest.Loop(reactTurns(false, queries...)...), agent.ReAct)
+	})
+	b.Run("plait-react-parallel-calls", func(b *testing.B) {
+		run(b, llmtest.Loop(reactTurns(true, queries...)...), agent.ReAct)
+	})
+}
