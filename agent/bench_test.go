@@ -112,6 +112,25 @@ func (a lcModel) Call(ctx context.Context, prompt string, opts ...llms.CallOptio
 	return llms.GenerateFromSinglePrompt(ctx, a, prompt, opts...)
 }
 
+// bareExec is an executor with no validation, guards or timeouts: it
+// calls the tool directly, to separate the agent's and planner's own cost
+// from the dispatcher's.
+type bareExec struct{ t tools.Tool }
+
+func (e bareExec) Specs(names ...string) []llm.ToolSpec { return []llm.ToolSpec{e.t.Spec()} }
+
+func (e bareExec) Validate(name string, args json.RawMessage) error { return nil }
+
+func (e bareExec) Dispatch(ctx context.Context, calls ...llm.ToolCall) []tools.Result {
+	out := make([]tools.Result, len(calls))
+	for i, c := range calls {
+		v, err := e.t.Call(ctx, c.Arguments)
+		s, _ := v.(string)
+		out[i] = tools.Result{Call: c, Output: v, Content: s, Err: err}
+	}
+	return out
+}
+
 type lcSearch struct{}
 
 func (lcSearch) Name() string        { return "search" }
@@ -130,34 +149,47 @@ func BenchmarkOverhead(b *testing.B) {
 		b.ReportMetric(perStep/1000, "µs/step")
 		b.ReportMetric(float64(calls)/float64(b.N), "model-calls/op")
 	}
-	b.Run("plait-plan-execute", func(b *testing.B) {
-		m := llmtest.Loop(llmtest.Text(planOf(queries...)), llmtest.Text("Done [s1]."))
-		a := mustAgent(b, agent.Config{Model: m, ToolList: []tools.Tool{echoTool()}})
-		ctx := context.Background()
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
-			res, err := a.Run(ctx, "Search three topics.")
-			if err != nil || len(res.Steps) != steps {
-				b.Fatalf("run: %v", err)
+	executors := []struct {
+		name string
+		cfg  func(*agent.Config)
+	}{
+		{"dispatcher", func(c *agent.Config) { c.ToolList = []tools.Tool{echoTool()} }},
+		{"bare-executor", func(c *agent.Config) { c.Tools = bareExec{echoTool()} }},
+	}
+	for _, ex := range executors {
+		b.Run("plait-plan-execute/"+ex.name, func(b *testing.B) {
+			m := llmtest.Loop(llmtest.Text(planOf(queries...)), llmtest.Text("Done [s1]."))
+			cfg := agent.Config{Model: m}
+			ex.cfg(&cfg)
+			a := mustAgent(b, cfg)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				res, err := a.Run(ctx, "Search three topics.")
+				if err != nil || len(res.Steps) != steps {
+					b.Fatalf("run: %v", err)
+				}
 			}
-		}
-		report(b, m.Calls())
-	})
-	b.Run("plait-react", func(b *testing.B) {
-		m := llmtest.Loop(reactTurns(false, queries...)...)
-		a := mustAgent(b, agent.Config{Model: m, ToolList: []tools.Tool{echoTool()}, Strategy: agent.ReAct})
-		ctx := context.Background()
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
-			res, err := a.Run(ctx, "Search three topics.")
-			if err != nil || len(res.Steps) != steps {
-				b.Fatalf("run: %v", err)
+			report(b, m.Calls())
+		})
+		b.Run("plait-react/"+ex.name, func(b *testing.B) {
+			m := llmtest.Loop(reactTurns(false, queries...)...)
+			cfg := agent.Config{Model: m, Strategy: agent.ReAct}
+			ex.cfg(&cfg)
+			a := mustAgent(b, cfg)
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				res, err := a.Run(ctx, "Search three topics.")
+				if err != nil || len(res.Steps) != steps {
+					b.Fatalf("run: %v", err)
+				}
 			}
-		}
-		report(b, m.Calls())
-	})
+			report(b, m.Calls())
+		})
+	}
 	b.Run("langchaingo-executor", func(b *testing.B) {
 		var turns []llmtest.Step
 		for _, q := range queries {

@@ -140,14 +140,17 @@ type stepOutcome struct {
 func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planner.Done, records map[string]*StepRecord, env map[string]any) ([]string, error) {
 	a := r.a
 	n := prog.Len()
-	state := make([]uint8, n)
-	waiting := make([]int, n) // unfinished deps per step
-	dependents := make([][]int, n)
-	skippedDep := make([]bool, n)
+	type slot struct {
+		state      uint8
+		skippedDep bool  // a step it needs was skipped
+		waiting    int32 // unfinished deps
+		dependents []int
+	}
+	slots := make([]slot, n)
 	for i := 0; i < n; i++ {
 		for _, d := range prog.Deps(i) {
-			waiting[i]++
-			dependents[d] = append(dependents[d], i)
+			slots[i].waiting++
+			slots[d].dependents = append(slots[d].dependents, i)
 		}
 	}
 	// Outputs of earlier plans' steps that this plan's expressions read.
@@ -167,20 +170,20 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 	var finish func(i int, rec StepRecord)
 	var block func(i int, why string)
 	release := func(i int, skipped bool) {
-		for _, d := range dependents[i] {
+		for _, d := range slots[i].dependents {
 			if skipped {
-				skippedDep[d] = true
+				slots[d].skippedDep = true
 			}
-			waiting[d]--
+			slots[d].waiting--
 		}
 	}
 	block = func(i int, why string) {
-		if state[i] == blocked {
+		if slots[i].state == blocked {
 			return
 		}
-		state[i] = blocked
-		for _, d := range dependents[i] {
-			if state[d] == pending {
+		slots[i].state = blocked
+		for _, d := range slots[i].dependents {
+			if slots[d].state == pending {
 				st := prog.Step(d)
 				failures = append(failures, fmt.Sprintf("step %s (%s) did not run because %s", st.ID, stepWhat(st), why))
 				block(d, "step "+prog.Step(i).ID+" did not complete")
@@ -193,7 +196,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		recp := &r.res.Steps[len(r.res.Steps)-1]
 		switch rec.Status {
 		case StepDone, StepReused:
-			state[i] = finished
+			slots[i].state = finished
 			records[st.ID] = recp
 			done[st.ID] = planner.Done{Tool: st.Tool, Args: st.Args}
 			if prog.Reads(st.ID) {
@@ -201,7 +204,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 			}
 			release(i, false)
 		case StepSkipped:
-			state[i] = finished
+			slots[i].state = finished
 			release(i, true)
 		default:
 			failures = append(failures, fmt.Sprintf("step %s (%s) failed: %s", st.ID, stepWhat(st), rec.Content))
@@ -215,7 +218,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		// Launch every ready step, in plan order, up to the parallelism.
 		if stopErr == nil {
 			for i := next; i < n; i++ {
-				if state[i] != pending || waiting[i] > 0 {
+				if slots[i].state != pending || slots[i].waiting > 0 {
 					continue
 				}
 				if inFlight >= a.limits.Parallelism {
@@ -232,7 +235,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					i = next - 1
 					continue
 				}
-				if skippedDep[i] {
+				if slots[i].skippedDep {
 					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: a step it needs was skipped"})
 					i = next - 1
 					continue
@@ -259,7 +262,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					i = next - 1
 					continue
 				}
-				state[i] = running
+				slots[i].state = running
 				inFlight++
 				r.stepsRun++
 				input := ""
@@ -278,7 +281,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 				}
 				go r.runStep(i, st, rec, input, results)
 			}
-			for next < n && state[next] != pending {
+			for next < n && slots[next].state != pending {
 				next++
 			}
 		}
@@ -458,11 +461,13 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 // canReplan, for a replan. It returns the answer, or the reason to replan
 // with again set.
 func (r *run) joinCall(canReplan bool) (string, bool, error) {
+	pad := r.render()
 	var b strings.Builder
+	b.Grow(len(r.goal) + len(pad) + 256)
 	b.WriteString("Goal: ")
 	b.WriteString(r.goal)
 	b.WriteString("\n\nWhat the steps did:\n")
-	b.WriteString(r.render())
+	b.WriteString(pad)
 	if canReplan {
 		b.WriteString("\nAnswer the goal now, citing the steps you use as [id]. If the outputs are not enough to answer, reply with REPLAN: and what is missing, instead.")
 	} else {

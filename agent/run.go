@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -260,7 +261,6 @@ func (r *run) generate(req *llm.Request, deltas func(string)) (*llm.Response, er
 // [id, id], in first-cited order.
 func citations(answer string, known func(string) bool) []string {
 	var out []string
-	seen := map[string]bool{}
 	for i := 0; i < len(answer); i++ {
 		if answer[i] != '[' {
 			continue
@@ -269,10 +269,9 @@ func citations(answer string, known func(string) bool) []string {
 		if end < 0 || end > 200 {
 			continue
 		}
-		for _, part := range strings.Split(answer[i+1:i+end], ",") {
+		for part := range strings.SplitSeq(answer[i+1:i+end], ",") {
 			id := strings.TrimSpace(part)
-			if id != "" && known(id) && !seen[id] {
-				seen[id] = true
+			if id != "" && known(id) && !slices.Contains(out, id) {
 				out = append(out, id)
 			}
 		}

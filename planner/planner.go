@@ -193,6 +193,7 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
 
 func userPrompt(req Request) string {
 	var b strings.Builder
+	b.Grow(len(req.Goal) + len(req.Memory) + len(req.Replan) + 32)
 	b.WriteString("Goal: ")
 	b.WriteString(req.Goal)
 	b.WriteByte('\n')

@@ -317,7 +317,15 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 		}
 		sort.Ints(c.deps)
 	}
-	for _, cyc := range prog.cycles() {
+	hasDeps := false
+	for i := range prog.steps {
+		hasDeps = hasDeps || len(prog.steps[i].deps) > 0
+	}
+	var cycles [][]int
+	if hasDeps {
+		cycles = prog.cycles()
+	}
+	for _, cyc := range cycles {
 		names := make([]string, len(cyc))
 		for k, j := range cyc {
 			names[k] = stepLabel(p, j)
