@@ -9,11 +9,11 @@ import (
 
 	lcagents "github.com/tmc/langchaingo/agents"
 	"github.com/tmc/langchaingo/chains"
-	"github.com/tmc/langchaingo/llms"
 	lctools "github.com/tmc/langchaingo/tools"
 
 	"github.com/plait-ai/plait/agent"
 	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/llm/langchain"
 	"github.com/plait-ai/plait/llm/llmtest"
 	"github.com/plait-ai/plait/tools"
 )
@@ -76,40 +76,6 @@ func reactTurns(parallel bool, queries ...string) []llmtest.Step {
 		steps = append(steps, llmtest.ToolCalls(batch...))
 	}
 	return append(steps, llmtest.Text("Done [c1]."))
-}
-
-// lcModel is a minimal langchaingo llms.Model over a plait llm.Model, for
-// these benchmarks only (the foundation's bridge lives in the providers'
-// code).
-type lcModel struct{ m llm.Model }
-
-func (a lcModel) GenerateContent(ctx context.Context, msgs []llms.MessageContent, _ ...llms.CallOption) (*llms.ContentResponse, error) {
-	req := &llm.Request{Messages: make([]llm.Message, 0, len(msgs))}
-	for _, mc := range msgs {
-		var b strings.Builder
-		for _, p := range mc.Parts {
-			if t, ok := p.(llms.TextContent); ok {
-				b.WriteString(t.Text)
-			}
-		}
-		role := llm.RoleUser
-		switch mc.Role {
-		case llms.ChatMessageTypeSystem:
-			role = llm.RoleSystem
-		case llms.ChatMessageTypeAI:
-			role = llm.RoleAssistant
-		}
-		req.Messages = append(req.Messages, llm.Message{Role: role, Content: b.String()})
-	}
-	resp, err := a.m.Generate(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	return &llms.ContentResponse{Choices: []*llms.ContentChoice{{Content: resp.Message.Content, StopReason: string(resp.FinishReason)}}}, nil
-}
-
-func (a lcModel) Call(ctx context.Context, prompt string, opts ...llms.CallOption) (string, error) {
-	return llms.GenerateFromSinglePrompt(ctx, a, prompt, opts...)
 }
 
 // bareExec is an executor with no validation, guards or timeouts: it
@@ -197,7 +163,7 @@ func BenchmarkOverhead(b *testing.B) {
 		}
 		turns = append(turns, llmtest.Text("Thought: I now know the final answer\nFinal Answer: Done."))
 		m := llmtest.Loop(turns...)
-		ex := lcagents.NewExecutor(lcagents.NewOneShotAgent(lcModel{m}, []lctools.Tool{lcSearch{}}), lcagents.WithMaxIterations(5))
+		ex := lcagents.NewExecutor(lcagents.NewOneShotAgent(langchain.New(m), []lctools.Tool{lcSearch{}}), lcagents.WithMaxIterations(5))
 		ctx := context.Background()
 		b.ReportAllocs()
 		b.ResetTimer()
