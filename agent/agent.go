@@ -14,6 +14,7 @@ import (
 	"github.com/plait-ai/plait/memory"
 	"github.com/plait-ai/plait/planner"
 	"github.com/plait-ai/plait/tools"
+	"github.com/plait-ai/plait/trace"
 )
 
 // Strategy is how an agent reaches a goal.
@@ -123,12 +124,25 @@ type Config struct {
 	// NoSchema stops the planner sending the plan's JSON schema as a
 	// response schema, for backends that reject one.
 	NoSchema bool
+	// NoTrace stops the agent tracing. By default each run is an
+	// OpenTelemetry "invoke_agent" span (package trace) with plan, step,
+	// replan and summarize spans under it; the model is wrapped with
+	// trace.Model so that each call is a "chat" span, and the dispatcher
+	// made of ToolList records "execute_tool" spans (add trace.Tools to a
+	// dispatcher you pass as Tools). With no tracer provider installed
+	// the spans cost next to nothing. Set NoTrace when the model is
+	// already wrapped, or to record nothing.
+	NoTrace bool
+	// Tracer records the spans; nil uses trace.Default() (the one
+	// trace.Setup installed, or the global OpenTelemetry providers).
+	Tracer *trace.Tracer
 }
 
 // Agent reaches goals with a model and tools. It is immutable once made
 // and safe for concurrent runs.
 type Agent struct {
 	cfg     Config
+	model   llm.Model // cfg.Model, traced unless NoTrace
 	limits  Limits
 	exec    tools.Executor
 	specs   []llm.ToolSpec
@@ -149,21 +163,36 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Name == "" {
 		cfg.Name = "agent"
 	}
-	a := &Agent{cfg: cfg, limits: cfg.Limits.withDefaults()}
+	a := &Agent{cfg: cfg, model: cfg.Model, limits: cfg.Limits.withDefaults()}
+	if !cfg.NoTrace {
+		if cfg.Tracer != nil {
+			a.model = cfg.Tracer.Model(cfg.Model)
+		} else {
+			a.model = trace.Model(cfg.Model)
+		}
+	}
 	a.exec = cfg.Tools
 	if a.exec == nil {
 		set, err := tools.NewSet(cfg.ToolList...)
 		if err != nil {
 			return nil, fmt.Errorf("agent: Config.ToolList: %w", err)
 		}
-		a.exec = tools.NewDispatcher(set)
+		var opts []tools.DispatcherOption
+		switch {
+		case cfg.NoTrace:
+		case cfg.Tracer != nil:
+			opts = append(opts, tools.WithMiddleware(cfg.Tracer.Tools(set.Specs)))
+		default:
+			opts = append(opts, tools.WithMiddleware(trace.Tools(set.Specs)))
+		}
+		a.exec = tools.NewDispatcher(set, opts...)
 	}
 	a.specs = a.exec.Specs()
 	if cfg.Strategy != ReAct && cfg.Strategy != PlanExecute {
 		return nil, fmt.Errorf("agent: unknown strategy %d; use PlanExecute or ReAct", cfg.Strategy)
 	}
 	p, err := planner.New(planner.Config{
-		Model:        cfg.Model,
+		Model:        a.model,
 		Tools:        a.exec,
 		Instructions: cfg.Instructions,
 		MaxRepairs:   a.limits.MaxRepairs,

@@ -13,6 +13,7 @@ import (
 	"github.com/plait-ai/plait/memory"
 	"github.com/plait-ai/plait/planner"
 	"github.com/plait-ai/plait/tools"
+	"github.com/plait-ai/plait/trace"
 )
 
 // planExecute runs the plan-and-execute strategy: plan, run the steps,
@@ -26,7 +27,14 @@ func (r *run) planExecute() error {
 	var prev *planner.Plan
 	notes := ""
 	for {
-		out, err := a.planner.Plan(r.ctx, planner.Request{
+		var pctx context.Context
+		var span trace.Span
+		if len(r.res.Plans) == 0 {
+			pctx, span = trace.StartPlan(r.ctx)
+		} else {
+			pctx, span = trace.StartReplan(r.ctx, reason)
+		}
+		out, err := a.planner.Plan(pctx, planner.Request{
 			Goal:     r.goal,
 			History:  r.history,
 			Memory:   notes,
@@ -34,6 +42,13 @@ func (r *run) planExecute() error {
 			Previous: prev,
 			Done:     done,
 		})
+		if span.Recording() {
+			span.SetAttributes(trace.PlanAttemptKey.Int(out.Calls))
+			if out.Program != nil {
+				span.SetAttributes(trace.PlanStepsKey.Int(out.Program.Len()))
+			}
+		}
+		span.End(err)
 		berr := r.addPlanning(out)
 		if err != nil {
 			return err
@@ -329,6 +344,11 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, res
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
+	ctx, span := trace.StartStep(ctx, st.ID, st.Task)
+	if span.Recording() && st.Tool != "" {
+		span.SetAttributes(trace.StepToolKey.String(st.Tool))
+	}
+	defer func() { span.End(rec.Err) }()
 	start := time.Now()
 	if st.Tool == "" {
 		text, err := r.reasonStep(ctx, st, input)
@@ -443,7 +463,7 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 		b.WriteString(input)
 	}
 	req := &llm.Request{Messages: []llm.Message{llm.SystemMessage(r.a.reason), llm.UserMessage(b.String())}}
-	resp, err := r.a.cfg.Model.Generate(ctx, req)
+	resp, err := r.a.model.Generate(ctx, req)
 	var u llm.Usage
 	if resp != nil {
 		u = resp.Usage
@@ -489,7 +509,9 @@ func (r *run) joinCall(canReplan bool) (string, bool, error) {
 			}
 		}
 	}
-	resp, err := r.generate(req, deltas)
+	ctx, span := trace.StartSummarize(r.ctx)
+	resp, err := r.generate(ctx, req, deltas)
+	span.End(err)
 	if err != nil {
 		return "", false, err
 	}

@@ -32,7 +32,7 @@ func (r *run) react() error {
 			return &BudgetError{Budget: "turns", Limit: int64(max)}
 		}
 		req.Messages = msgs
-		resp, err := r.generate(req, deltas)
+		resp, err := r.generate(r.ctx, req, deltas)
 		if err != nil {
 			return err
 		}

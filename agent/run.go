@@ -15,6 +15,7 @@ import (
 
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/memory"
+	"github.com/plait-ai/plait/trace"
 )
 
 // Run reaches goal and returns the result. When the run stops early (a
@@ -102,6 +103,19 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 	}
 	r.pad = memory.NewScratchpad(a.cfg.Memory.Counter)
 	r.res.Scratchpad = r.pad
+	var span trace.Span
+	if !a.cfg.NoTrace {
+		info := llm.InfoOf(a.cfg.Model)
+		ai := trace.AgentInfo{Name: a.cfg.Name, Description: a.cfg.Description, Model: info.Model, Provider: info.Provider}
+		if r.res.ConversationID != uuid.Nil {
+			ai.ConversationID = r.res.ConversationID.String()
+		}
+		if a.cfg.Tracer != nil {
+			ctx, span = a.cfg.Tracer.StartAgent(ctx, ai)
+		} else {
+			ctx, span = trace.StartAgent(ctx, ai)
+		}
+	}
 	if d := a.limits.MaxDuration; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, d, &BudgetError{Budget: "time", Limit: int64(d)})
@@ -113,6 +127,7 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 		if err != nil {
 			err = r.classify(err)
 		}
+		span.End(err)
 		if a.cfg.Observe != nil {
 			a.cfg.Observe(ctx, Event{Type: EventDone, RunID: id, Result: r.res})
 		}
@@ -223,9 +238,9 @@ func (r *run) account(u llm.Usage) error {
 // generate makes one model call, streamed when the run is streamed and
 // deltas is set (deltas gets each text delta and says whether to forward
 // it). Usage is accounted either way.
-func (r *run) generate(req *llm.Request, deltas func(string)) (*llm.Response, error) {
+func (r *run) generate(ctx context.Context, req *llm.Request, deltas func(string)) (*llm.Response, error) {
 	if r.sink == nil || deltas == nil {
-		resp, err := r.a.cfg.Model.Generate(r.ctx, req)
+		resp, err := r.a.model.Generate(ctx, req)
 		var u llm.Usage
 		if resp != nil {
 			u = resp.Usage
@@ -237,7 +252,7 @@ func (r *run) generate(req *llm.Request, deltas func(string)) (*llm.Response, er
 	}
 	var acc llm.Accumulator
 	var serr error
-	for c, err := range r.a.cfg.Model.Stream(r.ctx, req) {
+	for c, err := range r.a.model.Stream(ctx, req) {
 		if err != nil {
 			serr = err
 			break
