@@ -141,15 +141,23 @@ type Config struct {
 // Agent reaches goals with a model and tools. It is immutable once made
 // and safe for concurrent runs.
 type Agent struct {
-	cfg     Config
-	model   llm.Model // cfg.Model, traced unless NoTrace
-	limits  Limits
+	cfg    Config
+	limits Limits
+	exec   tools.Executor
+	specs  []llm.ToolSpec
+	// plain and traced are the model, executor and planner of runs
+	// whose spans are not recorded, and of those whose spans are.
+	plain, traced *wiring
+	join          string // the system prompt of the join call
+	react         string // the system prompt of ReAct
+	reason        string // the system prompt of reasoning steps
+}
+
+// wiring is the model, executor and planner a run uses.
+type wiring struct {
+	model   llm.Model
 	exec    tools.Executor
-	specs   []llm.ToolSpec
 	planner *planner.Planner
-	join    string // the system prompt of the join call
-	react   string // the system prompt of ReAct
-	reason  string // the system prompt of reasoning steps
 }
 
 // ErrNoModel is returned by New when the config has no model.
@@ -163,45 +171,50 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Name == "" {
 		cfg.Name = "agent"
 	}
-	a := &Agent{cfg: cfg, model: cfg.Model, limits: cfg.Limits.withDefaults()}
+	if cfg.Strategy != ReAct && cfg.Strategy != PlanExecute {
+		return nil, fmt.Errorf("agent: unknown strategy %d; use PlanExecute or ReAct", cfg.Strategy)
+	}
+	a := &Agent{cfg: cfg, limits: cfg.Limits.withDefaults()}
+	plain := &wiring{model: cfg.Model, exec: cfg.Tools}
+	traced := &wiring{model: cfg.Model, exec: cfg.Tools}
 	if !cfg.NoTrace {
 		if cfg.Tracer != nil {
-			a.model = cfg.Tracer.Model(cfg.Model)
+			traced.model = cfg.Tracer.Model(cfg.Model)
 		} else {
-			a.model = trace.Model(cfg.Model)
+			traced.model = trace.Model(cfg.Model)
 		}
 	}
-	a.exec = cfg.Tools
-	if a.exec == nil {
+	if cfg.Tools == nil {
 		set, err := tools.NewSet(cfg.ToolList...)
 		if err != nil {
 			return nil, fmt.Errorf("agent: Config.ToolList: %w", err)
 		}
-		var opts []tools.DispatcherOption
+		plain.exec = tools.NewDispatcher(set)
+		traced.exec = plain.exec
 		switch {
 		case cfg.NoTrace:
 		case cfg.Tracer != nil:
-			opts = append(opts, tools.WithMiddleware(cfg.Tracer.Tools(set.Specs)))
+			traced.exec = tools.NewDispatcher(set, tools.WithMiddleware(cfg.Tracer.Tools(set.Specs)))
 		default:
-			opts = append(opts, tools.WithMiddleware(trace.Tools(set.Specs)))
+			traced.exec = tools.NewDispatcher(set, tools.WithMiddleware(trace.Tools(set.Specs)))
 		}
-		a.exec = tools.NewDispatcher(set, opts...)
 	}
+	a.exec = traced.exec
 	a.specs = a.exec.Specs()
-	if cfg.Strategy != ReAct && cfg.Strategy != PlanExecute {
-		return nil, fmt.Errorf("agent: unknown strategy %d; use PlanExecute or ReAct", cfg.Strategy)
+	for _, w := range []*wiring{plain, traced} {
+		p, err := planner.New(planner.Config{
+			Model:        w.model,
+			Tools:        w.exec,
+			Instructions: cfg.Instructions,
+			MaxRepairs:   a.limits.MaxRepairs,
+			NoSchema:     cfg.NoSchema,
+		})
+		if err != nil {
+			return nil, err
+		}
+		w.planner = p
 	}
-	p, err := planner.New(planner.Config{
-		Model:        a.model,
-		Tools:        a.exec,
-		Instructions: cfg.Instructions,
-		MaxRepairs:   a.limits.MaxRepairs,
-		NoSchema:     cfg.NoSchema,
-	})
-	if err != nil {
-		return nil, err
-	}
-	a.planner = p
+	a.plain, a.traced = plain, traced
 	a.join = joinPrompt(cfg.Instructions)
 	a.react = reactPrompt(cfg.Instructions)
 	a.reason = reasonPrompt(cfg.Instructions)

@@ -24,7 +24,11 @@
 //
 // [Agent.Stream] yields typed [Event]s as the run goes (plans, steps, tool
 // calls and results, replans, the answer's text as it streams); Config.Observe
-// receives the same events from every run, which is where tracing hooks in.
+// receives the same events from every run. Each run is traced with package
+// trace: an "invoke_agent" span with plan, replan, step and summarize spans,
+// "chat" spans for model calls and "execute_tool" spans for tool calls, when
+// a tracer provider is installed (trace.Setup); without one the run skips
+// the tracing wrappers.
 // Budgets (Limits) stop a run with a [*BudgetError] and the partial result.
 // Cancelling the context reaches running tools and model calls. An approval
 // hook (Config.Approve) can pause, deny or edit a step. [Agent.AsTool] makes

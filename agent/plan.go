@@ -27,14 +27,16 @@ func (r *run) planExecute() error {
 	var prev *planner.Plan
 	notes := ""
 	for {
-		var pctx context.Context
+		pctx := r.ctx
 		var span trace.Span
-		if len(r.res.Plans) == 0 {
+		switch {
+		case !r.traced:
+		case len(r.res.Plans) == 0:
 			pctx, span = trace.StartPlan(r.ctx)
-		} else {
+		default:
 			pctx, span = trace.StartReplan(r.ctx, reason)
 		}
-		out, err := a.planner.Plan(pctx, planner.Request{
+		out, err := r.w.planner.Plan(pctx, planner.Request{
 			Goal:     r.goal,
 			History:  r.history,
 			Memory:   notes,
@@ -344,11 +346,14 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, res
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	ctx, span := trace.StartStep(ctx, st.ID, st.Task)
-	if span.Recording() && st.Tool != "" {
-		span.SetAttributes(trace.StepToolKey.String(st.Tool))
+	if r.traced {
+		var span trace.Span
+		ctx, span = trace.StartStep(ctx, st.ID, st.Task)
+		if st.Tool != "" {
+			span.SetAttributes(trace.StepToolKey.String(st.Tool))
+		}
+		defer func() { span.End(rec.Err) }()
 	}
-	defer func() { span.End(rec.Err) }()
 	start := time.Now()
 	if st.Tool == "" {
 		text, err := r.reasonStep(ctx, st, input)
@@ -375,7 +380,7 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, res
 		ev := rec
 		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &call})
 	}
-	res := r.a.exec.Dispatch(ctx, call)[0]
+	res := r.w.exec.Dispatch(ctx, call)[0]
 	rec.Args = res.Call.Arguments
 	rec.Output, rec.Content, rec.Err = res.Output, res.Content, res.Err
 	rec.Duration = time.Since(start)
@@ -418,7 +423,7 @@ func (r *run) approve(ctx context.Context, rec *StepRecord, task string, call ll
 		rec.Content = "denied: " + orDefault(ap.Reason, "the call was not approved")
 		return call, false
 	case ap.Decision == Edit:
-		if verr := r.a.exec.Validate(call.Name, ap.Args); verr != nil {
+		if verr := r.w.exec.Validate(call.Name, ap.Args); verr != nil {
 			rec.Status, rec.Err = StepFailed, fmt.Errorf("agent: the approver's edited arguments are invalid: %w", verr)
 			rec.Content = "error: " + rec.Err.Error()
 			return call, false
@@ -463,7 +468,7 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 		b.WriteString(input)
 	}
 	req := &llm.Request{Messages: []llm.Message{llm.SystemMessage(r.a.reason), llm.UserMessage(b.String())}}
-	resp, err := r.a.model.Generate(ctx, req)
+	resp, err := r.w.model.Generate(ctx, req)
 	var u llm.Usage
 	if resp != nil {
 		u = resp.Usage
@@ -509,7 +514,11 @@ func (r *run) joinCall(canReplan bool) (string, bool, error) {
 			}
 		}
 	}
-	ctx, span := trace.StartSummarize(r.ctx)
+	ctx := r.ctx
+	var span trace.Span
+	if r.traced {
+		ctx, span = trace.StartSummarize(r.ctx)
+	}
 	resp, err := r.generate(ctx, req, deltas)
 	span.End(err)
 	if err != nil {

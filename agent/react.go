@@ -136,7 +136,7 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 	}
 	var results []tools.Result
 	if len(todo) > 0 {
-		results = a.exec.Dispatch(ctx, todo...)
+		results = r.w.exec.Dispatch(ctx, todo...)
 	}
 	k := 0
 	for i := range calls {

@@ -73,13 +73,15 @@ type sink struct {
 
 // run is the state of one run.
 type run struct {
-	a     *Agent
-	ctx   context.Context
-	goal  string
-	res   *Result
-	pad   *memory.Scratchpad
-	sink  *sink
-	start time.Time
+	a      *Agent
+	ctx    context.Context
+	goal   string
+	res    *Result
+	pad    *memory.Scratchpad
+	w      *wiring // the model, executor and planner of this run
+	traced bool    // the run's spans are recorded
+	sink   *sink
+	start  time.Time
 
 	mu      sync.Mutex // guards res.Usage, res.ModelCalls, fatal; serializes emit
 	fatal   error
@@ -115,6 +117,12 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 		} else {
 			ctx, span = trace.StartAgent(ctx, ai)
 		}
+	}
+	// When the run's span records nothing (no tracer provider installed),
+	// the run skips the traced wrappers.
+	r.w = a.plain
+	if span.Recording() {
+		r.w, r.traced = a.traced, true
 	}
 	if d := a.limits.MaxDuration; d > 0 {
 		var cancel context.CancelFunc
@@ -240,7 +248,7 @@ func (r *run) account(u llm.Usage) error {
 // it). Usage is accounted either way.
 func (r *run) generate(ctx context.Context, req *llm.Request, deltas func(string)) (*llm.Response, error) {
 	if r.sink == nil || deltas == nil {
-		resp, err := r.a.model.Generate(ctx, req)
+		resp, err := r.w.model.Generate(ctx, req)
 		var u llm.Usage
 		if resp != nil {
 			u = resp.Usage
@@ -252,7 +260,7 @@ func (r *run) generate(ctx context.Context, req *llm.Request, deltas func(string
 	}
 	var acc llm.Accumulator
 	var serr error
-	for c, err := range r.a.model.Stream(ctx, req) {
+	for c, err := range r.w.model.Stream(ctx, req) {
 		if err != nil {
 			serr = err
 			break
