@@ -185,6 +185,7 @@ func TestToolFailureReplans(t *testing.T) {
 		{"id":"s3","task":"c","tool":"fetch","args":{"url":"${s2.hits[0].url}"}}]}`
 	plan2 := `{"thought":"retry the failed search","steps":[
 		{"id":"s1","task":"a","tool":"search","args":{"query":"rag"}},
+		{"id":"s7","task":"a again, under a new id","tool":"search","args":{ "query" : "rag" }},
 		{"id":"s5","task":"b again","tool":"search","args":{"query":"agents"}},
 		{"id":"s6","task":"c","tool":"fetch","args":{"url":"${s5.hits[0].url} and ${s1.hits[1].url}"}}]}`
 	m := llmtest.New(llmtest.Text(plan1), llmtest.Text(plan2), llmtest.Text("answer [s1] [s6]"))
@@ -212,6 +213,9 @@ func TestToolFailureReplans(t *testing.T) {
 	}
 	if s1, _ := res.Step("s1"); s1.Status != agent.StepReused || s1.Plan != 1 {
 		t.Errorf("s1 in the second plan = %+v, want reused", s1)
+	}
+	if s7, _ := res.Step("s7"); s7.Status != agent.StepReused || s7.Output == nil {
+		t.Errorf("s7 (the same call as s1) = %+v, want reused", s7)
 	}
 	if s6, _ := res.Step("s6"); string(s6.Args) != `{"url":"https://example.com/agents and https://example.org/rag"}` {
 		t.Errorf("s6 args = %s", s6.Args)

@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 	"unicode"
@@ -214,7 +216,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		switch rec.Status {
 		case StepDone, StepReused:
 			slots[i].state = finished
-			records[st.ID] = recp
+			if rec.Status == StepDone || records[st.ID] == nil {
+				records[st.ID] = recp
+			}
 			done[st.ID] = planner.Done{Tool: st.Tool, Args: st.Args}
 			if prog.Reads(st.ID) {
 				env[st.ID] = decodeOutput(recp)
@@ -279,6 +283,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					i = next - 1
 					continue
 				}
+				if prior := sameCall(records, planIdx, st.Tool, args); prior != nil {
+					// A replan repeated a completed call under a new id:
+					// its output stands.
+					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args, Status: StepReused, Output: prior.Output, Content: prior.Content})
+					i = next - 1
+					continue
+				}
 				slots[i].state = running
 				inFlight++
 				r.stepsRun++
@@ -329,6 +340,32 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		return nil, err
 	}
 	return failures, nil
+}
+
+// sameCall returns the record of a step of an earlier plan that made the
+// same tool call successfully, or nil.
+func sameCall(records map[string]*StepRecord, planIdx int, tool string, args json.RawMessage) *StepRecord {
+	if planIdx == 0 || tool == "" {
+		return nil
+	}
+	for _, rec := range records {
+		if rec.Plan < planIdx && rec.Tool == tool && rec.Status == StepDone && jsonSame(rec.Args, args) {
+			return rec
+		}
+	}
+	return nil
+}
+
+// jsonSame reports whether two JSON texts hold the same value.
+func jsonSame(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 func stepWhat(st *planner.Step) string {
