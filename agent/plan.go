@@ -383,14 +383,20 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, res
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
+	var span trace.Span
 	if r.traced {
-		var span trace.Span
 		ctx, span = trace.StartStep(ctx, st.ID, st.Task)
 		if st.Tool != "" {
 			span.SetAttributes(trace.StepToolKey.String(st.Tool))
 		}
-		defer func() { span.End(rec.Err) }()
 	}
+	rec = r.stepBody(ctx, st, rec, input)
+	span.End(rec.Err) // before the scheduler learns the step is done
+	results <- stepOutcome{i: i, rec: rec}
+}
+
+// stepBody runs one step and returns its record.
+func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string) StepRecord {
 	start := time.Now()
 	if st.Tool == "" {
 		text, err := r.reasonStep(ctx, st, input)
@@ -400,8 +406,7 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, res
 		} else {
 			rec.Status, rec.Output, rec.Content = StepDone, text, text
 		}
-		results <- stepOutcome{i: i, rec: rec}
-		return
+		return rec
 	}
 	call := llm.ToolCall{ID: st.ID, Name: st.Tool, Arguments: rec.Args}
 	if r.a.cfg.Approve != nil {
@@ -409,8 +414,7 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, res
 		call, ok = r.approve(ctx, &rec, st.Task, call)
 		if !ok {
 			rec.Duration = time.Since(start)
-			results <- stepOutcome{i: i, rec: rec}
-			return
+			return rec
 		}
 	}
 	if r.listening() {
@@ -436,7 +440,7 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, res
 		ev := rec
 		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &res.Call})
 	}
-	results <- stepOutcome{i: i, rec: rec}
+	return rec
 }
 
 // approve asks the approval hook about call. It reports false, with rec
