@@ -307,7 +307,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					ev := rec
 					r.emit(Event{Type: EventStepStarted, Step: &ev})
 				}
-				go r.runStep(i, st, rec, input, results)
+				goStep(func() { r.runStep(i, st, rec, input, results) })
 			}
 			for next < n && slots[next].state != pending {
 				next++

@@ -51,6 +51,9 @@ func Parse(text string, specs []llm.ToolSpec) (*Plan, error) {
 	// The common case: the whole reply is the JSON plan, as the schema
 	// asks.
 	if s[0] == '{' {
+		if p, ok := scanPlan(s); ok {
+			return p, nil
+		}
 		if p, ok := decodeStrict(s); ok {
 			return p, nil
 		}
