@@ -150,7 +150,6 @@ const (
 type stepOutcome struct {
 	i   int
 	rec StepRecord
-	res tools.Result
 }
 
 // execute runs prog's steps, in parallel where their dependencies allow.

@@ -115,7 +115,7 @@ func (sc *scanner) steps() ([]Step, bool) {
 	if !sc.eat('[') {
 		return nil, false
 	}
-	steps := make([]Step, 0, 8)
+	steps := make([]Step, 0, 4)
 	for first := true; ; first = false {
 		if sc.eat(']') {
 			return steps, true

@@ -150,7 +150,7 @@ type Outcome struct {
 // the last [*ParseError] or [*ValidationError] when no valid plan came.
 func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
 	out := &Outcome{}
-	msgs := make([]llm.Message, 0, 2+len(req.History)+2*max(p.cfg.MaxRepairs, 0))
+	msgs := make([]llm.Message, 0, 2+len(req.History))
 	msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: p.system})
 	msgs = append(msgs, req.History...)
 	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: userPrompt(req)})
