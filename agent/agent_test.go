@@ -663,3 +663,46 @@ func TestModelFailure(t *testing.T) {
 		t.Errorf("err %v res %+v", err, res)
 	}
 }
+
+func TestReActStreamAndApproval(t *testing.T) {
+	k := newKit()
+	m := llmtest.New(
+		llmtest.ToolCalls(llmtest.Call("search", `{"query":"rag"}`), llmtest.Call("fetch", `{"url":"https://evil.example"}`)),
+		llmtest.Stream(llm.Chunk{Text: "Only "}, llm.Chunk{Text: "the search ran [call_1]."}, llm.Chunk{FinishReason: llm.FinishStop}),
+	)
+	a := mustAgent(t, agent.Config{Model: m, ToolList: k.tools(t), Strategy: agent.ReAct,
+		Approve: func(ctx context.Context, req agent.ApprovalRequest) (agent.Approval, error) {
+			if req.Tool == "fetch" {
+				return agent.Approval{Decision: agent.Deny, Reason: "no fetching"}, nil
+			}
+			return agent.Approval{Decision: agent.Allow}, nil
+		}})
+	var text strings.Builder
+	var final *agent.Result
+	for ev, err := range a.Stream(context.Background(), "g") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Type {
+		case agent.EventAnswerDelta:
+			text.WriteString(ev.Text)
+		case agent.EventDone:
+			final = ev.Result
+		}
+	}
+	if text.String() != "Only the search ran [call_1]." || final.Answer != text.String() {
+		t.Errorf("streamed %q, answer %q", text.String(), final.Answer)
+	}
+	if k.count("fetch:https://evil.example") != 0 || k.count("search:rag") != 1 {
+		t.Errorf("tool calls %v", k.calls)
+	}
+	denied, _ := final.Step("call_2")
+	if denied.Status != agent.StepDenied || !strings.Contains(denied.Content, "no fetching") {
+		t.Errorf("denied step %+v", denied)
+	}
+	// The model saw the denial as the call's result.
+	msgs := m.Requests()[1].Messages
+	if last := msgs[len(msgs)-1]; last.ToolCallID != "call_2" || !strings.Contains(last.Content, "no fetching") {
+		t.Errorf("last message %+v", last)
+	}
+}
