@@ -23,7 +23,8 @@ type Config struct {
 	// with its problems: 0 means 2, a negative number means none.
 	MaxRepairs int
 	// NoSchema stops the planner sending the plan's JSON schema as the
-	// request's response schema, for backends that reject one. The reply
+	// request's response schema. Without it, a request the backend
+	// rejects as invalid is sent again once without the schema. The reply
 	// is parsed leniently either way.
 	NoSchema bool
 	// Temperature and MaxTokens set the planning requests' sampling; nil
@@ -155,10 +156,11 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
 	msgs = append(msgs, req.History...)
 	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: userPrompt(req)})
 	opts := Options{Specs: p.specs, Done: req.Done}
+	schema := p.schema
 	for attempt := 0; ; attempt++ {
 		r := &llm.Request{
 			Messages:       msgs,
-			ResponseSchema: p.schema,
+			ResponseSchema: schema,
 			Temperature:    p.cfg.Temperature,
 			MaxTokens:      p.cfg.MaxTokens,
 		}
@@ -166,6 +168,16 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
 		out.Calls++
 		if resp != nil {
 			out.Usage = out.Usage.Add(resp.Usage)
+		}
+		if err != nil && schema != nil && errors.Is(err, llm.ErrInvalidRequest) {
+			// A backend that rejects response schemas: ask again
+			// without one and read the plan leniently.
+			schema = nil
+			resp, err = p.cfg.Model.Generate(ctx, &llm.Request{Messages: msgs, Temperature: p.cfg.Temperature, MaxTokens: p.cfg.MaxTokens})
+			out.Calls++
+			if resp != nil {
+				out.Usage = out.Usage.Add(resp.Usage)
+			}
 		}
 		if err != nil {
 			return out, fmt.Errorf("planner: the model failed: %w", err)

@@ -505,3 +505,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestPlannerFallsBackWithoutSchema(t *testing.T) {
+	m := llmtest.New(
+		llmtest.Fail(&llm.Error{Kind: llm.KindInvalidRequest, Message: "response_format is not supported"}),
+		llmtest.Text("Sure:\n```json\n{\"thought\":\"t\",\"steps\":[{\"id\":\"s1\",\"task\":\"a\",\"tool\":\"search\",\"args\":{\"query\":\"x\"}}]}\n```"),
+	)
+	p, _ := planner.New(planner.Config{Model: m, Tools: exec})
+	out, err := p.Plan(context.Background(), planner.Request{Goal: "g"})
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	reqs := m.Requests()
+	if out.Calls != 2 || reqs[0].ResponseSchema == nil || reqs[1].ResponseSchema != nil {
+		t.Errorf("calls %d, schemas %v %v", out.Calls, reqs[0].ResponseSchema != nil, reqs[1].ResponseSchema != nil)
+	}
+}
