@@ -57,10 +57,11 @@ func (r *run) react() error {
 		}
 		r.stepsRun += len(msg.ToolCalls)
 		calls := msg.ToolCalls
+		copied := false
 		for i := range calls {
 			if calls[i].ID == "" {
-				if i == 0 {
-					calls = append([]llm.ToolCall(nil), calls...)
+				if !copied { // the response's slice may be shared
+					calls, copied = append([]llm.ToolCall(nil), calls...), true
 				}
 				calls[i].ID = "t" + strconv.Itoa(turn+1) + "_" + strconv.Itoa(i+1)
 			}
@@ -112,6 +113,7 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		}
 	}
 	if a.cfg.Approve != nil {
+		calls = append([]llm.ToolCall(nil), calls...) // approvals may edit them
 		var wg sync.WaitGroup
 		for i := range calls {
 			wg.Add(1)
