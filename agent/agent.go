@@ -43,7 +43,7 @@ func (s Strategy) String() string {
 	return fmt.Sprintf("strategy(%d)", int(s))
 }
 
-// Limits bound a run. The zero value of each field picks its default; a
+// Limits bound a run; a plain value. The zero value of each field picks its default; a
 // negative value removes the bound where the field says so.
 type Limits struct {
 	// MaxSteps bounds the steps (tool calls and reasoning steps) a run
@@ -91,7 +91,7 @@ func (l Limits) withDefaults() Limits {
 }
 
 // Config configures an [Agent]. Only Model is required; every other zero
-// value works.
+// value works. New copies it: changing a Config after New has no effect.
 type Config struct {
 	// Name names the agent in traces and when it is used as a tool
 	// (default "agent").
@@ -250,7 +250,8 @@ const (
 	StepReused StepStatus = "reused"
 )
 
-// StepRecord is what one step did.
+// StepRecord is what one step did. Records shared through events are
+// read-only.
 type StepRecord struct {
 	// ID is the step's id in its plan (plan-and-execute) or the tool
 	// call's id (ReAct).
@@ -277,7 +278,9 @@ type StepRecord struct {
 }
 
 // Result is what a run produced. A run that stops with an error returns
-// the partial result with it.
+// the partial result with it. A Result belongs to the caller once Run
+// returns (or the done event arrives); it is not safe for concurrent
+// modification.
 type Result struct {
 	// RunID identifies the run (a UUID v7: ordered by start time).
 	RunID uuid.UUID
@@ -320,7 +323,8 @@ func (r *Result) Step(id string) (StepRecord, bool) {
 // ErrBudget is matched by every [*BudgetError].
 var ErrBudget = errors.New("agent: budget exhausted")
 
-// BudgetError stops a run that reached one of its limits. The run returns
+// BudgetError stops a run that reached one of its limits. It is an
+// immutable value. The run returns
 // its partial result with it.
 type BudgetError struct {
 	// Budget names the limit: "steps", "replans", "turns", "tokens" or

@@ -8,7 +8,8 @@ import (
 	"github.com/plait-ai/plait/memory"
 )
 
-// Memory is an agent's memory. The zero value gives each run a fresh
+// Memory is an agent's memory configuration, a plain value; the store
+// and counter it names must be safe for concurrent use. The zero value gives each run a fresh
 // scratchpad, counts tokens with the default estimator, and keeps no
 // conversations.
 type Memory struct {

@@ -13,7 +13,8 @@ import (
 // ErrParse is matched by every [*ParseError].
 var ErrParse = errors.New("planner: cannot read a plan")
 
-// ParseError says why a reply could not be read as a plan. Its message is
+// ParseError says why a reply could not be read as a plan; an immutable
+// value. Its message is
 // written for the model, which gets it back to correct its reply.
 type ParseError struct {
 	// Reason says what was wrong.

@@ -10,7 +10,7 @@ import (
 	"github.com/plait-ai/plait/tools"
 )
 
-// Config configures a [Planner]. Only Model is required.
+// Config configures a [Planner]. Only Model is required. New copies it.
 type Config struct {
 	// Model writes the plans.
 	Model llm.Model
@@ -110,7 +110,8 @@ Rules:
 	return b.String()
 }
 
-// Request is what a plan is made for.
+// Request is what a plan is made for; a plain value the planner only
+// reads.
 type Request struct {
 	// Goal is what the plan must reach.
 	Goal string
@@ -129,7 +130,8 @@ type Request struct {
 	Done map[string]Done
 }
 
-// Outcome is the result of planning: the program, and what it cost.
+// Outcome is the result of planning: the program, and what it cost. It
+// belongs to the caller.
 type Outcome struct {
 	// Program is the valid, compiled plan; nil when planning failed.
 	Program *Program

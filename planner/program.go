@@ -55,7 +55,8 @@ func (p Problem) String() string {
 	return "step " + p.Step + ": " + p.Message
 }
 
-// ValidationError lists every problem found in a plan. The planner sends
+// ValidationError lists every problem found in a plan; an immutable
+// value. The planner sends
 // its message back to the model to repair the plan.
 type ValidationError struct {
 	Problems []Problem
@@ -100,7 +101,7 @@ type Done struct {
 	Args json.RawMessage
 }
 
-// Options adjust [Compile].
+// Options adjust [Compile]; Compile only reads them.
 type Options struct {
 	// Specs are the specs of the tools, when the caller has them already;
 	// nil asks the executor.
