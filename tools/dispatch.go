@@ -235,6 +235,11 @@ func (d *Dispatcher) Call(ctx context.Context, call llm.ToolCall) (res Result) {
 	if h == nil {
 		h = d.core
 	}
+	if len(d.mws) > 0 {
+		if e := d.tools().lookup(call.Name); e != nil {
+			ctx = context.WithValue(ctx, specKey{}, &e.spec)
+		}
+	}
 	start := time.Now()
 	defer func() {
 		if r := recover(); r != nil {
@@ -244,6 +249,21 @@ func (d *Dispatcher) Call(ctx context.Context, call llm.ToolCall) (res Result) {
 		}
 	}()
 	return h(ctx, call)
+}
+
+type specKey struct{}
+
+type semKey struct{}
+
+// SpecFrom returns the spec of the tool a call is for, inside a
+// CallMiddleware (for a span's gen_ai.tool.description, say); ok is false
+// when the call names no registered tool.
+func SpecFrom(ctx context.Context) (spec llm.ToolSpec, ok bool) {
+	p, _ := ctx.Value(specKey{}).(*llm.ToolSpec)
+	if p == nil {
+		return llm.ToolSpec{}, false
+	}
+	return *p, true
 }
 
 func (d *Dispatcher) id() string {
@@ -271,7 +291,9 @@ var defaultSem = make(chan struct{}, DefaultConcurrency)
 func (d *Dispatcher) core(ctx context.Context, call llm.ToolCall) Result {
 	start := time.Now()
 	res := d.run(ctx, call)
-	res.Call = call
+	if res.Call.Name == "" {
+		res.Call = call
+	}
 	res.Duration = time.Since(start)
 	if res.Err != nil {
 		d.log(ctx, res)
@@ -299,9 +321,10 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall) Result {
 	if derr := checkGuards(ctx, call.Name, e.opts.guards, args); derr != nil {
 		return failed(derr, "")
 	}
+	edited := false
 	if e.opts.approval || d.approveAll {
 		var derr *DeniedError
-		args, derr = d.approve(ctx, e, call, args)
+		args, edited, derr = d.approve(ctx, e, call, args)
 		if derr != nil {
 			return failed(derr, "")
 		}
@@ -327,15 +350,19 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall) Result {
 		limit = DefaultMaxResultBytes
 	}
 	res := Result{Output: out, Attempts: attempts}
+	if edited {
+		call.Arguments = args
+		res.Call = call
+	}
 	res.Content, res.Truncated = truncate(content, limit)
 	return res
 }
 
 // approve asks the approval hook about a call. It returns the arguments to
 // run with.
-func (d *Dispatcher) approve(ctx context.Context, e *entry, call llm.ToolCall, args json.RawMessage) (json.RawMessage, *DeniedError) {
+func (d *Dispatcher) approve(ctx context.Context, e *entry, call llm.ToolCall, args json.RawMessage) (json.RawMessage, bool, *DeniedError) {
 	if d.approver == nil {
-		return nil, &DeniedError{Tool: call.Name, By: "approval", Reason: "the tool needs approval and no one can give it here"}
+		return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: "the tool needs approval and no one can give it here"}
 	}
 	call.Arguments = args
 	dec, err := func() (dec Decision, err error) {
@@ -350,41 +377,48 @@ func (d *Dispatcher) approve(ctx context.Context, e *entry, call llm.ToolCall, a
 		err = ctx.Err()
 	}
 	if err != nil {
-		return nil, &DeniedError{Tool: call.Name, By: "approval", Reason: "no approval was given", Err: err}
+		return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: "no approval was given", Err: err}
 	}
 	switch dec.Verdict {
 	case VerdictAllow:
-		return args, nil
+		return args, false, nil
 	case VerdictEdit:
 		if len(dec.Arguments) == 0 {
 			dec.Arguments = emptyObject
 		}
 		if err := e.val.validate(call.Name, dec.Arguments); err != nil {
-			return nil, &DeniedError{Tool: call.Name, By: "approval", Reason: "the edited arguments are invalid: " + err.Error(), Err: err}
+			return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: "the edited arguments are invalid: " + err.Error(), Err: err}
 		}
 		if derr := checkGuards(ctx, call.Name, e.opts.guards, dec.Arguments); derr != nil {
-			return nil, derr
+			return nil, false, derr
 		}
-		return dec.Arguments, nil
+		return dec.Arguments, true, nil
 	default:
 		reason := dec.Reason
 		if reason == "" {
 			reason = "the reviewer refused the call"
 		}
-		return nil, &DeniedError{Tool: call.Name, By: "approval", Reason: reason}
+		return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: reason}
 	}
 }
 
 // invoke runs the tool with its timeout, retries and panic recovery,
 // holding a slot of the concurrency bound.
 func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage) (any, int, error) {
+	// A call made from inside a call that holds a slot of the same bound
+	// (an agent used as a tool, dispatching its own calls) runs under its
+	// caller's slot: waiting for another could deadlock when every slot is
+	// held by a caller waiting for its calls.
 	sem := d.semaphore()
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, 0, fmt.Errorf("tool %q was not run: %w", e.spec.Name, ctx.Err())
+	if held, _ := ctx.Value(semKey{}).(chan struct{}); held != sem {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, 0, fmt.Errorf("tool %q was not run: %w", e.spec.Name, ctx.Err())
+		}
+		defer func() { <-sem }()
+		ctx = context.WithValue(ctx, semKey{}, sem)
 	}
-	defer func() { <-sem }()
 
 	timeout := d.timeout
 	if e.opts.timeout != 0 {
@@ -441,6 +475,13 @@ func callOnce(ctx context.Context, e *entry, args json.RawMessage, timeout time.
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if e.opts.inline {
+		out, err := safeCall(cctx, e, args)
+		if err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
+		}
+		return out, err
+	}
 	ch := make(chan callOutcome, 1)
 	go func() {
 		out, err := safeCall(cctx, e, args)
@@ -564,3 +605,5 @@ func truncate(s string, limit int) (string, bool) {
 	}
 	return s[:n] + "…[truncated " + strconv.Itoa(len(s)-n) + " bytes]", true
 }
+
+var _ Executor = (*Dispatcher)(nil)

@@ -42,6 +42,7 @@ type Problem struct {
 	Message string
 }
 
+// String formats the problem as the model reads it: "at /amount: ...".
 func (p Problem) String() string {
 	ptr := p.Pointer
 	if ptr == "" {
@@ -200,4 +201,28 @@ func IsRetryable(err error) bool {
 	}
 	var r interface{ Retryable() bool }
 	return errors.As(err, &r) && r.Retryable()
+}
+
+// ErrorType classifies a call's error for logs, metrics and the
+// error.type span attribute: "" for nil, then "unknown_tool",
+// "invalid_arguments", "denied", "panic", "timeout", "cancelled", or
+// "tool_error" for an error the tool itself returned.
+func ErrorType(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrUnknownTool):
+		return "unknown_tool"
+	case errors.Is(err, ErrInvalidArguments):
+		return "invalid_arguments"
+	case errors.Is(err, ErrDenied):
+		return "denied"
+	case errors.Is(err, ErrPanic):
+		return "panic"
+	case errors.Is(err, ErrTimeout):
+		return "timeout"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "cancelled"
+	}
+	return "tool_error"
 }

@@ -20,7 +20,8 @@ var printer = message.NewPrinter(language.English)
 // validator is a tool's compiled argument schema. It is immutable and safe
 // for concurrent use.
 type validator struct {
-	sch *jsonschema.Schema // nil: any JSON object
+	sch  *jsonschema.Schema // nil: any JSON object
+	fast *fastSchema        // nil: no fast path
 }
 
 // compileSchema compiles a tool's parameter schema once. A nil or empty
@@ -49,11 +50,18 @@ func compileSchema(name string, schema json.RawMessage) (*validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tools: the schema of tool %q does not compile: %w", name, err)
 	}
-	return &validator{sch: sch}, nil
+	v := &validator{sch: sch}
+	if f := compileFast(doc); !f.slow {
+		v.fast = f
+	}
+	return v, nil
 }
 
 // validate checks args. It never panics on any input.
 func (v *validator) validate(tool string, args json.RawMessage) error {
+	if v != nil && v.fast != nil && v.fast.validateFast(args) == fastOK {
+		return nil
+	}
 	inst, err := parseJSON(args)
 	if err != nil {
 		return &ValidationError{Tool: tool, Problems: []Problem{{Message: "the arguments are not valid JSON (" + err.Error() + "); send a JSON object"}}, Err: err}
@@ -99,10 +107,7 @@ func parseJSON(data []byte) (any, error) {
 	if err := d.Decode(&v); err != nil {
 		return nil, err
 	}
-	if d.More() {
-		return nil, errors.New("unexpected data after the JSON value")
-	}
-	if _, err := d.Token(); err == nil {
+	if len(bytes.TrimLeft(data[d.InputOffset():], " \t\r\n")) > 0 {
 		return nil, errors.New("unexpected data after the JSON value")
 	}
 	return v, nil
