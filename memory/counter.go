@@ -242,8 +242,16 @@ func (e Estimator) Count(s string) int {
 			alpha = false
 			switch asciiClass[b] {
 			case cLetter:
-				flushDigits()
-				wordLen++
+				if digits > 0 {
+					flushDigits()
+				}
+				// The rest of the ASCII word in one go.
+				j := i
+				for j < len(s) && s[j] < utf8.RuneSelf && asciiClass[s[j]] == cLetter {
+					j++
+				}
+				wordLen += 1 + j - i
+				i = j
 				last = 0
 				prevSpace = false
 				continue

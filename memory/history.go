@@ -44,6 +44,10 @@ type HistoryOptions struct {
 	// SummaryPrompt replaces the default instructions given to the
 	// Summarizer.
 	SummaryPrompt string
+	// SummaryInput caps the tokens of messages sent to the Summarizer in
+	// one call (the oldest turns first; later windows fold the rest).
+	// Default: twice SummarizeAt.
+	SummaryInput int
 }
 
 // History is one conversation's messages across runs, kept in a [Store].
@@ -74,6 +78,9 @@ func NewHistory(store Store, id uuid.UUID, opts HistoryOptions) *History {
 	}
 	if opts.KeepRecent <= 0 {
 		opts.KeepRecent = opts.SummarizeAt / 2
+	}
+	if opts.SummaryInput <= 0 {
+		opts.SummaryInput = 2 * opts.SummarizeAt
 	}
 	return &History{store: store, id: id, opts: opts, counts: make(map[uuid.UUID]int)}
 }
@@ -108,6 +115,7 @@ func (h *History) AppendRecords(ctx context.Context, recs ...Record) ([]Record, 
 			}
 		}
 	}
+	recs = append([]Record(nil), recs...) // the caller's slice stays as it was
 	for i := range recs {
 		if recs[i].ID == uuid.Nil {
 			recs[i].ID = NewID()
@@ -255,6 +263,15 @@ func (h *History) summarize(ctx context.Context, t *Transcript, force bool) (*Tr
 		return t, nil
 	}
 	fold := cand[:k+1]
+	// At most SummaryInput tokens in one call (always at least one turn).
+	in := 0
+	for i, u := range fold {
+		if i > 0 && in+u.tokens > h.opts.SummaryInput {
+			fold = fold[:i]
+			break
+		}
+		in += u.tokens
+	}
 	through := recs[fold[len(fold)-1].hi-1].Seq
 	var b strings.Builder
 	if t.Summary.Text != "" {

@@ -380,3 +380,31 @@ func BenchmarkWindow100kTokens(b *testing.B) {
 		}
 	})
 }
+
+func TestSummaryInputIsCapped(t *testing.T) {
+	ctx := context.Background()
+	var sizes []int
+	model := llmtest.Loop(llmtest.Func(func(ctx context.Context, req *llm.Request) (*llm.Response, error) {
+		sizes = append(sizes, memory.CountMessages(nil, req.Messages))
+		return &llm.Response{Message: llm.AssistantMessage("S")}, nil
+	}))
+	h := newHistory(t, memory.HistoryOptions{Summarizer: model, SummarizeAt: 400, KeepRecent: 200, SummaryInput: 500}, conversation(9, 120)...)
+	for range 3 {
+		if _, err := h.Window(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sizes) != 3 {
+		t.Fatalf("%d summarizer calls, want one per window while over the threshold", len(sizes))
+	}
+	for _, n := range sizes {
+		// The cap, the instructions, and at most one turn over it.
+		if n > 500+400 {
+			t.Errorf("summarizer prompt of %d tokens, cap 500", n)
+		}
+	}
+	tr, _ := h.Transcript(ctx)
+	if tr.Summary.Through == 0 || tr.Summary.Through >= int64(len(tr.Messages)) {
+		t.Errorf("summary through %d of %d", tr.Summary.Through, len(tr.Messages))
+	}
+}

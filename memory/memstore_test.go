@@ -28,3 +28,7 @@ func TestMemStoreClosed(t *testing.T) {
 		t.Errorf("Append on a closed store: err = %v, want ErrUnavailable", err)
 	}
 }
+
+func BenchmarkMemStoreAppend(b *testing.B) { memorytest.BenchAppend(b, memory.NewMemStore()) }
+
+func BenchmarkMemStoreLoad1000(b *testing.B) { memorytest.BenchLoad(b, memory.NewMemStore()) }

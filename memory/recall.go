@@ -23,11 +23,15 @@ func Terms(text string) []string {
 	var out []string
 	var word strings.Builder
 	var cjk []rune
+	apos := false // the word follows an apostrophe
 	flushWord := func() {
 		if word.Len() > 0 {
-			out = append(out, stem(word.String()))
+			if w := word.String(); !apos || w != "s" {
+				out = append(out, stem(w))
+			}
 			word.Reset()
 		}
+		apos = false
 	}
 	flushCJK := func() {
 		switch len(cjk) {
@@ -53,6 +57,7 @@ func Terms(text string) []string {
 			// "agent's" -> "agent": drop the possessive.
 			flushCJK()
 			flushWord()
+			apos = true
 		default:
 			flushCJK()
 			flushWord()
