@@ -18,8 +18,8 @@
 // With OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 the same program
 // sends its spans and metrics to a collector (Jaeger, Tempo, Langfuse, any
 // OTLP receiver). Without Setup, or when nothing is asked for, tracing is
-// off: the OpenTelemetry no-op provider, at a cost of tens of nanoseconds
-// a span.
+// off: the OpenTelemetry no-op provider, at a cost of a few tens of
+// nanoseconds a span (BenchmarkSpan/off).
 //
 // # Spans
 //
@@ -103,13 +103,19 @@
 // [Timeline] is a span processor that prints each finished run as a tree:
 //
 //	trace 4bf92f3577b34da6a3ce929d0e0e4736  1.52s  9 spans  tokens in 1270 out 385
-//	invoke_agent researcher          1.52s  |████████████████████████████████|  in 1270 out 385  ok
-//	├─ plan                          402ms  |█████████                       |  in 420 out 120   ok
-//	│  └─ chat gpt-4o-mini           401ms  |█████████                       |  in 420 out 120   ok (tool_calls)
-//	├─ step s1                       610ms  |        █████████████           |                   ok
-//	│  └─ execute_tool search        608ms  |        █████████████           |                   ok
-//	├─ step s2                       305ms  |        ███████                 |  in 400 out 95    ERROR timeout: …
-//	...
+//	invoke_agent researcher             1.52s  |████████████████████████████████|  in 1270 out 385  ok
+//	├─ plan                             402ms  |█████████                       |  in 420 out 120   ok
+//	│  └─ chat gpt-4o-mini              400ms  |█████████                       |  in 420 out 120   ok (tool_calls)
+//	├─ step s1 · search for RAG papers  610ms  |        ██████████████          |                   ok
+//	│  └─ execute_tool search           608ms  |        ██████████████          |                   ok
+//	├─ step s2                          305ms  |        ████████                |  in 400 out 95    ERROR timeout: llm (openai): timeout
+//	│  └─ chat gpt-4o-mini              303ms  |        ████████                |  in 400 out 95    ERROR timeout: llm (openai): timeout
+//	└─ summarize                        480ms  |                     ███████████|  in 450 out 170   ok
+//	   └─ chat qwen3 (local)            478ms  |                     ███████████|  in 450 out 170   ok (stop)
+//
+// The bar shows when each span ran within the run, so steps that ran in
+// parallel (s1 and s2 above) overlap. Tokens are a model call's own, or
+// the sum over a span's children.
 //
 // [WriteTimeline] renders spans the same way, and [JSONLExporter] writes
 // spans as JSON lines.

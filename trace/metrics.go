@@ -2,6 +2,8 @@ package trace
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -18,10 +20,43 @@ type instruments struct {
 	toolErrors metric.Int64Counter
 	runSteps   metric.Int64Histogram
 	runReplans metric.Int64Histogram
+
+	sets *setCache
+}
+
+// setKey identifies a metric attribute set: the strings that vary and
+// which set it is.
+type setKey struct {
+	which                 uint8
+	provider, model, resp string
+	extra                 string
+}
+
+// setCache keeps the attribute sets metrics are recorded with, so that a
+// call does not build and sort them again. It stops adding entries past a
+// bound, for models or tools named without end.
+type setCache struct {
+	m sync.Map // setKey -> attribute.Set
+	n atomic.Int32
+}
+
+const setCacheMax = 4096
+
+func (c *setCache) get(k setKey, build func() []attribute.KeyValue) attribute.Set {
+	if v, ok := c.m.Load(k); ok {
+		return v.(attribute.Set)
+	}
+	set := attribute.NewSet(build()...)
+	if c.n.Load() < setCacheMax {
+		if _, loaded := c.m.LoadOrStore(k, set); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return set
 }
 
 func newInstruments(m metric.Meter) instruments {
-	var in instruments
+	in := instruments{sets: &setCache{}}
 	var err error
 	nm := noop.Meter{}
 	if in.tokens, err = m.Int64Histogram("gen_ai.client.token.usage",
@@ -68,6 +103,13 @@ func newInstruments(m metric.Meter) instruments {
 	return in
 }
 
+// The kinds of cached attribute sets.
+const (
+	setTool uint8 = iota + 1
+	setChat
+	setTokens
+)
+
 // recordRun records a finished run's step and replan counts.
 func (in *instruments) recordRun(ctx context.Context, agent string, steps, replans int64, err error) {
 	if !in.runSteps.Enabled(ctx) && !in.runReplans.Enabled(ctx) {
@@ -90,11 +132,14 @@ func (in *instruments) recordTool(ctx context.Context, tool string, seconds floa
 	if !in.toolTime.Enabled(ctx) && !in.toolErrors.Enabled(ctx) {
 		return
 	}
-	attrs := []attribute.KeyValue{semconv.GenAIOperationNameExecuteTool, semconv.GenAIToolName(tool)}
-	if errType != "" {
-		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
-	}
-	opt := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	set := in.sets.get(setKey{which: setTool, model: tool, extra: errType}, func() []attribute.KeyValue {
+		attrs := []attribute.KeyValue{semconv.GenAIOperationNameExecuteTool, semconv.GenAIToolName(tool)}
+		if errType != "" {
+			attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+		}
+		return attrs
+	})
+	opt := metric.WithAttributeSet(set)
 	in.toolTime.Record(ctx, seconds, opt)
 	if errType != "" {
 		in.toolErrors.Add(ctx, 1, opt)

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/plait-ai/plait/llm"
 )
@@ -25,7 +26,13 @@ import (
 // Without options each call is recorded by the Tracer of the run in its
 // context, or the default; with options, by New(opts...). The wrapper
 // passes [llm.Info] through and is safe for concurrent use if m is.
+//
+// Without options, a model Model already wrapped without options is
+// returned as it is, so that each call is traced once.
 func Model(m llm.Model, opts ...Option) llm.Model {
+	if tm, ok := m.(*tracedModel); ok && tm.fixed == nil && len(opts) == 0 {
+		return m
+	}
 	var t *Tracer
 	if len(opts) > 0 {
 		t = New(opts...)
@@ -82,7 +89,12 @@ type chatCall struct {
 	model    string
 }
 
+var emptyRequest llm.Request
+
 func (m *tracedModel) start(ctx context.Context, req *llm.Request, stream bool) (context.Context, *chatCall) {
+	if req == nil {
+		req = &emptyRequest
+	}
 	t, r := m.tracer(ctx)
 	c := &chatCall{t: t, run: r, provider: m.info.Provider, model: req.Model}
 	if c.model == "" {
@@ -90,6 +102,11 @@ func (m *tracedModel) start(ctx context.Context, req *llm.Request, stream bool) 
 	}
 	if c.provider == "" {
 		c.provider = "unknown"
+	}
+	if t.off {
+		c.span = tracenoop.Span{}
+		c.start = time.Now()
+		return ctx, c
 	}
 	name := "chat"
 	if c.model != "" {
@@ -199,27 +216,43 @@ func (c *chatCall) record(ctx context.Context, resp *llm.Response, respModel str
 	if !in.duration.Enabled(ctx) && !in.tokens.Enabled(ctx) {
 		return
 	}
-	attrs := make([]attribute.KeyValue, 0, 6)
-	attrs = append(attrs, semconv.GenAIOperationNameChat, semconv.GenAIProviderNameKey.String(c.provider))
-	if c.model != "" {
-		attrs = append(attrs, semconv.GenAIRequestModel(c.model))
-	}
-	if respModel != "" {
-		attrs = append(attrs, semconv.GenAIResponseModel(respModel))
-	}
-	base := len(attrs)
+	errType := ""
 	if err != nil {
-		attrs = append(attrs, semconv.ErrorTypeKey.String(ErrorType(err)))
+		errType = ErrorType(err)
 	}
-	in.duration.Record(ctx, elapsed.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+	// Each set is built from a slice of its own: attribute.NewSet sorts its
+	// argument in place.
+	build := func(extra attribute.KeyValue) func() []attribute.KeyValue {
+		return func() []attribute.KeyValue {
+			kv := make([]attribute.KeyValue, 0, 5)
+			kv = append(kv, semconv.GenAIOperationNameChat, semconv.GenAIProviderNameKey.String(c.provider))
+			if c.model != "" {
+				kv = append(kv, semconv.GenAIRequestModel(c.model))
+			}
+			if respModel != "" {
+				kv = append(kv, semconv.GenAIResponseModel(respModel))
+			}
+			if extra.Valid() {
+				kv = append(kv, extra)
+			}
+			return kv
+		}
+	}
+	key := setKey{which: setChat, provider: c.provider, model: c.model, resp: respModel, extra: errType}
+	var errAttr attribute.KeyValue
+	if errType != "" {
+		errAttr = semconv.ErrorTypeKey.String(errType)
+	}
+	timing := metric.WithAttributeSet(in.sets.get(key, build(errAttr)))
+	in.duration.Record(ctx, elapsed.Seconds(), timing)
 	if ttfc > 0 {
-		in.firstChunk.Record(ctx, ttfc.Seconds(), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+		in.firstChunk.Record(ctx, ttfc.Seconds(), timing)
 	}
 	if resp != nil && (resp.Usage.InputTokens > 0 || resp.Usage.OutputTokens > 0) {
-		attrs = append(attrs[:base], semconv.GenAITokenTypeInput)
-		in.tokens.Record(ctx, int64(resp.Usage.InputTokens), metric.WithAttributeSet(attribute.NewSet(attrs...)))
-		attrs[base] = semconv.GenAITokenTypeOutput
-		in.tokens.Record(ctx, int64(resp.Usage.OutputTokens), metric.WithAttributeSet(attribute.NewSet(attrs...)))
+		key.which, key.extra = setTokens, "input"
+		in.tokens.Record(ctx, int64(resp.Usage.InputTokens), metric.WithAttributeSet(in.sets.get(key, build(semconv.GenAITokenTypeInput))))
+		key.extra = "output"
+		in.tokens.Record(ctx, int64(resp.Usage.OutputTokens), metric.WithAttributeSet(in.sets.get(key, build(semconv.GenAITokenTypeOutput))))
 	}
 }
 

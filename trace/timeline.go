@@ -324,7 +324,7 @@ func appendRowsRec(rows []tlRow, n *tlNode, prefix, childIndent string, start ti
 
 func makeRow(n *tlNode, prefix string, start time.Time, total time.Duration, opts TimelineOptions) tlRow {
 	s := n.s
-	r := tlRow{prefix: prefix, label: s.Name()}
+	r := tlRow{prefix: prefix, label: oneLine(s.Name())}
 	attrs := s.Attributes()
 	if task := attrString(attrs, StepTaskKey); task != "" {
 		r.label += " · " + oneLine(task)
@@ -348,7 +348,7 @@ func makeRow(n *tlNode, prefix string, start time.Time, total time.Duration, opt
 	if st.Code == codes.Error {
 		r.status = "ERROR"
 		if et := attrString(attrs, semconv.ErrorTypeKey); et != "" {
-			r.status += " " + et
+			r.status += " " + oneLine(et)
 		}
 		if st.Description != "" {
 			r.status += ": " + truncate(oneLine(st.Description), 80)
@@ -356,7 +356,7 @@ func makeRow(n *tlNode, prefix string, start time.Time, total time.Duration, opt
 	} else {
 		r.status = "ok"
 		if fr := attrStrings(attrs, semconv.GenAIResponseFinishReasonsKey); fr != "" {
-			r.status += " (" + fr + ")"
+			r.status += " (" + oneLine(fr) + ")"
 		}
 	}
 	return r
@@ -409,8 +409,10 @@ func attrStrings(attrs []attribute.KeyValue, k attribute.Key) string {
 	return ""
 }
 
+// oneLine makes outside text printable on one line: valid UTF-8, runs of
+// blank space as one space.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
 }
 
 func truncate(s string, n int) string {

@@ -26,11 +26,14 @@ type SpecsFunc func(names ...string) []llm.ToolSpec
 // failed with its error.type.
 //
 // Each call is recorded by the Tracer of the run in its context, or the
-// default. specs may be nil; pass the dispatcher's Specs method to record
+// default. specs may be nil; pass the tool set's Specs method to record
 // descriptions:
 //
-//	d := tools.NewDispatcher(...)
-//	d.Use(trace.Tools(d.Specs))
+//	set := tools.MustSet(search, fetch)
+//	d := tools.NewDispatcher(set, tools.WithMiddleware(trace.Tools(set.Specs)))
+//
+// Tool errors name their class for error.type by implementing
+// [ErrorTyper]; otherwise their Go type is used (see [ErrorType]).
 func Tools(specs SpecsFunc) tools.CallMiddleware {
 	return toolMiddleware(nil, specs)
 }
@@ -67,6 +70,18 @@ func toolMiddleware(fixed *Tracer, specs SpecsFunc) tools.CallMiddleware {
 				} else {
 					t = Default()
 				}
+			}
+			if t.off {
+				start := time.Now()
+				res = next(ctx, call)
+				if t.inst.toolTime.Enabled(ctx) {
+					d := res.Duration
+					if d <= 0 {
+						d = time.Since(start)
+					}
+					t.inst.recordTool(ctx, call.Name, d.Seconds(), ErrorType(res.Err))
+				}
+				return res
 			}
 			name := "execute_tool"
 			if call.Name != "" {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
@@ -320,6 +321,31 @@ func TestStream(t *testing.T) {
 			t.Errorf("status = %+v", s.Status)
 		}
 		wantAttrs(t, s, map[string]any{"error.type": "invalid_response", "gen_ai.response.id": "resp-1"})
+	})
+	t.Run("usage then error", func(t *testing.T) {
+		rec := newRecorder(t)
+		m := rec.tracer.Model(llmtest.New(llmtest.Step{Chunks: chunks, Err: &llm.Error{Kind: llm.KindUnavailable}}).
+			WithInfo(llm.Info{Provider: "openai", Model: "gpt-4o"}))
+		if _, err := llm.Collect(m.Stream(context.Background(), &llm.Request{})); err == nil {
+			t.Fatal("want the error")
+		}
+		ms := rec.metrics(t)
+		for _, p := range points(ms["gen_ai.client.token.usage"]) {
+			for _, k := range []string{"gen_ai.token.type", "gen_ai.request.model", "gen_ai.response.model", "gen_ai.provider.name", "gen_ai.operation.name"} {
+				if _, ok := p.attrs.Value(attribute.Key(k)); !ok {
+					t.Errorf("token usage point %v lacks %s", p.attrs.ToSlice(), k)
+				}
+			}
+			if _, ok := p.attrs.Value("error.type"); ok {
+				t.Errorf("token usage point carries error.type: %v", p.attrs.ToSlice())
+			}
+		}
+		if !hasAttr(ms["gen_ai.client.operation.duration"], "error.type", "unavailable") {
+			t.Error("duration lacks error.type")
+		}
+		if len(points(ms["gen_ai.client.token.usage"])) != 2 {
+			t.Errorf("token usage points: %d, want input and output", len(points(ms["gen_ai.client.token.usage"])))
+		}
 	})
 	t.Run("nested under step", func(t *testing.T) {
 		rec := newRecorder(t)

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/plait-ai/plait/llm"
 )
@@ -25,6 +26,7 @@ import (
 // several pipelines).
 type Tracer struct {
 	tracer  oteltrace.Tracer
+	off     bool // the no-op tracer provider: skip span work entirely
 	content Redactor
 	secrets *secrets
 	inst    instruments
@@ -80,7 +82,9 @@ func New(opts ...Option) *Tracer {
 	if o.mp == nil {
 		o.mp = otel.GetMeterProvider()
 	}
+	_, off := o.tp.(tracenoop.TracerProvider)
 	return &Tracer{
+		off:     off,
 		tracer:  o.tp.Tracer(ScopeName, oteltrace.WithSchemaURL(SchemaURL)),
 		content: o.content,
 		secrets: newSecrets(o.secrets),
@@ -168,11 +172,11 @@ type Span struct {
 // On an invoke_agent span it also records the run's totals: steps,
 // replans and token usage, as attributes and metrics.
 func (s Span) End(err error) {
-	if s.s == nil {
-		return
-	}
 	if s.run != nil {
 		s.t.endRun(s, err)
+	}
+	if s.s == nil {
+		return
 	}
 	if err != nil {
 		s.t.setError(s.s, err)
@@ -242,6 +246,10 @@ func StartAgent(ctx context.Context, a AgentInfo) (context.Context, Span) {
 // StartAgent is the package-level [StartAgent] on t: spans of the run
 // (and the model and tool calls in its context) are recorded through t.
 func (t *Tracer) StartAgent(ctx context.Context, a AgentInfo) (context.Context, Span) {
+	if t.off {
+		r := &run{t: t, parent: runFrom(ctx), name: a.Name, conv: a.ConversationID}
+		return context.WithValue(ctx, runKey{}, r), Span{t: t, run: r}
+	}
 	name := "invoke_agent"
 	if a.Name != "" {
 		name += " " + a.Name
@@ -277,7 +285,7 @@ func (t *Tracer) StartAgent(ctx context.Context, a AgentInfo) (context.Context, 
 func (t *Tracer) endRun(s Span, err error) {
 	r := s.run
 	steps, replans := r.steps.Load(), r.replans.Load()
-	if s.s.IsRecording() {
+	if s.s != nil && s.s.IsRecording() {
 		attrs := []attribute.KeyValue{RunStepsKey.Int64(steps), RunReplansKey.Int64(replans)}
 		if r.chats.Load() > 0 {
 			attrs = append(attrs,
@@ -298,6 +306,9 @@ func (t *Tracer) endRun(s Span, err error) {
 // startOp starts one of plait's own spans under ctx.
 func startOp(ctx context.Context, name, op string, attrs ...attribute.KeyValue) (context.Context, Span) {
 	t, _ := tracerFor(ctx)
+	if t.off {
+		return ctx, Span{}
+	}
 	kv := make([]attribute.KeyValue, 0, len(attrs)+1)
 	kv = append(kv, OperationKey.String(op))
 	kv = append(kv, attrs...)
@@ -322,6 +333,9 @@ func StartStep(ctx context.Context, stepID, task string) (context.Context, Span)
 	if r != nil {
 		r.steps.Add(1)
 	}
+	if t.off {
+		return ctx, Span{}
+	}
 	name := OpStep
 	if stepID != "" {
 		name += " " + stepID
@@ -343,6 +357,9 @@ func StartReplan(ctx context.Context, reason string) (context.Context, Span) {
 	t, r := tracerFor(ctx)
 	if r != nil {
 		r.replans.Add(1)
+	}
+	if t.off {
+		return ctx, Span{}
 	}
 	var attrs []attribute.KeyValue
 	if reason != "" {
