@@ -1,11 +1,12 @@
 // This is a native client rather than a wrapper of langchaingo's
 // llms/anthropic (v0.1.14), because that client cannot express or report
 // what plait needs: its request has no tool_choice field at all, and it
-// always sends "temperature" (0 when unset, overriding the API's default);
-// a stream that ends without message_stop returns a nil response and no
-// error; error events and error statuses become plain fmt errors without
-// the status, the error type or Retry-After, so no typed error (such as
-// overloaded_error 529) or backoff is possible; and its usage drops the
+// always sends "temperature" (0 when unset, overriding the API's default); a
+// stream that ends without message_stop returns a nil response and no error;
+// error events and error statuses become fmt errors carrying the status and
+// message only as text, without the error type (such as overloaded_error on
+// 529) or Retry-After, so errors can be classified only by matching text and
+// backoff cannot honour the server's wait; and its usage drops the
 // prompt-cache read and write counts from the input tokens.
 
 package anthropic
@@ -18,6 +19,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/llm/internal/wire"
@@ -59,8 +61,48 @@ type Config struct {
 // Model is an [llm.Model] that speaks the Messages API. It is safe for
 // concurrent use.
 type Model struct {
-	cfg Config
-	c   wire.Client
+	cfg      Config
+	c        wire.Client
+	thoughts thoughts
+}
+
+// thoughts keeps the signed thinking blocks of recent replies that called
+// tools, keyed by tool_use id, to send back with the tool calls as
+// extended thinking requires. It holds at most maxThoughts entries,
+// forgetting the oldest.
+type thoughts struct {
+	mu    sync.Mutex
+	m     map[string][]block
+	order []string
+}
+
+const maxThoughts = 1024
+
+func (t *thoughts) put(ids []string, blocks []block) {
+	if len(ids) == 0 || len(blocks) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[string][]block{}
+	}
+	for _, id := range ids {
+		if _, ok := t.m[id]; !ok {
+			t.order = append(t.order, id)
+		}
+		t.m[id] = blocks
+	}
+	for len(t.order) > maxThoughts {
+		delete(t.m, t.order[0])
+		t.order = t.order[1:]
+	}
+}
+
+func (t *thoughts) get(id string) []block {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.m[id]
 }
 
 // New returns a Model for cfg. It fails only when cfg names no model.
@@ -146,14 +188,19 @@ func (m *Model) Generate(ctx context.Context, req *llm.Request) (*llm.Response, 
 		Message:      llm.Message{Role: llm.RoleAssistant},
 	}
 	var text, reasoning strings.Builder
-	var bad []string
+	var bad, ids []string
+	var signed []block
 	for _, b := range r.Content {
 		switch b.Type {
 		case "text":
 			text.WriteString(b.Text)
 		case "thinking":
 			reasoning.WriteString(b.Thinking)
+			signed = append(signed, block{Type: "thinking", Thinking: b.Thinking, Signature: b.Signature})
+		case "redacted_thinking":
+			signed = append(signed, block{Type: "redacted_thinking", Data: b.Data})
 		case "tool_use":
+			ids = append(ids, b.ID)
 			args, ok := llm.NormalizeArguments(string(b.Input))
 			if !ok || args[0] != '{' {
 				bad = append(bad, b.Name)
@@ -168,6 +215,7 @@ func (m *Model) Generate(ctx context.Context, req *llm.Request) (*llm.Response, 
 			resp.Message.ToolCalls = append(resp.Message.ToolCalls, llm.ToolCall{ID: b.ID, Name: b.Name, Arguments: args})
 		}
 	}
+	m.thoughts.put(ids, signed)
 	resp.Message.Content = text.String()
 	resp.Message.Reasoning = reasoning.String()
 	if len(bad) > 0 {
@@ -193,6 +241,7 @@ func (m *Model) Stream(ctx context.Context, req *llm.Request) iter.Seq2[llm.Chun
 		}
 		defer hr.Body.Close()
 		dec := newStreamDecoder(m.cfg.Provider, schemaTool)
+		dec.thoughts = &m.thoughts
 		events := wire.NewSSEReader(hr.Body)
 		for {
 			ev, err := events.Next()

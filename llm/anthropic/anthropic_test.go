@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -353,4 +354,55 @@ func FuzzStream(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestThinkingBlocksGoBack checks that with extended thinking the signed
+// thinking blocks of a reply that called tools are sent back before the
+// tool_use blocks, from a stream and from a whole reply.
+func TestThinkingBlocksGoBack(t *testing.T) {
+	user := `{"role":"user","content":[{"type":"text","text":"hi"}]}`
+	srv := wiretest.New(t,
+		wiretest.Exchange{Resp: sse(streamEvents...)},
+		wiretest.Exchange{Body: `{"model":"claude-test","max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":1000},"messages":[` + user + `,
+			{"role":"assistant","content":[
+				{"type":"thinking","thinking":"Two cities, two calls.","signature":"abc"},
+				{"type":"text","text":"Checking now."},
+				{"type":"tool_use","id":"toolu_a","name":"get_weather","input":{"city":"Paris"}},
+				{"type":"tool_use","id":"toolu_b","name":"get_weather","input":{"city":"Rome"}}]},
+			{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_a","content":"18C"},{"type":"tool_result","tool_use_id":"toolu_b","content":"24C"}]}]}`,
+			Resp: `{"id":"m2","type":"message","role":"assistant","content":[{"type":"redacted_thinking","data":"EnCrYpTeD"},{"type":"tool_use","id":"toolu_c","name":"get_weather","input":{"city":"Oslo"}}],"stop_reason":"tool_use","usage":{}}`},
+		wiretest.Exchange{Body: `{"model":"claude-test","max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":1000},"messages":[` + user + `,
+			{"role":"assistant","content":[{"type":"redacted_thinking","data":"EnCrYpTeD"},{"type":"tool_use","id":"toolu_c","name":"get_weather","input":{"city":"Oslo"}}]},
+			{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_c","content":"-3C"}]}]}`,
+			Resp: `{"id":"m3","type":"message","role":"assistant","content":[{"type":"text","text":"Cold."}],"stop_reason":"end_turn","usage":{}}`},
+	)
+	m := newModel(t, srv.URL, func(c *anthropic.Config) { c.ThinkingBudget = 1000 })
+	first, _, err := collect(m, hi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := append(slices.Clone(hi.Messages), first.Message,
+		llm.ToolResultMessage(first.Message.ToolCalls[0], "18C"), llm.ToolResultMessage(first.Message.ToolCalls[1], "24C"))
+	second, err := m.Generate(context.Background(), &llm.Request{Messages: msgs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	third := append(slices.Clone(hi.Messages), second.Message, llm.ToolResultMessage(second.Message.ToolCalls[0], "-3C"))
+	if _, err := m.Generate(context.Background(), &llm.Request{Messages: third}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStreamWholeInputInStartBlock(t *testing.T) {
+	srv := wiretest.New(t, wiretest.Exchange{Resp: sse(
+		[2]string{"message_start", `{"type":"message_start","message":{"id":"m","model":"c","usage":{"input_tokens":1,"output_tokens":1}}}`},
+		[2]string{"content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t1","name":"get_weather","input":{"city":"Lima"}}}`},
+		[2]string{"content_block_stop", `{"type":"content_block_stop","index":0}`},
+		[2]string{"message_delta", `{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":5}}`},
+		[2]string{"message_stop", `{"type":"message_stop"}`},
+	)})
+	resp, _, err := collect(newModel(t, srv.URL, nil), hi)
+	if err != nil || len(resp.Message.ToolCalls) != 1 || string(resp.Message.ToolCalls[0].Arguments) != `{"city":"Lima"}` {
+		t.Errorf("%+v %v", resp, err)
+	}
 }

@@ -32,5 +32,9 @@
 // [llm.ErrUnavailable]).
 //
 // Extended thinking is turned on with [Config.ThinkingBudget] (or the
-// provider option "thinking_budget" through llm.WithOption).
+// provider option "thinking_budget" through llm.WithOption). The API then
+// wants the signed thinking blocks of a turn that called tools sent back
+// with those calls; llm.Message has no field for signatures, so the Model
+// keeps them, keyed by tool_use id, for the most recent 1024 calls, and
+// adds them when the calls come back in a later request to the same Model.
 package anthropic

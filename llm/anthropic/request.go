@@ -11,8 +11,10 @@ type block struct {
 	Type string `json:"type"`
 	// text
 	Text string `json:"text,omitempty"`
-	// thinking
-	Thinking string `json:"thinking,omitempty"`
+	// thinking and redacted_thinking
+	Thinking  string `json:"thinking,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	Data      string `json:"data,omitempty"`
 	// tool_use
 	ID    string          `json:"id,omitempty"`
 	Name  string          `json:"name,omitempty"`
@@ -92,6 +94,16 @@ func (m *Model) encode(req *llm.Request, stream bool) (*request, string, error) 
 			system = append(system, msg.Content)
 		case llm.RoleAssistant:
 			var blocks []block
+			if m.cfg.ThinkingBudget > 0 {
+				// Extended thinking wants the turn's thinking blocks back,
+				// signed, before its tool_use blocks.
+				for _, tc := range msg.ToolCalls {
+					if th := m.thoughts.get(tc.ID); th != nil {
+						blocks = append(blocks, th...)
+						break
+					}
+				}
+			}
 			if msg.Content != "" {
 				blocks = append(blocks, block{Type: "text", Text: msg.Content})
 			}

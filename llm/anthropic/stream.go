@@ -45,6 +45,7 @@ type event struct {
 		Text        string `json:"text"`
 		PartialJSON string `json:"partial_json"`
 		Thinking    string `json:"thinking"`
+		Signature   string `json:"signature"`
 		StopReason  string `json:"stop_reason"`
 	} `json:"delta"`
 	Usage *struct {
@@ -76,6 +77,14 @@ type streamDecoder struct {
 	calls  map[int]int
 	nCalls int
 	schema bool // the structured reply arrived through the schema tool
+	// signed thinking blocks and tool_use ids, kept in thoughts at the end
+	thoughts *thoughts
+	signed   map[int]*block
+	order    []int
+	ids      []string
+	// startInput holds a tool_use block's input from its start event
+	// until an input_json_delta shows the input streams.
+	startInput map[int]json.RawMessage
 }
 
 func newStreamDecoder(provider, schemaTool string) *streamDecoder {
@@ -113,6 +122,7 @@ func (d *streamDecoder) Decode(typ string, data []byte) (c llm.Chunk, ok bool, e
 		b := ev.ContentBlock
 		switch b.Type {
 		case "tool_use":
+			d.ids = append(d.ids, b.ID)
 			if d.schemaTool != "" && b.Name == d.schemaTool {
 				d.blocks[ev.Index] = kindSchema
 				d.schema = true
@@ -125,17 +135,27 @@ func (d *streamDecoder) Decode(typ string, data []byte) (c llm.Chunk, ok bool, e
 				d.nCalls++
 				d.calls[ev.Index] = i
 			}
-			// The input streams as input_json_delta; a start block's input
-			// is {} and is not repeated.
+			// The input streams as input_json_delta and the start block's
+			// input is {}; a server that sends the whole input here instead
+			// has it used at content_block_stop.
+			if in := b.Input; len(in) > 0 && string(in) != "{}" {
+				if d.startInput == nil {
+					d.startInput = map[int]json.RawMessage{}
+				}
+				d.startInput[ev.Index] = in
+			}
 			return llm.Chunk{ToolCalls: []llm.ToolCallDelta{{Index: i, ID: b.ID, Name: b.Name}}}, true, nil
 		case "text":
 			if b.Text != "" {
 				return llm.Chunk{Text: b.Text}, true, nil
 			}
 		case "thinking":
+			d.sign(ev.Index, block{Type: "thinking", Thinking: b.Thinking, Signature: b.Signature})
 			if b.Thinking != "" {
 				return llm.Chunk{Reasoning: b.Thinking}, true, nil
 			}
+		case "redacted_thinking":
+			d.sign(ev.Index, block{Type: "redacted_thinking", Data: b.Data})
 		}
 		return c, false, nil
 	case "content_block_delta":
@@ -143,12 +163,20 @@ func (d *streamDecoder) Decode(typ string, data []byte) (c llm.Chunk, ok bool, e
 		case "text_delta":
 			return llm.Chunk{Text: ev.Delta.Text}, ev.Delta.Text != "", nil
 		case "thinking_delta":
+			if b := d.signed[ev.Index]; b != nil {
+				b.Thinking += ev.Delta.Thinking
+			}
 			return llm.Chunk{Reasoning: ev.Delta.Thinking}, ev.Delta.Thinking != "", nil
+		case "signature_delta":
+			if b := d.signed[ev.Index]; b != nil {
+				b.Signature += ev.Delta.Signature
+			}
 		case "input_json_delta":
 			switch d.blocks[ev.Index] {
 			case kindSchema:
 				return llm.Chunk{Text: ev.Delta.PartialJSON}, ev.Delta.PartialJSON != "", nil
 			case kindTool:
+				delete(d.startInput, ev.Index)
 				return llm.Chunk{ToolCalls: []llm.ToolCallDelta{{Index: d.calls[ev.Index], Arguments: ev.Delta.PartialJSON}}}, true, nil
 			}
 			return c, false, &llm.Error{Kind: llm.KindInvalidResponse, Provider: d.provider, Message: "input_json_delta for a block that is not a tool_use block"}
@@ -172,12 +200,36 @@ func (d *streamDecoder) Decode(typ string, data []byte) (c llm.Chunk, ok bool, e
 			c.FinishReason = llm.FinishStop
 		}
 		return c, true, nil
+	case "content_block_stop":
+		if in, ok := d.startInput[ev.Index]; ok {
+			delete(d.startInput, ev.Index)
+			return llm.Chunk{ToolCalls: []llm.ToolCallDelta{{Index: d.calls[ev.Index], Arguments: string(in)}}}, true, nil
+		}
+		return c, false, nil
 	case "message_stop":
 		d.done = true
+		if d.thoughts != nil && len(d.order) > 0 {
+			blocks := make([]block, len(d.order))
+			for i, idx := range d.order {
+				blocks[i] = *d.signed[idx]
+			}
+			d.thoughts.put(d.ids, blocks)
+		}
 		return c, false, nil
 	case "error":
 		return c, false, wire.ErrorFromCode(d.provider, ev.Error.Type, ev.Error.Message)
 	}
-	// ping, content_block_stop and event types added later.
+	// ping and event types added later.
 	return c, false, nil
+}
+
+// sign starts keeping a thinking block of the reply.
+func (d *streamDecoder) sign(index int, b block) {
+	if d.signed == nil {
+		d.signed = map[int]*block{}
+	}
+	if _, ok := d.signed[index]; !ok {
+		d.order = append(d.order, index)
+	}
+	d.signed[index] = &b
 }

@@ -1,13 +1,13 @@
 // This is a native client rather than a wrapper of langchaingo's
 // llms/googleai (v0.1.14), because that client, built on the deprecated
-// github.com/google/generative-ai-go SDK, lacks what plait needs: it sets
-// no toolConfig, so a tool choice (none, required, a named function)
-// cannot be expressed; it does not read thought parts or
-// thoughtsTokenCount, so reasoning text and reasoning tokens are lost, and
-// it cannot return thought signatures; it has no responseSchema mapping
-// for a JSON schema; and its errors are the SDK's, without plait's kinds
-// or the RetryInfo delay. It would also pull the gRPC-based Google Cloud
-// client stack into every program that imports the presets.
+// github.com/google/generative-ai-go SDK, lacks what plait needs: it sets no
+// toolConfig, so a tool choice (none, required, a named function) cannot be
+// expressed; it does not read thought parts or thoughtsTokenCount, so
+// reasoning text and reasoning tokens are lost, and it cannot return thought
+// signatures; it has no responseSchema mapping for a JSON schema; and its
+// errors are the SDK's, without plait's kinds or the RetryInfo delay. It
+// would also pull the gRPC-based Google Cloud client stack into every
+// program that imports the presets.
 
 package gemini
 
@@ -18,6 +18,7 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -168,11 +169,28 @@ func (s *signatures) get(id string) string {
 	return s.m[id]
 }
 
-func (m *Model) path(stream bool) string {
-	if stream {
-		return "/models/" + m.cfg.Model + ":streamGenerateContent?alt=sse"
+// path returns the method's path for the request's model (Request.Model,
+// or the configured one).
+func (m *Model) path(req *llm.Request, stream bool) string {
+	model := m.cfg.Model
+	if req != nil && req.Model != "" {
+		model = strings.TrimPrefix(req.Model, "models/")
 	}
-	return "/models/" + m.cfg.Model + ":generateContent"
+	if stream {
+		return "/models/" + url.PathEscape(model) + ":streamGenerateContent?alt=sse"
+	}
+	return "/models/" + url.PathEscape(model) + ":generateContent"
+}
+
+// post is Client.Post with Gemini's one odd status: a key that is not
+// valid is a 400 INVALID_ARGUMENT, which is an authentication error.
+func (m *Model) post(ctx context.Context, path string, body any, accept string) (*http.Response, error) {
+	hr, err := m.c.Post(ctx, path, body, accept)
+	var e *llm.Error
+	if errors.As(err, &e) && e.Kind == llm.KindInvalidRequest && strings.Contains(strings.ToLower(e.Message), "api key") {
+		e.Kind = llm.KindAuth
+	}
+	return hr, err
 }
 
 // Generate implements llm.Model.
@@ -181,7 +199,7 @@ func (m *Model) Generate(ctx context.Context, req *llm.Request) (*llm.Response, 
 	if err != nil {
 		return nil, err
 	}
-	hr, err := m.c.Post(ctx, m.path(false), body, "application/json")
+	hr, err := m.post(ctx, m.path(req, false), body, "application/json")
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +236,7 @@ func (m *Model) Stream(ctx context.Context, req *llm.Request) iter.Seq2[llm.Chun
 		}
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		hr, err := m.c.Post(ctx, m.path(true), body, "text/event-stream")
+		hr, err := m.post(ctx, m.path(req, true), body, "text/event-stream")
 		if err != nil {
 			yield(llm.Chunk{}, err)
 			return

@@ -250,7 +250,8 @@ func TestErrors(t *testing.T) {
 		code   string
 		retry  time.Duration
 	}{
-		{name: "400 key", ex: wiretest.Exchange{Status: 400, Resp: gerr(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")}, is: llm.ErrInvalidRequest, status: 400, code: "INVALID_ARGUMENT"},
+		{name: "400 key", ex: wiretest.Exchange{Status: 400, Resp: gerr(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")}, is: llm.ErrAuth, status: 400, code: "INVALID_ARGUMENT"},
+		{name: "400 schema", ex: wiretest.Exchange{Status: 400, Resp: gerr(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")}, is: llm.ErrInvalidRequest, status: 400, code: "INVALID_ARGUMENT"},
 		{name: "403", ex: wiretest.Exchange{Status: 403, Resp: gerr(403, "PERMISSION_DENIED", "denied")}, is: llm.ErrAuth, status: 403, code: "PERMISSION_DENIED"},
 		{name: "429 RetryInfo", ex: wiretest.Exchange{Status: 429, Resp: `{"error":{"code":429,"message":"You exceeded your current quota","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure"},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"37s"}]}}`}, is: llm.ErrRateLimit, status: 429, code: "RESOURCE_EXHAUSTED", retry: 37 * time.Second},
 		{name: "429 header wins", ex: wiretest.Exchange{Status: 429, RespHeader: map[string]string{"Retry-After": "2"}, Resp: gerr(429, "RESOURCE_EXHAUSTED", "slow")}, is: llm.ErrRateLimit, status: 429, code: "RESOURCE_EXHAUSTED", retry: 2 * time.Second},
@@ -364,4 +365,32 @@ func FuzzConvertSchema(f *testing.F) {
 			t.Fatalf("invalid output %s", out)
 		}
 	})
+}
+
+func TestRequestModelOverride(t *testing.T) {
+	srv := wiretest.New(t, wiretest.Exchange{Path: "/models/gemini-other:generateContent", Resp: `{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"STOP"}]}`})
+	if _, err := newModel(t, srv.URL, nil).Generate(context.Background(), &llm.Request{Model: "models/gemini-other", Messages: hi.Messages}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConcurrentSignatures(t *testing.T) {
+	var steps []wiretest.Exchange
+	for range 16 {
+		steps = append(steps, wiretest.Exchange{Resp: `{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{}},"thoughtSignature":"s"}]},"finishReason":"STOP"}]}`})
+	}
+	srv := wiretest.New(t, steps...)
+	m := newModel(t, srv.URL, nil)
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			_, err := m.Generate(context.Background(), hi)
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }

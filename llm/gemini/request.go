@@ -54,9 +54,6 @@ func (m *Model) encode(req *llm.Request) (*request, error) {
 	if req == nil {
 		return nil, llm.Errorf(llm.KindInvalidRequest, m.cfg.Provider, "nil request")
 	}
-	if req.Model != "" && strings.TrimPrefix(req.Model, "models/") != m.cfg.Model {
-		return nil, llm.Errorf(llm.KindInvalidRequest, m.cfg.Provider, "this model is %q; open another model for %q", m.cfg.Model, req.Model)
-	}
 	r := &request{Contents: []content{}}
 	names := map[string]string{}
 	var system []part

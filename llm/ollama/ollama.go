@@ -1,11 +1,11 @@
-// This is a native client rather than a wrapper of langchaingo's
-// llms/ollama (v0.1.14), because that client's wire types lack what plait
-// needs: its chat request has no "tools" field and its messages no
-// "tool_calls" or "thinking" fields, so tool calling and reasoning text
-// are impossible through it; "format" is a string, so a JSON schema cannot
-// be sent; "think" lives inside "options" rather than at the top of the
-// request; a stream that ends before "done": true is returned as complete;
-// and done_reason is not read, so no finish reason can be reported.
+// This is a native client rather than a wrapper of langchaingo's llms/ollama
+// (v0.1.14), because that client's wire types lack what plait needs: its
+// chat request has no "tools" field and its messages no "tool_calls" or
+// "thinking" fields, so tool calling and reasoning text are impossible
+// through it; "format" is a string, so a JSON schema cannot be sent; "think"
+// lives inside "options" rather than at the top of the request; a stream
+// that ends before "done": true is returned as complete; and done_reason is
+// not read, so no finish reason can be reported.
 
 package ollama
 

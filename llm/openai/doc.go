@@ -31,6 +31,9 @@
 // the stream yields [llm.ErrInvalidResponse]. Tool-call fragments are
 // reported by their index, so parallel calls stream interleaved.
 //
-// Provider options (llm.WithOption): "reasoning_effort" sets the field of
-// that name for reasoning models.
+// Dialects differ: [Config] has switches for the name of the max-tokens
+// and seed fields, servers that reject stream_options, servers whose
+// structured output is json_object only, and thinking models that want
+// their reasoning_content back within a tool-calling turn. The presets in
+// package llm/providers set them per provider.
 package openai

@@ -1,14 +1,16 @@
-// This is a native client rather than a wrapper of langchaingo's
-// llms/openai (v0.1.14), because that client gets the stream wrong in ways
-// plait's callers depend on: its updateToolCalls appends every argument
-// fragment that has no type to the last tool call, ignoring the fragment's
-// index, so parallel tool calls whose fragments interleave are merged into
-// the wrong call; a stream that ends without "data: [DONE]" (a dropped
-// connection) is returned as a complete reply; data lines that are not JSON
-// are skipped silently; an error status becomes a plain fmt error with
-// neither the HTTP status, the error code nor Retry-After, so no typed
-// error or backoff is possible; and it reads only reasoning_content, not
-// the "reasoning" field of vLLM and other servers, and not <think> blocks.
+// This is a native client rather than a wrapper of langchaingo's llms/openai
+// (v0.1.14), because that client gets the stream wrong in ways plait's
+// callers depend on: its updateToolCalls appends every argument fragment
+// that has no type to the last tool call, ignoring the fragment's index, so
+// parallel tool calls whose fragments interleave are merged into the wrong
+// call; a stream that ends without "data: [DONE]" (a dropped connection) is
+// returned as a complete reply; data lines that are not JSON are skipped
+// silently; an error status becomes a fmt error carrying the status and
+// message only as text (its llms error codes come from matching substrings
+// of that text), with the error code and the Retry-After and retry-after-ms
+// headers dropped, so backoff cannot honour the server's wait; and it reads
+// only reasoning_content, not the "reasoning" field of vLLM and other
+// servers, and not <think> blocks.
 
 package openai
 
@@ -61,6 +63,16 @@ type Config struct {
 	// ReasoningEffort, when set, is sent as reasoning_effort ("low",
 	// "medium", "high").
 	ReasoningEffort string
+	// JSONObjectOnly is for servers whose response_format takes only
+	// {"type":"json_object"} (DeepSeek, Moonshot, Zhipu and others): a
+	// response schema is then sent as json_object mode, and the schema
+	// itself as an instruction in the system prompt.
+	JSONObjectOnly bool
+	// SendReasoning sends an assistant message's reasoning back as
+	// reasoning_content when the message calls tools, as DeepSeek's and
+	// Moonshot's thinking models require within a tool-calling turn.
+	// Other messages' reasoning is never sent.
+	SendReasoning bool
 }
 
 // Model is an [llm.Model] that speaks the chat-completions API. It is safe

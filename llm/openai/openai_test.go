@@ -527,3 +527,79 @@ func FuzzStream(f *testing.F) {
 		}
 	})
 }
+
+func TestJSONObjectOnly(t *testing.T) {
+	schema := json.RawMessage(`{"type":"object","properties":{"n":{"type":"integer"}}}`)
+	srv := wiretest.New(t,
+		wiretest.Exchange{Body: `{"model":"gpt-test","messages":[{"role":"system","content":"Be brief.\n\nReply with a single JSON object, and nothing else, that satisfies this JSON schema:\n{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}}}"},{"role":"user","content":"hi"}],"response_format":{"type":"json_object"}}`,
+			Resp: `{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"{\"n\":1}"},"finish_reason":"stop"}]}`},
+		wiretest.Exchange{Body: `{"model":"gpt-test","messages":[{"role":"system","content":"Reply with a single JSON object and nothing else."},{"role":"user","content":"hi"}],"response_format":{"type":"json_object"}}`,
+			Resp: `{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"{}"},"finish_reason":"stop"}]}`},
+	)
+	m := newModel(t, srv.URL, func(c *openai.Config) { c.JSONObjectOnly = true })
+	req := &llm.Request{Messages: []llm.Message{llm.SystemMessage("Be brief."), llm.UserMessage("hi")}, ResponseSchema: &llm.JSONSchema{Schema: schema}}
+	if _, err := m.Generate(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if req.Messages[0].Content != "Be brief." {
+		t.Error("the request was modified")
+	}
+	if _, err := m.Generate(context.Background(), &llm.Request{Messages: hi.Messages, ResponseSchema: &llm.JSONSchema{}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSendReasoning(t *testing.T) {
+	body := `{"model":"gpt-test","messages":[{"role":"user","content":"hi"},
+		{"role":"assistant","content":"ok"},
+		{"role":"assistant","reasoning_content":"need a tool","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},
+		{"role":"tool","tool_call_id":"c","content":"1"}]}`
+	srv := wiretest.New(t, wiretest.Exchange{Body: body, Resp: `{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"done"},"finish_reason":"stop"}]}`})
+	m := newModel(t, srv.URL, func(c *openai.Config) { c.SendReasoning = true })
+	call := llm.ToolCall{ID: "c", Name: "f", Arguments: json.RawMessage(`{}`)}
+	_, err := m.Generate(context.Background(), &llm.Request{Messages: []llm.Message{
+		llm.UserMessage("hi"),
+		{Role: llm.RoleAssistant, Content: "ok", Reasoning: "not sent: no tool calls"},
+		{Role: llm.RoleAssistant, Reasoning: "need a tool", ToolCalls: []llm.ToolCall{call}},
+		llm.ToolResultMessage(call, "1"),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRetryStream429Then200(t *testing.T) {
+	srv := wiretest.New(t,
+		wiretest.Exchange{Status: 429, RespHeader: map[string]string{"Retry-After": "0.01"}, Resp: `{"error":{"message":"Rate limit","type":"requests","code":"rate_limit_exceeded"}}`},
+		wiretest.Exchange{Resp: wiretest.SSE(`{"id":"s","choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}`, `[DONE]`)},
+	)
+	m := llm.Chain(newModel(t, srv.URL, nil), llm.Retry(llm.RetryPolicy{}))
+	resp, err := llm.Collect(m.Stream(context.Background(), hi))
+	if err != nil || resp.Text() != "ok" || srv.Calls() != 2 {
+		t.Fatalf("%+v %v calls %d", resp, err, srv.Calls())
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	var steps []wiretest.Exchange
+	for range 16 {
+		steps = append(steps, wiretest.Exchange{Resp: wiretest.SSE(`{"id":"s","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"a","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`, `[DONE]`)})
+	}
+	srv := wiretest.New(t, steps...)
+	m := newModel(t, srv.URL, nil)
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			resp, err := llm.Collect(m.Stream(context.Background(), hi))
+			if err == nil && len(resp.Message.ToolCalls) != 1 {
+				err = errors.New("lost the tool call")
+			}
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -8,10 +8,11 @@ import (
 )
 
 type chatMessage struct {
-	Role       string     `json:"role"`
-	Content    *string    `json:"content,omitempty"`
-	ToolCalls  []toolCall `json:"tool_calls,omitempty"`
-	ToolCallID string     `json:"tool_call_id,omitempty"`
+	Role             string     `json:"role"`
+	Content          *string    `json:"content,omitempty"`
+	ReasoningContent string     `json:"reasoning_content,omitempty"`
+	ToolCalls        []toolCall `json:"tool_calls,omitempty"`
+	ToolCallID       string     `json:"tool_call_id,omitempty"`
 }
 
 type toolCall struct {
@@ -65,9 +66,13 @@ func (m *Model) encode(req *llm.Request, stream bool) (map[string]any, error) {
 	if req.Model != "" {
 		model = req.Model
 	}
+	msgs := req.Messages
+	if rs := req.ResponseSchema; rs != nil && m.cfg.JSONObjectOnly {
+		msgs = withSchemaInstruction(msgs, rs)
+	}
 	body := map[string]any{
 		"model":    model,
-		"messages": encodeMessages(req.Messages),
+		"messages": encodeMessages(msgs, m.cfg.SendReasoning),
 	}
 	if len(req.Tools) > 0 {
 		tools := make([]tool, len(req.Tools))
@@ -98,7 +103,7 @@ func (m *Model) encode(req *llm.Request, stream bool) (map[string]any, error) {
 			Schema json.RawMessage `json:"schema"`
 			Strict bool            `json:"strict,omitempty"`
 		}{Name: schemaName(rs.Name), Schema: rs.Schema, Strict: rs.Strict}
-		if len(rs.Schema) == 0 {
+		if len(rs.Schema) == 0 || m.cfg.JSONObjectOnly {
 			f = responseFormat{Type: "json_object"}
 		}
 		body["response_format"] = f
@@ -144,7 +149,7 @@ func schemaName(name string) string {
 	return name
 }
 
-func encodeMessages(msgs []llm.Message) []chatMessage {
+func encodeMessages(msgs []llm.Message, sendReasoning bool) []chatMessage {
 	out := make([]chatMessage, 0, len(msgs))
 	for _, msg := range msgs {
 		cm := chatMessage{Role: string(msg.Role)}
@@ -164,6 +169,9 @@ func encodeMessages(msgs []llm.Message) []chatMessage {
 			if content != "" || len(cm.ToolCalls) == 0 {
 				cm.Content = &content
 			}
+			if sendReasoning && len(cm.ToolCalls) > 0 {
+				cm.ReasoningContent = msg.Reasoning
+			}
 		case llm.RoleTool:
 			cm.ToolCallID = msg.ToolCallID
 			cm.Content = &content
@@ -173,4 +181,21 @@ func encodeMessages(msgs []llm.Message) []chatMessage {
 		out = append(out, cm)
 	}
 	return out
+}
+
+// withSchemaInstruction returns msgs with an instruction to reply in JSON
+// that satisfies the schema, added to the first system message or as a new
+// one at the start. It does not modify msgs.
+func withSchemaInstruction(msgs []llm.Message, rs *llm.JSONSchema) []llm.Message {
+	text := "Reply with a single JSON object and nothing else."
+	if len(rs.Schema) > 0 {
+		text = "Reply with a single JSON object, and nothing else, that satisfies this JSON schema:\n" + string(rs.Schema)
+	}
+	out := make([]llm.Message, 0, len(msgs)+1)
+	if len(msgs) > 0 && msgs[0].Role == llm.RoleSystem {
+		first := msgs[0]
+		first.Content += "\n\n" + text
+		return append(append(out, first), msgs[1:]...)
+	}
+	return append(append(out, llm.SystemMessage(text)), msgs...)
 }

@@ -26,7 +26,8 @@ const (
 )
 
 // Preset describes one provider. Presets are values; changing one returned
-// by [Presets] changes nothing registered.
+// by [Presets] changes nothing registered. Its Open method is safe for
+// concurrent use.
 type Preset struct {
 	// Name is the provider part of a spec ("deepseek").
 	Name string
@@ -51,6 +52,14 @@ type Preset struct {
 	// GenAIName is the provider's gen_ai.provider.name for traces; it is
 	// also the provider name models report in Info and errors.
 	GenAIName string
+	// JSONObjectOnly reports an OpenAI-dialect server whose structured
+	// output is json_object mode only: a response schema is sent as that
+	// mode plus an instruction with the schema (see openai.Config).
+	JSONObjectOnly bool
+	// SendReasoning reports an OpenAI-dialect server whose thinking models
+	// want their reasoning_content back within a tool-calling turn (see
+	// openai.Config).
+	SendReasoning bool
 
 	// quirks of the OpenAI dialect
 	maxTokensField  string
@@ -60,15 +69,15 @@ type Preset struct {
 
 var presets = []Preset{
 	{Name: "openai", Title: "OpenAI", Wire: WireOpenAI, BaseURL: openai.DefaultBaseURL, KeyEnv: []string{"OPENAI_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"OPENAI_BASE_URL"}, DefaultModel: "gpt-4o-mini", GenAIName: "openai", maxTokensField: "max_completion_tokens"},
-	{Name: "deepseek", Title: "DeepSeek", Wire: WireOpenAI, BaseURL: "https://api.deepseek.com", KeyEnv: []string{"DEEPSEEK_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"DEEPSEEK_BASE_URL"}, DefaultModel: "deepseek-chat", GenAIName: "deepseek"},
-	{Name: "qwen", Aliases: []string{"dashscope", "tongyi"}, Title: "Qwen (Alibaba DashScope, compatible mode)", Wire: WireOpenAI, BaseURL: "https://dashscope.aliyuncs.com/compatible-mode/v1", KeyEnv: []string{"DASHSCOPE_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"DASHSCOPE_BASE_URL"}, DefaultModel: "qwen-plus", GenAIName: "qwen"},
-	{Name: "zhipu", Aliases: []string{"glm", "bigmodel"}, Title: "Zhipu GLM", Wire: WireOpenAI, BaseURL: "https://open.bigmodel.cn/api/paas/v4", KeyEnv: []string{"ZHIPUAI_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"ZHIPUAI_BASE_URL"}, DefaultModel: "glm-4-flash", GenAIName: "zhipu"},
-	{Name: "moonshot", Aliases: []string{"kimi"}, Title: "Moonshot Kimi", Wire: WireOpenAI, BaseURL: "https://api.moonshot.cn/v1", KeyEnv: []string{"MOONSHOT_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"MOONSHOT_BASE_URL"}, DefaultModel: "moonshot-v1-8k", GenAIName: "moonshot"},
-	{Name: "doubao", Aliases: []string{"ark", "volcengine"}, Title: "Doubao (Volcengine Ark)", Wire: WireOpenAI, BaseURL: "https://ark.cn-beijing.volces.com/api/v3", KeyEnv: []string{"ARK_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"ARK_BASE_URL"}, DefaultModel: "doubao-1-5-pro-32k-250115", GenAIName: "doubao"},
-	{Name: "hunyuan", Title: "Tencent Hunyuan", Wire: WireOpenAI, BaseURL: "https://api.hunyuan.cloud.tencent.com/v1", KeyEnv: []string{"HUNYUAN_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"HUNYUAN_BASE_URL"}, DefaultModel: "hunyuan-turbos-latest", GenAIName: "hunyuan"},
-	{Name: "spark", Aliases: []string{"xfyun", "iflytek"}, Title: "iFlytek Spark", Wire: WireOpenAI, BaseURL: "https://spark-api-open.xf-yun.com/v1", KeyEnv: []string{"SPARK_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"SPARK_BASE_URL"}, DefaultModel: "4.0Ultra", GenAIName: "spark"},
-	{Name: "ernie", Aliases: []string{"qianfan", "baidu"}, Title: "Baidu ERNIE (Qianfan v2)", Wire: WireOpenAI, BaseURL: "https://qianfan.baidubce.com/v2", KeyEnv: []string{"QIANFAN_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"QIANFAN_BASE_URL"}, DefaultModel: "ernie-4.0-turbo-8k", GenAIName: "ernie"},
-	{Name: "zhinao", Aliases: []string{"360"}, Title: "360 Zhinao", Wire: WireOpenAI, BaseURL: "https://api.360.cn/v1", KeyEnv: []string{"ZHINAO_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"ZHINAO_BASE_URL"}, DefaultModel: "360gpt2-pro", GenAIName: "zhinao"},
+	{Name: "deepseek", Title: "DeepSeek", Wire: WireOpenAI, BaseURL: "https://api.deepseek.com", KeyEnv: []string{"DEEPSEEK_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"DEEPSEEK_BASE_URL"}, DefaultModel: "deepseek-chat", GenAIName: "deepseek", JSONObjectOnly: true, SendReasoning: true},
+	{Name: "qwen", Aliases: []string{"dashscope", "tongyi"}, Title: "Qwen (Alibaba DashScope, compatible mode)", Wire: WireOpenAI, BaseURL: "https://dashscope.aliyuncs.com/compatible-mode/v1", KeyEnv: []string{"DASHSCOPE_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"DASHSCOPE_BASE_URL"}, DefaultModel: "qwen-plus", GenAIName: "qwen", JSONObjectOnly: true},
+	{Name: "zhipu", Aliases: []string{"glm", "bigmodel"}, Title: "Zhipu GLM", Wire: WireOpenAI, BaseURL: "https://open.bigmodel.cn/api/paas/v4", KeyEnv: []string{"ZHIPUAI_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"ZHIPUAI_BASE_URL"}, DefaultModel: "glm-4-flash", GenAIName: "zhipu", JSONObjectOnly: true},
+	{Name: "moonshot", Aliases: []string{"kimi"}, Title: "Moonshot Kimi", Wire: WireOpenAI, BaseURL: "https://api.moonshot.cn/v1", KeyEnv: []string{"MOONSHOT_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"MOONSHOT_BASE_URL"}, DefaultModel: "moonshot-v1-8k", GenAIName: "moonshot", JSONObjectOnly: true, SendReasoning: true},
+	{Name: "doubao", Aliases: []string{"ark", "volcengine"}, Title: "Doubao (Volcengine Ark)", Wire: WireOpenAI, BaseURL: "https://ark.cn-beijing.volces.com/api/v3", KeyEnv: []string{"ARK_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"ARK_BASE_URL"}, DefaultModel: "doubao-1-5-pro-32k-250115", GenAIName: "doubao", JSONObjectOnly: true},
+	{Name: "hunyuan", Title: "Tencent Hunyuan", Wire: WireOpenAI, BaseURL: "https://api.hunyuan.cloud.tencent.com/v1", KeyEnv: []string{"HUNYUAN_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"HUNYUAN_BASE_URL"}, DefaultModel: "hunyuan-turbos-latest", GenAIName: "hunyuan", JSONObjectOnly: true},
+	{Name: "spark", Aliases: []string{"xfyun", "iflytek"}, Title: "iFlytek Spark", Wire: WireOpenAI, BaseURL: "https://spark-api-open.xf-yun.com/v1", KeyEnv: []string{"SPARK_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"SPARK_BASE_URL"}, DefaultModel: "4.0Ultra", GenAIName: "spark", JSONObjectOnly: true},
+	{Name: "ernie", Aliases: []string{"qianfan", "baidu"}, Title: "Baidu ERNIE (Qianfan v2)", Wire: WireOpenAI, BaseURL: "https://qianfan.baidubce.com/v2", KeyEnv: []string{"QIANFAN_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"QIANFAN_BASE_URL"}, DefaultModel: "ernie-4.0-turbo-8k", GenAIName: "ernie", JSONObjectOnly: true},
+	{Name: "zhinao", Aliases: []string{"360"}, Title: "360 Zhinao", Wire: WireOpenAI, BaseURL: "https://api.360.cn/v1", KeyEnv: []string{"ZHINAO_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"ZHINAO_BASE_URL"}, DefaultModel: "360gpt2-pro", GenAIName: "zhinao", JSONObjectOnly: true},
 	{Name: "xai", Aliases: []string{"grok"}, Title: "xAI Grok", Wire: WireOpenAI, BaseURL: "https://api.x.ai/v1", KeyEnv: []string{"XAI_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"XAI_BASE_URL"}, DefaultModel: "grok-3-mini", GenAIName: "x_ai"},
 	{Name: "mistral", Title: "Mistral AI", Wire: WireOpenAI, BaseURL: "https://api.mistral.ai/v1", KeyEnv: []string{"MISTRAL_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"MISTRAL_BASE_URL"}, DefaultModel: "mistral-small-latest", GenAIName: "mistral_ai", seedField: "random_seed", noStreamOptions: true},
 	{Name: "gemini", Aliases: []string{"google"}, Title: "Google Gemini", Wire: WireGemini, BaseURL: gemini.DefaultBaseURL, KeyEnv: []string{"GEMINI_API_KEY", "GOOGLE_API_KEY"}, KeyRequired: true, BaseURLEnv: []string{"GEMINI_BASE_URL"}, DefaultModel: "gemini-2.5-flash", GenAIName: "gcp.gemini"},
@@ -114,7 +123,7 @@ func Lookup(name string) (Preset, bool) {
 // Options lists the provider-specific options (llm.WithOption) each wire
 // format reads.
 var Options = map[Wire][]string{
-	WireOpenAI:    {"reasoning_effort", "max_tokens_field", "keep_think"},
+	WireOpenAI:    {"reasoning_effort", "max_tokens_field", "keep_think", "send_reasoning"},
 	WireAnthropic: {"thinking_budget", "max_tokens"},
 	WireGemini:    {"include_thoughts", "thinking_budget"},
 	WireOllama:    {"think", "keep_alive"},
@@ -162,10 +171,17 @@ func (p Preset) Open(ctx context.Context, model string, cfg llm.Config) (llm.Mod
 	switch p.Wire {
 	case WireOpenAI:
 		c := openai.Config{Provider: p.GenAIName, BaseURL: base, APIKey: key, Model: model, HTTPClient: cfg.HTTPClient, Headers: cfg.Headers,
-			MaxTokensField: p.maxTokensField, SeedField: p.seedField, NoStreamOptions: p.noStreamOptions,
+			MaxTokensField: p.maxTokensField, SeedField: p.seedField, NoStreamOptions: p.noStreamOptions, JSONObjectOnly: p.JSONObjectOnly, SendReasoning: p.SendReasoning,
 			ReasoningEffort: opt["reasoning_effort"]}
 		if v := opt["max_tokens_field"]; v != "" {
 			c.MaxTokensField = v
+		}
+		if v, ok := opt["send_reasoning"]; ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, badOption(p, "send_reasoning", v)
+			}
+			c.SendReasoning = b
 		}
 		if v, ok := opt["keep_think"]; ok {
 			b, err := strconv.ParseBool(v)

@@ -279,3 +279,37 @@ func TestMarkdownTable(t *testing.T) {
 		t.Error("Presets returned the table itself")
 	}
 }
+
+func TestStructuredOutputDialects(t *testing.T) {
+	clearEnv(t)
+	srv := wiretest.New(t,
+		wiretest.Exchange{Body: `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"ping"}],"response_format":{"type":"json_schema","json_schema":{"name":"r","schema":{"type":"object"}}}}`, Resp: reply[providers.WireOpenAI]},
+		wiretest.Exchange{Body: `{"model":"deepseek-chat","messages":[{"role":"system","content":"Reply with a single JSON object, and nothing else, that satisfies this JSON schema:\n{\"type\":\"object\"}"},{"role":"user","content":"ping"}],"response_format":{"type":"json_object"}}`, Resp: reply[providers.WireOpenAI]},
+	)
+	req := &llm.Request{Messages: ping.Messages, ResponseSchema: &llm.JSONSchema{Name: "r", Schema: []byte(`{"type":"object"}`)}}
+	for _, spec := range []string{"openai", "deepseek"} {
+		m, err := llm.Open(spec, llm.WithBaseURL(srv.URL), llm.WithAPIKey("k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Generate(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestNilRequest checks that no wire client panics on a nil request.
+func TestNilRequest(t *testing.T) {
+	for _, p := range providers.Presets() {
+		m, err := llm.Open(p.Name+"/m", llm.WithAPIKey("k"), llm.WithBaseURL("http://127.0.0.1:1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Generate(context.Background(), nil); !errors.Is(err, llm.ErrInvalidRequest) {
+			t.Errorf("%s Generate: %v", p.Name, err)
+		}
+		if _, err := llm.Collect(m.Stream(context.Background(), nil)); !errors.Is(err, llm.ErrInvalidRequest) {
+			t.Errorf("%s Stream: %v", p.Name, err)
+		}
+	}
+}

@@ -10,7 +10,7 @@ import (
 
 // MaxLine is the longest line the readers accept. A longer line is an
 // error rather than unbounded memory.
-const MaxLine = 16 << 20
+const MaxLine = 4 << 20
 
 // ErrLineTooLong is returned when a line exceeds MaxLine.
 var ErrLineTooLong = errors.New("wire: line too long")

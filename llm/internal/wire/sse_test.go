@@ -154,3 +154,27 @@ func FuzzNDJSONReader(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkSSEReader(b *testing.B) {
+	var sb strings.Builder
+	for range 1000 {
+		sb.WriteString("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"token\"}}]}\n\n")
+	}
+	in := []byte(sb.String())
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s := wire.NewSSEReader(bytes.NewReader(in))
+		n := 0
+		for {
+			if _, err := s.Next(); err != nil {
+				break
+			}
+			n++
+		}
+		if n != 1000 {
+			b.Fatal(n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/event")
+}

@@ -39,7 +39,9 @@ type Exchange struct {
 	Handler http.HandlerFunc
 }
 
-// Server is a loopback server that answers scripted exchanges in order.
+// Server is a loopback server that answers scripted exchanges in order,
+// to concurrent requests too (in the order they arrive). Read Bodies only
+// after the requests are done.
 type Server struct {
 	*httptest.Server
 	t     testing.TB
