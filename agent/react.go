@@ -11,6 +11,7 @@ import (
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/memory"
 	"github.com/plait-ai/plait/tools"
+	"github.com/plait-ai/plait/trace"
 )
 
 // react runs the ReAct strategy: the model calls tools natively, turn by
@@ -137,7 +138,25 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		}
 	}
 	var results []tools.Result
-	if len(todo) > 0 {
+	switch {
+	case len(todo) == 0:
+	case r.traced:
+		// Each call is a step span of its own, its execute_tool span
+		// under it; the calls still run together.
+		results = make([]tools.Result, len(todo))
+		var wg sync.WaitGroup
+		for j := range todo {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sctx, span := trace.StartStep(ctx, todo[j].ID, "")
+				span.SetAttributes(trace.StepToolKey.String(todo[j].Name))
+				results[j] = r.w.exec.Dispatch(sctx, todo[j])[0]
+				span.End(results[j].Err)
+			}()
+		}
+		wg.Wait()
+	default:
 		results = r.w.exec.Dispatch(ctx, todo...)
 	}
 	k := 0

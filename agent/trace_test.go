@@ -57,3 +57,35 @@ func TestTraceSpans(t *testing.T) {
 		}
 	}
 }
+
+func TestTraceSpansReAct(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+	k := newKit()
+	k.bar = newBarrier(2)
+	m := llmtest.New(
+		llmtest.ToolCalls(llmtest.Call("search", `{"query":"a"}`), llmtest.Call("search", `{"query":"b"}`)),
+		llmtest.Text("done"),
+	)
+	a := mustAgent(t, agent.Config{Name: "r", Model: m, ToolList: k.tools(t), Strategy: agent.ReAct, Tracer: trace.New(trace.WithTracerProvider(tp))})
+	if _, err := a.Run(context.Background(), "g"); err != nil {
+		t.Fatal(err)
+	}
+	if k.g.max.Load() < 2 {
+		t.Errorf("traced ReAct calls did not run together (max in flight %d)", k.g.max.Load())
+	}
+	names := map[string]string{}
+	byID := map[string]string{}
+	for _, s := range exp.GetSpans() {
+		byID[s.SpanContext.SpanID().String()] = s.Name
+	}
+	for _, s := range exp.GetSpans() {
+		names[byID[s.Parent.SpanID().String()]+" > "+s.Name] = s.Name
+	}
+	for _, want := range []string{"invoke_agent r > step call_1", "invoke_agent r > step call_2", "step call_1 > execute_tool search", "invoke_agent r > chat scripted"} {
+		if _, ok := names[want]; !ok {
+			t.Errorf("no span edge %q in %v", want, names)
+		}
+	}
+}
