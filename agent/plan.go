@@ -233,6 +233,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		r.emit(Event{Type: EventStepFinished, Step: recp})
 	}
 
+	type launchItem struct {
+		i     int
+		st    *planner.Step
+		rec   StepRecord
+		input string
+	}
+	var launch []launchItem
 	next := 0 // no step before next is pending and ready-able: scan from here
 	for {
 		// Launch every ready step, in plan order, up to the parallelism.
@@ -306,11 +313,22 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					ev := rec
 					r.emit(Event{Type: EventStepStarted, Step: &ev})
 				}
-				goStep(func() { r.runStep(i, st, rec, input, results) })
+				launch = append(launch, launchItem{i, st, rec, input})
 			}
 			for next < n && slots[next].state != pending {
 				next++
 			}
+			if len(launch) == 1 && inFlight == 1 {
+				// The only step that can run: run it here rather than
+				// hand it to another goroutine and wait.
+				l := launch[0]
+				r.runStep(l.i, l.st, l.rec, l.input, results)
+			} else {
+				for _, l := range launch {
+					goStep(func() { r.runStep(l.i, l.st, l.rec, l.input, results) })
+				}
+			}
+			launch = launch[:0]
 		}
 		if inFlight == 0 {
 			break
