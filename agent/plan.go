@@ -239,7 +239,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		rec   StepRecord
 		input string
 	}
-	var launch []launchItem
+	launch := make([]launchItem, 0, min(n, a.limits.Parallelism))
 	next := 0 // no step before next is pending and ready-able: scan from here
 	for {
 		// Launch every ready step, in plan order, up to the parallelism.

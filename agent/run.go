@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/memory"
@@ -106,7 +109,7 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 	r.pad = memory.NewScratchpad(a.cfg.Memory.Counter)
 	r.res.Scratchpad = r.pad
 	var span trace.Span
-	if !a.cfg.NoTrace {
+	if !a.cfg.NoTrace && (a.cfg.Tracer != nil || !globalTracingOff()) {
 		info := llm.InfoOf(a.cfg.Model)
 		ai := trace.AgentInfo{Name: a.cfg.Name, Description: a.cfg.Description, Model: info.Model, Provider: info.Provider}
 		if r.res.ConversationID != uuid.Nil {
@@ -301,4 +304,18 @@ func citations(answer string, known func(string) bool) []string {
 		i += end
 	}
 	return out
+}
+
+// globalTracingOff reports whether the global OpenTelemetry tracer
+// provider records nothing: none installed yet (the global default, whose
+// spans are not recorded until a provider is set) or a no-op one. Runs
+// then skip package trace altogether, which saves each run the cost of
+// starting spans that record nothing.
+func globalTracingOff() bool {
+	tp := otel.GetTracerProvider()
+	switch tp.(type) {
+	case noop.TracerProvider, *noop.TracerProvider:
+		return true
+	}
+	return reflect.TypeOf(tp).String() == "*global.tracerProvider"
 }

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/plait-ai/plait/agent"
 	"github.com/plait-ai/plait/llm/llmtest"
@@ -87,5 +89,42 @@ func TestTraceSpansReAct(t *testing.T) {
 		if _, ok := names[want]; !ok {
 			t.Errorf("no span edge %q in %v", want, names)
 		}
+	}
+}
+
+func TestTraceGlobalProvider(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	otel.SetTracerProvider(tp)
+	defer func() {
+		otel.SetTracerProvider(noop.NewTracerProvider())
+		_ = tp.Shutdown(context.Background())
+	}()
+	k := newKit()
+	m := llmtest.New(llmtest.Text(`{"thought":"t","steps":[{"id":"s1","task":"a","tool":"search","args":{"query":"x"}}]}`), llmtest.Text("done [s1]"))
+	a := mustAgent(t, agent.Config{Name: "g", Model: m, ToolList: k.tools(t)})
+	if _, err := a.Run(context.Background(), "g"); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, s := range exp.GetSpans() {
+		got[s.Name] = true
+	}
+	for _, want := range []string{"invoke_agent g", "plan", "step s1", "execute_tool search", "chat scripted", "summarize"} {
+		if !got[want] {
+			t.Errorf("no %q span with the global provider installed; spans: %v", want, got)
+		}
+	}
+
+	// With a no-op provider the run records nothing and still works.
+	otel.SetTracerProvider(noop.NewTracerProvider())
+	exp.Reset()
+	m2 := llmtest.New(llmtest.Text(`{"thought":"t","steps":[{"id":"s1","task":"a","tool":"search","args":{"query":"x"}}]}`), llmtest.Text("done [s1]"))
+	a2 := mustAgent(t, agent.Config{Name: "g", Model: m2, ToolList: k.tools(t)})
+	if _, err := a2.Run(context.Background(), "g"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(exp.GetSpans()); n != 0 {
+		t.Errorf("%d spans recorded with a no-op provider", n)
 	}
 }
