@@ -244,7 +244,8 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		rec   StepRecord
 		input string
 	}
-	launch := make([]launchItem, 0, min(n, a.limits.Parallelism))
+	var launchBuf [8]launchItem
+	launch := launchBuf[:0]
 	next := 0 // no step before next is pending and ready-able: scan from here
 	for {
 		// Launch every ready step, in plan order, up to the parallelism.
