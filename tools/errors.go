@@ -25,10 +25,6 @@ var (
 	ErrDenied = errors.New("tools: call denied")
 	// ErrPanic: the tool panicked. A *PanicError matches it.
 	ErrPanic = errors.New("tools: tool panicked")
-	// ErrResultTooLarge is never returned as a call's error: a result over
-	// the size limit is truncated, and Result.Truncated reports it. It is
-	// exported for callers that enforce the same limit themselves.
-	ErrResultTooLarge = errors.New("tools: result too large")
 )
 
 // Problem is one way the arguments broke the schema.

@@ -38,6 +38,13 @@ const (
 	tObj
 )
 
+// fastProp is what an object schema says of one property name.
+type fastProp struct {
+	s        *fastSchema
+	declared bool // listed in properties
+	bit      int8 // its bit in the required mask, or -1
+}
+
 type fastSchema struct {
 	types uint8 // 0: any type
 	slow  bool  // uses a keyword the fast path does not implement
@@ -47,11 +54,10 @@ type fastSchema struct {
 	enumBool uint8 // bit 0: false allowed, bit 1: true allowed
 	enumNull bool
 
-	props    map[string]*fastSchema
-	reqIndex map[string]uint8
-	reqMask  uint64
-	addl     uint8 // 0: any, 1: forbidden, 2: addlSch
-	addlSch  *fastSchema
+	props   map[string]fastProp // declared and required properties
+	reqMask uint64
+	addl    uint8 // 0: any, 1: forbidden, 2: addlSch
+	addlSch *fastSchema
 
 	items              *fastSchema
 	minItems, maxItems int64 // -1: none
@@ -113,9 +119,16 @@ func compileFast(doc any) *fastSchema {
 					s.slow = true
 					continue
 				}
-				s.props = make(map[string]*fastSchema, len(m))
+				if s.props == nil {
+					s.props = make(map[string]fastProp, len(m))
+				}
 				for name, ps := range m {
-					s.props[name] = compileFast(ps)
+					p, seen := s.props[name]
+					if !seen {
+						p.bit = -1
+					}
+					p.s, p.declared = compileFast(ps), true
+					s.props[name] = p
 				}
 			case "required":
 				l, ok := v.([]any)
@@ -123,18 +136,27 @@ func compileFast(doc any) *fastSchema {
 					s.slow = true
 					continue
 				}
-				s.reqIndex = make(map[string]uint8, len(l))
+				if s.props == nil {
+					s.props = make(map[string]fastProp, len(l))
+				}
+				n := int8(0)
 				for _, r := range l {
 					name, ok := r.(string)
 					if !ok {
 						s.slow = true
 						continue
 					}
-					if _, dup := s.reqIndex[name]; !dup {
-						i := uint8(len(s.reqIndex))
-						s.reqIndex[name] = i
-						s.reqMask |= 1 << i
+					p, seen := s.props[name]
+					if !seen {
+						p.bit = -1
 					}
+					if p.bit >= 0 {
+						continue // listed twice
+					}
+					p.bit = n
+					s.reqMask |= 1 << n
+					n++
+					s.props[name] = p
 				}
 			case "additionalProperties":
 				switch a := v.(type) {
@@ -487,13 +509,15 @@ func (s *fastSchema) checkObject(sc *fastScanner, depth int) fastResult {
 			return fastBad
 		}
 		sc.i++
-		if len(s.reqIndex) > 0 {
-			if i, ok := s.reqIndex[string(key)]; ok {
-				seen |= 1 << i
+		var child *fastSchema
+		p, known := s.props[string(key)]
+		if known {
+			if p.bit >= 0 {
+				seen |= 1 << p.bit
 			}
+			child = p.s
 		}
-		child := s.props[string(key)]
-		if child == nil {
+		if !known || !p.declared {
 			switch s.addl {
 			case 1:
 				return fastBad

@@ -14,6 +14,7 @@ var fuzzSchemas = []string{
 	`{"type":"object","properties":{"n":{"anyOf":[{"type":"integer","maximum":5},{"type":"string","enum":["many"]}]},"m":{"type":"integer","minimum":0,"exclusiveMinimum":-1,"maximum":9007199254740993}}}`,
 	`{"type":"object","properties":{"d":{"type":"string","format":"date-time"},"r":{"$ref":"#/$defs/r"}},"$defs":{"r":{"type":"integer"}},"required":["d"]}`,
 	`{"properties":{"any":{},"no":false,"yes":true}}`,
+	`{"type":"object","required":["z","a"],"properties":{"a":{"type":"string"}},"additionalProperties":{"type":"integer","maximum":3}}`,
 }
 
 func fuzzValidators(tb testing.TB) []*validator {
@@ -42,6 +43,7 @@ func FuzzFastPath(f *testing.F) {
 		`{"n":5}`, `{"n":6}`, `{"n":"many"}`, `{"n":5.0}`, `{"m":9007199254740992}`, `{"m":9007199254740993}`, `{"m":9007199254740994}`,
 		`{"m":-0}`, `{"m":1e2}`, `{"d":"2024-01-01T00:00:00Z"}`, `{"d":"nope"}`, `{"r":1,"d":"x"}`,
 		`{"any":[1,{"x":[true,null]}],"yes":"q"}`, `{"no":1}`, `{}`, ` { } `, `{"a":1}x`, `{"a":01}`, `{"a":-}`, `{"a":1e}`,
+		`{"a":"s","z":3}`, `{"a":"s","z":4}`, `{"a":"s"}`, `{"z":1}`,
 		`{"a"1}`, `{"a":1,}`, `{,"a":1}`, `[]`, `"s"`, `{"a":1`, "{\"s\":\"a\x01\"}", `{"\u0061":1}`,
 	} {
 		f.Add([]byte(seed))
@@ -80,6 +82,10 @@ func TestFastPathDecides(t *testing.T) {
 		{3, `{"n":"many"}`, fastOK},
 		{3, `{"n":"few"}`, fastBad},
 		{4, `{"d":"2024-01-01T00:00:00Z"}`, fastUnknown},
+		{6, `{"a":"s","z":2}`, fastOK},
+		{6, `{"a":"s","z":3}`, fastUnknown},
+		{6, `{"a":"s","z":4}`, fastBad},
+		{6, `{"a":"s"}`, fastBad},
 	} {
 		v := vs[tc.schema]
 		if v.fast == nil {

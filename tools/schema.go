@@ -109,8 +109,9 @@ func typeDoc(t reflect.Type) string {
 }
 
 // lookupComment feeds the reflector: a field's registered comment, else the
-// comment of its type (so an enum type's doc describes the fields of that
-// type); a type's registered comment or SchemaDescription.
+// description of its type (so an enum or struct type's doc describes the
+// fields of that type, whose own description the reflector replaces with
+// the field's); a type's registered comment or SchemaDescription.
 func lookupComment(t reflect.Type, field string) string {
 	if field == "" {
 		return typeDoc(t)
@@ -128,11 +129,8 @@ func lookupComment(t reflect.Type, field string) string {
 		return ""
 	}
 	ft := f.Type
-	for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice || ft.Kind() == reflect.Array {
+	for ft.Kind() == reflect.Pointer {
 		ft = ft.Elem()
-	}
-	if ft.Kind() == reflect.Struct {
-		return "" // a struct's own schema carries its type's comment
 	}
 	return typeDoc(ft)
 }

@@ -48,6 +48,12 @@ func (described) GetFieldDocString(field string) string {
 	return ""
 }
 
+type wrapper struct {
+	Inner described   `json:"inner"`
+	List  []described `json:"list"`
+	Own   described   `json:"own" jsonschema:"description=The field's own words."`
+}
+
 type node struct {
 	Name     string  `json:"name"`
 	Children []*node `json:"children,omitempty"`
@@ -248,6 +254,16 @@ func TestDescriptionsAndRecursion(t *testing.T) {
 	}
 	if d := prop(specOf(t, tool), "n")["description"]; d != "N is described by a method too." {
 		t.Errorf("field description %v", d)
+	}
+	w := specOf(t, tools.MustFunc("wrapper", "", func(ctx context.Context, in wrapper) (int, error) { return 0, nil }))
+	if d := prop(w, "inner")["description"]; d != "Described by a method." {
+		t.Errorf("nested struct description %v", d)
+	}
+	if d := prop(w, "own")["description"]; d != "The field's own words." {
+		t.Errorf("tagged description %v", d)
+	}
+	if d, _ := prop(w, "list")["items"].(map[string]any); d["description"] != "Described by a method." {
+		t.Errorf("slice item description %v", d)
 	}
 	tree := tools.MustFunc("tree", "Counts nodes.", func(ctx context.Context, in node) (int, error) {
 		var count func(n *node) int
