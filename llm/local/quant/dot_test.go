@@ -72,7 +72,7 @@ func TestDotMatchesDequantized(t *testing.T) {
 // unitScaleRow makes a row of random quants whose block scales are 1 (and
 // mins 0 or 1), so every product is an integer and float sums are exact in
 // any order: SIMD and generic results must then be identical.
-func unitScaleRow(r *rand.Rand, typ ggml.Type, n int) []byte {
+func unitScaleRow(t testing.TB, r *rand.Rand, typ ggml.Type, n int) []byte {
 	b := randomBlocks(r, typ, n)
 	one := quant.FP32ToFP16(1)
 	ts := typ.TypeSize()
@@ -83,12 +83,20 @@ func unitScaleRow(r *rand.Rand, typ ggml.Type, n int) []byte {
 		case ggml.Q4_1, ggml.Q5_1, ggml.Q4_K, ggml.Q5_K:
 			b[o], b[o+1] = byte(one), byte(one>>8)
 			b[o+2], b[o+3] = byte(one), byte(one>>8)
+			if typ == ggml.Q4_K || typ == ggml.Q5_K {
+				for j := 4; j < 16; j++ {
+					b[o+j] &= 0x07 // scales and mins <= 7 keep sums below 2^24
+				}
+			}
 		case ggml.Q6_K:
 			b[o+208], b[o+209] = byte(one), byte(one>>8)
+			for j := 192; j < 208; j++ {
+				b[o+j] = b[o+j]&0x0f - 8
+			}
 		case ggml.F32, ggml.F16, ggml.BF16:
 			// small integers
 			v := float32(r.IntN(15) - 7)
-			enc := mustQuantize(nil, typ, []float32{v})
+			enc := mustQuantize(t, typ, []float32{v})
 			copy(b[o:], enc)
 		}
 	}
@@ -155,7 +163,7 @@ func TestSIMDMatchesGenericExactly(t *testing.T) {
 			}
 			for _, n := range []int{256, 512, 1024, 4864 / 256 * 256} {
 				for trial := 0; trial < 20; trial++ {
-					w := unitScaleRow(r, typ, n)
+					w := unitScaleRow(t, r, typ, n)
 					a := unitScaleAct(r, typ, n)
 					prev := quant.SetSIMD(false)
 					want, err1 := quant.Dot(typ, w, a, n)

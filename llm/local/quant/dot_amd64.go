@@ -1,0 +1,108 @@
+//go:build amd64 && !purego
+
+package quant
+
+import (
+	"unsafe"
+
+	"github.com/plait-ai/plait/llm/local/ggml"
+	"golang.org/x/sys/cpu"
+)
+
+//go:noescape
+func dotQ8_0AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ4_0AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5_0AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ4_KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5_KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ6_KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotF32AVX2(x, y *float32, n int) float32
+
+//go:noescape
+func dotF16AVX2(x *byte, y *float32, n int) float32
+
+//go:noescape
+func dotBF16AVX2(x *byte, y *float32, n int) float32
+
+//go:noescape
+func axpyF32AVX2(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func readSumAVX2(p *byte, n int) uint64
+
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+
+func init() {
+	if !hasAVX2 {
+		return
+	}
+	// The kernels take whole rows; callers (Dot, MatVec, MatMul) have
+	// checked the lengths, so n is a multiple of the block size here and
+	// the slices hold the bytes n elements take.
+	block := func(f func(x, y *byte, nb int) float32, bs int) kernel {
+		return func(w, a []byte, n int) float32 {
+			if n == 0 {
+				return 0
+			}
+			return f(&w[0], &a[0], n/bs)
+		}
+	}
+	simdKernels[ggml.Q8_0] = block(dotQ8_0AVX2, qk)
+	simdKernels[ggml.Q4_0] = block(dotQ4_0AVX2, qk)
+	simdKernels[ggml.Q5_0] = block(dotQ5_0AVX2, qk)
+	simdKernels[ggml.Q4_K] = block(dotQ4_KAVX2, qkK)
+	simdKernels[ggml.Q5_K] = block(dotQ5_KAVX2, qkK)
+	simdKernels[ggml.Q6_K] = block(dotQ6_KAVX2, qkK)
+	simdKernels[ggml.F32] = func(w, a []byte, n int) float32 {
+		if n == 0 {
+			return 0
+		}
+		return dotF32AVX2((*float32)(unsafe.Pointer(&w[0])), (*float32)(unsafe.Pointer(&a[0])), n)
+	}
+	simdKernels[ggml.F16] = func(w, a []byte, n int) float32 {
+		if n == 0 {
+			return 0
+		}
+		return dotF16AVX2(&w[0], (*float32)(unsafe.Pointer(&a[0])), n)
+	}
+	simdKernels[ggml.BF16] = func(w, a []byte, n int) float32 {
+		if n == 0 {
+			return 0
+		}
+		return dotBF16AVX2(&w[0], (*float32)(unsafe.Pointer(&a[0])), n)
+	}
+}
+
+func dotF32(a, b []float32) float32 {
+	if useSIMD && hasAVX2 && len(a) > 0 {
+		return dotF32AVX2(&a[0], &b[0], len(a))
+	}
+	return dotF32Go(a, b)
+}
+
+func axpyF32(alpha float32, x, y []float32) {
+	if useSIMD && hasAVX2 && len(x) > 0 {
+		axpyF32AVX2(alpha, &x[0], &y[0], len(x))
+		return
+	}
+	axpyF32Go(alpha, x, y)
+}
+
+func readSum(b []byte) uint64 {
+	if useSIMD && hasAVX2 && len(b) >= 256 {
+		return readSumAVX2(&b[0], len(b)&^255)
+	}
+	return readSumGo(b)
+}
