@@ -40,6 +40,9 @@ func dotBF16AVX2(x *byte, y *float32, n int) float32
 func axpyF32AVX2(alpha float32, x, y *float32, n int)
 
 //go:noescape
+func quantQ8_0AVX2(x *float32, y *byte, nb int)
+
+//go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
 var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
@@ -98,6 +101,14 @@ func axpyF32(alpha float32, x, y []float32) {
 		return
 	}
 	axpyF32Go(alpha, x, y)
+}
+
+func quantQ8_0(x []float32, dst []byte) {
+	if useSIMD && hasAVX2 && len(x) >= qk {
+		quantQ8_0AVX2(&x[0], &dst[0], len(x)/qk)
+		return
+	}
+	quantQ8_0Go(x, dst)
 }
 
 func readSum(b []byte) uint64 {

@@ -50,15 +50,49 @@ GLOBL q6shuf<>(SB), RODATA|NOPTR, $32
 	VBROADCASTSS X1, Y1
 
 // SIGNED_DOT: Y2 signed weight bytes, yoff(DI) signed activation bytes;
-// leaves eight int32 pair sums, as floats, scaled by Y1 and added to Y0.
-#define SIGNED_DOT(yoff) \
+// converts the eight int32 sums of four products to float, scales them by
+// Y1 and adds them to acc.
+#define SIGNED_DOT(yoff, acc) \
 	VMOVDQU yoff(DI), Y3; \
 	VPSIGNB Y2, Y2, Y4; \
 	VPSIGNB Y2, Y3, Y5; \
 	VPMADDUBSW Y5, Y4, Y6; \
 	VPMADDWD Y7, Y6, Y6; \
 	VCVTDQ2PS Y6, Y6; \
-	VFMADD231PS Y1, Y6, Y0
+	VFMADD231PS Y1, Y6, acc
+
+#define Q8_0_BLOCK(xoff, yoff, acc) \
+	F16SCALE(xoff, yoff); \
+	VMOVDQU (xoff+2)(SI), Y2; \
+	SIGNED_DOT(yoff+2, acc)
+
+#define Q4_0_BLOCK(xoff, yoff, acc) \
+	F16SCALE(xoff, yoff); \
+	VMOVDQU (xoff+2)(SI), X2; \
+	VPSRLW $4, X2, X3; \
+	VINSERTI128 $1, X3, Y2, Y2; \
+	VPAND Y8, Y2, Y2; \
+	VPSUBB Y9, Y2, Y2; \
+	SIGNED_DOT(yoff+2, acc)
+
+#define Q5_0_BLOCK(xoff, yoff, acc) \
+	F16SCALE(xoff, yoff); \
+	MOVL (xoff+2)(SI), AX; \
+	VMOVD AX, X10; \
+	VPBROADCASTD X10, Y10; \
+	VPSHUFB Y11, Y10, Y10; \
+	VPOR Y12, Y10, Y10; \
+	VPCMPEQB Y13, Y10, Y10; \
+	VPANDN Y14, Y10, Y10; \
+	VMOVDQU (xoff+6)(SI), X2; \
+	VPSRLW $4, X2, X3; \
+	VINSERTI128 $1, X3, Y2, Y2; \
+	VPAND Y8, Y2, Y2; \
+	VPOR Y10, Y2, Y2; \
+	SIGNED_DOT(yoff+2, acc)
+
+// The 32-element kernels run two blocks per iteration into two
+// accumulators (Y0, Y15) to hide the FMA latency.
 
 // func dotQ8_0AVX2(x, y *byte, nb int) float32
 TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
@@ -66,19 +100,24 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ y+8(FP), DI
 	MOVQ nb+16(FP), CX
 	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
 	VPCMPEQW Y7, Y7, Y7
 	VPSRLW $15, Y7, Y7
+q80loop:
+	CMPQ CX, $2
+	JLT q80tail
+	Q8_0_BLOCK(0, 0, Y0)
+	Q8_0_BLOCK(34, 34, Y15)
+	ADDQ $68, SI
+	ADDQ $68, DI
+	SUBQ $2, CX
+	JMP q80loop
+q80tail:
 	TESTQ CX, CX
 	JEQ q80done
-q80loop:
-	F16SCALE(0, 0)
-	VMOVDQU 2(SI), Y2
-	SIGNED_DOT(2)
-	ADDQ $34, SI
-	ADDQ $34, DI
-	DECQ CX
-	JNE q80loop
+	Q8_0_BLOCK(0, 0, Y0)
 q80done:
+	VADDPS Y15, Y0, Y0
 	HSUM8
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
@@ -90,25 +129,26 @@ TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ y+8(FP), DI
 	MOVQ nb+16(FP), CX
 	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
 	VPCMPEQW Y7, Y7, Y7
 	VPSRLW $15, Y7, Y7
 	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
 	BCAST_BYTE(0x08080808, Y9, X9)
+q40loop:
+	CMPQ CX, $2
+	JLT q40tail
+	Q4_0_BLOCK(0, 0, Y0)
+	Q4_0_BLOCK(18, 34, Y15)
+	ADDQ $36, SI
+	ADDQ $68, DI
+	SUBQ $2, CX
+	JMP q40loop
+q40tail:
 	TESTQ CX, CX
 	JEQ q40done
-q40loop:
-	F16SCALE(0, 0)
-	VMOVDQU 2(SI), X2
-	VPSRLW $4, X2, X3
-	VINSERTI128 $1, X3, Y2, Y2
-	VPAND Y8, Y2, Y2
-	VPSUBB Y9, Y2, Y2
-	SIGNED_DOT(2)
-	ADDQ $18, SI
-	ADDQ $34, DI
-	DECQ CX
-	JNE q40loop
+	Q4_0_BLOCK(0, 0, Y0)
 q40done:
+	VADDPS Y15, Y0, Y0
 	HSUM8
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
@@ -120,6 +160,7 @@ TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ y+8(FP), DI
 	MOVQ nb+16(FP), CX
 	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
 	VPCMPEQW Y7, Y7, Y7
 	VPSRLW $15, Y7, Y7
 	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
@@ -129,29 +170,21 @@ TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
 	VMOVQ AX, X12
 	VPBROADCASTQ X12, Y12
 	VPCMPEQB Y13, Y13, Y13
+q50loop:
+	CMPQ CX, $2
+	JLT q50tail
+	Q5_0_BLOCK(0, 0, Y0)
+	Q5_0_BLOCK(22, 34, Y15)
+	ADDQ $44, SI
+	ADDQ $68, DI
+	SUBQ $2, CX
+	JMP q50loop
+q50tail:
 	TESTQ CX, CX
 	JEQ q50done
-q50loop:
-	F16SCALE(0, 0)
-	// 0xff bytes where the fifth bit is set, from qh
-	MOVL 2(SI), AX
-	VMOVD AX, X10
-	VPBROADCASTD X10, Y10
-	VPSHUFB Y11, Y10, Y10
-	VPOR Y12, Y10, Y10
-	VPCMPEQB Y13, Y10, Y10
-	VPANDN Y14, Y10, Y10 // 0xf0 where the bit is clear: q-16 as a signed byte
-	VMOVDQU 6(SI), X2
-	VPSRLW $4, X2, X3
-	VINSERTI128 $1, X3, Y2, Y2
-	VPAND Y8, Y2, Y2
-	VPOR Y10, Y2, Y2
-	SIGNED_DOT(2)
-	ADDQ $22, SI
-	ADDQ $34, DI
-	DECQ CX
-	JNE q50loop
+	Q5_0_BLOCK(0, 0, Y0)
 q50done:
+	VADDPS Y15, Y0, Y0
 	HSUM8
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
@@ -630,4 +663,82 @@ rsdone:
 	VMOVQ X0, AX
 	VZEROUPPER
 	MOVQ AX, ret+16(FP)
+	RET
+
+DATA q8perm<>+0x00(SB)/4, $0
+DATA q8perm<>+0x04(SB)/4, $4
+DATA q8perm<>+0x08(SB)/4, $1
+DATA q8perm<>+0x0c(SB)/4, $5
+DATA q8perm<>+0x10(SB)/4, $2
+DATA q8perm<>+0x14(SB)/4, $6
+DATA q8perm<>+0x18(SB)/4, $3
+DATA q8perm<>+0x1c(SB)/4, $7
+GLOBL q8perm<>(SB), RODATA|NOPTR, $32
+
+// func quantQ8_0AVX2(x *float32, y *byte, nb int)
+// Activation quantization as llama.cpp's AVX2 quantize_row_q8_0:
+// d = amax/127, q = round-to-even(x * 127/amax).
+TEXT ·quantQ8_0AVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVL $0x7fffffff, AX
+	VMOVD AX, X7
+	VPBROADCASTD X7, Y7
+	MOVL $0x42fe0000, AX // 127.0
+	VMOVD AX, X8
+	VMOVDQU q8perm<>(SB), Y9
+	TESTQ CX, CX
+	JEQ qq8done
+qq8loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VANDPS Y7, Y0, Y4
+	VANDPS Y7, Y1, Y5
+	VMAXPS Y5, Y4, Y4
+	VANDPS Y7, Y2, Y5
+	VMAXPS Y5, Y4, Y4
+	VANDPS Y7, Y3, Y5
+	VMAXPS Y5, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VMAXPS X5, X4, X4
+	VMOVHLPS X4, X4, X5
+	VMAXPS X5, X4, X4
+	VMOVSHDUP X4, X5
+	VMAXSS X5, X4, X4
+	VDIVSS X8, X4, X5
+	VCVTPS2PH $0, X5, X5
+	VMOVD X5, AX
+	MOVW AX, (DI)
+	VXORPS X6, X6, X6
+	VUCOMISS X6, X4
+	JEQ qq8scale
+	VDIVSS X4, X8, X6
+qq8scale:
+	VBROADCASTSS X6, Y6
+	VMULPS Y6, Y0, Y0
+	VMULPS Y6, Y1, Y1
+	VMULPS Y6, Y2, Y2
+	VMULPS Y6, Y3, Y3
+	VROUNDPS $0, Y0, Y0
+	VROUNDPS $0, Y1, Y1
+	VROUNDPS $0, Y2, Y2
+	VROUNDPS $0, Y3, Y3
+	VCVTPS2DQ Y0, Y0
+	VCVTPS2DQ Y1, Y1
+	VCVTPS2DQ Y2, Y2
+	VCVTPS2DQ Y3, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD Y0, Y9, Y0
+	VMOVDQU Y0, 2(DI)
+	ADDQ $128, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNE qq8loop
+qq8done:
+	VZEROUPPER
 	RET

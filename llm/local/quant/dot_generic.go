@@ -10,7 +10,54 @@ import (
 // (in the weight type's VecDotType format), both holding n elements.
 type kernel func(w, a []byte, n int) float32
 
-func quantQ8_0(x []float32, dst []byte) { quantQ8_0Ref(x, dst) }
+// quantQ8_0Go quantizes an activation as llama.cpp does at run time on
+// x86 (quantize_row_q8_0): d = amax/127 and q = x*(127/amax) rounded to
+// nearest even. It differs from the reference quantizer (x/d rounded half
+// away from zero) only in rare ties; the AVX2 version gives identical bytes.
+func quantQ8_0Go(x []float32, dst []byte) {
+	for i := 0; len(x) >= qk; i++ {
+		b := dst[i*34 : i*34+34]
+		var amax float32
+		for _, v := range x[:qk] {
+			amax = max(amax, abs32(v))
+		}
+		put16(b, FP32ToFP16(amax/127))
+		var id float32
+		if amax != 0 {
+			id = 127 / amax
+		}
+		for j, v := range x[:qk] {
+			b[2+j] = byte(int8(nearestInt(float32(v * id))))
+		}
+		x = x[qk:]
+	}
+}
+
+// quantQ8_1Go is quantQ8_0Go plus the block sums d*sum(q), as llama.cpp's
+// x86 quantize_row_q8_1.
+func quantQ8_1Go(x []float32, dst []byte) {
+	for i := 0; len(x) >= qk; i++ {
+		b := dst[i*36 : i*36+36]
+		var amax float32
+		for _, v := range x[:qk] {
+			amax = max(amax, abs32(v))
+		}
+		d := amax / 127
+		put16(b, FP32ToFP16(d))
+		var id float32
+		if amax != 0 {
+			id = 127 / amax
+		}
+		var sum int32
+		for j, v := range x[:qk] {
+			q := nearestInt(float32(v * id))
+			b[4+j] = byte(int8(q))
+			sum += q
+		}
+		put16(b[2:], FP32ToFP16(d*float32(sum)))
+		x = x[qk:]
+	}
+}
 
 // The generic kernels below define the results: integer sums per block,
 // scaled in float32 and accumulated block by block. The SIMD kernels

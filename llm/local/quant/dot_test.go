@@ -295,3 +295,93 @@ func TestPool(t *testing.T) {
 		t.Errorf("nil pool ran %d items", ran)
 	}
 }
+
+func TestActivationQuantizationSIMD(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	x := gauss(r, 32*40, 1)
+	for i := 0; i < 32; i++ {
+		x[32*5+i] = 0 // an all-zero block
+	}
+	x[100] = 1e30
+	x[200] = -3e-30
+	x[300] = 127.5 / 127 * 0.5 // ties land on even
+	for _, at := range []ggml.Type{ggml.Q8_0, ggml.Q8_1, ggml.Q8_K} {
+		n, _ := quant.RowBytes(at, len(x))
+		a, b := make([]byte, n), make([]byte, n)
+		q := map[ggml.Type]func([]float32, []byte) error{ggml.Q8_0: quant.QuantizeQ8_0, ggml.Q8_1: quant.QuantizeQ8_1, ggml.Q8_K: quant.QuantizeQ8_K}[at]
+		prev := quant.SetSIMD(false)
+		err1 := q(x, a)
+		quant.SetSIMD(true)
+		err2 := q(x, b)
+		quant.SetSIMD(prev)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%v byte %d: generic %#x, SIMD %#x", at, i, a[i], b[i])
+			}
+		}
+		// and close to the input
+		y := mustDequantize(t, at, a, len(x))
+		for i := range y {
+			if i/at.BlockSize() == 100/at.BlockSize() {
+				continue // the block with the huge value
+			}
+			if d := math.Abs(float64(y[i] - x[i])); d > 0.05 {
+				t.Fatalf("%v element %d: %g -> %g", at, i, x[i], y[i])
+			}
+		}
+	}
+}
+
+func TestActivationReuse(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	m := quant.Matrix{Type: ggml.Q5_0, Rows: 5, Cols: 64, Data: mustQuantize(t, ggml.Q5_0, gauss(r, 5*64, 1))}
+	m2 := quant.Matrix{Type: ggml.Q8_0, Rows: 3, Cols: 64, Data: mustQuantize(t, ggml.Q8_0, gauss(r, 3*64, 1))}
+	x := gauss(r, 64, 1)
+	var a quant.Activation
+	if err := a.Set(ggml.Q5_0, x); err != nil {
+		t.Fatal(err)
+	}
+	if !a.Serves(ggml.Q8_0) || a.Serves(ggml.Q4_K) || a.Len() != 64 {
+		t.Fatalf("Serves/Len wrong")
+	}
+	for _, mm := range []quant.Matrix{m, m2} {
+		y1 := make([]float32, mm.Rows)
+		y2 := make([]float32, mm.Rows)
+		if err := quant.MatVecQ(nil, mm, &a, y1); err != nil {
+			t.Fatal(err)
+		}
+		if err := quant.MatVec(nil, mm, x, y2); err != nil {
+			t.Fatal(err)
+		}
+		for i := range y1 {
+			if y1[i] != y2[i] {
+				t.Fatalf("MatVecQ %v != MatVec %v", y1[i], y2[i])
+			}
+		}
+	}
+	mk := quant.Matrix{Type: ggml.Q4_K, Rows: 1, Cols: 256, Data: make([]byte, 144)}
+	if err := quant.MatVecQ(nil, mk, &a, make([]float32, 1)); err == nil {
+		t.Errorf("MatVecQ accepted a Q8_0 activation for Q4_K weights")
+	}
+	// float weights after quantized ones, and back
+	mf := quant.Matrix{Type: ggml.F32, Rows: 1, Cols: 64, Data: mustQuantize(t, ggml.F32, gauss(r, 64, 1))}
+	if err := a.Set(ggml.F32, x); err != nil {
+		t.Fatal(err)
+	}
+	y := make([]float32, 1)
+	if err := quant.MatVecQ(nil, mf, &a, y); err != nil {
+		t.Fatal(err)
+	}
+	xc := append([]float32(nil), x...)
+	if err := a.Set(ggml.Q8_0, x); err != nil {
+		t.Fatal(err)
+	}
+	for i := range x {
+		if x[i] != xc[i] {
+			t.Fatalf("Set wrote into the caller's vector")
+		}
+	}
+}

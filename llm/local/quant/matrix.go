@@ -63,7 +63,7 @@ func RowDequantize(m Matrix, i int, dst []float32) error {
 	return Dequantize(m.Type, m.Row(i), dst[:m.Cols])
 }
 
-var actBufs = sync.Pool{New: func() any { return new([]byte) }}
+var actPool = sync.Pool{New: func() any { return new(Activation) }}
 
 // rowChunk picks how many rows one unit of work covers: about 16 KiB of
 // weights, and at least 8 units per thread so a slowed thread is absorbed.
@@ -75,6 +75,53 @@ func rowChunk(rows, rowBytes, threads int) int {
 	return c
 }
 
+// Activation is a vector quantized once into the activation format of a
+// family of weight types (see VecDotType), so that several matrices that
+// read the same input (q, k and v; gate and up) share one quantization.
+// The zero value is ready to use; Set reuses its buffer. For float weight
+// types it refers to the caller's slice instead of copying it, which must
+// then stay unchanged until the Activation is used. Not safe for
+// concurrent Set; safe for concurrent reads once set.
+type Activation struct {
+	typ  ggml.Type // VecDotType of the weights it serves
+	n    int
+	data []byte
+}
+
+// Set quantizes x for weights of type wt.
+func (a *Activation) Set(wt ggml.Type, x []float32) error {
+	at, err := VecDotType(wt)
+	if err != nil {
+		return err
+	}
+	if at == ggml.F32 {
+		a.typ, a.n, a.data = at, len(x), f32Bytes(x)
+		return nil
+	}
+	need, err := RowBytes(at, len(x))
+	if err != nil {
+		return err
+	}
+	if a.typ == ggml.F32 && a.data != nil {
+		a.data = nil // never write into a caller's float slice
+	}
+	if cap(a.data) < need {
+		a.data = make([]byte, need)
+	}
+	a.typ, a.n, a.data = at, len(x), a.data[:need]
+	quantizeAct(at, x, a.data)
+	return nil
+}
+
+// Len returns the number of elements of the vector.
+func (a *Activation) Len() int { return a.n }
+
+// Serves reports whether a holds the format weights of type wt need.
+func (a *Activation) Serves(wt ggml.Type) bool {
+	at, err := VecDotType(wt)
+	return err == nil && a.data != nil && at == a.typ
+}
+
 // MatVec computes y = m·x: y[r] = dot(row r, x) for every row, with
 // len(x) == m.Cols and len(y) >= m.Rows. x is quantized once into the
 // weight type's activation format (VecDotType) and the rows are split over
@@ -84,27 +131,43 @@ func MatVec(p *Pool, m Matrix, x, y []float32) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	if len(x) != m.Cols || len(y) < m.Rows {
-		return fmt.Errorf("%w: %dx%d matrix times %d-vector into %d", ErrSize, m.Rows, m.Cols, len(x), len(y))
+	if len(x) != m.Cols {
+		return fmt.Errorf("%w: %dx%d matrix times %d-vector", ErrSize, m.Rows, m.Cols, len(x))
 	}
-	bp := actBufs.Get().(*[]byte)
-	act, err := QuantizeActivation(m.Type, x, *bp)
-	if err != nil {
-		actBufs.Put(bp)
+	a := actPool.Get().(*Activation)
+	defer actPool.Put(a)
+	if err := a.Set(m.Type, x); err != nil {
 		return err
 	}
-	if m.Type != ggml.F32 && m.Type != ggml.F16 && m.Type != ggml.BF16 {
-		*bp = act
+	err := MatVecQ(p, m, a, y)
+	if a.typ == ggml.F32 {
+		a.data = nil // drop the reference to x
+	}
+	return err
+}
+
+// MatVecQ is MatVec with an already quantized input: a must have been Set
+// for m's type (or one with the same VecDotType) from a vector of m.Cols
+// elements.
+func MatVecQ(p *Pool, m Matrix, a *Activation, y []float32) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if !a.Serves(m.Type) || a.n != m.Cols {
+		return fmt.Errorf("%w: activation of %d elements in %v for a %dx%d %v matrix", ErrSize, a.n, a.typ, m.Rows, m.Cols, m.Type)
+	}
+	if len(y) < m.Rows {
+		return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(y))
 	}
 	k := kernelFor(m.Type)
 	rb := m.RowBytes()
 	n := m.Cols
+	act := a.data
 	p.For(m.Rows, rowChunk(m.Rows, rb, p.Threads()), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			y[r] = k(m.Data[r*rb:(r+1)*rb], act, n)
 		}
 	})
-	actBufs.Put(bp)
 	return nil
 }
 
@@ -131,8 +194,8 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	}
 	var act []byte
 	var ab int
-	bp := actBufs.Get().(*[]byte)
-	defer actBufs.Put(bp)
+	bp := slabs.Get().(*[]byte)
+	defer slabs.Put(bp)
 	if at == ggml.F32 {
 		act = f32Bytes(x)
 		ab = 4 * m.Cols
@@ -174,6 +237,8 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	})
 	return nil
 }
+
+var slabs = sync.Pool{New: func() any { return new([]byte) }}
 
 // multiKernel computes the dots of one weight row with four activation
 // rows stored stride bytes apart.

@@ -165,17 +165,31 @@ func VecDotType(t ggml.Type) (ggml.Type, error) {
 }
 
 // QuantizeQ8_0 quantizes the activation vector x (len a multiple of 32) to
-// Q8_0 in dst (34 bytes per 32 elements), as llama.cpp's quantize_row_q8_0.
-func QuantizeQ8_0(x []float32, dst []byte) error { return Quantize(ggml.Q8_0, x, dst) }
+// Q8_0 in dst (34 bytes per 32 elements) as llama.cpp does at run time on
+// x86 (scale amax/127, rounding to nearest even; SIMD where available).
+func QuantizeQ8_0(x []float32, dst []byte) error { return quantizeActChecked(ggml.Q8_0, x, dst) }
 
 // QuantizeQ8_1 quantizes x (len a multiple of 32) to Q8_1 in dst (36 bytes
 // per 32 elements): Q8_0 plus d*sum(q) per block, the activation format of
 // Q4_1 and Q5_1 weights.
-func QuantizeQ8_1(x []float32, dst []byte) error { return Quantize(ggml.Q8_1, x, dst) }
+func QuantizeQ8_1(x []float32, dst []byte) error { return quantizeActChecked(ggml.Q8_1, x, dst) }
 
 // QuantizeQ8_K quantizes x (len a multiple of 256) to Q8_K in dst (292
-// bytes per 256 elements), the activation format of the K-quants.
-func QuantizeQ8_K(x []float32, dst []byte) error { return Quantize(ggml.Q8_K, x, dst) }
+// bytes per 256 elements), the activation format of the K-quants
+// (quantize_row_q8_K).
+func QuantizeQ8_K(x []float32, dst []byte) error { return quantizeActChecked(ggml.Q8_K, x, dst) }
+
+func quantizeActChecked(at ggml.Type, x []float32, dst []byte) error {
+	need, err := RowBytes(at, len(x))
+	if err != nil {
+		return err
+	}
+	if len(dst) < need {
+		return fmt.Errorf("%w: %d elements of %v need %d bytes, have %d", ErrSize, len(x), at, need, len(dst))
+	}
+	quantizeAct(at, x, dst[:need])
+	return nil
+}
 
 // QuantizeActivation quantizes x into the activation format for weights of
 // type wt (see VecDotType), reusing buf when it is large enough, and
@@ -205,7 +219,7 @@ func quantizeAct(at ggml.Type, x []float32, buf []byte) {
 	case ggml.Q8_0:
 		quantQ8_0(x, buf)
 	case ggml.Q8_1:
-		quantQ8_1Ref(x, buf)
+		quantQ8_1Go(x, buf)
 	case ggml.Q8_K:
 		quantQ8_K(x, buf)
 	}
