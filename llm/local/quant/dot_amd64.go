@@ -43,6 +43,15 @@ func axpyF32AVX2(alpha float32, x, y *float32, n int)
 func quantQ8_0AVX2(x *float32, y *byte, nb int)
 
 //go:noescape
+func dotQ8_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ4_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ5_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+
+//go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
 var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
@@ -68,6 +77,20 @@ func init() {
 	simdKernels[ggml.Q4_K] = block(dotQ4_KAVX2, qkK)
 	simdKernels[ggml.Q5_K] = block(dotQ5_KAVX2, qkK)
 	simdKernels[ggml.Q6_K] = block(dotQ6_KAVX2, qkK)
+	x4 := func(f func(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)) multiKernel {
+		return func(w, a []byte, stride int, d []float32, nb int, out *[4]float32) {
+			if nb == 0 {
+				*out = [4]float32{}
+				return
+			}
+			_ = a[3*stride+nb*34-1] // the four rows are there
+			_ = d[3*nb+nb-1]
+			f(&w[0], &a[0], stride, &d[0], nb, out)
+		}
+	}
+	simdMultiKernels[ggml.Q8_0] = x4(dotQ8_0x4AVX2)
+	simdMultiKernels[ggml.Q4_0] = x4(dotQ4_0x4AVX2)
+	simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4AVX2)
 	simdKernels[ggml.F32] = func(w, a []byte, n int) float32 {
 		if n == 0 {
 			return 0

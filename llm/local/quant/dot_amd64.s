@@ -742,3 +742,153 @@ qq8scale:
 qq8done:
 	VZEROUPPER
 	RET
+
+// Four-activation kernels for MatMul: one weight row against four
+// activation rows (ystride bytes apart, Q8_0), whose block scales come as
+// float32 from d (nb floats per row). The weight block is decoded once and
+// used four times from registers.
+
+#define X4ACT(yaddr, daddr, acc) \
+	VMOVDQU yaddr, Y3; \
+	VPSIGNB Y2, Y3, Y5; \
+	VPMADDUBSW Y5, Y4, Y6; \
+	VPMADDWD Y7, Y6, Y6; \
+	VCVTDQ2PS Y6, Y6; \
+	VBROADCASTSS daddr, Y3; \
+	VMULPS Y1, Y3, Y3; \
+	VFMADD231PS Y3, Y6, acc
+
+#define X4BODY \
+	VPSIGNB Y2, Y2, Y4; \
+	X4ACT(2(DI), (DX), Y8); \
+	X4ACT(2(DI)(R11*1), (DX)(R13*1), Y9); \
+	X4ACT(2(DI)(R11*2), (DX)(R13*2), Y10); \
+	X4ACT(2(DI)(R12*1), (DX)(R9*1), Y11)
+
+#define X4PROLOGUE \
+	LEAQ (R11)(R11*2), R12; \
+	MOVQ CX, R13; \
+	SHLQ $2, R13; \
+	LEAQ (R13)(R13*2), R9; \
+	VXORPS Y8, Y8, Y8; \
+	VXORPS Y9, Y9, Y9; \
+	VXORPS Y10, Y10, Y10; \
+	VXORPS Y11, Y11, Y11; \
+	VPCMPEQW Y7, Y7, Y7; \
+	VPSRLW $15, Y7, Y7
+
+#define HSUMTO(acc, xacc, off) \
+	VEXTRACTF128 $1, acc, X12; \
+	VADDPS X12, xacc, xacc; \
+	VHADDPS xacc, xacc, xacc; \
+	VHADDPS xacc, xacc, xacc; \
+	VMOVSS xacc, off(R8)
+
+#define X4EPILOGUE \
+	HSUMTO(Y8, X8, 0); \
+	HSUMTO(Y9, X9, 4); \
+	HSUMTO(Y10, X10, 8); \
+	HSUMTO(Y11, X11, 12); \
+	VZEROUPPER
+
+#define WSCALE \
+	MOVWLZX (SI), AX; \
+	VMOVD AX, X1; \
+	VCVTPH2PS X1, X1; \
+	VBROADCASTSS X1, Y1
+
+// func dotQ8_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+TEXT ·dotQ8_0x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	TESTQ CX, CX
+	JEQ q80x4done
+q80x4loop:
+	WSCALE
+	VMOVDQU 2(SI), Y2
+	X4BODY
+	ADDQ $34, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q80x4loop
+q80x4done:
+	X4EPILOGUE
+	RET
+
+// func dotQ4_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+TEXT ·dotQ4_0x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	BCAST_BYTE(0x08080808, Y15, X15)
+	TESTQ CX, CX
+	JEQ q40x4done
+q40x4loop:
+	WSCALE
+	VMOVDQU 2(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y14, Y2, Y2
+	VPSUBB Y15, Y2, Y2
+	X4BODY
+	ADDQ $18, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q40x4loop
+q40x4done:
+	X4EPILOGUE
+	RET
+
+// func dotQ5_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+TEXT ·dotQ5_0x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	VMOVDQU q5shuf<>(SB), Y13
+	MOVQ $0x7fbfdfeff7fbfdfe, AX
+	VMOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+	TESTQ CX, CX
+	JEQ q50x4done
+q50x4loop:
+	WSCALE
+	MOVL 2(SI), AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VPSHUFB Y13, Y15, Y15
+	VPOR Y12, Y15, Y15
+	VPCMPEQB Y6, Y6, Y6
+	VPCMPEQB Y6, Y15, Y15
+	VPSLLW $4, Y14, Y6 // 0xf0 bytes
+	VPANDN Y6, Y15, Y15
+	VMOVDQU 6(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y14, Y2, Y2
+	VPOR Y15, Y2, Y2
+	X4BODY
+	ADDQ $22, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q50x4loop
+q50x4done:
+	X4EPILOGUE
+	RET

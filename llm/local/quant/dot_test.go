@@ -242,7 +242,8 @@ func TestMatVecMatMul(t *testing.T) {
 							if yv[i] != want {
 								t.Fatalf("MatVec row %d token %d = %v, Dot = %v", i, b, yv[i], want)
 							}
-							if !close32(y[b*rows+i], want, 1e-5) {
+							_, abs := dot64(mustDequantize(t, typ, m.Row(i), cols), x[b*cols:(b+1)*cols])
+							if d := math.Abs(float64(y[b*rows+i] - want)); d > 1e-5*abs {
 								t.Fatalf("MatMul row %d token %d = %v, Dot = %v", i, b, y[b*rows+i], want)
 							}
 						}

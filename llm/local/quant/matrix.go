@@ -213,8 +213,24 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	}
 	k := kernelFor(m.Type)
 	kn := multiKernelFor(m.Type)
+	var ds []float32 // activation block scales as float32, for kn
+	if kn != nil {
+		nb := m.Cols / qk
+		dp := scales.Get().(*[]float32)
+		defer scales.Put(dp)
+		if cap(*dp) < batch*nb {
+			*dp = make([]float32, batch*nb)
+		}
+		ds = (*dp)[:batch*nb]
+		for b := 0; b < batch; b++ {
+			for i := 0; i < nb; i++ {
+				ds[b*nb+i] = f16(act[b*ab+i*34:])
+			}
+		}
+	}
 	rb := m.RowBytes()
 	n, rows := m.Cols, m.Rows
+	nb := n / m.Type.BlockSize()
 	chunk := rowChunk(rows, rb, p.Threads())
 	p.For(rows, chunk, func(lo, hi int) {
 		var out [4]float32
@@ -223,7 +239,7 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 			b := 0
 			if kn != nil {
 				for ; b+4 <= batch; b += 4 {
-					kn(w, act[b*ab:], ab, n, &out)
+					kn(w, act[b*ab:], ab, ds[b*nb:], nb, &out)
 					y[b*rows+r] = out[0]
 					y[(b+1)*rows+r] = out[1]
 					y[(b+2)*rows+r] = out[2]
@@ -240,9 +256,12 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 
 var slabs = sync.Pool{New: func() any { return new([]byte) }}
 
-// multiKernel computes the dots of one weight row with four activation
-// rows stored stride bytes apart.
-type multiKernel func(w, a []byte, stride, n int, out *[4]float32)
+var scales = sync.Pool{New: func() any { return new([]float32) }}
+
+// multiKernel computes the dots of one weight row (nb blocks) with four
+// Q8_0 activation rows stored stride bytes apart, whose block scales are
+// given as float32 in d (nb per row).
+type multiKernel func(w, a []byte, stride int, d []float32, nb int, out *[4]float32)
 
 var simdMultiKernels = map[ggml.Type]multiKernel{}
 
