@@ -52,11 +52,29 @@ func dotQ4_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
 func dotQ5_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
 
 //go:noescape
+func dotQ8_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ4_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ5_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+
+//go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
-var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+var (
+	hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+	hasVNNI = hasAVX2 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL
+)
 
-func init() {
+func init() { setKernels(hasVNNI) }
+
+// setKernels fills the SIMD kernel tables, with the AVX-512 VNNI variants
+// when vnni is true.
+func setKernels(vnni bool) {
+	clear(simdKernels)
+	clear(simdMultiKernels)
 	if !hasAVX2 {
 		return
 	}
@@ -88,9 +106,15 @@ func init() {
 			f(&w[0], &a[0], stride, &d[0], nb, out)
 		}
 	}
-	simdMultiKernels[ggml.Q8_0] = x4(dotQ8_0x4AVX2)
-	simdMultiKernels[ggml.Q4_0] = x4(dotQ4_0x4AVX2)
-	simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4AVX2)
+	if vnni {
+		simdMultiKernels[ggml.Q8_0] = x4(dotQ8_0x4VNNI)
+		simdMultiKernels[ggml.Q4_0] = x4(dotQ4_0x4VNNI)
+		simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4VNNI)
+	} else {
+		simdMultiKernels[ggml.Q8_0] = x4(dotQ8_0x4AVX2)
+		simdMultiKernels[ggml.Q4_0] = x4(dotQ4_0x4AVX2)
+		simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4AVX2)
+	}
 	simdKernels[ggml.F32] = func(w, a []byte, n int) float32 {
 		if n == 0 {
 			return 0

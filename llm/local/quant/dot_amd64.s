@@ -765,6 +765,24 @@ qq8done:
 	X4ACT(2(DI)(R11*2), (DX)(R13*2), Y10); \
 	X4ACT(2(DI)(R12*1), (DX)(R9*1), Y11)
 
+// VNNI: VPDPBUSD replaces VPMADDUBSW+VPMADDWD (and cannot saturate).
+#define X4ACTV(yaddr, daddr, acc) \
+	VMOVDQU yaddr, Y3; \
+	VPSIGNB Y2, Y3, Y5; \
+	VPXOR Y6, Y6, Y6; \
+	VPDPBUSD Y5, Y4, Y6; \
+	VCVTDQ2PS Y6, Y6; \
+	VBROADCASTSS daddr, Y3; \
+	VMULPS Y1, Y3, Y3; \
+	VFMADD231PS Y3, Y6, acc
+
+#define X4BODYV \
+	VPSIGNB Y2, Y2, Y4; \
+	X4ACTV(2(DI), (DX), Y8); \
+	X4ACTV(2(DI)(R11*1), (DX)(R13*1), Y9); \
+	X4ACTV(2(DI)(R11*2), (DX)(R13*2), Y10); \
+	X4ACTV(2(DI)(R12*1), (DX)(R9*1), Y11)
+
 #define X4PROLOGUE \
 	LEAQ (R11)(R11*2), R12; \
 	MOVQ CX, R13; \
@@ -890,5 +908,101 @@ q50x4loop:
 	DECQ CX
 	JNE q50x4loop
 q50x4done:
+	X4EPILOGUE
+	RET
+
+// func dotQ8_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+TEXT ·dotQ8_0x4VNNI(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	TESTQ CX, CX
+	JEQ q80x4vdone
+q80x4vloop:
+	WSCALE
+	VMOVDQU 2(SI), Y2
+	X4BODYV
+	ADDQ $34, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q80x4vloop
+q80x4vdone:
+	X4EPILOGUE
+	RET
+
+// func dotQ4_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+TEXT ·dotQ4_0x4VNNI(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	BCAST_BYTE(0x08080808, Y15, X15)
+	TESTQ CX, CX
+	JEQ q40x4vdone
+q40x4vloop:
+	WSCALE
+	VMOVDQU 2(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y14, Y2, Y2
+	VPSUBB Y15, Y2, Y2
+	X4BODYV
+	ADDQ $18, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q40x4vloop
+q40x4vdone:
+	X4EPILOGUE
+	RET
+
+// func dotQ5_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+TEXT ·dotQ5_0x4VNNI(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	VMOVDQU q5shuf<>(SB), Y13
+	MOVQ $0x7fbfdfeff7fbfdfe, AX
+	VMOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+	TESTQ CX, CX
+	JEQ q50x4vdone
+q50x4vloop:
+	WSCALE
+	MOVL 2(SI), AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VPSHUFB Y13, Y15, Y15
+	VPOR Y12, Y15, Y15
+	VPCMPEQB Y6, Y6, Y6
+	VPCMPEQB Y6, Y15, Y15
+	VPSLLW $4, Y14, Y6 // 0xf0 bytes
+	VPANDN Y6, Y15, Y15
+	VMOVDQU 6(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y14, Y2, Y2
+	VPOR Y15, Y2, Y2
+	X4BODYV
+	ADDQ $22, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q50x4vloop
+q50x4vdone:
 	X4EPILOGUE
 	RET

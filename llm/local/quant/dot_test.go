@@ -231,6 +231,7 @@ func TestMatVecMatMul(t *testing.T) {
 					if err := quant.MatMul(p, m, x, batch, y); err != nil {
 						t.Fatal(err)
 					}
+					wf := mustDequantize(t, typ, m.Data, rows*cols)
 					for b := 0; b < batch; b++ {
 						yv := make([]float32, rows)
 						if err := quant.MatVec(p, m, x[b*cols:(b+1)*cols], yv); err != nil {
@@ -242,7 +243,7 @@ func TestMatVecMatMul(t *testing.T) {
 							if yv[i] != want {
 								t.Fatalf("MatVec row %d token %d = %v, Dot = %v", i, b, yv[i], want)
 							}
-							_, abs := dot64(mustDequantize(t, typ, m.Row(i), cols), x[b*cols:(b+1)*cols])
+							_, abs := dot64(wf[i*cols:(i+1)*cols], x[b*cols:(b+1)*cols])
 							if d := math.Abs(float64(y[b*rows+i] - want)); d > 1e-5*abs {
 								t.Fatalf("MatMul row %d token %d = %v, Dot = %v", i, b, y[b*rows+i], want)
 							}
@@ -383,6 +384,36 @@ func TestActivationReuse(t *testing.T) {
 	for i := range x {
 		if x[i] != xc[i] {
 			t.Fatalf("Set wrote into the caller's vector")
+		}
+	}
+}
+
+// The VNNI and AVX2 batched kernels compute the same integer sums and the
+// same float operations in the same order: their results are identical.
+func TestMatMulVNNIMatchesAVX2(t *testing.T) {
+	if !quant.SetVNNI(true) {
+		t.Skip("no AVX-512 VNNI on this machine or build")
+	}
+	defer quant.SetVNNI(true)
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_0, ggml.Q5_0} {
+		const rows, cols, batch = 9, 320, 9
+		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.1))}
+		x := gauss(r, batch*cols, 1)
+		y1 := make([]float32, batch*rows)
+		y2 := make([]float32, batch*rows)
+		quant.SetVNNI(true)
+		if err := quant.MatMul(nil, m, x, batch, y1); err != nil {
+			t.Fatal(err)
+		}
+		quant.SetVNNI(false)
+		if err := quant.MatMul(nil, m, x, batch, y2); err != nil {
+			t.Fatal(err)
+		}
+		for i := range y1 {
+			if y1[i] != y2[i] {
+				t.Fatalf("%v output %d: VNNI %v, AVX2 %v", typ, i, y1[i], y2[i])
+			}
 		}
 	}
 }
