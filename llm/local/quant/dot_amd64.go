@@ -61,6 +61,12 @@ func dotQ4_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
 func dotQ5_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
 
 //go:noescape
+func dotQ4_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ6_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+
+//go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
 var (
@@ -115,6 +121,18 @@ func setKernels(vnni bool) {
 		simdMultiKernels[ggml.Q4_0] = x4(dotQ4_0x4AVX2)
 		simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4AVX2)
 	}
+	kx4 := func(f func(x, y *byte, ystride int, nb int, out *[4]float32)) multiKernel {
+		return func(w, a []byte, stride int, _ []float32, nb int, out *[4]float32) {
+			if nb == 0 {
+				*out = [4]float32{}
+				return
+			}
+			_ = a[3*stride+nb*292-1]
+			f(&w[0], &a[0], stride, nb, out)
+		}
+	}
+	simdMultiKernels[ggml.Q4_K] = kx4(dotQ4_Kx4AVX2)
+	simdMultiKernels[ggml.Q6_K] = kx4(dotQ6_Kx4AVX2)
 	simdKernels[ggml.F32] = func(w, a []byte, n int) float32 {
 		if n == 0 {
 			return 0

@@ -213,8 +213,8 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	}
 	k := kernelFor(m.Type)
 	kn := multiKernelFor(m.Type)
-	var ds []float32 // activation block scales as float32, for kn
-	if kn != nil {
+	var ds []float32 // Q8_0 activation block scales as float32, for kn
+	if kn != nil && at == ggml.Q8_0 {
 		nb := m.Cols / qk
 		dp := scales.Get().(*[]float32)
 		defer scales.Put(dp)
@@ -259,8 +259,9 @@ var slabs = sync.Pool{New: func() any { return new([]byte) }}
 var scales = sync.Pool{New: func() any { return new([]float32) }}
 
 // multiKernel computes the dots of one weight row (nb blocks) with four
-// Q8_0 activation rows stored stride bytes apart, whose block scales are
-// given as float32 in d (nb per row).
+// activation rows stored stride bytes apart. For Q8_0 activations their
+// block scales are given as float32 in d (nb per row); other formats
+// carry float scales in their blocks and d is nil.
 type multiKernel func(w, a []byte, stride int, d []float32, nb int, out *[4]float32)
 
 var simdMultiKernels = map[ggml.Type]multiKernel{}
