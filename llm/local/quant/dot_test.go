@@ -417,3 +417,47 @@ func TestMatMulVNNIMatchesAVX2(t *testing.T) {
 		}
 	}
 }
+
+func TestMatVecMany(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	const cols = 256
+	ms := []quant.Matrix{
+		{Type: ggml.Q8_0, Rows: 37, Cols: cols},
+		{Type: ggml.Q5_0, Rows: 5, Cols: cols},
+		{Type: ggml.Q4_0, Rows: 0, Cols: cols},
+		{Type: ggml.Q8_0, Rows: 64, Cols: cols},
+	}
+	ys := make([][]float32, len(ms))
+	for i := range ms {
+		ms[i].Data = mustQuantize(t, ms[i].Type, gauss(r, ms[i].Rows*cols, 1))
+		ys[i] = make([]float32, ms[i].Rows)
+	}
+	x := gauss(r, cols, 1)
+	var a quant.Activation
+	if err := a.Set(ggml.Q8_0, x); err != nil {
+		t.Fatal(err)
+	}
+	for _, threads := range []int{1, 2, 3} {
+		p := quant.NewPool(threads)
+		if err := quant.MatVecMany(p, ms, &a, ys); err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		for i, m := range ms {
+			want := make([]float32, m.Rows)
+			if err := quant.MatVecQ(nil, m, &a, want); err != nil {
+				t.Fatal(err)
+			}
+			for j := range want {
+				if ys[i][j] != want[j] {
+					t.Fatalf("threads=%d matrix %d row %d: %v, want %v", threads, i, j, ys[i][j], want[j])
+				}
+			}
+		}
+	}
+	bad := append([]quant.Matrix{}, ms...)
+	bad[1].Type = ggml.Q4_K
+	if err := quant.MatVecMany(nil, bad, &a, ys); err == nil {
+		t.Error("MatVecMany accepted a matrix the activation does not serve")
+	}
+}

@@ -171,6 +171,58 @@ func MatVecQ(p *Pool, m Matrix, a *Activation, y []float32) error {
 	return nil
 }
 
+// MatVecMany computes ys[i] = ms[i]·x for several matrices that read the
+// same input (q, k and v; gate and up) in one parallel job: a is quantized
+// once and the rows of all the matrices are split over p's threads
+// together, saving a dispatch per matrix. Every matrix must take a (same
+// VecDotType and Cols == a.Len()).
+func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
+	if len(ms) != len(ys) {
+		return fmt.Errorf("%w: %d matrices, %d outputs", ErrSize, len(ms), len(ys))
+	}
+	total := 0
+	type part struct {
+		k    kernel
+		rb   int
+		from int
+	}
+	var buf [8]part
+	parts := buf[:0]
+	for i, m := range ms {
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		if !a.Serves(m.Type) || a.n != m.Cols {
+			return fmt.Errorf("%w: activation of %d elements in %v for a %dx%d %v matrix", ErrSize, a.n, a.typ, m.Rows, m.Cols, m.Type)
+		}
+		if len(ys[i]) < m.Rows {
+			return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(ys[i]))
+		}
+		parts = append(parts, part{kernelFor(m.Type), m.RowBytes(), total})
+		total += m.Rows
+	}
+	if total == 0 {
+		return nil
+	}
+	act, n := a.data, a.n
+	chunk := rowChunk(total, parts[0].rb, p.Threads())
+	p.For(total, chunk, func(lo, hi int) {
+		for i := len(parts) - 1; i >= 0 && hi > lo; i-- {
+			pt := parts[i]
+			if hi <= pt.from {
+				continue
+			}
+			start := max(lo, pt.from)
+			m, y := ms[i], ys[i]
+			for r := start - pt.from; r < hi-pt.from; r++ {
+				y[r] = pt.k(m.Data[r*pt.rb:(r+1)*pt.rb], act, n)
+			}
+			hi = start
+		}
+	})
+	return nil
+}
+
 // MatMul computes Y = X·mᵀ for a batch of activation rows: X holds batch
 // rows of m.Cols elements (row-major, len(x) == batch*m.Cols) and Y
 // receives batch rows of m.Rows elements (len(y) >= batch*m.Rows), so
