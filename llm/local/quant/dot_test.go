@@ -290,6 +290,16 @@ func TestPool(t *testing.T) {
 		p.Close()
 		p.For(10, 1, func(lo, hi int) {}) // after Close: runs inline
 	}
+	// many back-to-back jobs: every part runs exactly once per job
+	p := quant.NewPool(3)
+	for j := 0; j < 300; j++ {
+		var c [3]int32
+		p.Run(func(part, parts int) { c[part]++ })
+		if c != [3]int32{1, 1, 1} {
+			t.Fatalf("job %d ran parts %v", j, c)
+		}
+	}
+	p.Close()
 	var nilPool *quant.Pool
 	ran := 0
 	nilPool.For(5, 2, func(lo, hi int) { ran += hi - lo })
