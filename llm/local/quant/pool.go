@@ -10,7 +10,7 @@ import (
 // spinWait is how long idle workers (and a caller waiting for them) poll
 // before parking. Decode runs a job every few tens of microseconds; waking
 // a parked goroutine costs several, so short gaps are bridged by spinning.
-const spinWait = 100 * time.Microsecond
+const spinWait = 50 * time.Microsecond
 
 // Pool is a persistent set of worker goroutines that run the parts of one
 // parallel job at a time. Between jobs the workers poll their channel
@@ -72,9 +72,12 @@ func receive(ch chan job) (job, bool) {
 			return j, ok
 		default:
 		}
-		if i&63 == 63 && time.Now().After(deadline) {
-			j, ok := <-ch
-			return j, ok
+		if i&63 == 63 {
+			if time.Now().After(deadline) {
+				j, ok := <-ch
+				return j, ok
+			}
+			runtime.Gosched() // let other goroutines on this P run
 		}
 	}
 }
@@ -130,8 +133,11 @@ func (p *Pool) Run(fn func(part, parts int)) {
 	// them sends (by then it is usually already there).
 	deadline := time.Now().Add(spinWait)
 	for i := 0; p.pending.Load() != 0; i++ {
-		if i&63 == 63 && time.Now().After(deadline) {
-			break
+		if i&63 == 63 {
+			if time.Now().After(deadline) {
+				break
+			}
+			runtime.Gosched()
 		}
 	}
 	<-p.done
