@@ -225,7 +225,7 @@ func TestMatVecMatMul(t *testing.T) {
 					}
 					m := quant.Matrix{Type: typ, Rows: rows, Cols: cols,
 						Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.05))}
-					const batch = 7
+					const batch = 11
 					x := gauss(r, batch*cols, 1)
 					y := make([]float32, batch*rows)
 					if err := quant.MatMul(p, m, x, batch, y); err != nil {
@@ -469,5 +469,35 @@ func TestMatVecMany(t *testing.T) {
 	bad[1].Type = ggml.Q4_K
 	if err := quant.MatVecMany(nil, bad, &a, ys); err == nil {
 		t.Error("MatVecMany accepted a matrix the activation does not serve")
+	}
+}
+
+// Batches beyond one 64-token tile, with every kernel family.
+func TestMatMulLargeBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	p := quant.NewPool(2)
+	defer p.Close()
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_K, ggml.Q6_K, ggml.Q5_1} {
+		const rows, cols, batch = 6, 512, 133
+		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.1))}
+		wf := mustDequantize(t, typ, m.Data, rows*cols)
+		x := gauss(r, batch*cols, 1)
+		y := make([]float32, batch*rows)
+		if err := quant.MatMul(p, m, x, batch, y); err != nil {
+			t.Fatal(err)
+		}
+		yv := make([]float32, rows)
+		for b := 0; b < batch; b++ {
+			xb := x[b*cols : (b+1)*cols]
+			if err := quant.MatVec(p, m, xb, yv); err != nil {
+				t.Fatal(err)
+			}
+			for i := range yv {
+				_, abs := dot64(wf[i*cols:(i+1)*cols], xb)
+				if d := math.Abs(float64(y[b*rows+i] - yv[i])); d > 1e-5*abs {
+					t.Fatalf("%v token %d row %d: MatMul %v, MatVec %v", typ, b, i, y[b*rows+i], yv[i])
+				}
+			}
+		}
 	}
 }

@@ -284,22 +284,33 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	n, rows := m.Cols, m.Rows
 	nb := n / m.Type.BlockSize()
 	chunk := rowChunk(rows, rb, p.Threads())
+	// Rows are split over the threads in chunks of about 16 KiB of weights;
+	// within a chunk, tokens go in tiles of 64 so that the tile's
+	// activations stay in L2 while the chunk's rows are reused from L1/L2.
+	const tile = 64
 	p.For(rows, chunk, func(lo, hi int) {
 		var out [4]float32
-		for r := lo; r < hi; r++ {
-			w := m.Data[r*rb : (r+1)*rb]
-			b := 0
-			if kn != nil {
-				for ; b+4 <= batch; b += 4 {
-					kn(w, act[b*ab:], ab, ds[b*nb:], nb, &out)
-					y[b*rows+r] = out[0]
-					y[(b+1)*rows+r] = out[1]
-					y[(b+2)*rows+r] = out[2]
-					y[(b+3)*rows+r] = out[3]
+		for t0 := 0; t0 < batch; t0 += tile {
+			t1 := min(batch, t0+tile)
+			for r := lo; r < hi; r++ {
+				w := m.Data[r*rb : (r+1)*rb]
+				b := t0
+				if kn != nil {
+					for ; b+4 <= t1; b += 4 {
+						var d []float32
+						if ds != nil {
+							d = ds[b*nb:]
+						}
+						kn(w, act[b*ab:], ab, d, nb, &out)
+						y[b*rows+r] = out[0]
+						y[(b+1)*rows+r] = out[1]
+						y[(b+2)*rows+r] = out[2]
+						y[(b+3)*rows+r] = out[3]
+					}
 				}
-			}
-			for ; b < batch; b++ {
-				y[b*rows+r] = k(w, act[b*ab:(b+1)*ab], n)
+				for ; b < t1; b++ {
+					y[b*rows+r] = k(w, act[b*ab:(b+1)*ab], n)
+				}
 			}
 		}
 	})
