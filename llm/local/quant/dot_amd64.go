@@ -28,13 +28,13 @@ func dotQ5_KAVX2(x, y *byte, nb int) float32
 func dotQ6_KAVX2(x, y *byte, nb int) float32
 
 //go:noescape
-func dotF32AVX2(x, y *float32, n int) float32
+func dotF32AVX2(x, y *byte, n int) float32
 
 //go:noescape
-func dotF16AVX2(x *byte, y *float32, n int) float32
+func dotF16AVX2(x, y *byte, n int) float32
 
 //go:noescape
-func dotBF16AVX2(x *byte, y *float32, n int) float32
+func dotBF16AVX2(x, y *byte, n int) float32
 
 //go:noescape
 func axpyF32AVX2(alpha float32, x, y *float32, n int)
@@ -137,25 +137,25 @@ func setKernels(vnni bool) {
 		if n == 0 {
 			return 0
 		}
-		return dotF32AVX2((*float32)(unsafe.Pointer(&w[0])), (*float32)(unsafe.Pointer(&a[0])), n)
+		return dotF32AVX2(&w[0], &a[0], n)
 	}
 	simdKernels[ggml.F16] = func(w, a []byte, n int) float32 {
 		if n == 0 {
 			return 0
 		}
-		return dotF16AVX2(&w[0], (*float32)(unsafe.Pointer(&a[0])), n)
+		return dotF16AVX2(&w[0], &a[0], n)
 	}
 	simdKernels[ggml.BF16] = func(w, a []byte, n int) float32 {
 		if n == 0 {
 			return 0
 		}
-		return dotBF16AVX2(&w[0], (*float32)(unsafe.Pointer(&a[0])), n)
+		return dotBF16AVX2(&w[0], &a[0], n)
 	}
 }
 
 func dotF32(a, b []float32) float32 {
 	if useSIMD && hasAVX2 && len(a) > 0 {
-		return dotF32AVX2(&a[0], &b[0], len(a))
+		return dotF32AVX2((*byte)(unsafe.Pointer(&a[0])), (*byte)(unsafe.Pointer(&b[0])), len(a))
 	}
 	return dotF32Go(a, b)
 }

@@ -239,7 +239,7 @@ q6kdone:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// func dotF32AVX2(x, y *float32, n int) float32
+// func dotF32AVX2(x, y *byte, n int) float32
 TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -291,7 +291,7 @@ f32done:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// func dotF16AVX2(x *byte, y *float32, n int) float32
+// func dotF16AVX2(x, y *byte, n int) float32
 TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -337,7 +337,7 @@ f16done:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// func dotBF16AVX2(x *byte, y *float32, n int) float32
+// func dotBF16AVX2(x, y *byte, n int) float32
 TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
