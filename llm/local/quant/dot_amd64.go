@@ -19,6 +19,12 @@ func dotQ4_0AVX2(x, y *byte, nb int) float32
 func dotQ5_0AVX2(x, y *byte, nb int) float32
 
 //go:noescape
+func dotQ4_1AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5_1AVX2(x, y *byte, nb int) float32
+
+//go:noescape
 func dotQ4_KAVX2(x, y *byte, nb int) float32
 
 //go:noescape
@@ -98,6 +104,8 @@ func setKernels(vnni bool) {
 	simdKernels[ggml.Q8_0] = block(dotQ8_0AVX2, qk)
 	simdKernels[ggml.Q4_0] = block(dotQ4_0AVX2, qk)
 	simdKernels[ggml.Q5_0] = block(dotQ5_0AVX2, qk)
+	simdKernels[ggml.Q4_1] = block(dotQ4_1AVX2, qk)
+	simdKernels[ggml.Q5_1] = block(dotQ5_1AVX2, qk)
 	simdKernels[ggml.Q4_K] = block(dotQ4_KAVX2, qkK)
 	simdKernels[ggml.Q5_K] = block(dotQ5_KAVX2, qkK)
 	simdKernels[ggml.Q6_K] = block(dotQ6_KAVX2, qkK)

@@ -374,3 +374,47 @@
 	VBROADCASTSS (P), Y14; \
 	VMULPS 32(SP), Y14, Y14; \
 	VFMADD231PS Y14, isum, facc
+
+// MS_TERM: macc += f16(xoff+2(SI)) * f16(yoff+2(DI)), the min times the
+// activation block sum of Q4_1/Q5_1 with Q8_1.
+#define MS_TERM(xoff, yoff, macc) \
+	MOVWLZX (xoff+2)(SI), AX; \
+	MOVWLZX (yoff+2)(DI), BX; \
+	VMOVD AX, X2; \
+	VMOVD BX, X3; \
+	VCVTPH2PS X2, X2; \
+	VCVTPH2PS X3, X3; \
+	VFMADD231SS X3, X2, macc
+
+// UNSIGNED_DOT: Y2 unsigned weight bytes times the activation at yoff(DI).
+#define UNSIGNED_DOT(yoff, acc) \
+	VPMADDUBSW yoff(DI), Y2, Y6; \
+	VPMADDWD Y7, Y6, Y6; \
+	VCVTDQ2PS Y6, Y6; \
+	VFMADD231PS Y1, Y6, acc
+
+#define Q4_1_BLOCK(xoff, yoff, acc, macc) \
+	F16SCALE(xoff, yoff); \
+	MS_TERM(xoff, yoff, macc); \
+	VMOVDQU (xoff+4)(SI), X2; \
+	VPSRLW $4, X2, X3; \
+	VINSERTI128 $1, X3, Y2, Y2; \
+	VPAND Y8, Y2, Y2; \
+	UNSIGNED_DOT(yoff+4, acc)
+
+#define Q5_1_BLOCK(xoff, yoff, acc, macc) \
+	F16SCALE(xoff, yoff); \
+	MS_TERM(xoff, yoff, macc); \
+	MOVL (xoff+4)(SI), AX; \
+	VMOVD AX, X10; \
+	VPBROADCASTD X10, Y10; \
+	VPSHUFB Y11, Y10, Y10; \
+	VPOR Y12, Y10, Y10; \
+	VPCMPEQB Y13, Y10, Y10; \
+	VPAND Y9, Y10, Y10; \
+	VMOVDQU (xoff+8)(SI), X2; \
+	VPSRLW $4, X2, X3; \
+	VINSERTI128 $1, X3, Y2, Y2; \
+	VPAND Y8, Y2, Y2; \
+	VPOR Y10, Y2, Y2; \
+	UNSIGNED_DOT(yoff+4, acc)

@@ -161,7 +161,11 @@ func TestSIMDMatchesGenericExactly(t *testing.T) {
 			if !quant.SIMD(typ) {
 				t.Skipf("no SIMD kernel for %v on this machine/build", typ)
 			}
-			for _, n := range []int{256, 512, 1024, 4864 / 256 * 256} {
+			bs := typ.BlockSize()
+			for _, n := range []int{bs, 3 * bs, 7 * bs, 256, 1024, 4864 / 256 * 256, 1056} {
+				if n%bs != 0 {
+					continue
+				}
 				for trial := 0; trial < 20; trial++ {
 					w := unitScaleRow(t, r, typ, n)
 					a := unitScaleAct(r, typ, n)
@@ -186,7 +190,7 @@ func TestSIMDMatchesGenericRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, typ := range weightTypes {
 		t.Run(typ.String(), func(t *testing.T) {
-			for _, n := range []int{256, 768, 4864 / 256 * 256} {
+			for _, n := range []int{typ.BlockSize(), 5 * typ.BlockSize(), 256, 768, 4864 / 256 * 256, 4896} {
 				if n%typ.BlockSize() != 0 {
 					continue
 				}
