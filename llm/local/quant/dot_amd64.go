@@ -49,22 +49,22 @@ func axpyF32AVX2(alpha float32, x, y *float32, n int)
 func quantQ8_0AVX2(x *float32, y *byte, nb int)
 
 //go:noescape
-func dotQ8_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+func dotQ8_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 
 //go:noescape
-func dotQ4_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+func dotQ4_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 
 //go:noescape
-func dotQ5_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+func dotQ5_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 
 //go:noescape
-func dotQ8_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+func dotQ8_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 
 //go:noescape
-func dotQ4_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+func dotQ4_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 
 //go:noescape
-func dotQ5_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+func dotQ5_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 
 //go:noescape
 func dotQ4_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
@@ -101,23 +101,33 @@ func setKernels(vnni bool) {
 			return f(&w[0], &a[0], n/bs)
 		}
 	}
-	simdKernels[ggml.Q8_0] = block(dotQ8_0AVX2, qk)
-	simdKernels[ggml.Q4_0] = block(dotQ4_0AVX2, qk)
-	simdKernels[ggml.Q5_0] = block(dotQ5_0AVX2, qk)
+	// Q8_0 activations carry float32 block scales after the blocks.
+	scaled := func(f func(x, y *byte, nb int) float32) kernel {
+		return func(w, a []byte, n int) float32 {
+			if n == 0 {
+				return 0
+			}
+			nb := n / qk
+			_ = a[38*nb-1]
+			return f(&w[0], &a[0], nb)
+		}
+	}
+	simdKernels[ggml.Q8_0] = scaled(dotQ8_0AVX2)
+	simdKernels[ggml.Q4_0] = scaled(dotQ4_0AVX2)
+	simdKernels[ggml.Q5_0] = scaled(dotQ5_0AVX2)
 	simdKernels[ggml.Q4_1] = block(dotQ4_1AVX2, qk)
 	simdKernels[ggml.Q5_1] = block(dotQ5_1AVX2, qk)
 	simdKernels[ggml.Q4_K] = block(dotQ4_KAVX2, qkK)
 	simdKernels[ggml.Q5_K] = block(dotQ5_KAVX2, qkK)
 	simdKernels[ggml.Q6_K] = block(dotQ6_KAVX2, qkK)
-	x4 := func(f func(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)) multiKernel {
-		return func(w, a []byte, stride int, d []float32, nb int, out *[4]float32) {
+	x4 := func(f func(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)) multiKernel {
+		return func(w, a []byte, stride, nb int, out *[4]float32) {
 			if nb == 0 {
 				*out = [4]float32{}
 				return
 			}
-			_ = a[3*stride+nb*34-1] // the four rows are there
-			_ = d[3*nb+nb-1]
-			f(&w[0], &a[0], stride, &d[0], nb, out)
+			_ = a[3*stride+nb*38-1] // the four rows, with their float32 scales
+			f(&w[0], &a[0], stride, &a[34*nb], nb, out)
 		}
 	}
 	if vnni {
@@ -130,7 +140,7 @@ func setKernels(vnni bool) {
 		simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4AVX2)
 	}
 	kx4 := func(f func(x, y *byte, ystride int, nb int, out *[4]float32)) multiKernel {
-		return func(w, a []byte, stride int, _ []float32, nb int, out *[4]float32) {
+		return func(w, a []byte, stride, nb int, out *[4]float32) {
 			if nb == 0 {
 				*out = [4]float32{}
 				return

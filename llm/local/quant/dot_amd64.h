@@ -36,13 +36,22 @@
 	VCVTDQ2PS Y6, Y6; \
 	VFMADD231PS Y1, Y6, acc
 
-#define Q8_0_BLOCK(xoff, yoff, acc) \
-	F16SCALE(xoff, yoff); \
+// F16SCALE_S multiplies the f16 weight scale at xoff(SI) by the float32
+// activation scale at doff(DX) and broadcasts the product into Y1.
+#define F16SCALE_S(xoff, doff) \
+	MOVWLZX xoff(SI), AX; \
+	VMOVD AX, X1; \
+	VCVTPH2PS X1, X1; \
+	VMULSS doff(DX), X1, X1; \
+	VBROADCASTSS X1, Y1
+
+#define Q8_0_BLOCK(xoff, yoff, doff, acc) \
+	F16SCALE_S(xoff, doff); \
 	VMOVDQU (xoff+2)(SI), Y2; \
 	SIGNED_DOT(yoff+2, acc)
 
-#define Q4_0_BLOCK(xoff, yoff, acc) \
-	F16SCALE(xoff, yoff); \
+#define Q4_0_BLOCK(xoff, yoff, doff, acc) \
+	F16SCALE_S(xoff, doff); \
 	VMOVDQU (xoff+2)(SI), X2; \
 	VPSRLW $4, X2, X3; \
 	VINSERTI128 $1, X3, Y2, Y2; \
@@ -50,8 +59,8 @@
 	VPSUBB Y9, Y2, Y2; \
 	SIGNED_DOT(yoff+2, acc)
 
-#define Q5_0_BLOCK(xoff, yoff, acc) \
-	F16SCALE(xoff, yoff); \
+#define Q5_0_BLOCK(xoff, yoff, doff, acc) \
+	F16SCALE_S(xoff, doff); \
 	MOVL (xoff+2)(SI), AX; \
 	VMOVD AX, X10; \
 	VPBROADCASTD X10, Y10; \
@@ -230,8 +239,7 @@
 
 #define X4PROLOGUE \
 	LEAQ (R11)(R11*2), R12; \
-	MOVQ CX, R13; \
-	SHLQ $2, R13; \
+	MOVQ R11, R13; \
 	LEAQ (R13)(R13*2), R9; \
 	VXORPS Y8, Y8, Y8; \
 	VXORPS Y9, Y9, Y9; \

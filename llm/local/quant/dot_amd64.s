@@ -34,6 +34,8 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
 	VXORPS Y0, Y0, Y0
 	VXORPS Y15, Y15, Y15
 	VPCMPEQW Y7, Y7, Y7
@@ -41,16 +43,17 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
 q80loop:
 	CMPQ CX, $2
 	JLT q80tail
-	Q8_0_BLOCK(0, 0, Y0)
-	Q8_0_BLOCK(34, 34, Y15)
+	Q8_0_BLOCK(0, 0, 0, Y0)
+	Q8_0_BLOCK(34, 34, 4, Y15)
 	ADDQ $68, SI
 	ADDQ $68, DI
+	ADDQ $8, DX
 	SUBQ $2, CX
 	JMP q80loop
 q80tail:
 	TESTQ CX, CX
 	JEQ q80done
-	Q8_0_BLOCK(0, 0, Y0)
+	Q8_0_BLOCK(0, 0, 0, Y0)
 q80done:
 	VADDPS Y15, Y0, Y0
 	HSUM8
@@ -63,6 +66,8 @@ TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
 	VXORPS Y0, Y0, Y0
 	VXORPS Y15, Y15, Y15
 	VPCMPEQW Y7, Y7, Y7
@@ -72,16 +77,17 @@ TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
 q40loop:
 	CMPQ CX, $2
 	JLT q40tail
-	Q4_0_BLOCK(0, 0, Y0)
-	Q4_0_BLOCK(18, 34, Y15)
+	Q4_0_BLOCK(0, 0, 0, Y0)
+	Q4_0_BLOCK(18, 34, 4, Y15)
 	ADDQ $36, SI
 	ADDQ $68, DI
+	ADDQ $8, DX
 	SUBQ $2, CX
 	JMP q40loop
 q40tail:
 	TESTQ CX, CX
 	JEQ q40done
-	Q4_0_BLOCK(0, 0, Y0)
+	Q4_0_BLOCK(0, 0, 0, Y0)
 q40done:
 	VADDPS Y15, Y0, Y0
 	HSUM8
@@ -94,6 +100,8 @@ TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
 	VXORPS Y0, Y0, Y0
 	VXORPS Y15, Y15, Y15
 	VPCMPEQW Y7, Y7, Y7
@@ -108,16 +116,17 @@ TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
 q50loop:
 	CMPQ CX, $2
 	JLT q50tail
-	Q5_0_BLOCK(0, 0, Y0)
-	Q5_0_BLOCK(22, 34, Y15)
+	Q5_0_BLOCK(0, 0, 0, Y0)
+	Q5_0_BLOCK(22, 34, 4, Y15)
 	ADDQ $44, SI
 	ADDQ $68, DI
+	ADDQ $8, DX
 	SUBQ $2, CX
 	JMP q50loop
 q50tail:
 	TESTQ CX, CX
 	JEQ q50done
-	Q5_0_BLOCK(0, 0, Y0)
+	Q5_0_BLOCK(0, 0, 0, Y0)
 q50done:
 	VADDPS Y15, Y0, Y0
 	HSUM8
@@ -556,7 +565,7 @@ qq8done:
 // float32 from d (nb floats per row). The weight block is decoded once and
 // used four times from registers.
 
-// func dotQ8_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+// func dotQ8_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 TEXT ·dotQ8_0x4AVX2(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -580,7 +589,7 @@ q80x4done:
 	X4EPILOGUE
 	RET
 
-// func dotQ4_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+// func dotQ4_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 TEXT ·dotQ4_0x4AVX2(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -610,7 +619,7 @@ q40x4done:
 	X4EPILOGUE
 	RET
 
-// func dotQ5_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+// func dotQ5_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 TEXT ·dotQ5_0x4AVX2(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -652,7 +661,7 @@ q50x4done:
 	X4EPILOGUE
 	RET
 
-// func dotQ8_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+// func dotQ8_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 TEXT ·dotQ8_0x4VNNI(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -676,7 +685,7 @@ q80x4vdone:
 	X4EPILOGUE
 	RET
 
-// func dotQ4_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+// func dotQ4_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 TEXT ·dotQ4_0x4VNNI(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -706,7 +715,7 @@ q40x4vdone:
 	X4EPILOGUE
 	RET
 
-// func dotQ5_0x4VNNI(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+// func dotQ5_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 TEXT ·dotQ5_0x4VNNI(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI

@@ -98,7 +98,7 @@ func (a *Activation) Set(wt ggml.Type, x []float32) error {
 		a.typ, a.n, a.data = at, len(x), f32Bytes(x)
 		return nil
 	}
-	need, err := RowBytes(at, len(x))
+	need, err := actSize(at, len(x))
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (a *Activation) Set(wt ggml.Type, x []float32) error {
 		a.data = make([]byte, need)
 	}
 	a.typ, a.n, a.data = at, len(x), a.data[:need]
-	quantizeAct(at, x, a.data)
+	quantizeActExt(at, x, a.data)
 	return nil
 }
 
@@ -252,34 +252,19 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 		act = f32Bytes(x)
 		ab = 4 * m.Cols
 	} else {
-		ab, _ = RowBytes(at, m.Cols)
+		ab, _ = actSize(at, m.Cols)
 		if cap(*bp) < ab*batch {
 			*bp = make([]byte, ab*batch)
 		}
 		act = (*bp)[:ab*batch]
 		p.For(batch, 1, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
-				quantizeAct(at, x[b*m.Cols:(b+1)*m.Cols], act[b*ab:(b+1)*ab])
+				quantizeActExt(at, x[b*m.Cols:(b+1)*m.Cols], act[b*ab:(b+1)*ab])
 			}
 		})
 	}
 	k := kernelFor(m.Type)
 	kn := multiKernelFor(m.Type)
-	var ds []float32 // Q8_0 activation block scales as float32, for kn
-	if kn != nil && at == ggml.Q8_0 {
-		nb := m.Cols / qk
-		dp := scales.Get().(*[]float32)
-		defer scales.Put(dp)
-		if cap(*dp) < batch*nb {
-			*dp = make([]float32, batch*nb)
-		}
-		ds = (*dp)[:batch*nb]
-		for b := 0; b < batch; b++ {
-			for i := 0; i < nb; i++ {
-				ds[b*nb+i] = f16(act[b*ab+i*34:])
-			}
-		}
-	}
 	rb := m.RowBytes()
 	n, rows := m.Cols, m.Rows
 	nb := n / m.Type.BlockSize()
@@ -297,11 +282,7 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 				b := t0
 				if kn != nil {
 					for ; b+4 <= t1; b += 4 {
-						var d []float32
-						if ds != nil {
-							d = ds[b*nb:]
-						}
-						kn(w, act[b*ab:], ab, d, nb, &out)
+						kn(w, act[b*ab:], ab, nb, &out)
 						y[b*rows+r] = out[0]
 						y[(b+1)*rows+r] = out[1]
 						y[(b+2)*rows+r] = out[2]
@@ -319,13 +300,9 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 
 var slabs = sync.Pool{New: func() any { return new([]byte) }}
 
-var scales = sync.Pool{New: func() any { return new([]float32) }}
-
 // multiKernel computes the dots of one weight row (nb blocks) with four
-// activation rows stored stride bytes apart. For Q8_0 activations their
-// block scales are given as float32 in d (nb per row); other formats
-// carry float scales in their blocks and d is nil.
-type multiKernel func(w, a []byte, stride int, d []float32, nb int, out *[4]float32)
+// activation rows (as actSize lays them out) stored stride bytes apart.
+type multiKernel func(w, a []byte, stride, nb int, out *[4]float32)
 
 var simdMultiKernels = map[ggml.Type]multiKernel{}
 
