@@ -21,9 +21,13 @@ type Matrix struct {
 	Data       []byte
 }
 
-// RowBytes returns the bytes one row takes.
+// RowBytes returns the bytes one row takes (0 for an unknown type).
 func (m Matrix) RowBytes() int {
-	return m.Cols / m.Type.BlockSize() * m.Type.TypeSize()
+	bs := m.Type.BlockSize()
+	if bs == 0 {
+		return 0
+	}
+	return m.Cols / bs * m.Type.TypeSize()
 }
 
 // Validate checks that the type is supported, Cols is a whole number of
@@ -42,7 +46,8 @@ func (m Matrix) Validate() error {
 	return nil
 }
 
-// Row returns the bytes of row i.
+// Row returns the bytes of row i, which must be in [0, Rows) of a valid
+// matrix (it slices Data like an index expression would).
 func (m Matrix) Row(i int) []byte {
 	rb := m.RowBytes()
 	return m.Data[i*rb : (i+1)*rb]
