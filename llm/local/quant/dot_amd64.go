@@ -73,6 +73,9 @@ func dotQ4_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
 func dotQ6_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
 
 //go:noescape
+func quantQ8_KAVX2(x *float32, y *byte, nb int)
+
+//go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
 var (
@@ -192,6 +195,15 @@ func quantQ8_0(x []float32, dst []byte) {
 		return
 	}
 	quantQ8_0Go(x, dst)
+}
+
+func quantQ8_KAct(x []float32, dst []byte) {
+	if useSIMD && hasAVX2 && len(x) >= qkK {
+		_ = dst[len(x)/qkK*292-1]
+		quantQ8_KAVX2(&x[0], &dst[0], len(x)/qkK)
+		return
+	}
+	quantQ8_KGo(x, dst)
 }
 
 func readSum(b []byte) uint64 {

@@ -947,3 +947,112 @@ q51done:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
+
+// func quantQ8_KAVX2(x *float32, y *byte, nb int)
+// Activation quantization to Q8_K: m = the element of largest magnitude
+// (the positive one on a tie), q = round-to-even(x * -127/m), d = 1/(-127/m),
+// bsums = sums of each 16 quants.
+TEXT ·quantQ8_KAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VMOVDQU q8perm<>(SB), Y9
+	MOVL $0xc2fe0000, AX // -127.0
+	VMOVD AX, X8
+	MOVL $0x3f800000, AX // 1.0
+	VMOVD AX, X10
+	TESTQ CX, CX
+	JEQ qq8kdone
+qq8kblock:
+	VMOVUPS (SI), Y1
+	VMOVAPS Y1, Y2
+	MOVQ $32, AX
+qq8kmax:
+	VMAXPS (SI)(AX*1), Y1, Y1
+	VMINPS (SI)(AX*1), Y2, Y2
+	ADDQ $32, AX
+	CMPQ AX, $1024
+	JLT qq8kmax
+	VEXTRACTF128 $1, Y1, X3
+	VMAXPS X3, X1, X1
+	VMOVHLPS X1, X1, X3
+	VMAXPS X3, X1, X1
+	VMOVSHDUP X1, X3
+	VMAXSS X3, X1, X1 // max
+	VEXTRACTF128 $1, Y2, X3
+	VMINPS X3, X2, X2
+	VMOVHLPS X2, X2, X3
+	VMINPS X3, X2, X2
+	VMOVSHDUP X2, X3
+	VMINSS X3, X2, X2 // min
+	VXORPS X4, X4, X4
+	VSUBSS X2, X4, X5 // -min
+	VUCOMISS X5, X1
+	JAE qq8kpos
+	VMOVAPS X2, X1 // the negative extreme wins
+	VMOVAPS X5, X6
+	JMP qq8kgot
+qq8kpos:
+	VMOVAPS X1, X6 // amax
+qq8kgot:
+	VUCOMISS X4, X6
+	JNE qq8knonzero
+	// all zero: d = 0, quants and sums 0
+	VPXOR Y0, Y0, Y0
+	MOVL $0, (DI)
+	MOVQ $4, AX
+qq8kzero:
+	VMOVDQU Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, $260
+	JLT qq8kzero
+	VMOVDQU Y0, 260(DI)
+	JMP qq8knext
+qq8knonzero:
+	VDIVSS X1, X8, X7 // iscale = -127/m
+	VDIVSS X7, X10, X5 // d = 1/iscale
+	VMOVSS X5, (DI)
+	VBROADCASTSS X7, Y7
+	XORQ AX, AX
+	XORQ BX, BX
+qq8kchunk:
+	VMULPS (SI)(AX*4), Y7, Y0
+	VMULPS 32(SI)(AX*4), Y7, Y1
+	VMULPS 64(SI)(AX*4), Y7, Y2
+	VMULPS 96(SI)(AX*4), Y7, Y3
+	VROUNDPS $0, Y0, Y0
+	VROUNDPS $0, Y1, Y1
+	VROUNDPS $0, Y2, Y2
+	VROUNDPS $0, Y3, Y3
+	VCVTPS2DQ Y0, Y0
+	VCVTPS2DQ Y1, Y1
+	VCVTPS2DQ Y2, Y2
+	VCVTPS2DQ Y3, Y3
+	// sums of the two 16-element groups
+	VPADDD Y1, Y0, Y4
+	VPADDD Y3, Y2, Y5
+	VPHADDD Y5, Y4, Y6
+	VPHADDD Y6, Y6, Y6
+	VEXTRACTI128 $1, Y6, X11
+	VPADDD X11, X6, X6
+	VPACKSSDW X6, X6, X6
+	VMOVD X6, DX
+	MOVL DX, 260(DI)(BX*4)
+	// quants
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD Y0, Y9, Y0
+	VMOVDQU Y0, 4(DI)(AX*1)
+	ADDQ $32, AX
+	INCQ BX
+	CMPQ AX, $256
+	JLT qq8kchunk
+qq8knext:
+	ADDQ $1024, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNE qq8kblock
+qq8kdone:
+	VZEROUPPER
+	RET

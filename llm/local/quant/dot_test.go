@@ -318,6 +318,10 @@ func TestActivationQuantizationSIMD(t *testing.T) {
 	for i := 0; i < 32; i++ {
 		x[32*5+i] = 0 // an all-zero block
 	}
+	for i := 256; i < 512; i++ {
+		x[i] = 0 // an all-zero super-block
+	}
+	x[600], x[601] = 5, -5 // a tie between the extremes
 	x[100] = 1e30
 	x[200] = -3e-30
 	x[300] = 127.5 / 127 * 0.5 // ties land on even

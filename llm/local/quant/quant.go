@@ -249,7 +249,7 @@ func quantizeAct(at ggml.Type, x []float32, buf []byte) {
 	case ggml.Q8_1:
 		quantQ8_1Go(x, buf)
 	case ggml.Q8_K:
-		quantQ8_K(x, buf)
+		quantQ8_KAct(x, buf)
 	}
 }
 
