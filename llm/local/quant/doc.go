@@ -31,8 +31,8 @@
 //
 // MatMul quantizes each activation row once and, for each weight row, runs
 // the dot products with four activation rows at a time while the weight
-// block is in registers (assembly kernels for Q8_0, Q4_0, Q5_0, Q4_K and
-// Q6_K; other types take one row at a time).
+// block is in registers (assembly kernels for Q8_0, Q4_0, Q5_0, Q4_K, Q5_K
+// and Q6_K; other types take one row at a time).
 //
 // Quantize and Dequantize convert whole rows (or many rows) between float32
 // and any supported type; Quantize gives the bytes of ggml's reference

@@ -70,6 +70,9 @@ func dotQ5_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 func dotQ4_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
 
 //go:noescape
+func dotQ5_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+
+//go:noescape
 func dotQ6_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
 
 //go:noescape
@@ -153,6 +156,7 @@ func setKernels(vnni bool) {
 		}
 	}
 	simdMultiKernels[ggml.Q4_K] = kx4(dotQ4_Kx4AVX2)
+	simdMultiKernels[ggml.Q5_K] = kx4(dotQ5_Kx4AVX2)
 	simdMultiKernels[ggml.Q6_K] = kx4(dotQ6_Kx4AVX2)
 	simdKernels[ggml.F32] = func(w, a []byte, n int) float32 {
 		if n == 0 {

@@ -426,3 +426,26 @@
 	VPAND Y8, Y2, Y2; \
 	VPOR Y10, Y2, Y2; \
 	UNSIGNED_DOT(yoff+4, acc)
+
+// Q5KX4PAIR is Q4KX4PAIR with the fifth bits of sub-blocks 2j (bit sh of
+// each qh byte) and 2j+1 (bit sh+1), qh at 16(SI).
+#define Q5KX4PAIR(qoff, yoff, soff, sh) \
+	VMOVDQU qoff(SI), Y9; \
+	VPSRLW $4, Y9, Y10; \
+	VPAND Y8, Y9, Y9; \
+	VPAND Y8, Y10, Y10; \
+	VMOVDQU 16(SI), Y13; \
+	VPSRLW $sh, Y13, Y13; \
+	VPAND k5c01<>(SB), Y13, Y14; \
+	VPSLLW $4, Y14, Y14; \
+	VPOR Y14, Y9, Y9; \
+	VPSRLW $1, Y13, Y13; \
+	VPAND k5c01<>(SB), Y13, Y13; \
+	VPSLLW $4, Y13, Y13; \
+	VPOR Y13, Y10, Y10; \
+	VPBROADCASTW soff(SP), Y11; \
+	VPBROADCASTW (soff+2)(SP), Y12; \
+	Q4KX4ACT(yoff, DI, Y4); \
+	Q4KX4ACT(yoff, BX, Y5); \
+	Q4KX4ACT(yoff, R12, Y6); \
+	Q4KX4ACT(yoff, R13, Y7)

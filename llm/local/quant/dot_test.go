@@ -485,7 +485,7 @@ func TestMatMulLargeBatch(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	p := quant.NewPool(2)
 	defer p.Close()
-	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_K, ggml.Q6_K, ggml.Q5_1} {
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.Q5_1, ggml.Q4_0, ggml.Q5_0} {
 		const rows, cols, batch = 6, 512, 133
 		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.1))}
 		wf := mustDequantize(t, typ, m.Data, rows*cols)
