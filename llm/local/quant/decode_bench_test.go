@@ -32,11 +32,20 @@ type simLayer struct {
 // pass can reach on this machine. "q4_k_m" follows llama-quantize's mix
 // for this model (rows of 896 are not whole 256-blocks, so most tensors
 // fall back to Q5_0/Q8_0; ffn_down alternates Q4_K and Q6_K).
-func BenchmarkDecodeSim(b *testing.B) {
-	if testing.Short() {
-		b.Skip("allocates about 0.5 GB")
-	}
-	const hidden, layers, kv, ffn, vocab = 896, 24, 128, 4864, 151936
+const simHidden, simLayers, simKV, simFFN, simVocab = 896, 24, 128, 4864, 151936
+
+type simModel struct {
+	name   string
+	layers []simLayer
+	out    quant.Matrix
+	bytes  int64
+}
+
+var simCache = map[string]*simModel{}
+
+// simModels builds (once) the two weight mixes with Qwen2.5-0.5B's shapes.
+func simModels() []*simModel {
+	const hidden, layers, kv, ffn, vocab = simHidden, simLayers, simKV, simFFN, simVocab
 	mixes := []struct {
 		name              string
 		attn, v, ffn, out ggml.Type
@@ -45,7 +54,12 @@ func BenchmarkDecodeSim(b *testing.B) {
 		{"q8_0", ggml.Q8_0, ggml.Q8_0, ggml.Q8_0, ggml.Q8_0, ggml.Q8_0, ggml.Q8_0},
 		{"q4_k_m", ggml.Q5_0, ggml.Q8_0, ggml.Q5_0, ggml.Q8_0, ggml.Q4_K, ggml.Q6_K},
 	}
+	var models []*simModel
 	for _, mix := range mixes {
+		if m, ok := simCache[mix.name]; ok {
+			models = append(models, m)
+			continue
+		}
 		r := rand.New(rand.NewPCG(99, 1))
 		var ls []simLayer
 		var total int64
@@ -67,8 +81,22 @@ func BenchmarkDecodeSim(b *testing.B) {
 		}
 		out := randomMatrix(r, mix.out, vocab, hidden)
 		total += int64(len(out.Data))
+		m := &simModel{mix.name, ls, out, total}
+		simCache[mix.name] = m
+		models = append(models, m)
+	}
+	return models
+}
+
+func BenchmarkDecodeSim(b *testing.B) {
+	if testing.Short() {
+		b.Skip("allocates about 0.5 GB")
+	}
+	const hidden, kv, ffn, vocab = simHidden, simKV, simFFN, simVocab
+	for _, sm := range simModels() {
+		ls, out, total := sm.layers, sm.out, sm.bytes
 		for _, threads := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%s/threads=%d", mix.name, threads), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/threads=%d", sm.name, threads), func(b *testing.B) {
 				p := quant.NewPool(threads)
 				defer p.Close()
 				x := gauss(rand.New(rand.NewPCG(5, 5)), hidden, 1)
@@ -109,5 +137,58 @@ func BenchmarkDecodeSim(b *testing.B) {
 func must(b *testing.B, err error) {
 	if err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkPromptSim runs the matrix products of processing a 64-token
+// prompt through the same models (MatMul for every layer, the output
+// matrix for the last token only, as llama.cpp does) and reports prompt
+// tokens per second and GFLOP/s.
+func BenchmarkPromptSim(b *testing.B) {
+	if testing.Short() {
+		b.Skip("allocates about 0.5 GB")
+	}
+	const hidden, kv, ffn, vocab, batch = simHidden, simKV, simFFN, simVocab, 64
+	for _, sm := range simModels() {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/batch=%d/threads=%d", sm.name, batch, threads), func(b *testing.B) {
+				p := quant.NewPool(threads)
+				defer p.Close()
+				x := gauss(rand.New(rand.NewPCG(5, 5)), batch*hidden, 1)
+				h := gauss(rand.New(rand.NewPCG(6, 6)), batch*ffn, 1)
+				y := make([]float32, batch*ffn)
+				logits := make([]float32, vocab)
+				var flops float64
+				step := func() {
+					flops = 0
+					mm := func(m quant.Matrix, in []float32) {
+						must(b, quant.MatMul(p, m, in, batch, y))
+						flops += 2 * float64(batch*m.Rows*m.Cols)
+					}
+					for _, L := range sm.layers {
+						for _, m := range L.qkv {
+							mm(m, x)
+						}
+						mm(L.o, x)
+						for _, m := range L.gateUp {
+							mm(m, x)
+						}
+						mm(L.down, h)
+					}
+					must(b, quant.MatVec(p, sm.out, x[:hidden], logits))
+					flops += 2 * float64(vocab*hidden)
+				}
+				step()
+				b.ResetTimer()
+				c0 := cpuTime()
+				for b.Loop() {
+					step()
+				}
+				sec := b.Elapsed().Seconds() / float64(b.N)
+				b.ReportMetric(batch/sec, "tok/s")
+				b.ReportMetric(flops/sec/1e9, "GFLOP/s")
+				reportCPU(b, c0, flops/1e9, "GFLOP/cpu-s")
+			})
+		}
 	}
 }

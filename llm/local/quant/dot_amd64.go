@@ -79,6 +79,9 @@ func dotQ6_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
 func quantQ8_KAVX2(x *float32, y *byte, nb int)
 
 //go:noescape
+func dotQ8_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+
+//go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
 var (
@@ -93,6 +96,7 @@ func init() { setKernels(hasVNNI) }
 func setKernels(vnni bool) {
 	clear(simdKernels)
 	clear(simdMultiKernels)
+	clear(simdOffsetKernels)
 	if !hasAVX2 {
 		return
 	}
@@ -137,6 +141,14 @@ func setKernels(vnni bool) {
 		}
 	}
 	if vnni {
+		simdOffsetKernels[ggml.Q8_0] = func(w, a []byte, stride, nb int, out *[8]float32) {
+			if nb == 0 {
+				*out = [8]float32{}
+				return
+			}
+			_ = a[7*stride+nb*38-1]
+			dotQ8_0x8VNNIU(&w[0], &a[0], stride, &a[34*nb], nb, out)
+		}
 		simdMultiKernels[ggml.Q8_0] = x4(dotQ8_0x4VNNI)
 		simdMultiKernels[ggml.Q4_0] = x4(dotQ4_0x4VNNI)
 		simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4VNNI)

@@ -449,3 +449,36 @@
 	Q4KX4ACT(yoff, BX, Y5); \
 	Q4KX4ACT(yoff, R12, Y6); \
 	Q4KX4ACT(yoff, R13, Y7)
+
+// Eight-activation VNNI kernel with offset activations: the activation
+// quants are stored as a+128 (unsigned), so VPDPBUSD takes them with the
+// signed weights directly, starting from -128·Σw (Y4), which leaves Σ a·w.
+#define X8ACTU(yaddr, daddr, acc) \
+	VMOVDQU yaddr, Y3; \
+	VMOVDQA Y4, Y6; \
+	VPDPBUSD Y2, Y3, Y6; \
+	VCVTDQ2PS Y6, Y6; \
+	VBROADCASTSS daddr, Y7; \
+	VMULPS Y1, Y7, Y7; \
+	VFMADD231PS Y7, Y6, acc
+
+#define X8BODYU \
+	VPXOR Y4, Y4, Y4; \
+	VPDPBUSD Y2, Y0, Y4; \
+	VPXOR Y5, Y5, Y5; \
+	VPSUBD Y4, Y5, Y4; \
+	X8ACTU(2(DI), (DX), Y8); \
+	X8ACTU(2(DI)(R11*1), (DX)(R11*1), Y9); \
+	X8ACTU(2(DI)(R11*2), (DX)(R11*2), Y10); \
+	X8ACTU(2(DI)(R12*1), (DX)(R12*1), Y11); \
+	X8ACTU(2(R10), (BX), Y12); \
+	X8ACTU(2(R10)(R11*1), (BX)(R11*1), Y13); \
+	X8ACTU(2(R10)(R11*2), (BX)(R11*2), Y14); \
+	X8ACTU(2(R10)(R12*1), (BX)(R12*1), Y15)
+
+#define HSUMTO3(acc, xacc, off) \
+	VEXTRACTF128 $1, acc, X3; \
+	VADDPS X3, xacc, xacc; \
+	VHADDPS xacc, xacc, xacc; \
+	VHADDPS xacc, xacc, xacc; \
+	VMOVSS xacc, off(R8)

@@ -1114,3 +1114,55 @@ q5kx4done:
 	MOVQ out+32(FP), R8
 	KX4STORE
 	RET
+
+// func dotQ8_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+// y holds eight activation rows ystride bytes apart with quants offset by
+// 128; d the float32 scales of the first row (the others ystride apart).
+TEXT ·dotQ8_0x8VNNIU(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	LEAQ (R11)(R11*2), R12
+	LEAQ (DI)(R11*4), R10
+	LEAQ (DX)(R11*4), BX
+	MOVL $0x80808080, AX
+	VMOVD AX, X0
+	VPBROADCASTD X0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JEQ q80x8done
+q80x8loop:
+	MOVWLZX (SI), AX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	VBROADCASTSS X1, Y1
+	VMOVDQU 2(SI), Y2
+	X8BODYU
+	ADDQ $34, SI
+	ADDQ $34, DI
+	ADDQ $34, R10
+	ADDQ $4, DX
+	ADDQ $4, BX
+	DECQ CX
+	JNE q80x8loop
+q80x8done:
+	HSUMTO3(Y8, X8, 0)
+	HSUMTO3(Y9, X9, 4)
+	HSUMTO3(Y10, X10, 8)
+	HSUMTO3(Y11, X11, 12)
+	HSUMTO3(Y12, X12, 16)
+	HSUMTO3(Y13, X13, 20)
+	HSUMTO3(Y14, X14, 24)
+	HSUMTO3(Y15, X15, 28)
+	VZEROUPPER
+	RET

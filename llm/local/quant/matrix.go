@@ -270,6 +270,27 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	}
 	k := kernelFor(m.Type)
 	kn := multiKernelFor(m.Type)
+	k8 := offsetKernelFor(m.Type)
+	var actU []byte // activations with quants offset by 128, for k8
+	if k8 != nil && batch >= 8 {
+		up := slabsU.Get().(*[]byte)
+		defer slabsU.Put(up)
+		if cap(*up) < len(act) {
+			*up = make([]byte, len(act))
+		}
+		actU = (*up)[:len(act)]
+		copy(actU, act)
+		nb := m.Cols / qk
+		for b := 0; b < batch; b++ {
+			row := actU[b*ab : b*ab+34*nb]
+			for i := 0; i < nb; i++ {
+				qs := row[34*i+2 : 34*i+34]
+				for j := range qs {
+					qs[j] ^= 0x80
+				}
+			}
+		}
+	}
 	rb := m.RowBytes()
 	n, rows := m.Cols, m.Rows
 	nb := n / m.Type.BlockSize()
@@ -280,11 +301,20 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	const tile = 64
 	p.For(rows, chunk, func(lo, hi int) {
 		var out [4]float32
+		var out8 [8]float32
 		for t0 := 0; t0 < batch; t0 += tile {
 			t1 := min(batch, t0+tile)
 			for r := lo; r < hi; r++ {
 				w := m.Data[r*rb : (r+1)*rb]
 				b := t0
+				if actU != nil {
+					for ; b+8 <= t1; b += 8 {
+						k8(w, actU[b*ab:], ab, nb, &out8)
+						for j, v := range out8 {
+							y[(b+j)*rows+r] = v
+						}
+					}
+				}
 				if kn != nil {
 					for ; b+4 <= t1; b += 4 {
 						kn(w, act[b*ab:], ab, nb, &out)
@@ -304,6 +334,21 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 }
 
 var slabs = sync.Pool{New: func() any { return new([]byte) }}
+
+var slabsU = sync.Pool{New: func() any { return new([]byte) }}
+
+// offsetKernel computes the dots of one Q8_0-family weight row with eight
+// activation rows whose quants are stored offset by 128 (unsigned).
+type offsetKernel func(w, a []byte, stride, nb int, out *[8]float32)
+
+var simdOffsetKernels = map[ggml.Type]offsetKernel{}
+
+func offsetKernelFor(t ggml.Type) offsetKernel {
+	if useSIMD {
+		return simdOffsetKernels[t]
+	}
+	return nil
+}
 
 // multiKernel computes the dots of one weight row (nb blocks) with four
 // activation rows (as actSize lays them out) stored stride bytes apart.
