@@ -82,6 +82,12 @@ func quantQ8_KAVX2(x *float32, y *byte, nb int)
 func dotQ8_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
 
 //go:noescape
+func dotQ4_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+
+//go:noescape
+func dotQ5_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+
+//go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
 var (
@@ -141,14 +147,19 @@ func setKernels(vnni bool) {
 		}
 	}
 	if vnni {
-		simdOffsetKernels[ggml.Q8_0] = func(w, a []byte, stride, nb int, out *[8]float32) {
-			if nb == 0 {
-				*out = [8]float32{}
-				return
+		x8 := func(f func(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)) offsetKernel {
+			return func(w, a []byte, stride, nb int, out *[8]float32) {
+				if nb == 0 {
+					*out = [8]float32{}
+					return
+				}
+				_ = a[7*stride+nb*38-1]
+				f(&w[0], &a[0], stride, &a[34*nb], nb, out)
 			}
-			_ = a[7*stride+nb*38-1]
-			dotQ8_0x8VNNIU(&w[0], &a[0], stride, &a[34*nb], nb, out)
 		}
+		simdOffsetKernels[ggml.Q8_0] = x8(dotQ8_0x8VNNIU)
+		simdOffsetKernels[ggml.Q4_0] = x8(dotQ4_0x8VNNIU)
+		simdOffsetKernels[ggml.Q5_0] = x8(dotQ5_0x8VNNIU)
 		simdMultiKernels[ggml.Q8_0] = x4(dotQ8_0x4VNNI)
 		simdMultiKernels[ggml.Q4_0] = x4(dotQ4_0x4VNNI)
 		simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4VNNI)

@@ -1166,3 +1166,144 @@ q80x8done:
 	HSUMTO3(Y15, X15, 28)
 	VZEROUPPER
 	RET
+
+DATA k0f<>+0x00(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+0x08(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+0x10(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+0x18(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL k0f<>(SB), RODATA|NOPTR, $32
+DATA kf0<>+0x00(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+0x08(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+0x10(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+0x18(SB)/8, $0xf0f0f0f0f0f0f0f0
+GLOBL kf0<>(SB), RODATA|NOPTR, $32
+DATA k08<>+0x00(SB)/8, $0x0808080808080808
+DATA k08<>+0x08(SB)/8, $0x0808080808080808
+DATA k08<>+0x10(SB)/8, $0x0808080808080808
+DATA k08<>+0x18(SB)/8, $0x0808080808080808
+GLOBL k08<>(SB), RODATA|NOPTR, $32
+DATA k5bits<>+0x00(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA k5bits<>+0x08(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA k5bits<>+0x10(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA k5bits<>+0x18(SB)/8, $0x7fbfdfeff7fbfdfe
+GLOBL k5bits<>(SB), RODATA|NOPTR, $32
+
+// func dotQ4_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+// y holds eight activation rows ystride bytes apart with quants offset by
+// 128; d the float32 scales of the first row (the others ystride apart).
+TEXT ·dotQ4_0x8VNNIU(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	LEAQ (R11)(R11*2), R12
+	LEAQ (DI)(R11*4), R10
+	LEAQ (DX)(R11*4), BX
+	MOVL $0x80808080, AX
+	VMOVD AX, X0
+	VPBROADCASTD X0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JEQ q40x8done
+q40x8loop:
+	MOVWLZX (SI), AX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	VBROADCASTSS X1, Y1
+	VMOVDQU 2(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND k0f<>(SB), Y2, Y2
+	VPSUBB k08<>(SB), Y2, Y2
+	X8BODYU
+	ADDQ $18, SI
+	ADDQ $34, DI
+	ADDQ $34, R10
+	ADDQ $4, DX
+	ADDQ $4, BX
+	DECQ CX
+	JNE q40x8loop
+q40x8done:
+	HSUMTO3(Y8, X8, 0)
+	HSUMTO3(Y9, X9, 4)
+	HSUMTO3(Y10, X10, 8)
+	HSUMTO3(Y11, X11, 12)
+	HSUMTO3(Y12, X12, 16)
+	HSUMTO3(Y13, X13, 20)
+	HSUMTO3(Y14, X14, 24)
+	HSUMTO3(Y15, X15, 28)
+	VZEROUPPER
+	RET
+
+// func dotQ5_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+// y holds eight activation rows ystride bytes apart with quants offset by
+// 128; d the float32 scales of the first row (the others ystride apart).
+TEXT ·dotQ5_0x8VNNIU(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	LEAQ (R11)(R11*2), R12
+	LEAQ (DI)(R11*4), R10
+	LEAQ (DX)(R11*4), BX
+	MOVL $0x80808080, AX
+	VMOVD AX, X0
+	VPBROADCASTD X0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JEQ q50x8done
+q50x8loop:
+	MOVWLZX (SI), AX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	VBROADCASTSS X1, Y1
+	MOVL 2(SI), AX
+	VMOVD AX, X5
+	VPBROADCASTD X5, Y5
+	VPSHUFB q5shuf<>(SB), Y5, Y5
+	VPOR k5bits<>(SB), Y5, Y5
+	VPCMPEQB Y6, Y6, Y6
+	VPCMPEQB Y6, Y5, Y5
+	VPANDN kf0<>(SB), Y5, Y5
+	VMOVDQU 6(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND k0f<>(SB), Y2, Y2
+	VPOR Y5, Y2, Y2
+	X8BODYU
+	ADDQ $22, SI
+	ADDQ $34, DI
+	ADDQ $34, R10
+	ADDQ $4, DX
+	ADDQ $4, BX
+	DECQ CX
+	JNE q50x8loop
+q50x8done:
+	HSUMTO3(Y8, X8, 0)
+	HSUMTO3(Y9, X9, 4)
+	HSUMTO3(Y10, X10, 8)
+	HSUMTO3(Y11, X11, 12)
+	HSUMTO3(Y12, X12, 16)
+	HSUMTO3(Y13, X13, 20)
+	HSUMTO3(Y14, X14, 24)
+	HSUMTO3(Y15, X15, 28)
+	VZEROUPPER
+	RET
