@@ -30,9 +30,12 @@
 //	quant.MatVecMany(pool, []quant.Matrix{wq, wk, wv}, &a, [][]float32{q, k, v})
 //
 // MatMul quantizes each activation row once and, for each weight row, runs
-// the dot products with four activation rows at a time while the weight
-// block is in registers (assembly kernels for Q8_0, Q4_0, Q5_0, Q4_K, Q5_K
-// and Q6_K; other types take one row at a time).
+// the dot products with several activation rows at a time while the
+// weight block is in registers: eight at a time with AVX-512 VNNI for
+// Q8_0, Q4_0 and Q5_0 (the activations are offset by 128 so VPDPBUSD
+// takes them unsigned), four at a time with AVX2 for those and Q4_K, Q5_K
+// and Q6_K; other types take one row at a time. Weight rows are split over
+// the pool in chunks of about 16 KiB, and tokens go in tiles of 64.
 //
 // Quantize and Dequantize convert whole rows (or many rows) between float32
 // and any supported type; Quantize gives the bytes of ggml's reference
@@ -51,4 +54,15 @@
 // DotF32 and Axpy are the float32 vector kernels attention uses.
 // MeasureBandwidth estimates the machine's memory read bandwidth, so
 // benchmarks can report the fraction of it decode reaches.
+//
+// # Benchmarks
+//
+//	go test -run XXX -bench . ./llm/local/quant/
+//
+// MatVec and MatMul for Qwen2.5-0.5B's shapes report GB/s of weights
+// streamed and GFLOP/s, and also work per CPU-second (steadier on a shared
+// machine). DecodeSim and PromptSim run every matrix product of one token
+// (or a 64-token prompt) of a model with those shapes, in Q8_0 and in
+// llama-quantize's Q4_K_M mix, and report tokens per second and, for
+// decode, the fraction of the measured memory bandwidth reached.
 package quant
