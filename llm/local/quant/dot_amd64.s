@@ -1307,3 +1307,108 @@ q50x8done:
 	HSUMTO3(Y15, X15, 28)
 	VZEROUPPER
 	RET
+
+// func dotQ8_0VNNI(x, y *byte, nb int) float32
+TEXT ·dotQ8_0VNNI(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+q80vloop:
+	CMPQ CX, $2
+	JLT q80vtail
+	Q8_0_BLOCKV(0, 0, 0, Y0)
+	Q8_0_BLOCKV(34, 34, 4, Y15)
+	ADDQ $68, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q80vloop
+q80vtail:
+	TESTQ CX, CX
+	JEQ q80vdone
+	Q8_0_BLOCKV(0, 0, 0, Y0)
+q80vdone:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ4_0VNNI(x, y *byte, nb int) float32
+TEXT ·dotQ4_0VNNI(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x08080808, Y9, X9)
+q40vloop:
+	CMPQ CX, $2
+	JLT q40vtail
+	Q4_0_BLOCKV(0, 0, 0, Y0)
+	Q4_0_BLOCKV(18, 34, 4, Y15)
+	ADDQ $36, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q40vloop
+q40vtail:
+	TESTQ CX, CX
+	JEQ q40vdone
+	Q4_0_BLOCKV(0, 0, 0, Y0)
+q40vdone:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ5_0VNNI(x, y *byte, nb int) float32
+TEXT ·dotQ5_0VNNI(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0xf0f0f0f0, Y14, X14)
+	VMOVDQU q5shuf<>(SB), Y11
+	MOVQ $0x7fbfdfeff7fbfdfe, AX
+	VMOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+	VPCMPEQB Y13, Y13, Y13
+q50vloop:
+	CMPQ CX, $2
+	JLT q50vtail
+	Q5_0_BLOCKV(0, 0, 0, Y0)
+	Q5_0_BLOCKV(22, 34, 4, Y15)
+	ADDQ $44, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q50vloop
+q50vtail:
+	TESTQ CX, CX
+	JEQ q50vdone
+	Q5_0_BLOCKV(0, 0, 0, Y0)
+q50vdone:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET

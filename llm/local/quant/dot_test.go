@@ -433,6 +433,19 @@ func TestMatMulVNNIMatchesAVX2(t *testing.T) {
 				t.Fatalf("%v output %d: VNNI %v, AVX2 %v", typ, i, y1[i], y2[i])
 			}
 		}
+		// and the single-row kernels MatVec uses
+		for _, nb := range []int{1, 2, 7, 10} {
+			n := nb * 32
+			w := mustQuantize(t, typ, gauss(r, n, 0.1))
+			a, _ := quant.QuantizeActivation(typ, gauss(r, n, 1), nil)
+			quant.SetVNNI(true)
+			d1, _ := quant.Dot(typ, w, a, n)
+			quant.SetVNNI(false)
+			d2, _ := quant.Dot(typ, w, a, n)
+			if d1 != d2 {
+				t.Fatalf("%v Dot over %d blocks: VNNI %v, AVX2 %v", typ, nb, d1, d2)
+			}
+		}
 	}
 }
 
