@@ -511,18 +511,15 @@
 	SIGNED_DOT_V(yoff+2, acc)
 
 
+// With AVX-512BW the fifth bits go straight into a mask register: add 16
+// where the bit is set, subtract 16 everywhere.
 #define Q5_0_BLOCKV(xoff, yoff, doff, acc) \
 	F16SCALE_S(xoff, doff); \
-	MOVL (xoff+2)(SI), AX; \
-	VMOVD AX, X10; \
-	VPBROADCASTD X10, Y10; \
-	VPSHUFB Y11, Y10, Y10; \
-	VPOR Y12, Y10, Y10; \
-	VPCMPEQB Y13, Y10, Y10; \
-	VPANDN Y14, Y10, Y10; \
+	KMOVD (xoff+2)(SI), K1; \
 	VMOVDQU (xoff+6)(SI), X2; \
 	VPSRLW $4, X2, X3; \
 	VINSERTI128 $1, X3, Y2, Y2; \
 	VPAND Y8, Y2, Y2; \
-	VPOR Y10, Y2, Y2; \
+	VPADDB Y9, Y2, K1, Y2; \
+	VPSUBB Y9, Y2, Y2; \
 	SIGNED_DOT_V(yoff+2, acc)
