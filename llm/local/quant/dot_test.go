@@ -522,3 +522,30 @@ func TestMatMulLargeBatch(t *testing.T) {
 		}
 	}
 }
+
+func TestDotF32Axpy(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 64, 100, 1000} {
+		a, b := gauss(r, n, 1), gauss(r, n+3, 1) // b longer: only min length counts
+		want, abs := dot64(a, b[:n])
+		for _, simd := range []bool{false, true} {
+			prev := quant.SetSIMD(simd)
+			got := quant.DotF32(a, b)
+			y := append([]float32(nil), b...)
+			quant.Axpy(0.5, a, y)
+			quant.SetSIMD(prev)
+			if d := math.Abs(float64(got) - want); d > 1e-5*abs+1e-6 {
+				t.Fatalf("n=%d simd=%v: DotF32 = %v, want %v", n, simd, got, want)
+			}
+			for i := range y {
+				w := b[i]
+				if i < n {
+					w += 0.5 * a[i]
+				}
+				if math.Abs(float64(y[i]-w)) > 1e-6 {
+					t.Fatalf("n=%d simd=%v: Axpy element %d = %v, want %v", n, simd, i, y[i], w)
+				}
+			}
+		}
+	}
+}
