@@ -43,6 +43,7 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
 q80loop:
 	CMPQ CX, $2
 	JLT q80tail
+	PREFETCHT0 1024(SI) // the weights stream from memory
 	Q8_0_BLOCK(0, 0, 0, Y0)
 	Q8_0_BLOCK(34, 34, 4, Y15)
 	ADDQ $68, SI
@@ -77,6 +78,7 @@ TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
 q40loop:
 	CMPQ CX, $2
 	JLT q40tail
+	PREFETCHT0 1024(SI) // the weights stream from memory
 	Q4_0_BLOCK(0, 0, 0, Y0)
 	Q4_0_BLOCK(18, 34, 4, Y15)
 	ADDQ $36, SI
@@ -116,6 +118,7 @@ TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
 q50loop:
 	CMPQ CX, $2
 	JLT q50tail
+	PREFETCHT0 1024(SI) // the weights stream from memory
 	Q5_0_BLOCK(0, 0, 0, Y0)
 	Q5_0_BLOCK(22, 34, 4, Y15)
 	ADDQ $44, SI
@@ -145,6 +148,9 @@ TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $16-28
 	TESTQ CX, CX
 	JEQ q4kdone
 q4kloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
 	KSCALE_SETUP
 	KSCALES
 	VMOVQ R8, X5
@@ -181,6 +187,9 @@ TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $16-28
 	TESTQ CX, CX
 	JEQ q5kdone
 q5kloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
 	KSCALE_SETUP
 	KSCALES
 	VMOVQ R8, X5
@@ -221,6 +230,10 @@ TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $32-28
 	TESTQ CX, CX
 	JEQ q6kdone
 q6kloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
+	PREFETCHT0 1216(SI)
 	VMOVSS (DI), X1
 	MOVWLZX 208(SI), AX
 	VMOVD AX, X2
@@ -1322,6 +1335,7 @@ TEXT ·dotQ8_0VNNI(SB), NOSPLIT, $0-28
 q80vloop:
 	CMPQ CX, $2
 	JLT q80vtail
+	PREFETCHT0 1024(SI) // the weights stream from memory
 	Q8_0_BLOCKV(0, 0, 0, Y0)
 	Q8_0_BLOCKV(34, 34, 4, Y15)
 	ADDQ $68, SI
@@ -1356,6 +1370,7 @@ TEXT ·dotQ4_0VNNI(SB), NOSPLIT, $0-28
 q40vloop:
 	CMPQ CX, $2
 	JLT q40vtail
+	PREFETCHT0 1024(SI) // the weights stream from memory
 	Q4_0_BLOCKV(0, 0, 0, Y0)
 	Q4_0_BLOCKV(18, 34, 4, Y15)
 	ADDQ $36, SI
@@ -1396,6 +1411,7 @@ TEXT ·dotQ5_0VNNI(SB), NOSPLIT, $0-28
 q50vloop:
 	CMPQ CX, $2
 	JLT q50vtail
+	PREFETCHT0 1024(SI) // the weights stream from memory
 	Q5_0_BLOCKV(0, 0, 0, Y0)
 	Q5_0_BLOCKV(22, 34, 4, Y15)
 	ADDQ $44, SI
