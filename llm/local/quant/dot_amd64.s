@@ -1,0 +1,1431 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+#include "dot_amd64.h"
+
+// AVX2/FMA/F16C kernels. Each integer kernel computes, per block, the same
+// integer sums as the Go kernels in dot_generic.go; the float scaling and
+// accumulation run in eight lanes and are summed at the end.
+//
+// Signed×signed byte products use the VPSIGNB trick: |x| (unsigned) times
+// y·sign(x) (signed) through VPMADDUBSW. The activation side never holds
+// -128 (the quantizers clamp to ±127), so neither the sign flip nor the
+// pairwise int16 sums overflow.
+
+DATA q5shuf<>+0x00(SB)/8, $0x0000000000000000
+DATA q5shuf<>+0x08(SB)/8, $0x0101010101010101
+DATA q5shuf<>+0x10(SB)/8, $0x0202020202020202
+DATA q5shuf<>+0x18(SB)/8, $0x0303030303030303
+GLOBL q5shuf<>(SB), RODATA|NOPTR, $32
+
+// Selects int16 0 of a dword pair into the low lane and int16 1 into the
+// high lane (after VPBROADCASTD of two adjacent int16 scales).
+DATA q6shuf<>+0x00(SB)/8, $0x0100010001000100
+DATA q6shuf<>+0x08(SB)/8, $0x0100010001000100
+DATA q6shuf<>+0x10(SB)/8, $0x0302030203020302
+DATA q6shuf<>+0x18(SB)/8, $0x0302030203020302
+GLOBL q6shuf<>(SB), RODATA|NOPTR, $32
+
+// The 32-element kernels run two blocks per iteration into two
+// accumulators (Y0, Y15) to hide the FMA latency.
+
+// func dotQ8_0AVX2(x, y *byte, nb int) float32
+TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+q80loop:
+	CMPQ CX, $2
+	JLT q80tail
+	PREFETCHT0 1024(SI) // the weights stream from memory
+	Q8_0_BLOCK(0, 0, 0, Y0)
+	Q8_0_BLOCK(34, 34, 4, Y15)
+	ADDQ $68, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q80loop
+q80tail:
+	TESTQ CX, CX
+	JEQ q80done
+	Q8_0_BLOCK(0, 0, 0, Y0)
+q80done:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ4_0AVX2(x, y *byte, nb int) float32
+TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x08080808, Y9, X9)
+q40loop:
+	CMPQ CX, $2
+	JLT q40tail
+	PREFETCHT0 1024(SI) // the weights stream from memory
+	Q4_0_BLOCK(0, 0, 0, Y0)
+	Q4_0_BLOCK(18, 34, 4, Y15)
+	ADDQ $36, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q40loop
+q40tail:
+	TESTQ CX, CX
+	JEQ q40done
+	Q4_0_BLOCK(0, 0, 0, Y0)
+q40done:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ5_0AVX2(x, y *byte, nb int) float32
+TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0xf0f0f0f0, Y14, X14)
+	VMOVDQU q5shuf<>(SB), Y11
+	MOVQ $0x7fbfdfeff7fbfdfe, AX
+	VMOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+	VPCMPEQB Y13, Y13, Y13
+q50loop:
+	CMPQ CX, $2
+	JLT q50tail
+	PREFETCHT0 1024(SI) // the weights stream from memory
+	Q5_0_BLOCK(0, 0, 0, Y0)
+	Q5_0_BLOCK(22, 34, 4, Y15)
+	ADDQ $44, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q50loop
+q50tail:
+	TESTQ CX, CX
+	JEQ q50done
+	Q5_0_BLOCK(0, 0, 0, Y0)
+q50done:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ4_KAVX2(x, y *byte, nb int) float32
+TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $16-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS X1, X1, X1
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	TESTQ CX, CX
+	JEQ q4kdone
+q4kloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
+	KSCALE_SETUP
+	KSCALES
+	VMOVQ R8, X5
+	VPMOVZXBW X5, X5
+	VMOVDQU X5, 0(SP)
+	KMINS
+	VPXOR Y4, Y4, Y4
+	Q4K_PAIR(16, 4, 0)
+	Q4K_PAIR(48, 68, 4)
+	Q4K_PAIR(80, 132, 8)
+	Q4K_PAIR(112, 196, 12)
+	VCVTDQ2PS Y4, Y4
+	VFMADD231PS Y2, Y4, Y0
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNE q4kloop
+q4kdone:
+	VSUBPS Y1, Y0, Y0 // X1 holds the min terms, upper lanes zero
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ5_KAVX2(x, y *byte, nb int) float32
+TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $16-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS X1, X1, X1
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x01010101, Y11, X11)
+	TESTQ CX, CX
+	JEQ q5kdone
+q5kloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
+	KSCALE_SETUP
+	KSCALES
+	VMOVQ R8, X5
+	VPMOVZXBW X5, X5
+	VMOVDQU X5, 0(SP)
+	KMINS
+	VMOVDQU 16(SI), Y12
+	VPXOR Y4, Y4, Y4
+	Q5K_PAIR(48, 4, 0)
+	Q5K_PAIR(80, 68, 4)
+	Q5K_PAIR(112, 132, 8)
+	Q5K_PAIR(144, 196, 12)
+	VCVTDQ2PS Y4, Y4
+	VFMADD231PS Y2, Y4, Y0
+	ADDQ $176, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNE q5kloop
+q5kdone:
+	VSUBPS Y1, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ6_KAVX2(x, y *byte, nb int) float32
+TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $32-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x03030303, Y11, X11)
+	BCAST_BYTE(0x0c0c0c0c, Y12, X12)
+	BCAST_BYTE(0x30303030, Y13, X13)
+	BCAST_BYTE(0xc0c0c0c0, Y14, X14)
+	VMOVDQU q6shuf<>(SB), Y15
+	TESTQ CX, CX
+	JEQ q6kdone
+q6kloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
+	PREFETCHT0 1216(SI)
+	VMOVSS (DI), X1
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X2
+	VCVTPH2PS X2, X2
+	VMULSS X1, X2, X2
+	VBROADCASTSS X2, Y2
+	VPMOVSXBW 192(SI), Y3
+	VMOVDQU Y3, 0(SP)
+	VPXOR Y4, Y4, Y4
+	Q6K_HALF(0, 128, 4, 0)
+	Q6K_HALF(64, 160, 132, 16)
+	// subtract 32 * Σ sc_g * bsum_g (the quants were taken unsigned, q+32)
+	VPMADDWD 260(DI), Y3, Y5
+	VPSLLD $5, Y5, Y5
+	VPSUBD Y5, Y4, Y4
+	VCVTDQ2PS Y4, Y4
+	VFMADD231PS Y2, Y4, Y0
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNE q6kloop
+q6kdone:
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotF32AVX2(x, y *byte, n int) float32
+TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+f32loop32:
+	CMPQ CX, $32
+	JLT f32loop8
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP f32loop32
+f32loop8:
+	CMPQ CX, $8
+	JLT f32tail
+	VMOVUPS (SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP f32loop8
+f32tail:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM8
+f32scalar:
+	TESTQ CX, CX
+	JEQ f32done
+	VMOVSS (SI), X4
+	VFMADD231SS (DI), X4, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP f32scalar
+f32done:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotF16AVX2(x, y *byte, n int) float32
+TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+f16loop16:
+	CMPQ CX, $16
+	JLT f16loop8
+	VCVTPH2PS (SI), Y4
+	VCVTPH2PS 16(SI), Y5
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP f16loop16
+f16loop8:
+	CMPQ CX, $8
+	JLT f16tail
+	VCVTPH2PS (SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP f16loop8
+f16tail:
+	VADDPS Y1, Y0, Y0
+	HSUM8
+f16scalar:
+	TESTQ CX, CX
+	JEQ f16done
+	MOVWLZX (SI), AX
+	VMOVD AX, X4
+	VCVTPH2PS X4, X4
+	VFMADD231SS (DI), X4, X0
+	ADDQ $2, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP f16scalar
+f16done:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotBF16AVX2(x, y *byte, n int) float32
+TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+bf16loop16:
+	CMPQ CX, $16
+	JLT bf16loop8
+	VPMOVZXWD (SI), Y4
+	VPMOVZXWD 16(SI), Y5
+	VPSLLD $16, Y4, Y4
+	VPSLLD $16, Y5, Y5
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP bf16loop16
+bf16loop8:
+	CMPQ CX, $8
+	JLT bf16tail
+	VPMOVZXWD (SI), Y4
+	VPSLLD $16, Y4, Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP bf16loop8
+bf16tail:
+	VADDPS Y1, Y0, Y0
+	HSUM8
+bf16scalar:
+	TESTQ CX, CX
+	JEQ bf16done
+	MOVWLZX (SI), AX
+	SHLL $16, AX
+	VMOVD AX, X4
+	VFMADD231SS (DI), X4, X0
+	ADDQ $2, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP bf16scalar
+bf16done:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func axpyF32AVX2(alpha float32, x, y *float32, n int)
+TEXT ·axpyF32AVX2(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+axpyloop32:
+	CMPQ CX, $32
+	JLT axpyloop8
+	VMOVUPS (DI), Y4
+	VMOVUPS 32(DI), Y5
+	VMOVUPS 64(DI), Y6
+	VMOVUPS 96(DI), Y7
+	VFMADD231PS (SI), Y0, Y4
+	VFMADD231PS 32(SI), Y0, Y5
+	VFMADD231PS 64(SI), Y0, Y6
+	VFMADD231PS 96(SI), Y0, Y7
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	VMOVUPS Y6, 64(DI)
+	VMOVUPS Y7, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP axpyloop32
+axpyloop8:
+	CMPQ CX, $8
+	JLT axpyscalar
+	VMOVUPS (DI), Y4
+	VFMADD231PS (SI), Y0, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP axpyloop8
+axpyscalar:
+	TESTQ CX, CX
+	JEQ axpydone
+	VMOVSS (DI), X4
+	VFMADD231SS (SI), X0, X4
+	VMOVSS X4, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP axpyscalar
+axpydone:
+	VZEROUPPER
+	RET
+
+// func readSumAVX2(p *byte, n int) uint64
+// Streams n bytes (a multiple of 256) and returns a checksum, for
+// bandwidth measurement.
+TEXT ·readSumAVX2(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	SHRQ $8, CX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	TESTQ CX, CX
+	JEQ rsdone
+rsloop:
+	VPADDQ (SI), Y0, Y0
+	VPADDQ 32(SI), Y1, Y1
+	VPADDQ 64(SI), Y2, Y2
+	VPADDQ 96(SI), Y3, Y3
+	VPADDQ 128(SI), Y0, Y0
+	VPADDQ 160(SI), Y1, Y1
+	VPADDQ 192(SI), Y2, Y2
+	VPADDQ 224(SI), Y3, Y3
+	ADDQ $256, SI
+	DECQ CX
+	JNE rsloop
+rsdone:
+	VPADDQ Y1, Y0, Y0
+	VPADDQ Y3, Y2, Y2
+	VPADDQ Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDQ X1, X0, X0
+	VPSHUFD $0x4e, X0, X1
+	VPADDQ X1, X0, X0
+	VMOVQ X0, AX
+	VZEROUPPER
+	MOVQ AX, ret+16(FP)
+	RET
+
+DATA q8perm<>+0x00(SB)/4, $0
+DATA q8perm<>+0x04(SB)/4, $4
+DATA q8perm<>+0x08(SB)/4, $1
+DATA q8perm<>+0x0c(SB)/4, $5
+DATA q8perm<>+0x10(SB)/4, $2
+DATA q8perm<>+0x14(SB)/4, $6
+DATA q8perm<>+0x18(SB)/4, $3
+DATA q8perm<>+0x1c(SB)/4, $7
+GLOBL q8perm<>(SB), RODATA|NOPTR, $32
+
+// func quantQ8_0AVX2(x *float32, y *byte, nb int)
+// Activation quantization as llama.cpp's AVX2 quantize_row_q8_0:
+// d = amax/127, q = round-to-even(x * 127/amax).
+TEXT ·quantQ8_0AVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVL $0x7fffffff, AX
+	VMOVD AX, X7
+	VPBROADCASTD X7, Y7
+	MOVL $0x42fe0000, AX // 127.0
+	VMOVD AX, X8
+	VMOVDQU q8perm<>(SB), Y9
+	TESTQ CX, CX
+	JEQ qq8done
+qq8loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VANDPS Y7, Y0, Y4
+	VANDPS Y7, Y1, Y5
+	VMAXPS Y5, Y4, Y4
+	VANDPS Y7, Y2, Y5
+	VMAXPS Y5, Y4, Y4
+	VANDPS Y7, Y3, Y5
+	VMAXPS Y5, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VMAXPS X5, X4, X4
+	VMOVHLPS X4, X4, X5
+	VMAXPS X5, X4, X4
+	VMOVSHDUP X4, X5
+	VMAXSS X5, X4, X4
+	VDIVSS X8, X4, X5
+	VCVTPS2PH $0, X5, X5
+	VMOVD X5, AX
+	MOVW AX, (DI)
+	VXORPS X6, X6, X6
+	VUCOMISS X6, X4
+	JEQ qq8scale
+	VDIVSS X4, X8, X6
+qq8scale:
+	VBROADCASTSS X6, Y6
+	VMULPS Y6, Y0, Y0
+	VMULPS Y6, Y1, Y1
+	VMULPS Y6, Y2, Y2
+	VMULPS Y6, Y3, Y3
+	VROUNDPS $0, Y0, Y0
+	VROUNDPS $0, Y1, Y1
+	VROUNDPS $0, Y2, Y2
+	VROUNDPS $0, Y3, Y3
+	VCVTPS2DQ Y0, Y0
+	VCVTPS2DQ Y1, Y1
+	VCVTPS2DQ Y2, Y2
+	VCVTPS2DQ Y3, Y3
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD Y0, Y9, Y0
+	VMOVDQU Y0, 2(DI)
+	ADDQ $128, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNE qq8loop
+qq8done:
+	VZEROUPPER
+	RET
+
+// Four-activation kernels for MatMul: one weight row against four
+// activation rows (ystride bytes apart, Q8_0), whose block scales come as
+// float32 from d (nb floats per row). The weight block is decoded once and
+// used four times from registers.
+
+// func dotQ8_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ8_0x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	TESTQ CX, CX
+	JEQ q80x4done
+q80x4loop:
+	WSCALE
+	VMOVDQU 2(SI), Y2
+	X4BODY
+	ADDQ $34, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q80x4loop
+q80x4done:
+	X4EPILOGUE
+	RET
+
+// func dotQ4_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ4_0x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	BCAST_BYTE(0x08080808, Y15, X15)
+	TESTQ CX, CX
+	JEQ q40x4done
+q40x4loop:
+	WSCALE
+	VMOVDQU 2(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y14, Y2, Y2
+	VPSUBB Y15, Y2, Y2
+	X4BODY
+	ADDQ $18, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q40x4loop
+q40x4done:
+	X4EPILOGUE
+	RET
+
+// func dotQ5_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ5_0x4AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	VMOVDQU q5shuf<>(SB), Y13
+	MOVQ $0x7fbfdfeff7fbfdfe, AX
+	VMOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+	TESTQ CX, CX
+	JEQ q50x4done
+q50x4loop:
+	WSCALE
+	MOVL 2(SI), AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VPSHUFB Y13, Y15, Y15
+	VPOR Y12, Y15, Y15
+	VPCMPEQB Y6, Y6, Y6
+	VPCMPEQB Y6, Y15, Y15
+	VPSLLW $4, Y14, Y6 // 0xf0 bytes
+	VPANDN Y6, Y15, Y15
+	VMOVDQU 6(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y14, Y2, Y2
+	VPOR Y15, Y2, Y2
+	X4BODY
+	ADDQ $22, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q50x4loop
+q50x4done:
+	X4EPILOGUE
+	RET
+
+// func dotQ8_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ8_0x4VNNI(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	TESTQ CX, CX
+	JEQ q80x4vdone
+q80x4vloop:
+	WSCALE
+	VMOVDQU 2(SI), Y2
+	X4BODYV
+	ADDQ $34, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q80x4vloop
+q80x4vdone:
+	X4EPILOGUE
+	RET
+
+// func dotQ4_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ4_0x4VNNI(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	BCAST_BYTE(0x08080808, Y15, X15)
+	TESTQ CX, CX
+	JEQ q40x4vdone
+q40x4vloop:
+	WSCALE
+	VMOVDQU 2(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y14, Y2, Y2
+	VPSUBB Y15, Y2, Y2
+	X4BODYV
+	ADDQ $18, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q40x4vloop
+q40x4vdone:
+	X4EPILOGUE
+	RET
+
+// func dotQ5_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ5_0x4VNNI(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	VMOVDQU q5shuf<>(SB), Y13
+	MOVQ $0x7fbfdfeff7fbfdfe, AX
+	VMOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+	TESTQ CX, CX
+	JEQ q50x4vdone
+q50x4vloop:
+	WSCALE
+	MOVL 2(SI), AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VPSHUFB Y13, Y15, Y15
+	VPOR Y12, Y15, Y15
+	VPCMPEQB Y6, Y6, Y6
+	VPCMPEQB Y6, Y15, Y15
+	VPSLLW $4, Y14, Y6 // 0xf0 bytes
+	VPANDN Y6, Y15, Y15
+	VMOVDQU 6(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y14, Y2, Y2
+	VPOR Y15, Y2, Y2
+	X4BODYV
+	ADDQ $22, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q50x4vloop
+q50x4vdone:
+	X4EPILOGUE
+	RET
+
+// K-quant four-activation kernels: one weight row against four Q8_K rows
+// whose starts are in DI, BX, R12 and R13. Y0-Y3 accumulate floats,
+// Y4-Y7 the integer sums of the current super-block.
+
+// func dotQ4_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+TEXT ·dotQ4_Kx4AVX2(SB), NOSPLIT, $96-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	KX4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	TESTQ CX, CX
+	JEQ q4kx4done
+q4kx4loop:
+	KSCALES
+	VMOVQ R8, X13
+	VPMOVZXBW X13, X13
+	VMOVDQU X13, 0(SP)
+	VMOVQ R9, X13
+	VPMOVZXBW X13, X13
+	VMOVDQU X13, 16(SP)
+	MOVWLZX (SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, Y13
+	VMOVUPS Y13, 32(SP)
+	MOVWLZX 2(SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, Y13
+	VMOVUPS Y13, 64(SP)
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	Q4KX4PAIR(16, 4, 0)
+	Q4KX4PAIR(48, 68, 4)
+	Q4KX4PAIR(80, 132, 8)
+	Q4KX4PAIR(112, 196, 12)
+	Q4KX4FINAL(DI, Y4, Y0)
+	Q4KX4FINAL(BX, Y5, Y1)
+	Q4KX4FINAL(R12, Y6, Y2)
+	Q4KX4FINAL(R13, Y7, Y3)
+	ADDQ $144, SI
+	ADDQ $292, DI
+	ADDQ $292, BX
+	ADDQ $292, R12
+	ADDQ $292, R13
+	DECQ CX
+	JNE q4kx4loop
+q4kx4done:
+	MOVQ out+32(FP), R8
+	KX4STORE
+	RET
+
+DATA k6c03<>+0x00(SB)/8, $0x0303030303030303
+DATA k6c03<>+0x08(SB)/8, $0x0303030303030303
+DATA k6c03<>+0x10(SB)/8, $0x0303030303030303
+DATA k6c03<>+0x18(SB)/8, $0x0303030303030303
+GLOBL k6c03<>(SB), RODATA|NOPTR, $32
+DATA k6c0c<>+0x00(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA k6c0c<>+0x08(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA k6c0c<>+0x10(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA k6c0c<>+0x18(SB)/8, $0x0c0c0c0c0c0c0c0c
+GLOBL k6c0c<>(SB), RODATA|NOPTR, $32
+DATA k6c30<>+0x00(SB)/8, $0x3030303030303030
+DATA k6c30<>+0x08(SB)/8, $0x3030303030303030
+DATA k6c30<>+0x10(SB)/8, $0x3030303030303030
+DATA k6c30<>+0x18(SB)/8, $0x3030303030303030
+GLOBL k6c30<>(SB), RODATA|NOPTR, $32
+DATA k6cc0<>+0x00(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA k6cc0<>+0x08(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA k6cc0<>+0x10(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA k6cc0<>+0x18(SB)/8, $0xc0c0c0c0c0c0c0c0
+GLOBL k6cc0<>(SB), RODATA|NOPTR, $32
+
+// func dotQ6_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+TEXT ·dotQ6_Kx4AVX2(SB), NOSPLIT, $64-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	KX4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	TESTQ CX, CX
+	JEQ q6kx4done
+q6kx4loop:
+	VPMOVSXBW 192(SI), Y14
+	VMOVDQU Y14, 0(SP)
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X14
+	VCVTPH2PS X14, X14
+	VBROADCASTSS X14, Y14
+	VMOVUPS Y14, 32(SP)
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	Q6KX4HALF(0, 128, 4, 0)
+	Q6KX4HALF(64, 160, 132, 16)
+	Q6KX4FINAL(DI, Y4, Y0)
+	Q6KX4FINAL(BX, Y5, Y1)
+	Q6KX4FINAL(R12, Y6, Y2)
+	Q6KX4FINAL(R13, Y7, Y3)
+	ADDQ $210, SI
+	ADDQ $292, DI
+	ADDQ $292, BX
+	ADDQ $292, R12
+	ADDQ $292, R13
+	DECQ CX
+	JNE q6kx4loop
+q6kx4done:
+	MOVQ out+32(FP), R8
+	KX4STORE
+	RET
+
+// func dotQ4_1AVX2(x, y *byte, nb int) float32
+TEXT ·dotQ4_1AVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VXORPS X4, X4, X4
+	VXORPS X5, X5, X5
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+q41loop:
+	CMPQ CX, $2
+	JLT q41tail
+	Q4_1_BLOCK(0, 0, Y0, X4)
+	Q4_1_BLOCK(20, 36, Y15, X5)
+	ADDQ $40, SI
+	ADDQ $72, DI
+	SUBQ $2, CX
+	JMP q41loop
+q41tail:
+	TESTQ CX, CX
+	JEQ q41done
+	Q4_1_BLOCK(0, 0, Y0, X4)
+q41done:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VADDSS X4, X0, X0
+	VADDSS X5, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ5_1AVX2(x, y *byte, nb int) float32
+TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VXORPS X4, X4, X4
+	VXORPS X5, X5, X5
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x10101010, Y9, X9)
+	VMOVDQU q5shuf<>(SB), Y11
+	MOVQ $0x7fbfdfeff7fbfdfe, AX
+	VMOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+	VPCMPEQB Y13, Y13, Y13
+q51loop:
+	CMPQ CX, $2
+	JLT q51tail
+	Q5_1_BLOCK(0, 0, Y0, X4)
+	Q5_1_BLOCK(24, 36, Y15, X5)
+	ADDQ $48, SI
+	ADDQ $72, DI
+	SUBQ $2, CX
+	JMP q51loop
+q51tail:
+	TESTQ CX, CX
+	JEQ q51done
+	Q5_1_BLOCK(0, 0, Y0, X4)
+q51done:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VADDSS X4, X0, X0
+	VADDSS X5, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func quantQ8_KAVX2(x *float32, y *byte, nb int)
+// Activation quantization to Q8_K: m = the element of largest magnitude
+// (the positive one on a tie), q = round-to-even(x * -127/m), d = 1/(-127/m),
+// bsums = sums of each 16 quants.
+TEXT ·quantQ8_KAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VMOVDQU q8perm<>(SB), Y9
+	MOVL $0xc2fe0000, AX // -127.0
+	VMOVD AX, X8
+	MOVL $0x3f800000, AX // 1.0
+	VMOVD AX, X10
+	TESTQ CX, CX
+	JEQ qq8kdone
+qq8kblock:
+	VMOVUPS (SI), Y1
+	VMOVAPS Y1, Y2
+	MOVQ $32, AX
+qq8kmax:
+	VMAXPS (SI)(AX*1), Y1, Y1
+	VMINPS (SI)(AX*1), Y2, Y2
+	ADDQ $32, AX
+	CMPQ AX, $1024
+	JLT qq8kmax
+	VEXTRACTF128 $1, Y1, X3
+	VMAXPS X3, X1, X1
+	VMOVHLPS X1, X1, X3
+	VMAXPS X3, X1, X1
+	VMOVSHDUP X1, X3
+	VMAXSS X3, X1, X1 // max
+	VEXTRACTF128 $1, Y2, X3
+	VMINPS X3, X2, X2
+	VMOVHLPS X2, X2, X3
+	VMINPS X3, X2, X2
+	VMOVSHDUP X2, X3
+	VMINSS X3, X2, X2 // min
+	VXORPS X4, X4, X4
+	VSUBSS X2, X4, X5 // -min
+	VUCOMISS X5, X1
+	JAE qq8kpos
+	VMOVAPS X2, X1 // the negative extreme wins
+	VMOVAPS X5, X6
+	JMP qq8kgot
+qq8kpos:
+	VMOVAPS X1, X6 // amax
+qq8kgot:
+	VUCOMISS X4, X6
+	JNE qq8knonzero
+	// all zero: d = 0, quants and sums 0
+	VPXOR Y0, Y0, Y0
+	MOVL $0, (DI)
+	MOVQ $4, AX
+qq8kzero:
+	VMOVDQU Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, $260
+	JLT qq8kzero
+	VMOVDQU Y0, 260(DI)
+	JMP qq8knext
+qq8knonzero:
+	VDIVSS X1, X8, X7 // iscale = -127/m
+	VDIVSS X7, X10, X5 // d = 1/iscale
+	VMOVSS X5, (DI)
+	VBROADCASTSS X7, Y7
+	XORQ AX, AX
+	XORQ BX, BX
+qq8kchunk:
+	VMULPS (SI)(AX*4), Y7, Y0
+	VMULPS 32(SI)(AX*4), Y7, Y1
+	VMULPS 64(SI)(AX*4), Y7, Y2
+	VMULPS 96(SI)(AX*4), Y7, Y3
+	VROUNDPS $0, Y0, Y0
+	VROUNDPS $0, Y1, Y1
+	VROUNDPS $0, Y2, Y2
+	VROUNDPS $0, Y3, Y3
+	VCVTPS2DQ Y0, Y0
+	VCVTPS2DQ Y1, Y1
+	VCVTPS2DQ Y2, Y2
+	VCVTPS2DQ Y3, Y3
+	// sums of the two 16-element groups
+	VPADDD Y1, Y0, Y4
+	VPADDD Y3, Y2, Y5
+	VPHADDD Y5, Y4, Y6
+	VPHADDD Y6, Y6, Y6
+	VEXTRACTI128 $1, Y6, X11
+	VPADDD X11, X6, X6
+	VPACKSSDW X6, X6, X6
+	VMOVD X6, DX
+	MOVL DX, 260(DI)(BX*4)
+	// quants
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD Y0, Y9, Y0
+	VMOVDQU Y0, 4(DI)(AX*1)
+	ADDQ $32, AX
+	INCQ BX
+	CMPQ AX, $256
+	JLT qq8kchunk
+qq8knext:
+	ADDQ $1024, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNE qq8kblock
+qq8kdone:
+	VZEROUPPER
+	RET
+
+DATA k5c01<>+0x00(SB)/8, $0x0101010101010101
+DATA k5c01<>+0x08(SB)/8, $0x0101010101010101
+DATA k5c01<>+0x10(SB)/8, $0x0101010101010101
+DATA k5c01<>+0x18(SB)/8, $0x0101010101010101
+GLOBL k5c01<>(SB), RODATA|NOPTR, $32
+
+// func dotQ5_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+TEXT ·dotQ5_Kx4AVX2(SB), NOSPLIT, $96-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	KX4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	TESTQ CX, CX
+	JEQ q5kx4done
+q5kx4loop:
+	KSCALES
+	VMOVQ R8, X13
+	VPMOVZXBW X13, X13
+	VMOVDQU X13, 0(SP)
+	VMOVQ R9, X13
+	VPMOVZXBW X13, X13
+	VMOVDQU X13, 16(SP)
+	MOVWLZX (SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, Y13
+	VMOVUPS Y13, 32(SP)
+	MOVWLZX 2(SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, Y13
+	VMOVUPS Y13, 64(SP)
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	Q5KX4PAIR(48, 4, 0, 0)
+	Q5KX4PAIR(80, 68, 4, 2)
+	Q5KX4PAIR(112, 132, 8, 4)
+	Q5KX4PAIR(144, 196, 12, 6)
+	Q4KX4FINAL(DI, Y4, Y0)
+	Q4KX4FINAL(BX, Y5, Y1)
+	Q4KX4FINAL(R12, Y6, Y2)
+	Q4KX4FINAL(R13, Y7, Y3)
+	ADDQ $176, SI
+	ADDQ $292, DI
+	ADDQ $292, BX
+	ADDQ $292, R12
+	ADDQ $292, R13
+	DECQ CX
+	JNE q5kx4loop
+q5kx4done:
+	MOVQ out+32(FP), R8
+	KX4STORE
+	RET
+
+// func dotQ8_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+// y holds eight activation rows ystride bytes apart with quants offset by
+// 128; d the float32 scales of the first row (the others ystride apart).
+TEXT ·dotQ8_0x8VNNIU(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	LEAQ (R11)(R11*2), R12
+	LEAQ (DI)(R11*4), R10
+	LEAQ (DX)(R11*4), BX
+	MOVL $0x80808080, AX
+	VMOVD AX, X0
+	VPBROADCASTD X0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JEQ q80x8done
+q80x8loop:
+	MOVWLZX (SI), AX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	VBROADCASTSS X1, Y1
+	VMOVDQU 2(SI), Y2
+	X8BODYU
+	ADDQ $34, SI
+	ADDQ $34, DI
+	ADDQ $34, R10
+	ADDQ $4, DX
+	ADDQ $4, BX
+	DECQ CX
+	JNE q80x8loop
+q80x8done:
+	HSUMTO3(Y8, X8, 0)
+	HSUMTO3(Y9, X9, 4)
+	HSUMTO3(Y10, X10, 8)
+	HSUMTO3(Y11, X11, 12)
+	HSUMTO3(Y12, X12, 16)
+	HSUMTO3(Y13, X13, 20)
+	HSUMTO3(Y14, X14, 24)
+	HSUMTO3(Y15, X15, 28)
+	VZEROUPPER
+	RET
+
+DATA k0f<>+0x00(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+0x08(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+0x10(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+0x18(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL k0f<>(SB), RODATA|NOPTR, $32
+DATA kf0<>+0x00(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+0x08(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+0x10(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+0x18(SB)/8, $0xf0f0f0f0f0f0f0f0
+GLOBL kf0<>(SB), RODATA|NOPTR, $32
+DATA k08<>+0x00(SB)/8, $0x0808080808080808
+DATA k08<>+0x08(SB)/8, $0x0808080808080808
+DATA k08<>+0x10(SB)/8, $0x0808080808080808
+DATA k08<>+0x18(SB)/8, $0x0808080808080808
+GLOBL k08<>(SB), RODATA|NOPTR, $32
+DATA k5bits<>+0x00(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA k5bits<>+0x08(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA k5bits<>+0x10(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA k5bits<>+0x18(SB)/8, $0x7fbfdfeff7fbfdfe
+GLOBL k5bits<>(SB), RODATA|NOPTR, $32
+
+// func dotQ4_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+// y holds eight activation rows ystride bytes apart with quants offset by
+// 128; d the float32 scales of the first row (the others ystride apart).
+TEXT ·dotQ4_0x8VNNIU(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	LEAQ (R11)(R11*2), R12
+	LEAQ (DI)(R11*4), R10
+	LEAQ (DX)(R11*4), BX
+	MOVL $0x80808080, AX
+	VMOVD AX, X0
+	VPBROADCASTD X0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JEQ q40x8done
+q40x8loop:
+	MOVWLZX (SI), AX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	VBROADCASTSS X1, Y1
+	VMOVDQU 2(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND k0f<>(SB), Y2, Y2
+	VPSUBB k08<>(SB), Y2, Y2
+	X8BODYU
+	ADDQ $18, SI
+	ADDQ $34, DI
+	ADDQ $34, R10
+	ADDQ $4, DX
+	ADDQ $4, BX
+	DECQ CX
+	JNE q40x8loop
+q40x8done:
+	HSUMTO3(Y8, X8, 0)
+	HSUMTO3(Y9, X9, 4)
+	HSUMTO3(Y10, X10, 8)
+	HSUMTO3(Y11, X11, 12)
+	HSUMTO3(Y12, X12, 16)
+	HSUMTO3(Y13, X13, 20)
+	HSUMTO3(Y14, X14, 24)
+	HSUMTO3(Y15, X15, 28)
+	VZEROUPPER
+	RET
+
+// func dotQ5_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+// y holds eight activation rows ystride bytes apart with quants offset by
+// 128; d the float32 scales of the first row (the others ystride apart).
+TEXT ·dotQ5_0x8VNNIU(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	LEAQ (R11)(R11*2), R12
+	LEAQ (DI)(R11*4), R10
+	LEAQ (DX)(R11*4), BX
+	MOVL $0x80808080, AX
+	VMOVD AX, X0
+	VPBROADCASTD X0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JEQ q50x8done
+q50x8loop:
+	MOVWLZX (SI), AX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	VBROADCASTSS X1, Y1
+	MOVL 2(SI), AX
+	VMOVD AX, X5
+	VPBROADCASTD X5, Y5
+	VPSHUFB q5shuf<>(SB), Y5, Y5
+	VPOR k5bits<>(SB), Y5, Y5
+	VPCMPEQB Y6, Y6, Y6
+	VPCMPEQB Y6, Y5, Y5
+	VPANDN kf0<>(SB), Y5, Y5
+	VMOVDQU 6(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND k0f<>(SB), Y2, Y2
+	VPOR Y5, Y2, Y2
+	X8BODYU
+	ADDQ $22, SI
+	ADDQ $34, DI
+	ADDQ $34, R10
+	ADDQ $4, DX
+	ADDQ $4, BX
+	DECQ CX
+	JNE q50x8loop
+q50x8done:
+	HSUMTO3(Y8, X8, 0)
+	HSUMTO3(Y9, X9, 4)
+	HSUMTO3(Y10, X10, 8)
+	HSUMTO3(Y11, X11, 12)
+	HSUMTO3(Y12, X12, 16)
+	HSUMTO3(Y13, X13, 20)
+	HSUMTO3(Y14, X14, 24)
+	HSUMTO3(Y15, X15, 28)
+	VZEROUPPER
+	RET
+
+// func dotQ8_0VNNI(x, y *byte, nb int) float32
+TEXT ·dotQ8_0VNNI(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+q80vloop:
+	CMPQ CX, $2
+	JLT q80vtail
+	PREFETCHT0 1024(SI) // the weights stream from memory
+	Q8_0_BLOCKV(0, 0, 0, Y0)
+	Q8_0_BLOCKV(34, 34, 4, Y15)
+	ADDQ $68, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q80vloop
+q80vtail:
+	TESTQ CX, CX
+	JEQ q80vdone
+	Q8_0_BLOCKV(0, 0, 0, Y0)
+q80vdone:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ4_0VNNI(x, y *byte, nb int) float32
+TEXT ·dotQ4_0VNNI(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x08080808, Y9, X9)
+q40vloop:
+	CMPQ CX, $2
+	JLT q40vtail
+	PREFETCHT0 1024(SI) // the weights stream from memory
+	Q4_0_BLOCKV(0, 0, 0, Y0)
+	Q4_0_BLOCKV(18, 34, 4, Y15)
+	ADDQ $36, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q40vloop
+q40vtail:
+	TESTQ CX, CX
+	JEQ q40vdone
+	Q4_0_BLOCKV(0, 0, 0, Y0)
+q40vdone:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ5_0VNNI(x, y *byte, nb int) float32
+TEXT ·dotQ5_0VNNI(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0xf0f0f0f0, Y14, X14)
+	VMOVDQU q5shuf<>(SB), Y11
+	MOVQ $0x7fbfdfeff7fbfdfe, AX
+	VMOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+	VPCMPEQB Y13, Y13, Y13
+	BCAST_BYTE(0x10101010, Y9, X9)
+q50vloop:
+	CMPQ CX, $2
+	JLT q50vtail
+	PREFETCHT0 1024(SI) // the weights stream from memory
+	Q5_0_BLOCKV(0, 0, 0, Y0)
+	Q5_0_BLOCKV(22, 34, 4, Y15)
+	ADDQ $44, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q50vloop
+q50vtail:
+	TESTQ CX, CX
+	JEQ q50vdone
+	Q5_0_BLOCKV(0, 0, 0, Y0)
+q50vdone:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET

@@ -1,0 +1,364 @@
+package quant
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/plait-ai/plait/llm/local/ggml"
+)
+
+// Matrix is a weight matrix in one of the supported types, stored as ggml
+// stores it: Rows rows of Cols elements each, row-major, each row a whole
+// number of blocks (Cols contiguous). Data is typically a slice of a
+// memory-mapped GGUF file; the kernels read it in place and never copy or
+// dequantize it whole.
+//
+// A Matrix is a plain value; it is safe for concurrent use as long as
+// nobody writes Data.
+type Matrix struct {
+	Type       ggml.Type
+	Rows, Cols int
+	Data       []byte
+}
+
+// RowBytes returns the bytes one row takes (0 for an unknown type).
+func (m Matrix) RowBytes() int {
+	bs := m.Type.BlockSize()
+	if bs == 0 {
+		return 0
+	}
+	return m.Cols / bs * m.Type.TypeSize()
+}
+
+// Validate checks that the type is supported, Cols is a whole number of
+// blocks and Data holds Rows rows.
+func (m Matrix) Validate() error {
+	if !Supported(m.Type) {
+		return fmt.Errorf("%w: matrix of %v", ErrUnsupportedType, m.Type)
+	}
+	rb, err := RowBytes(m.Type, m.Cols)
+	if err != nil {
+		return err
+	}
+	if m.Rows < 0 || len(m.Data) < m.Rows*rb {
+		return fmt.Errorf("%w: %dx%d %v matrix needs %d bytes, have %d", ErrSize, m.Rows, m.Cols, m.Type, m.Rows*rb, len(m.Data))
+	}
+	return nil
+}
+
+// Row returns the bytes of row i, which must be in [0, Rows) of a valid
+// matrix (it slices Data like an index expression would).
+func (m Matrix) Row(i int) []byte {
+	rb := m.RowBytes()
+	return m.Data[i*rb : (i+1)*rb]
+}
+
+// RowDequantize decodes row i of m into dst (len(dst) >= m.Cols), for
+// embedding lookups.
+func RowDequantize(m Matrix, i int, dst []float32) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if i < 0 || i >= m.Rows {
+		return fmt.Errorf("%w: row %d of a %d-row matrix", ErrSize, i, m.Rows)
+	}
+	if len(dst) < m.Cols {
+		return fmt.Errorf("%w: row of %d elements into %d", ErrSize, m.Cols, len(dst))
+	}
+	return Dequantize(m.Type, m.Row(i), dst[:m.Cols])
+}
+
+var actPool = sync.Pool{New: func() any { return new(Activation) }}
+
+// rowChunk picks how many rows one unit of work covers: about 16 KiB of
+// weights, and at least 8 units per thread so a slowed thread is absorbed.
+func rowChunk(rows, rowBytes, threads int) int {
+	c := max(1, 16<<10/max(1, rowBytes))
+	if per := (rows + 8*threads - 1) / (8 * threads); c > per {
+		c = max(1, per)
+	}
+	return c
+}
+
+// Activation is a vector quantized once into the activation format of a
+// family of weight types (see VecDotType), so that several matrices that
+// read the same input (q, k and v; gate and up) share one quantization.
+// The zero value is ready to use; Set reuses its buffer. For float weight
+// types it refers to the caller's slice instead of copying it, which must
+// then stay unchanged until the Activation is used. Not safe for
+// concurrent Set; safe for concurrent reads once set.
+type Activation struct {
+	typ  ggml.Type // VecDotType of the weights it serves
+	n    int
+	data []byte
+}
+
+// Set quantizes x for weights of type wt.
+func (a *Activation) Set(wt ggml.Type, x []float32) error {
+	at, err := VecDotType(wt)
+	if err != nil {
+		return err
+	}
+	if at == ggml.F32 {
+		a.typ, a.n, a.data = at, len(x), f32Bytes(x)
+		return nil
+	}
+	need, err := actSize(at, len(x))
+	if err != nil {
+		return err
+	}
+	if a.typ == ggml.F32 && a.data != nil {
+		a.data = nil // never write into a caller's float slice
+	}
+	if cap(a.data) < need {
+		a.data = make([]byte, need)
+	}
+	a.typ, a.n, a.data = at, len(x), a.data[:need]
+	quantizeActExt(at, x, a.data)
+	return nil
+}
+
+// Len returns the number of elements of the vector.
+func (a *Activation) Len() int { return a.n }
+
+// Serves reports whether a holds the format weights of type wt need.
+func (a *Activation) Serves(wt ggml.Type) bool {
+	at, err := VecDotType(wt)
+	return err == nil && a.data != nil && at == a.typ
+}
+
+// MatVec computes y = m·x: y[r] = dot(row r, x) for every row, with
+// len(x) == m.Cols and len(y) >= m.Rows. x is quantized once into the
+// weight type's activation format (VecDotType) and the rows are split over
+// p's threads (p may be nil: one thread). Safe for concurrent use with
+// distinct y.
+func MatVec(p *Pool, m Matrix, x, y []float32) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if len(x) != m.Cols {
+		return fmt.Errorf("%w: %dx%d matrix times %d-vector", ErrSize, m.Rows, m.Cols, len(x))
+	}
+	a := actPool.Get().(*Activation)
+	defer actPool.Put(a)
+	if err := a.Set(m.Type, x); err != nil {
+		return err
+	}
+	err := MatVecQ(p, m, a, y)
+	if a.typ == ggml.F32 {
+		a.data = nil // drop the reference to x
+	}
+	return err
+}
+
+// MatVecQ is MatVec with an already quantized input: a must have been Set
+// for m's type (or one with the same VecDotType) from a vector of m.Cols
+// elements.
+func MatVecQ(p *Pool, m Matrix, a *Activation, y []float32) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if !a.Serves(m.Type) || a.n != m.Cols {
+		return fmt.Errorf("%w: activation of %d elements in %v for a %dx%d %v matrix", ErrSize, a.n, a.typ, m.Rows, m.Cols, m.Type)
+	}
+	if len(y) < m.Rows {
+		return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(y))
+	}
+	k := kernelFor(m.Type)
+	rb := m.RowBytes()
+	n := m.Cols
+	act := a.data
+	p.For(m.Rows, rowChunk(m.Rows, rb, p.Threads()), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			y[r] = k(m.Data[r*rb:(r+1)*rb], act, n)
+		}
+	})
+	return nil
+}
+
+// MatVecMany computes ys[i] = ms[i]·x for several matrices that read the
+// same input (q, k and v; gate and up) in one parallel job: a is quantized
+// once and the rows of all the matrices are split over p's threads
+// together, saving a dispatch per matrix. Every matrix must take a (same
+// VecDotType and Cols == a.Len()).
+func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
+	if len(ms) != len(ys) {
+		return fmt.Errorf("%w: %d matrices, %d outputs", ErrSize, len(ms), len(ys))
+	}
+	total := 0
+	type part struct {
+		k    kernel
+		rb   int
+		from int
+	}
+	var buf [8]part
+	parts := buf[:0]
+	for i, m := range ms {
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		if !a.Serves(m.Type) || a.n != m.Cols {
+			return fmt.Errorf("%w: activation of %d elements in %v for a %dx%d %v matrix", ErrSize, a.n, a.typ, m.Rows, m.Cols, m.Type)
+		}
+		if len(ys[i]) < m.Rows {
+			return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(ys[i]))
+		}
+		parts = append(parts, part{kernelFor(m.Type), m.RowBytes(), total})
+		total += m.Rows
+	}
+	if total == 0 {
+		return nil
+	}
+	act, n := a.data, a.n
+	chunk := rowChunk(total, parts[0].rb, p.Threads())
+	p.For(total, chunk, func(lo, hi int) {
+		for i := len(parts) - 1; i >= 0 && hi > lo; i-- {
+			pt := parts[i]
+			if hi <= pt.from {
+				continue
+			}
+			start := max(lo, pt.from)
+			m, y := ms[i], ys[i]
+			for r := start - pt.from; r < hi-pt.from; r++ {
+				y[r] = pt.k(m.Data[r*pt.rb:(r+1)*pt.rb], act, n)
+			}
+			hi = start
+		}
+	})
+	return nil
+}
+
+// MatMul computes Y = X·mᵀ for a batch of activation rows: X holds batch
+// rows of m.Cols elements (row-major, len(x) == batch*m.Cols) and Y
+// receives batch rows of m.Rows elements (len(y) >= batch*m.Rows), so
+// Y[b*m.Rows+r] = dot(row r of m, X row b). Each X row is quantized once;
+// the weight rows are split over p's threads in tiles, and each tile of
+// weight rows is used against every activation row while it is in cache.
+// Safe for concurrent use with distinct y.
+func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if batch < 0 || len(x) != batch*m.Cols || len(y) < batch*m.Rows {
+		return fmt.Errorf("%w: %dx%d matrix times %d rows of %d (%d values) into %d", ErrSize, m.Rows, m.Cols, batch, m.Cols, len(x), len(y))
+	}
+	if batch == 0 {
+		return nil
+	}
+	at, err := VecDotType(m.Type)
+	if err != nil {
+		return err
+	}
+	var act []byte
+	var ab int
+	bp := slabs.Get().(*[]byte)
+	defer slabs.Put(bp)
+	if at == ggml.F32 {
+		act = f32Bytes(x)
+		ab = 4 * m.Cols
+	} else {
+		ab, _ = actSize(at, m.Cols)
+		if cap(*bp) < ab*batch {
+			*bp = make([]byte, ab*batch)
+		}
+		act = (*bp)[:ab*batch]
+		p.For(batch, 1, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				quantizeActExt(at, x[b*m.Cols:(b+1)*m.Cols], act[b*ab:(b+1)*ab])
+			}
+		})
+	}
+	k := kernelFor(m.Type)
+	kn := multiKernelFor(m.Type)
+	k8 := offsetKernelFor(m.Type)
+	var actU []byte // activations with quants offset by 128, for k8
+	if k8 != nil && batch >= 8 {
+		up := slabsU.Get().(*[]byte)
+		defer slabsU.Put(up)
+		if cap(*up) < len(act) {
+			*up = make([]byte, len(act))
+		}
+		actU = (*up)[:len(act)]
+		copy(actU, act)
+		nb := m.Cols / qk
+		for b := 0; b < batch; b++ {
+			row := actU[b*ab : b*ab+34*nb]
+			for i := 0; i < nb; i++ {
+				qs := row[34*i+2 : 34*i+34]
+				for j := range qs {
+					qs[j] ^= 0x80
+				}
+			}
+		}
+	}
+	rb := m.RowBytes()
+	n, rows := m.Cols, m.Rows
+	nb := n / m.Type.BlockSize()
+	chunk := rowChunk(rows, rb, p.Threads())
+	// Rows are split over the threads in chunks of about 16 KiB of weights;
+	// within a chunk, tokens go in tiles of 64 so that the tile's
+	// activations stay in L2 while the chunk's rows are reused from L1/L2.
+	const tile = 64
+	p.For(rows, chunk, func(lo, hi int) {
+		var out [4]float32
+		var out8 [8]float32
+		for t0 := 0; t0 < batch; t0 += tile {
+			t1 := min(batch, t0+tile)
+			for r := lo; r < hi; r++ {
+				w := m.Data[r*rb : (r+1)*rb]
+				b := t0
+				if actU != nil {
+					for ; b+8 <= t1; b += 8 {
+						k8(w, actU[b*ab:], ab, nb, &out8)
+						for j, v := range out8 {
+							y[(b+j)*rows+r] = v
+						}
+					}
+				}
+				if kn != nil {
+					for ; b+4 <= t1; b += 4 {
+						kn(w, act[b*ab:], ab, nb, &out)
+						y[b*rows+r] = out[0]
+						y[(b+1)*rows+r] = out[1]
+						y[(b+2)*rows+r] = out[2]
+						y[(b+3)*rows+r] = out[3]
+					}
+				}
+				for ; b < t1; b++ {
+					y[b*rows+r] = k(w, act[b*ab:(b+1)*ab], n)
+				}
+			}
+		}
+	})
+	return nil
+}
+
+var slabs = sync.Pool{New: func() any { return new([]byte) }}
+
+var slabsU = sync.Pool{New: func() any { return new([]byte) }}
+
+// offsetKernel computes the dots of one Q8_0-family weight row with eight
+// activation rows whose quants are stored offset by 128 (unsigned).
+type offsetKernel func(w, a []byte, stride, nb int, out *[8]float32)
+
+var simdOffsetKernels = map[ggml.Type]offsetKernel{}
+
+func offsetKernelFor(t ggml.Type) offsetKernel {
+	if useSIMD {
+		return simdOffsetKernels[t]
+	}
+	return nil
+}
+
+// multiKernel computes the dots of one weight row (nb blocks) with four
+// activation rows (as actSize lays them out) stored stride bytes apart.
+type multiKernel func(w, a []byte, stride, nb int, out *[4]float32)
+
+var simdMultiKernels = map[ggml.Type]multiKernel{}
+
+func multiKernelFor(t ggml.Type) multiKernel {
+	if useSIMD {
+		return simdMultiKernels[t]
+	}
+	return nil
+}
