@@ -14,9 +14,9 @@ import (
 // uses its own Matcher, and all matchers share the grammar's memoized
 // automaton, which grows as new states are visited.
 type Grammar struct {
-	p     *program
-	tab   atomic.Pointer[table]
-	mu    sync.Mutex // serializes table replacement
+	p   *program
+	tab atomic.Pointer[table]
+	mu  sync.Mutex // serializes table replacement
 }
 
 func newGrammar(p *program) *Grammar {

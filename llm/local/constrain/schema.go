@@ -447,7 +447,7 @@ var typeKeywords = map[string]string{
 	"properties": "object", "required": "object", "additionalProperties": "object",
 	"minProperties": "object", "maxProperties": "object", "unevaluatedProperties": "object",
 	"patternProperties": "object",
-	"items": "array", "prefixItems": "array", "additionalItems": "array", "minItems": "array",
+	"items":             "array", "prefixItems": "array", "additionalItems": "array", "minItems": "array",
 	"maxItems": "array", "uniqueItems": "array",
 	"minLength": "string", "maxLength": "string", "pattern": "string", "format": "string",
 	"minimum": "number", "maximum": "number", "exclusiveMinimum": "number",
