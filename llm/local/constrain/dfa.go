@@ -16,6 +16,10 @@ import (
 // vocabulary trie walk fast. The table is shared by every matcher of a
 // Grammar; reads are lock-free, misses take a mutex.
 
+// ctxParent is the parent of a stack whose context is abstracted away
+// (see table.project).
+const ctxParent int32 = -2
+
 const (
 	stUnknown int32 = 0 // transition not computed yet
 	stDead    int32 = 1 // no configuration: the byte is rejected
@@ -35,8 +39,10 @@ type stackNode struct {
 type config struct {
 	stacks []int32 // stacks whose top can consume a byte, sorted
 	done   bool    // the root rule can end here
+	ctxPop bool    // a stack popped into an abstracted context
 	rem    int32   // min bytes to finish
 	next   []atomic.Int32
+	top    atomic.Int32 // the projection (see project); 0 until computed
 }
 
 type table struct {
@@ -70,7 +76,7 @@ func (t *table) stack(state, parent int32) int32 {
 		return id
 	}
 	rem := t.p.dist[state]
-	if parent >= 0 {
+	if parent >= 0 && rem < inf {
 		rem += t.stacks[parent].rem
 	}
 	if rem > inf {
@@ -85,12 +91,12 @@ func (t *table) stack(state, parent int32) int32 {
 // closure follows epsilon, call and return moves from seeds and interns
 // the resulting configuration; mu held. It returns stDead when nothing can
 // consume a byte and the root cannot end.
-func (t *table) closure(seeds []int32) int32 {
+func (t *table) closure(seeds []int32, projecting bool) int32 {
 	p := t.p
 	seen := map[int32]bool{}
 	work := seeds
 	var out []int32
-	done := false
+	done, ctxPop := false, false
 	rem := int32(inf)
 	for len(work) > 0 {
 		x := work[len(work)-1]
@@ -114,15 +120,18 @@ func (t *table) closure(seeds []int32) int32 {
 			work = append(work, t.stack(p.rules[c.rule].start, t.stack(c.ret, n.parent)))
 		}
 		if s.final {
-			if n.parent < 0 {
+			switch {
+			case n.parent == ctxParent:
+				ctxPop = ctxPop || !projecting
+			case n.parent < 0:
 				done = true
 				rem = 0
-			} else {
+			default:
 				work = append(work, n.parent)
 			}
 		}
 	}
-	if len(out) == 0 && !done {
+	if len(out) == 0 && !done && !ctxPop {
 		return stDead
 	}
 	slices.Sort(out)
@@ -130,13 +139,16 @@ func (t *table) closure(seeds []int32) int32 {
 	if done {
 		key[0] = 1
 	}
+	if ctxPop {
+		key[0] |= 2
+	}
 	for _, x := range out {
 		key = binary.LittleEndian.AppendUint32(key, uint32(x))
 	}
 	if id, ok := t.cfgIdx[string(key)]; ok {
 		return id
 	}
-	c := &config{stacks: out, done: done, rem: rem, next: make([]atomic.Int32, p.nclass)}
+	c := &config{stacks: out, done: done, ctxPop: ctxPop, rem: rem, next: make([]atomic.Int32, p.nclass)}
 	sts := *t.states.Load()
 	sts = append(sts, c)
 	t.states.Store(&sts)
@@ -152,7 +164,7 @@ func (t *table) closure(seeds []int32) int32 {
 func (t *table) start() int32 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.closure([]int32{t.stack(t.p.rules[t.p.root].start, -1)})
+	return t.closure([]int32{t.stack(t.p.rules[t.p.root].start, -1)}, false)
 }
 
 // step computes the transition from configuration id on byte b; mu not held.
@@ -176,7 +188,7 @@ func (t *table) step(id int32, b byte) int32 {
 	}
 	n := stDead
 	if len(seeds) > 0 {
-		n = t.closure(seeds)
+		n = t.closure(seeds, false)
 	}
 	c.next[cls].Store(n)
 	return n
@@ -216,5 +228,41 @@ func (t *table) importConfig(paths [][]int32, done bool) int32 {
 		// A root-final stack: the root rule's end state at the bottom.
 		seeds = append(seeds, t.stack(t.p.rules[t.p.root].end, -1))
 	}
-	return t.closure(seeds)
+	return t.closure(seeds, false)
+}
+
+// project returns the configuration of the top frames of configuration id:
+// every stack keeps its top state and loses what lies below (its parent
+// becomes ctxParent), except stacks of the root rule, which have no
+// context. Walking the vocabulary from the projection finds the tokens
+// that are allowed whatever the context (those that never return past the
+// top frame), and marks where a token would need the context: the
+// configurations reached with ctxPop. Many configurations share one
+// projection (every position of an unconstrained string, every integer...),
+// so that walk is done once per projection and memoized; mu not held.
+func (t *table) project(id int32) int32 {
+	c := t.cfg(id)
+	if p := c.top.Load(); p != 0 {
+		return p
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := c.top.Load(); p != 0 {
+		return p
+	}
+	var seeds []int32
+	for _, x := range c.stacks {
+		n := t.stacks[x]
+		parent := ctxParent
+		if n.parent == -1 {
+			parent = -1
+		}
+		seeds = append(seeds, t.stack(n.state, parent))
+	}
+	p := stDead
+	if len(seeds) > 0 {
+		p = t.closure(seeds, true)
+	}
+	c.top.Store(p)
+	return p
 }

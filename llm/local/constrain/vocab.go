@@ -25,7 +25,16 @@ type Vocab struct {
 
 	mu       sync.Mutex
 	cache    map[maskKey][]uint64
+	ci       map[maskKey]*ciEntry
 	cacheMax int
+	ciMax    int
+}
+
+// ciEntry is the walk from a projected configuration: the tokens allowed
+// whatever the context, and the trie nodes below which the context decides.
+type ciEntry struct {
+	mask []uint64
+	pops []int32
 }
 
 // tnode is a trie node in depth-first order.
@@ -34,6 +43,7 @@ type tnode struct {
 	depth uint16 // 1 for children of the root
 	skip  int32  // index of the next node outside this subtree
 	tok   int32  // the token ending here; -1 none; <= -2: multi[-2-tok]
+	first int32  // a token in this subtree (its bytes start with the path)
 }
 
 type maskKey struct {
@@ -87,7 +97,7 @@ func NewVocab(tokens [][]byte, eos []int32) *Vocab {
 		}
 		closeTo(cp)
 		for d := cp; d < len(t); d++ {
-			v.nodes = append(v.nodes, tnode{label: t[d], depth: uint16(d + 1), tok: -1})
+			v.nodes = append(v.nodes, tnode{label: t[d], depth: uint16(d + 1), tok: -1, first: id})
 			path = append(path, int32(len(v.nodes)-1))
 		}
 		nd := &v.nodes[path[len(path)-1]]
@@ -107,6 +117,7 @@ func NewVocab(tokens [][]byte, eos []int32) *Vocab {
 	closeTo(0)
 	words := (v.n + 63) / 64
 	v.cacheMax = max(4, defaultCacheBytes/(8*max(words, 1)))
+	v.ciMax = v.cacheMax
 	return v
 }
 
@@ -130,7 +141,9 @@ func (v *Vocab) TokenBytes(id int32) []byte {
 func (v *Vocab) SetCacheSize(entries int) {
 	v.mu.Lock()
 	v.cacheMax = entries
+	v.ciMax = entries
 	v.cache = nil
+	v.ci = nil
 	v.mu.Unlock()
 }
 
@@ -187,7 +200,7 @@ func (v *Vocab) Fill(m *Matcher, mask []uint64) []uint64 {
 		}
 		v.mu.Unlock()
 	}
-	v.walk(m.t, m.s, mask, -1)
+	v.fillFrom(m.t, m.s, mask)
 	if m.t.cfg(m.s).done {
 		v.setEOS(mask)
 	}
@@ -240,24 +253,104 @@ func (v *Vocab) setEOS(mask []uint64) {
 	}
 }
 
+// fillFrom marks the tokens allowed from configuration s: the tokens its
+// projection allows whatever the context, plus, below each trie node where
+// the projection needed the context, a walk from s itself.
+func (v *Vocab) fillFrom(t *table, s int32, mask []uint64) {
+	top := t.project(s)
+	if top == stDead {
+		return
+	}
+	e := v.ciEntry(t, top)
+	copy(mask, e.mask)
+	if len(e.pops) == 0 {
+		return
+	}
+	stack := make([]int32, v.maxD+1)
+	for _, i := range e.pops {
+		nd := &v.nodes[i]
+		path := v.tok[nd.first][:nd.depth-1]
+		cur, ok := s, true
+		for _, c := range path {
+			cur = t.next(cur, c)
+			if cur == stDead {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		stack[nd.depth-1] = cur
+		v.walkRange(t, stack, mask, int(i), int(nd.skip), -1, nil)
+	}
+}
+
+// ciEntry returns (computing and memoizing) the walk from projection top.
+func (v *Vocab) ciEntry(t *table, top int32) *ciEntry {
+	key := maskKey{t, top}
+	if v.ciMax > 0 {
+		v.mu.Lock()
+		e, ok := v.ci[key]
+		v.mu.Unlock()
+		if ok {
+			return e
+		}
+	}
+	e := &ciEntry{mask: make([]uint64, v.MaskWords())}
+	stack := make([]int32, v.maxD+1)
+	stack[0] = top
+	v.walkRange(t, stack, e.mask, 0, len(v.nodes), -1, &e.pops)
+	if v.ciMax > 0 {
+		v.mu.Lock()
+		if v.ci == nil {
+			v.ci = map[maskKey]*ciEntry{}
+		}
+		if len(v.ci) >= v.ciMax {
+			for k := range v.ci {
+				delete(v.ci, k)
+				break
+			}
+		}
+		v.ci[key] = e
+		v.mu.Unlock()
+	}
+	return e
+}
+
+// next is the memoized transition (computed on a miss).
+func (t *table) next(s int32, b byte) int32 {
+	n := t.cfg(s).next[t.p.classes[b]].Load()
+	if n == stUnknown {
+		n = t.step(s, b)
+	}
+	return n
+}
+
 // walk marks the tokens reachable from configuration s of table t. With
 // below >= 0, only tokens whose end state needs fewer than below bytes to
 // finish are marked.
 func (v *Vocab) walk(t *table, s int32, mask []uint64, below int32) {
-	classes := &t.p.classes
-	cfgs := *t.states.Load()
 	stack := make([]int32, v.maxD+1)
 	stack[0] = s
+	v.walkRange(t, stack, mask, 0, len(v.nodes), below, nil)
+}
+
+// walkRange walks trie nodes [from, to) (a subtree or the whole trie), the
+// state before each node at stack[depth-1]. It marks the tokens whose walk
+// survives; with pops non-nil it also records the outermost nodes reached
+// in a configuration that needs the context.
+func (v *Vocab) walkRange(t *table, stack []int32, mask []uint64, from, to int, below int32, pops *[]int32) {
+	classes := &t.p.classes
+	cfgs := *t.states.Load()
 	nodes := v.nodes
-	for i := 0; i < len(nodes); {
+	popEnd := 0
+	for i := from; i < to; {
 		nd := &nodes[i]
 		cur := stack[nd.depth-1]
 		n := cfgs[cur].next[classes[nd.label]].Load()
 		if n == stUnknown {
 			n = t.step(cur, nd.label)
-			if n >= stFirst && int(n) >= len(cfgs) {
-				cfgs = *t.states.Load()
-			}
 		}
 		if n == stDead {
 			i = int(nd.skip)
@@ -266,8 +359,13 @@ func (v *Vocab) walk(t *table, s int32, mask []uint64, below int32) {
 		if int(n) >= len(cfgs) {
 			cfgs = *t.states.Load()
 		}
+		c := cfgs[n]
+		if pops != nil && c.ctxPop && i >= popEnd {
+			*pops = append(*pops, int32(i))
+			popEnd = int(nd.skip)
+		}
 		stack[nd.depth] = n
-		if nd.tok != -1 && (below < 0 || cfgs[n].rem < below) {
+		if nd.tok != -1 && (below < 0 || c.rem < below) {
 			if nd.tok >= 0 {
 				mask[nd.tok>>6] |= 1 << (uint(nd.tok) & 63)
 			} else {
