@@ -30,9 +30,12 @@ var benchVocabs = []benchVocab{
 	{"synth32k", func(testing.TB) loadedVocab { return synthVocab(32000, 1) }},
 }
 
-// BenchmarkFill measures building a full mask in several grammar states:
-// "walk" is the trie walk (mask cache off, the grammar's automaton warm),
-// "cached" a repeated state served from the mask cache.
+// BenchmarkFill measures building a full mask in several grammar states,
+// the grammar's automaton warm: "nocache" walks the whole trie every time
+// (the cost of a state never seen), "projected" serves the
+// context-independent part from its cache and walks only where the context
+// decides (the cost of a new state whose projection was seen, as every new
+// string position in a grammar), "cached" is a repeated state.
 func BenchmarkFill(b *testing.B) {
 	g, err := constrain.CompileSchema([]byte(benchSchema), constrain.Options{})
 	if err != nil {
@@ -41,15 +44,14 @@ func BenchmarkFill(b *testing.B) {
 	for _, bv := range benchVocabs {
 		lv := bv.load(b)
 		for _, st := range benchStates {
-			for _, cached := range []bool{false, true} {
-				mode := "walk"
-				if cached {
-					mode = "cached"
-				}
+			for _, mode := range []string{"nocache", "projected", "cached"} {
 				b.Run(fmt.Sprintf("%s/%s/%s", bv.name, st.name, mode), func(b *testing.B) {
 					v := constrain.NewVocab(lv.tokens, lv.eos)
-					if !cached {
-						v.SetCacheSize(0)
+					switch mode {
+					case "nocache":
+						v.SetCacheSize(0, 0)
+					case "projected":
+						v.SetCacheSize(0, 1024)
 					}
 					m := g.NewMatcher()
 					if !m.Accept([]byte(st.prefix)) {

@@ -232,9 +232,9 @@ func (t *table) importConfig(paths [][]int32, done bool) int32 {
 }
 
 // project returns the configuration of the top frames of configuration id:
-// every stack keeps its top state and loses what lies below (its parent
-// becomes ctxParent), except stacks of the root rule, which have no
-// context. Walking the vocabulary from the projection finds the tokens
+// every stack keeps its top frame (and the frames of leaf rules above it,
+// such as one character) and loses what lies below (ctxParent), except
+// stacks that reach the bottom, which have no context. Walking the vocabulary from the projection finds the tokens
 // that are allowed whatever the context (those that never return past the
 // top frame), and marks where a token would need the context: the
 // configurations reached with ctxPop. Many configurations share one
@@ -251,13 +251,27 @@ func (t *table) project(id int32) int32 {
 		return p
 	}
 	var seeds []int32
+	var frames []int32
 	for _, x := range c.stacks {
-		n := t.stacks[x]
-		parent := ctxParent
-		if n.parent == -1 {
-			parent = -1
+		// Keep the top frames down to the first that is not a leaf rule's.
+		frames = frames[:0]
+		y := x
+		for {
+			n := t.stacks[y]
+			frames = append(frames, n.state)
+			y = n.parent
+			if y < 0 || !t.p.rules[t.p.st[n.state].rule].leaf {
+				break
+			}
 		}
-		seeds = append(seeds, t.stack(n.state, parent))
+		z := ctxParent
+		if y < 0 {
+			z = -1
+		}
+		for i := len(frames) - 1; i >= 0; i-- {
+			z = t.stack(frames[i], z)
+		}
+		seeds = append(seeds, z)
 	}
 	p := stDead
 	if len(seeds) > 0 {

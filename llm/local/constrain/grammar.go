@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // The grammar is a recursive state machine over bytes: a set of rules, each
@@ -37,6 +38,7 @@ type gstate struct {
 type grule struct {
 	start, end int32
 	name       string
+	leaf       bool // a small helper rule (one character, whitespace)
 }
 
 // frag is a piece of automaton with one entry and one exit state. Each frag
@@ -215,6 +217,7 @@ func (b *builder) shared(key string, body func() frag) int32 {
 	}
 	r := b.newRule(key)
 	b.memo[key] = r
+	b.rules[r].leaf = strings.HasPrefix(key, "char:") || strings.HasPrefix(key, "rawchar:") || key == "ws"
 	prev := b.cur
 	b.cur = r
 	f := body()

@@ -20,7 +20,7 @@ func TestFillMatchesAllowed(t *testing.T) {
 		vocabs = append(vocabs, constrain.NewVocab(lv.tokens, lv.eos))
 	}
 	nocache := constrain.NewVocab(sv.tokens, sv.eos)
-	nocache.SetCacheSize(0)
+	nocache.SetCacheSize(0, 0)
 	vocabs = append(vocabs, nocache)
 	for _, tc := range testSchemas {
 		g, err := constrain.CompileSchema([]byte(tc.schema), constrain.Options{})

@@ -136,12 +136,13 @@ func (v *Vocab) TokenBytes(id int32) []byte {
 	return v.tok[id]
 }
 
-// SetCacheSize sets how many masks are memoized (0 disables the cache).
-// Call it before the Vocab is shared.
-func (v *Vocab) SetCacheSize(entries int) {
+// SetCacheSize sets how many full masks (per grammar state) and how many
+// context-independent masks (per projected state, see Fill) are memoized;
+// 0 disables a cache. Call it before the Vocab is shared.
+func (v *Vocab) SetCacheSize(masks, projections int) {
 	v.mu.Lock()
-	v.cacheMax = entries
-	v.ciMax = entries
+	v.cacheMax = masks
+	v.ciMax = projections
 	v.cache = nil
 	v.ci = nil
 	v.mu.Unlock()
@@ -360,7 +361,7 @@ func (v *Vocab) walkRange(t *table, stack []int32, mask []uint64, from, to int, 
 			cfgs = *t.states.Load()
 		}
 		c := cfgs[n]
-		if pops != nil && c.ctxPop && i >= popEnd {
+		if pops != nil && c.ctxPop && i >= popEnd && int(nd.skip) > i+1 {
 			*pops = append(*pops, int32(i))
 			popEnd = int(nd.skip)
 		}
