@@ -43,6 +43,37 @@ type config struct {
 	rem    int32   // min bytes to finish
 	next   []atomic.Int32
 	top    atomic.Int32 // the projection (see project); 0 until computed
+	loops  atomic.Pointer[[4]uint64]
+}
+
+var noLoops = new([4]uint64)
+
+// loopSet returns the bytes that lead from configuration id back to itself
+// (nil when there are none), computing all its transitions the first time.
+func (t *table) loopSet(id int32) *[4]uint64 {
+	c := t.cfg(id)
+	if ls := c.loops.Load(); ls != nil {
+		if ls == noLoops {
+			return nil
+		}
+		return ls
+	}
+	ls := new([4]uint64)
+	any := false
+	for b := 0; b < 256; b++ {
+		if t.next(id, byte(b)) == id {
+			ls[b>>6] |= 1 << (b & 63)
+			any = true
+		}
+	}
+	if !any {
+		ls = noLoops
+	}
+	c.loops.Store(ls)
+	if ls == noLoops {
+		return nil
+	}
+	return ls
 }
 
 type table struct {

@@ -22,6 +22,12 @@ type Vocab struct {
 	nodes []tnode
 	multi [][]int32 // tokens of nodes with several (equal byte strings)
 	maxD  int
+	// sub[i] is the set of bytes in the subtree of node i; tokLo[i] the
+	// index in dfsTok of its first token (tokens listed in node order), so
+	// a subtree's tokens are dfsTok[tokLo[i]:tokLo[skip[i]]].
+	sub    [][4]uint64
+	tokLo  []int32
+	dfsTok []int32
 
 	mu       sync.Mutex
 	cache    map[maskKey][]uint64
@@ -115,10 +121,46 @@ func NewVocab(tokens [][]byte, eos []int32) *Vocab {
 		prev = t
 	}
 	closeTo(0)
+	v.indexSubtrees()
 	words := (v.n + 63) / 64
 	v.cacheMax = max(4, defaultCacheBytes/(8*max(words, 1)))
 	v.ciMax = v.cacheMax
 	return v
+}
+
+// indexSubtrees fills sub, tokLo and dfsTok.
+func (v *Vocab) indexSubtrees() {
+	n := len(v.nodes)
+	v.sub = make([][4]uint64, n)
+	v.tokLo = make([]int32, n+1)
+	parent := make([]int32, n)
+	var path []int32
+	for i := range v.nodes {
+		nd := &v.nodes[i]
+		path = path[:nd.depth-1]
+		parent[i] = -1
+		if len(path) > 0 {
+			parent[i] = path[len(path)-1]
+		}
+		path = append(path, int32(i))
+		v.tokLo[i] = int32(len(v.dfsTok))
+		switch {
+		case nd.tok >= 0:
+			v.dfsTok = append(v.dfsTok, nd.tok)
+		case nd.tok <= -2:
+			v.dfsTok = append(v.dfsTok, v.multi[-2-nd.tok]...)
+		}
+	}
+	v.tokLo[n] = int32(len(v.dfsTok))
+	for i := n - 1; i >= 0; i-- {
+		l := v.nodes[i].label
+		v.sub[i][l>>6] |= 1 << (l & 63)
+		if p := parent[i]; p >= 0 {
+			for k := range 4 {
+				v.sub[p][k] |= v.sub[i][k]
+			}
+		}
+	}
 }
 
 // Len returns the number of tokens.
@@ -361,6 +403,20 @@ func (v *Vocab) walkRange(t *table, stack []int32, mask []uint64, from, to int, 
 			cfgs = *t.states.Load()
 		}
 		c := cfgs[n]
+		if n == cur && !c.ctxPop && (below < 0 || c.rem < below) {
+			// The byte loops on this state (inside a string, say): when
+			// every byte below loops too, the whole subtree is allowed.
+			if ls := t.loopSet(n); ls != nil {
+				s := &v.sub[i]
+				if s[0]&^ls[0]|s[1]&^ls[1]|s[2]&^ls[2]|s[3]&^ls[3] == 0 {
+					for _, id := range v.dfsTok[v.tokLo[i]:v.tokLo[nd.skip]] {
+						mask[id>>6] |= 1 << (uint(id) & 63)
+					}
+					i = int(nd.skip)
+					continue
+				}
+			}
+		}
 		if pops != nil && c.ctxPop && i >= popEnd && int(nd.skip) > i+1 {
 			*pops = append(*pops, int32(i))
 			popEnd = int(nd.skip)
