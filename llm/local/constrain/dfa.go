@@ -1,6 +1,7 @@
 package constrain
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"slices"
 	"sync"
@@ -44,6 +45,64 @@ type config struct {
 	next   []atomic.Int32
 	top    atomic.Int32 // the projection (see project); 0 until computed
 	loops  atomic.Pointer[[4]uint64]
+	canon  atomic.Pointer[canonKey]
+}
+
+// canonKey identifies what a projected configuration accepts, whatever
+// grammar it comes from: a hash of its stacks and of the part of the
+// grammar reachable from them, numbered in the order they are reached.
+// Equal keys mean equal behaviour (the hash covers every edge), so masks
+// computed for one grammar serve every grammar that shares the piece (the
+// JSON string, number and literal rules are built the same way in all).
+type canonKey struct {
+	ok bool
+	h  [32]byte
+}
+
+// canonical returns the canonical key of configuration id: its stacks
+// written as (rule hash, state index within the rule) frames; see
+// program.computeRuleHashes.
+func (t *table) canonical(id int32) canonKey {
+	c := t.cfg(id)
+	if k := c.canon.Load(); k != nil {
+		return *k
+	}
+	p := t.p
+	k := canonKey{ok: true}
+	var buf []byte
+	put := func(v int32) { buf = binary.LittleEndian.AppendUint32(buf, uint32(v)) }
+	t.mu.Lock()
+	put(int32(len(c.stacks)))
+	for _, x := range c.stacks {
+		for y := x; ; {
+			n := t.stacks[y]
+			r := p.st[n.state].rule
+			if !p.rhashOK[r] {
+				k.ok = false
+			}
+			buf = append(buf, p.rhash[r][:]...)
+			put(p.local[n.state])
+			if n.parent < 0 {
+				put(n.parent)
+				break
+			}
+			y = n.parent
+		}
+	}
+	t.mu.Unlock()
+	flags := int32(0)
+	if c.done {
+		flags |= 1
+	}
+	if c.ctxPop {
+		flags |= 2
+	}
+	put(flags)
+	if k.ok {
+		k.h = sha256.Sum256(buf)
+	}
+	c.canon.Store(&k)
+	return k
 }
 
 var noLoops = new([4]uint64)
@@ -84,6 +143,8 @@ type table struct {
 	stackIdx map[[2]int32]int32
 	stacks   []stackNode
 	cfgIdx   map[string]int32
+	seen     []uint32 // closure's visited marks, by stack id
+	epoch    uint32
 	full     atomic.Bool
 	startID  int32
 }
@@ -124,7 +185,11 @@ func (t *table) stack(state, parent int32) int32 {
 // consume a byte and the root cannot end.
 func (t *table) closure(seeds []int32, projecting bool) int32 {
 	p := t.p
-	seen := map[int32]bool{}
+	t.epoch++
+	if t.epoch == 0 {
+		clear(t.seen)
+		t.epoch = 1
+	}
 	work := seeds
 	var out []int32
 	done, ctxPop := false, false
@@ -132,10 +197,13 @@ func (t *table) closure(seeds []int32, projecting bool) int32 {
 	for len(work) > 0 {
 		x := work[len(work)-1]
 		work = work[:len(work)-1]
-		if seen[x] {
+		if int(x) >= len(t.seen) {
+			t.seen = append(t.seen, make([]uint32, int(x)+1-len(t.seen)+len(t.seen)/2)...)
+		}
+		if t.seen[x] == t.epoch {
 			continue
 		}
-		seen[x] = true
+		t.seen[x] = t.epoch
 		n := t.stacks[x]
 		s := &p.st[n.state]
 		if len(s.edges) > 0 {

@@ -2,6 +2,8 @@ package constrain
 
 import (
 	"container/heap"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -235,6 +237,9 @@ type program struct {
 	classes [256]uint8
 	nclass  int
 	rep     []byte // a representative byte per class
+	local   []int32    // index of each state among its rule's states
+	rhash   [][32]byte // structural hash of each rule (see computeRuleHashes)
+	rhashOK []bool
 }
 
 const inf = math.MaxInt32 / 4
@@ -254,7 +259,83 @@ func (b *builder) finish(root int32) (*program, error) {
 		return nil, err
 	}
 	p.computeClasses()
+	p.computeRuleHashes()
 	return p, nil
+}
+
+// computeRuleHashes gives every rule that is not recursive a hash of its
+// structure: its states in creation order with their edges, and the hashes
+// of the rules it calls. Rules built by the same code (the JSON string,
+// number, character rules...) hash alike in every grammar, which lets
+// masks computed for one grammar serve others (see table.canonical).
+func (p *program) computeRuleHashes() {
+	nr := len(p.rules)
+	p.local = make([]int32, len(p.st))
+	members := make([][]int32, nr)
+	for i := range p.st {
+		r := p.st[i].rule
+		p.local[i] = int32(len(members[r]))
+		members[r] = append(members[r], int32(i))
+	}
+	p.rhash = make([][32]byte, nr)
+	p.rhashOK = make([]bool, nr)
+	mark := make([]uint8, nr) // 0 new, 1 in progress, 2 done
+	var visit func(r int32) bool
+	visit = func(r int32) bool {
+		switch mark[r] {
+		case 1:
+			return false // recursion: no hash
+		case 2:
+			return p.rhashOK[r]
+		}
+		mark[r] = 1
+		ok := true
+		var buf []byte
+		put := func(v int32) { buf = binary.LittleEndian.AppendUint32(buf, uint32(v)) }
+		same := func(s int32) int32 {
+			if p.st[s].rule != r {
+				ok = false
+			}
+			return p.local[s]
+		}
+		put(int32(len(members[r])))
+		put(same(p.rules[r].start))
+		put(same(p.rules[r].end))
+		for _, s := range members[r] {
+			st := &p.st[s]
+			if st.final {
+				put(1)
+			} else {
+				put(0)
+			}
+			put(int32(len(st.edges)))
+			for _, e := range st.edges {
+				put(int32(e.lo) | int32(e.hi)<<8)
+				put(same(e.to))
+			}
+			put(int32(len(st.eps)))
+			for _, e := range st.eps {
+				put(same(e))
+			}
+			put(int32(len(st.calls)))
+			for _, c := range st.calls {
+				if !visit(c.rule) {
+					ok = false
+				}
+				buf = append(buf, p.rhash[c.rule][:]...)
+				put(same(c.ret))
+			}
+		}
+		mark[r] = 2
+		if ok {
+			p.rhash[r] = sha256.Sum256(buf)
+			p.rhashOK[r] = true
+		}
+		return ok
+	}
+	for r := range p.rules {
+		visit(int32(r))
+	}
 }
 
 // computeDist computes, for every state, the fewest bytes that lead to its

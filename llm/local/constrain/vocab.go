@@ -31,7 +31,7 @@ type Vocab struct {
 
 	mu       sync.Mutex
 	cache    map[maskKey][]uint64
-	ci       map[maskKey]*ciEntry
+	ci       map[ciKey]*ciEntry
 	cacheMax int
 	ciMax    int
 }
@@ -55,6 +55,12 @@ type tnode struct {
 type maskKey struct {
 	t *table
 	s int32
+}
+
+// ciKey is a canonical key, or a table and state when there is none.
+type ciKey struct {
+	maskKey
+	h [32]byte
 }
 
 // maxTokenLen bounds the bytes of one token in the trie; longer tokens are
@@ -331,8 +337,13 @@ func (v *Vocab) fillFrom(t *table, s int32, mask []uint64) {
 
 // ciEntry returns (computing and memoizing) the walk from projection top.
 func (v *Vocab) ciEntry(t *table, top int32) *ciEntry {
-	key := maskKey{t, top}
+	var key ciKey
 	if v.ciMax > 0 {
+		if ck := t.canonical(top); ck.ok {
+			key.h = ck.h
+		} else {
+			key.maskKey = maskKey{t, top}
+		}
 		v.mu.Lock()
 		e, ok := v.ci[key]
 		v.mu.Unlock()
@@ -347,7 +358,7 @@ func (v *Vocab) ciEntry(t *table, top int32) *ciEntry {
 	if v.ciMax > 0 {
 		v.mu.Lock()
 		if v.ci == nil {
-			v.ci = map[maskKey]*ciEntry{}
+			v.ci = map[ciKey]*ciEntry{}
 		}
 		if len(v.ci) >= v.ciMax {
 			for k := range v.ci {
