@@ -236,7 +236,7 @@ type program struct {
 	dist    []int32 // min bytes from a state to its rule's end; inf if none
 	classes [256]uint8
 	nclass  int
-	rep     []byte // a representative byte per class
+	rep     []byte     // a representative byte per class
 	local   []int32    // index of each state among its rule's states
 	rhash   [][32]byte // structural hash of each rule (see computeRuleHashes)
 	rhashOK []bool

@@ -2,7 +2,10 @@ package constrain_test
 
 import (
 	"math/rand/v2"
+	"sync"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/plait-ai/plait/llm/local/constrain"
 )
@@ -102,4 +105,43 @@ func setBits(mask []uint64) []int32 {
 		}
 	}
 	return out
+}
+
+// TestConcurrentUse runs generations on one Grammar and one Vocab from
+// several goroutines (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	sv := synthVocab(2000, 21)
+	v := constrain.NewVocab(sv.tokens, sv.eos)
+	var gs []*constrain.Grammar
+	for _, tc := range testSchemas[:8] {
+		g, err := constrain.CompileSchema([]byte(tc.schema), constrain.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs = append(gs, g)
+	}
+	vals := make([]*jsonschema.Schema, len(gs))
+	for i := range gs {
+		vals[i] = validator(t, []byte(testSchemas[i].schema))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(gs))
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, g := range gs {
+				r := rand.New(rand.NewPCG(uint64(w), uint64(i)))
+				out, _ := generate(t, g, v, r, 30, 5000)
+				if err := checkValid(vals[i], out); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
