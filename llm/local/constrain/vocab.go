@@ -399,6 +399,7 @@ func (v *Vocab) walkRange(t *table, stack []int32, mask []uint64, from, to int, 
 	cfgs := *t.states.Load()
 	nodes := v.nodes
 	popEnd := 0
+	loopID, loop := stDead, (*[4]uint64)(nil)
 	for i := from; i < to; {
 		nd := &nodes[i]
 		cur := stack[nd.depth-1]
@@ -413,13 +414,16 @@ func (v *Vocab) walkRange(t *table, stack []int32, mask []uint64, from, to int, 
 		if int(n) >= len(cfgs) {
 			cfgs = *t.states.Load()
 		}
-		c := cfgs[n]
-		if n == cur && !c.ctxPop && (below < 0 || c.rem < below) {
+		if n == cur && int(nd.skip) > i+1 {
 			// The byte loops on this state (inside a string, say): when
 			// every byte below loops too, the whole subtree is allowed.
-			if ls := t.loopSet(n); ls != nil {
+			if c := cfgs[n]; !c.ctxPop && (below < 0 || c.rem < below) {
+				if n != loopID {
+					loopID, loop = n, t.loopSet(n)
+					cfgs = *t.states.Load()
+				}
 				s := &v.sub[i]
-				if s[0]&^ls[0]|s[1]&^ls[1]|s[2]&^ls[2]|s[3]&^ls[3] == 0 {
+				if loop != nil && s[0]&^loop[0]|s[1]&^loop[1]|s[2]&^loop[2]|s[3]&^loop[3] == 0 {
 					for _, id := range v.dfsTok[v.tokLo[i]:v.tokLo[nd.skip]] {
 						mask[id>>6] |= 1 << (uint(id) & 63)
 					}
@@ -428,12 +432,12 @@ func (v *Vocab) walkRange(t *table, stack []int32, mask []uint64, from, to int, 
 				}
 			}
 		}
-		if pops != nil && c.ctxPop && i >= popEnd && int(nd.skip) > i+1 {
+		if pops != nil && i >= popEnd && int(nd.skip) > i+1 && cfgs[n].ctxPop {
 			*pops = append(*pops, int32(i))
 			popEnd = int(nd.skip)
 		}
 		stack[nd.depth] = n
-		if nd.tok != -1 && (below < 0 || c.rem < below) {
+		if nd.tok != -1 && (below < 0 || cfgs[n].rem < below) {
 			if nd.tok >= 0 {
 				mask[nd.tok>>6] |= 1 << (uint(nd.tok) & 63)
 			} else {
