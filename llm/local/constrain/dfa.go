@@ -29,7 +29,7 @@ const (
 
 // maxConfigs bounds the memoized configurations of one table; past it a
 // fresh table is started (matchers on the old one migrate on their next miss).
-var maxConfigs = 1 << 17
+var maxConfigs = 1 << 15
 
 type stackNode struct {
 	state  int32

@@ -68,7 +68,7 @@ type ciKey struct {
 const maxTokenLen = 1 << 12
 
 // defaultCacheBytes bounds the memory of memoized masks.
-const defaultCacheBytes = 32 << 20
+const defaultCacheBytes = 16 << 20
 
 // NewVocab prepares a vocabulary. tokens[i] is the byte string token i
 // decodes to (for byte-level BPE, after mapping through the GPT-2 byte
