@@ -145,3 +145,17 @@ func TestConcurrentUse(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestApplyMask(t *testing.T) {
+	logits := make([]float32, 130)
+	mask := make([]uint64, 2)
+	mask[0] = 1<<3 | 1<<63
+	mask[1] = 1 << 1
+	constrain.ApplyMask(logits, mask)
+	for i, l := range logits {
+		want := i == 3 || i == 63 || i == 65
+		if (l == 0) != want {
+			t.Fatalf("logit %d = %v", i, l)
+		}
+	}
+}

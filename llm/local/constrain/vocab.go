@@ -2,6 +2,7 @@ package constrain
 
 import (
 	"bytes"
+	"math"
 	"slices"
 	"sync"
 )
@@ -447,5 +448,18 @@ func (v *Vocab) walkRange(t *table, stack []int32, mask []uint64, from, to int, 
 			}
 		}
 		i++
+	}
+}
+
+// ApplyMask sets the logits of the tokens the mask does not allow to
+// negative infinity (logits[i] for token i; extra logits beyond the mask
+// are masked too), so that any sampler then picks an allowed token.
+func ApplyMask(logits []float32, mask []uint64) {
+	negInf := float32(math.Inf(-1))
+	for i := range logits {
+		w := i >> 6
+		if w >= len(mask) || mask[w]>>(uint(i)&63)&1 == 0 {
+			logits[i] = negInf
+		}
 	}
 }
