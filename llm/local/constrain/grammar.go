@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -50,7 +49,7 @@ type frag struct{ s, e int32 }
 // maxStates bounds the size of a compiled grammar.
 const maxStates = 4 << 20
 
-var errTooLarge = errors.New("constrain: grammar too large; lower maxLength/maxItems or integer ranges in the schema")
+var errTooLarge = fmt.Errorf("constrain: %w: grammar too large; lower maxLength/maxItems or integer ranges in the schema", ErrUnsupported)
 
 type builder struct {
 	st    []gstate
@@ -252,7 +251,7 @@ func (b *builder) finish(root int32) (*program, error) {
 	p := &program{st: b.st, rules: b.rules, root: root}
 	p.computeDist()
 	if p.dist[p.rules[root].start] >= inf {
-		return nil, errors.New("constrain: the schema has no finite valid instance (unsatisfiable, or recursion that never ends)")
+		return nil, fmt.Errorf("constrain: %w: no finite instance (unsatisfiable, or recursion that never ends)", ErrUnsatisfiable)
 	}
 	p.trim()
 	if err := p.checkLeftRecursion(); err != nil {
@@ -484,7 +483,7 @@ func (p *program) checkLeftRecursion() error {
 		for _, c := range left[r] {
 			switch color[c] {
 			case 1:
-				return fmt.Errorf("constrain: the schema is left-recursive at %q (a $ref that reaches itself without any JSON in between); restructure it", p.rules[c].name)
+				return fmt.Errorf("constrain: %w: left recursion at %q (a $ref that reaches itself without any JSON in between); restructure the schema", ErrUnsupported, p.rules[c].name)
 			case 0:
 				if err := visit(c); err != nil {
 					return err
