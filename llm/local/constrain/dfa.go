@@ -136,6 +136,7 @@ func (t *table) loopSet(id int32) *[4]uint64 {
 }
 
 type table struct {
+	id     uint64 // unique in the process
 	p      *program
 	mu     sync.Mutex
 	states atomic.Pointer[[]*config]
@@ -149,8 +150,10 @@ type table struct {
 	startID  int32
 }
 
+var tableIDs atomic.Uint64
+
 func newTable(p *program) *table {
-	t := &table{p: p, stackIdx: map[[2]int32]int32{}, cfgIdx: map[string]int32{}}
+	t := &table{id: tableIDs.Add(1), p: p, stackIdx: map[[2]int32]int32{}, cfgIdx: map[string]int32{}}
 	init := []*config{nil, nil}
 	t.states.Store(&init)
 	t.startID = t.start()

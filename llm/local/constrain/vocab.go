@@ -53,8 +53,10 @@ type tnode struct {
 	first int32  // a token in this subtree (its bytes start with the path)
 }
 
+// maskKey names a state of a table by the table's id, not a pointer, so
+// that cached masks do not keep dead grammars alive.
 type maskKey struct {
-	t *table
+	t uint64
 	s int32
 }
 
@@ -240,7 +242,7 @@ func (v *Vocab) Fill(m *Matcher, mask []uint64) []uint64 {
 		v.setEOS(mask)
 		return mask
 	}
-	key := maskKey{m.t, m.s}
+	key := maskKey{m.t.id, m.s}
 	if v.cacheMax > 0 {
 		v.mu.Lock()
 		if c, ok := v.cache[key]; ok {
@@ -343,7 +345,7 @@ func (v *Vocab) ciEntry(t *table, top int32) *ciEntry {
 		if ck := t.canonical(top); ck.ok {
 			key.h = ck.h
 		} else {
-			key.maskKey = maskKey{t, top}
+			key.maskKey = maskKey{t.id, top}
 		}
 		v.mu.Lock()
 		e, ok := v.ci[key]
