@@ -87,9 +87,15 @@ func NewVocab(tokens [][]byte, eos []int32) *Vocab {
 			v.eos = append(v.eos, e)
 		}
 	}
+	total := 0
+	for _, t := range tokens {
+		total += len(t)
+	}
+	arena := make([]byte, 0, total) // one block: fewer cache misses
 	var ids []int32
 	for i, t := range tokens {
-		v.tok[i] = bytes.Clone(t)
+		arena = append(arena, t...)
+		v.tok[i] = arena[len(arena)-len(t) : len(arena) : len(arena)]
 		if len(t) == 0 || len(t) > maxTokenLen || v.isEOS[i] {
 			continue
 		}
