@@ -98,7 +98,8 @@
 //
 // Whitespace: Compact (default) allows no insignificant whitespace, since
 // small models loop on it; Flexible allows up to MaxWhitespace spaces,
-// tabs or newlines after { [ , : and before } ].
+// tabs or newlines after { [ , : and before } ] (enum and const values are
+// always written compactly, and nothing precedes or follows the value).
 //
 // # Vocabularies
 //
