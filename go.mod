@@ -2,4 +2,7 @@ module github.com/plait-ai/plait
 
 go 1.26.0
 
-require golang.org/x/time v0.16.0 // indirect
+require (
+	github.com/dlclark/regexp2/v2 v2.13.0
+	golang.org/x/time v0.16.0
+)
