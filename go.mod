@@ -4,5 +4,6 @@ go 1.26.0
 
 require (
 	github.com/dlclark/regexp2/v2 v2.13.0
+	golang.org/x/sys v0.49.0
 	golang.org/x/time v0.16.0
 )
