@@ -335,7 +335,7 @@ func TestMalformed(t *testing.T) {
 		{"truncated", good[:len(good)/3], "", gguf.ErrMalformed},
 		{"tensor count too large", start(1<<40, 0).Bytes(), "tensor count", gguf.ErrMalformed},
 		{"kv count too large", start(0, 1<<60).Bytes(), "key/value count", gguf.ErrMalformed},
-		{"string past end", start(0, 1).u64(1<<50).u64(0).u64(0).Bytes(), "string of", gguf.ErrMalformed},
+		{"string past end", start(0, 1).u64(1 << 50).u64(0).u64(0).Bytes(), "string of", gguf.ErrMalformed},
 		{"unknown value type", start(0, 1).str("k").u32(13).u32(0).Bytes(), "unknown value type", gguf.ErrMalformed},
 		{"array past end", start(0, 1).str("k").u32(9).u32(4).u64(1 << 40).Bytes(), "array element count", gguf.ErrMalformed},
 		{"string array past end", start(0, 1).str("k").u32(9).u32(8).u64(3).u64(1).Bytes(), "", gguf.ErrMalformed},
