@@ -9,4 +9,7 @@ require (
 	golang.org/x/time v0.16.0
 )
 
-require golang.org/x/text v0.14.0 // indirect
+require (
+	github.com/google/uuid v1.6.0 // indirect
+	golang.org/x/text v0.14.0 // indirect
+)
