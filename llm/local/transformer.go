@@ -501,14 +501,14 @@ func (s *State) attention(li int, q, out []float32, n int) {
 	})
 }
 
-func toF16(dst []uint16, src []float32) {
+func toF16Go(dst []uint16, src []float32) {
 	for i, x := range src {
 		dst[i] = quant.FP32ToFP16(x)
 	}
 }
 
 // dotF16 is the dot product of two F16 vectors, accumulated in F32.
-func dotF16(a, b []uint16) float32 {
+func dotF16Go(a, b []uint16) float32 {
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(a); i += 4 {
@@ -524,7 +524,7 @@ func dotF16(a, b []uint16) float32 {
 }
 
 // scaleF16 sets y = y*v in F16.
-func scaleF16(y []uint16, v float32) {
+func scaleF16Go(y []uint16, v float32) {
 	for i, a := range y {
 		y[i] = quant.FP32ToFP16(quant.FP16ToFP32(a) * v)
 	}
@@ -532,7 +532,7 @@ func scaleF16(y []uint16, v float32) {
 
 // madF16 sets y += x*v in F16, with one rounding of the fused product-sum
 // to F32 as an FMA gives, then to F16.
-func madF16(y, x []uint16, v float32) {
+func madF16Go(y, x []uint16, v float32) {
 	for i, a := range y {
 		y[i] = quant.FP32ToFP16(float32(float64(quant.FP16ToFP32(x[i]))*float64(v) + float64(quant.FP16ToFP32(a))))
 	}
