@@ -429,13 +429,13 @@ func TestWriterErrors(t *testing.T) {
 	}
 }
 
-// TestStreamingWrite writes a 64 MiB tensor produced on the fly and checks
+// TestStreamingWrite writes a 32 MiB tensor produced on the fly and checks
 // it comes back, without the writer holding it.
 func TestStreamingWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	const n = 16 << 20 // F32 elements
+	const n = 8 << 20 // F32 elements
 	var w gguf.Writer
 	w.Set("general.architecture", "test")
 	gen := func(out io.Writer) error {
@@ -525,4 +525,110 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("metadata changed on rewrite: %v", err)
 		}
 	})
+}
+
+func TestHelpers(t *testing.T) {
+	w, data := sample(t)
+	b, _ := w.Bytes()
+	for _, mk := range []func() (*gguf.File, error){
+		func() (*gguf.File, error) { return gguf.Parse(b) },
+		func() (*gguf.File, error) { return gguf.Parse(append([]byte{0}, b...)[1:]) }, // misaligned copy
+		func() (*gguf.File, error) { return gguf.ParseReaderAt(bytes.NewReader(b), int64(len(b))) },
+	} {
+		f, err := mk()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.ArchKey("block_count") != "llama.block_count" {
+			t.Errorf("ArchKey = %q", f.ArchKey("block_count"))
+		}
+		if v, err := f.UintOr("missing", 7); err != nil || v != 7 {
+			t.Errorf("UintOr(missing) = %v, %v", v, err)
+		}
+		if _, err := f.UintOr("string", 7); !errors.Is(err, gguf.ErrType) {
+			t.Errorf("UintOr(string) err = %v", err)
+		}
+		if v, err := f.FloatOr("f32", 2); err != nil || v != 1.5 {
+			t.Errorf("FloatOr = %v, %v", v, err)
+		}
+		if v, err := f.StringOr("nope", "d"); err != nil || v != "d" {
+			t.Errorf("StringOr = %v, %v", v, err)
+		}
+		if v, err := f.BoolOr("bool", false); err != nil || !v {
+			t.Errorf("BoolOr = %v, %v", v, err)
+		}
+		fl, err := f.Float32Data("token_embd.weight")
+		if err != nil || len(fl) != 24 {
+			t.Fatalf("Float32Data: %d, %v", len(fl), err)
+		}
+		raw := data["token_embd.weight"]
+		for i, x := range fl {
+			if math.Float32bits(x) != binary.LittleEndian.Uint32(raw[4*i:]) {
+				t.Fatalf("Float32Data[%d] = %v", i, x)
+			}
+		}
+		if _, err := f.Float32Data("blk.0.attn_q.weight"); err == nil {
+			t.Error("Float32Data of a Q8_0 tensor accepted")
+		}
+	}
+}
+
+// BenchmarkWrite streams a 64 MiB tensor through the writer; allocations
+// per op stay small because tensor data is never held.
+func BenchmarkWrite(b *testing.B) {
+	const size = 64 << 20
+	chunk := make([]byte, 1<<20)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		var w gguf.Writer
+		w.Set("general.architecture", "bench")
+		w.AddTensor("t", ggml.Q8_0, []uint64{size / 34 * 32}, func(out io.Writer) error {
+			left := size / 34 * 34
+			for left > 0 {
+				n := min(left, len(chunk))
+				if _, err := out.Write(chunk[:n]); err != nil {
+					return err
+				}
+				left -= n
+			}
+			return nil
+		})
+		if _, err := w.WriteTo(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseVocab parses a vocabulary file's header (150k strings).
+func BenchmarkParseVocab(b *testing.B) {
+	p := testenv.Shared(b, "tokenizer", "ggml-vocab-deepseek-llm.gguf")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := gguf.Parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestVersion2 reads a version 2 file (same layout as version 3).
+func TestVersion2(t *testing.T) {
+	w, data := sample(t)
+	b, _ := w.Bytes()
+	b[4] = 2
+	f, err := gguf.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Version() != 2 {
+		t.Errorf("version %d", f.Version())
+	}
+	got, _ := f.TensorData("odd")
+	if !bytes.Equal(got, data["odd"]) {
+		t.Error("tensor data differs")
+	}
 }

@@ -423,8 +423,8 @@ func parse(r io.ReaderAt, size int64) (*File, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	f := &File{version: version, index: make(map[string]int, nKV), alignment: DefaultAlignment}
-	f.kvs = make([]KV, 0, nKV)
+	f := &File{version: version, index: make(map[string]int, min(nKV, 1024)), alignment: DefaultAlignment}
+	f.kvs = make([]KV, 0, min(nKV, 1024))
 	for range nKV {
 		at := d.off
 		key := d.str()
@@ -457,8 +457,8 @@ func parse(r io.ReaderAt, size int64) (*File, error) {
 		f.alignment = int64(a)
 	}
 
-	f.tensors = make([]TensorInfo, 0, nTensors)
-	f.tindex = make(map[string]int, nTensors)
+	f.tensors = make([]TensorInfo, 0, min(nTensors, 4096))
+	f.tindex = make(map[string]int, min(nTensors, 4096))
 	for range nTensors {
 		at := d.off
 		var ti TensorInfo

@@ -29,6 +29,8 @@ func (t *Tokenizer) specialBytes(id int32) []byte {
 // TokenBytes, except that for vocabularies that put a space before the text
 // (llama, AddSpacePrefix) the space the first text token starts with is
 // removed, so Decode(Encode(x, ...)) == x. Control tokens produce nothing.
+// llama.cpp's clean-up of spaces before punctuation (clean_spaces) is not
+// applied: it loses bytes.
 // Use a [Decoder] to decode a stream of tokens.
 func (t *Tokenizer) Decode(ids []int32) string {
 	return t.Detokenize(ids, false)

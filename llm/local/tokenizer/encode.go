@@ -51,8 +51,10 @@ var sessions = sync.Pool{New: func() any { return new(session) }}
 // tokenized as ordinary text. User-defined tokens are always matched, as in
 // llama.cpp.
 //
-// gpt2 vocabularies see invalid UTF-8 in text as U+FFFD, as llama.cpp
-// does; llama vocabularies keep every byte (byte fallback).
+// Invalid UTF-8 is handled as llama.cpp handles it: gpt2 vocabularies see
+// each invalid byte as U+FFFD; llama vocabularies split characters by their
+// lead byte and fall back to byte tokens. Valid UTF-8 round-trips through
+// Decode exactly (for llama vocabularies: text without "▁").
 func (t *Tokenizer) Encode(text string, addSpecial, parseSpecial bool) []int32 {
 	s := sessions.Get().(*session)
 	defer sessions.Put(s)
@@ -92,10 +94,9 @@ func (s *session) partition(t *Tokenizer, text string, parseSpecial bool) {
 	s.frags = append(s.frags, fragment{0, len(text), NoToken})
 	// Which special tokens occur at all? Walk the trie at every position.
 	s.present = s.present[:0]
-	root := t.trie
-	if root.next != nil {
+	if len(t.specials) > 0 {
 		for i := 0; i < len(text); i++ {
-			n := root.next[text[i]]
+			n := t.trie[text[i]]
 			for j := i + 1; n != nil; j++ {
 				if n.leaf {
 					a := t.attrs[n.id]
@@ -308,8 +309,19 @@ func (t *Tokenizer) encodeBPE(s *session, frag string, out []int32) []int32 {
 	s.ends = t.split.split(frag, s.ends, s.ends2)
 	start := 0
 	for _, end := range s.ends {
-		out = t.bpeWord(s, frag[start:end], out)
+		word := frag[start:end]
 		start = end
+		if len(word) > cacheWordMax || t.cache == nil {
+			out = t.bpeWord(s, word, out)
+			continue
+		}
+		if ids, ok := t.cache.get(word); ok {
+			out = append(out, ids...)
+			continue
+		}
+		n := len(out)
+		out = t.bpeWord(s, word, out)
+		t.cache.put(string([]byte(word)), append([]int32(nil), out[n:]...))
 	}
 	return out
 }

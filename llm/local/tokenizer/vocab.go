@@ -115,16 +115,16 @@ type Tokenizer struct {
 
 	// special tokens in the order llama.cpp's partition tries them
 	specials []int32
-	trie     *trieNode
+	trie     [256]*trieNode // children of the trie's root, by first byte
 
 	// gpt2
 	split     splitter
 	merges    map[uint64]merge
 	byteSym   [256]int32 // intern id of each byte's encoded character
-	internN   int32
 	bytePiece [256]int32 // spm: token of each byte (<0xXX>), or NoToken
 
 	pieces [][]byte // bytes each token produces (special tokens: their text)
+	cache  *wordCache
 }
 
 type merge struct{ rank, id int32 }
@@ -155,6 +155,10 @@ func (t *Tokenizer) PAD() int32 { return t.pad }
 
 // AddBOS reports whether Encode with addSpecial puts BOS first.
 func (t *Tokenizer) AddBOS() bool { return t.addBOS }
+
+// AddSpacePrefix reports whether a space is put before the text (llama
+// vocabularies, SentencePiece's add_dummy_prefix).
+func (t *Tokenizer) AddSpacePrefix() bool { return t.addSpacePrefix }
 
 // AddEOS reports whether Encode with addSpecial puts EOS last.
 func (t *Tokenizer) AddEOS() bool { return t.addEOS }
@@ -390,6 +394,7 @@ func New(v *Vocab) (*Tokenizer, error) {
 			return nil, err
 		}
 		t.split = sp
+		t.cache = newWordCache()
 	default:
 		return nil, fmt.Errorf("%w: tokenizer model %q (llama and gpt2 are implemented)", ErrUnsupported, v.Model)
 	}
@@ -540,9 +545,12 @@ func (t *Tokenizer) deriveSpecials() {
 	sort.SliceStable(t.specials, func(i, j int) bool {
 		return len(t.tokens[t.specials[i]]) > len(t.tokens[t.specials[j]])
 	})
-	t.trie = &trieNode{}
+	root := &trieNode{}
 	for _, id := range t.specials {
-		t.trie.insert(t.tokens[id], id)
+		root.insert(t.tokens[id], id)
+	}
+	for c, n := range root.next {
+		t.trie[c] = n
 	}
 }
 
@@ -625,7 +633,6 @@ func (t *Tokenizer) buildMerges(merges []string) error {
 			t.byteSym[b] = x
 		}
 	}
-	t.internN = next
 	return nil
 }
 
