@@ -7,7 +7,6 @@ import (
 	"iter"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/llm/local/chat"
 	"github.com/plait-ai/plait/llm/local/constrain"
+	"github.com/plait-ai/plait/llm/local/discover"
 	"github.com/plait-ai/plait/llm/local/gguf"
 	"github.com/plait-ai/plait/llm/local/quant"
 	"github.com/plait-ai/plait/llm/local/sample"
@@ -566,25 +566,18 @@ var Provider = llm.ProviderFunc(func(ctx context.Context, spec string, cfg llm.C
 	return Load(ctx, path, o)
 })
 
-// Resolve turns a model spec into a GGUF path: an existing file path as it
-// is; otherwise a name looked up in $PLAIT_MODELS. The empty spec names the
-// embedded default model.
+// Resolve turns a model spec into a GGUF path: a path to a .gguf file, a
+// name in Ollama's local store ("qwen2.5:0.5b"), or a file in $PLAIT_MODELS
+// (see package discover). The empty spec names the embedded default model.
 func Resolve(spec string) (string, error) {
 	if spec == "" {
-		return "", fmt.Errorf("local: no embedded default model is bundled in this build; give a path, as llm.Open(\"local/path/to/model.gguf\")")
+		return "", fmt.Errorf("local: no embedded default model is bundled in this build; give a path or a name, as llm.Open(\"local/path/to/model.gguf\") or llm.Open(\"local/qwen2.5:0.5b\")")
 	}
-	if st, err := os.Stat(spec); err == nil && !st.IsDir() {
-		return spec, nil
+	m, err := discover.Find(spec)
+	if err != nil {
+		return "", fmt.Errorf("local: %w", err)
 	}
-	if dir := os.Getenv("PLAIT_MODELS"); dir != "" {
-		for _, cand := range []string{spec, spec + ".gguf"} {
-			p := filepath.Join(dir, cand)
-			if st, err := os.Stat(p); err == nil && !st.IsDir() {
-				return p, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("local: model %q not found: not a file, and not in $PLAIT_MODELS", spec)
+	return m.Path, nil
 }
 
 func init() { llm.Register("local", Provider) }

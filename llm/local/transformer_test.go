@@ -3,13 +3,17 @@ package local
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/plait-ai/plait/internal/testenv"
+	"github.com/plait-ai/plait/llm/local/ggml"
 	"github.com/plait-ai/plait/llm/local/gguf"
 	"github.com/plait-ai/plait/llm/local/quant"
 	"github.com/plait-ai/plait/llm/local/tokenizer"
@@ -138,3 +142,132 @@ func argmax64(v []float64) int32 {
 	}
 	return int32(bi)
 }
+
+// writeTiny writes a random F32 model of the given architecture with the
+// project's writer and returns it parsed.
+func writeTiny(t *testing.T, arch string) *gguf.File {
+	t.Helper()
+	const embd, layers, heads, kv, ffn, vocab = 64, 2, 4, 2, 96, 300
+	hd := embd / heads
+	rng := newRand(5)
+	var w gguf.Writer
+	w.Set("general.architecture", arch)
+	w.Set(arch+".embedding_length", uint32(embd))
+	w.Set(arch+".block_count", uint32(layers))
+	w.Set(arch+".feed_forward_length", uint32(ffn))
+	w.Set(arch+".attention.head_count", uint32(heads))
+	w.Set(arch+".attention.head_count_kv", uint32(kv))
+	w.Set(arch+".context_length", uint32(256))
+	add := func(name string, dims ...uint64) {
+		n := uint64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		data := make([]byte, 4*n)
+		f := make([]float32, n)
+		for i := range f {
+			f[i] = float32(rng.NormFloat64() * 0.3)
+			if len(dims) == 1 && strings.Contains(name, "norm") {
+				f[i] += 1
+			}
+		}
+		if err := quant.Quantize(ggml.F32, f, data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.AddTensor(name, ggml.F32, dims, gguf.Bytes(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("token_embd.weight", embd, vocab)
+	add("output_norm.weight", embd)
+	for l := range layers {
+		p := fmt.Sprintf("blk.%d.", l)
+		add(p+"attn_norm.weight", embd)
+		add(p+"ffn_norm.weight", embd)
+		add(p+"attn_q.weight", embd, heads*uint64(hd))
+		add(p+"attn_k.weight", embd, kv*uint64(hd))
+		add(p+"attn_v.weight", embd, kv*uint64(hd))
+		add(p+"attn_output.weight", heads*uint64(hd), embd)
+		add(p+"ffn_gate.weight", embd, ffn)
+		add(p+"ffn_up.weight", embd, ffn)
+		add(p+"ffn_down.weight", ffn, embd)
+		if arch == "qwen3" {
+			add(p+"attn_q_norm.weight", uint64(hd))
+			add(p+"attn_k_norm.weight", uint64(hd))
+		}
+	}
+	data, err := w.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// A prompt evaluated in one batch gives the same logits as token by token,
+// for every architecture, on the SIMD and portable paths.
+func TestBatchMatchesSequential(t *testing.T) {
+	for _, arch := range []string{"llama", "qwen2", "qwen3"} {
+		for _, simd := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/simd=%v", arch, simd), func(t *testing.T) {
+				prev := quant.SetSIMD(simd)
+				defer quant.SetSIMD(prev)
+				f := writeTiny(t, arch)
+				tr, err := newTransformer(f, quant.NewPool(2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if arch == "qwen3" && !tr.cfg.QKNorm {
+					t.Fatal("qwen3 must use q/k norms")
+				}
+				toks := []int32{1, 17, 250, 3, 99, 42, 7}
+				all, err := tr.NewState(0).Forward(context.Background(), toks, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st := tr.NewState(0)
+				V := tr.cfg.Vocab
+				for i, tk := range toks {
+					one, err := st.Forward(context.Background(), []int32{tk}, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for j := range one {
+						if d := math.Abs(float64(one[j] - all[i*V+j])); d > 1e-3 {
+							t.Fatalf("token %d logit %d: sequential %v, batch %v", i, j, one[j], all[i*V+j])
+						}
+					}
+				}
+				if _, err := st.Forward(context.Background(), []int32{int32(V)}, false); err == nil {
+					t.Error("out-of-range token must fail")
+				}
+			})
+		}
+	}
+}
+
+func TestUnsupportedModels(t *testing.T) {
+	var w gguf.Writer
+	w.Set("general.architecture", "mamba")
+	data, _ := w.Bytes()
+	f, err := gguf.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newTransformer(f, nil); !errors.Is(err, ErrUnsupportedModel) {
+		t.Errorf("mamba: err = %v", err)
+	}
+	var w2 gguf.Writer
+	w2.Set("general.architecture", "llama")
+	w2.Set("llama.embedding_length", uint32(64))
+	data, _ = w2.Bytes()
+	f, _ = gguf.Parse(data)
+	if _, err := newTransformer(f, nil); !errors.Is(err, ErrUnsupportedModel) {
+		t.Errorf("missing keys: err = %v", err)
+	}
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed+1)) }
