@@ -178,7 +178,7 @@ func TestResponseSchemaAlwaysValid(t *testing.T) {
 	for _, name := range models {
 		m := load(t, name)
 		for si, schema := range schemas {
-			for seed := range int64(4) {
+			for seed := range seeds(4) {
 				t.Run(fmt.Sprintf("%s/schema%d/seed%d", name, si, seed), func(t *testing.T) {
 					req := &llm.Request{
 						Messages:       []llm.Message{llm.UserMessage("Answer in JSON.")},
@@ -212,7 +212,7 @@ func TestRequiredToolCallsAreValid(t *testing.T) {
 	}
 	for _, name := range models {
 		m := load(t, name)
-		for seed := range int64(3) {
+		for seed := range seeds(3) {
 			for _, choice := range []llm.ToolChoice{{Mode: llm.ToolChoiceRequired}, llm.ToolChoiceFor("calculator")} {
 				req := &llm.Request{
 					Messages: []llm.Message{llm.UserMessage("What is 2+2?")}, Tools: tools, ToolChoice: choice,
@@ -306,4 +306,13 @@ func TestRequiredToolCallsEveryTemplate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// seeds returns n, or fewer under the race detector, where generation is
+// much slower and the sample checks the same properties.
+func seeds(n int64) int64 {
+	if local.RaceEnabled {
+		return max(1, n/2)
+	}
+	return n
 }
