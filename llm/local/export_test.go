@@ -1,0 +1,4 @@
+package local
+
+// RaceEnabled is raceEnabled for the external tests.
+const RaceEnabled = raceEnabled
