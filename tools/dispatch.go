@@ -474,8 +474,9 @@ type callOutcome struct {
 	err error
 }
 
-// callOnce runs one attempt. With a timeout it runs the tool in its own
-// goroutine, so a tool that ignores ctx cannot hold the run past it.
+// callOnce runs one attempt. With a timeout it runs the tool on a pooled
+// worker goroutine (see workers.go), so a tool that ignores ctx cannot
+// hold the run past it.
 func callOnce(ctx context.Context, e *entry, args json.RawMessage, timeout time.Duration) (any, error) {
 	if timeout < 0 {
 		return safeCall(ctx, e, args)
@@ -489,18 +490,21 @@ func callOnce(ctx context.Context, e *entry, args json.RawMessage, timeout time.
 		}
 		return out, err
 	}
-	ch := make(chan callOutcome, 1)
-	go func() {
-		out, err := safeCall(cctx, e, args)
-		ch <- callOutcome{out, err}
-	}()
+	// A pooled worker runs the call (see workers.go).
+	j := jobPool.Get().(*callJob)
+	j.ctx, j.e, j.args = cctx, e, args
+	startJob(j)
 	select {
-	case r := <-ch:
+	case r := <-j.done:
+		j.ctx, j.e, j.args = nil, nil, nil
+		jobPool.Put(j)
 		if r.err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
 		}
 		return r.out, r.err
 	case <-cctx.Done():
+		// The job is abandoned, not reused: its worker may still write
+		// to it.
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("tool %q stopped: %w", e.spec.Name, ctx.Err())
 		}

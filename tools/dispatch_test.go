@@ -554,3 +554,43 @@ func manyKeys(n int) string {
 	b.WriteString("}")
 	return b.String()
 }
+
+// TestAbandonedCallsDoNotDisturbOthers: calls run on pooled workers; a
+// call abandoned at its timeout (its tool ignores ctx) finishes later on
+// its worker while other calls run, and no outcome reaches the wrong call.
+func TestAbandonedCallsDoNotDisturbOthers(t *testing.T) {
+	release := make(chan struct{})
+	stuck := tools.MustFunc("stuck", "Ignores its context.", func(ctx context.Context, in struct{}) (string, error) {
+		<-release
+		return "late", nil
+	}, tools.Timeout(5*time.Millisecond))
+	echo := tools.MustFunc("echo", "Repeats text.", func(ctx context.Context, in echoIn) (string, error) {
+		return in.Text, nil
+	})
+	d := tools.NewDispatcher(tools.MustSet(stuck, echo))
+	ctx := context.Background()
+	for range 4 {
+		if r := d.Call(ctx, llmCall("stuck", `{}`)); !errors.Is(r.Err, tools.ErrTimeout) {
+			t.Fatalf("stuck call: err %v, want a timeout", r.Err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 50 {
+				if i == 0 && j == 10 {
+					close(release) // the stuck workers finish now
+				}
+				want := fmt.Sprintf("t%d-%d", i, j)
+				r := d.Call(ctx, llmCall("echo", `{"text":"`+want+`"}`))
+				if r.Err != nil || r.Content != want {
+					t.Errorf("echo %s: content %q, err %v", want, r.Content, r.Err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
