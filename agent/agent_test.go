@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -704,5 +705,58 @@ func TestReActStreamAndApproval(t *testing.T) {
 	msgs := m.Requests()[1].Messages
 	if last := msgs[len(msgs)-1]; last.ToolCallID != "call_2" || !strings.Contains(last.Content, "no fetching") {
 		t.Errorf("last message %+v", last)
+	}
+}
+
+// countingExec counts which path each call takes through a dispatcher.
+type countingExec struct {
+	*tools.Dispatcher
+	plain, validated sync.Map // tool name -> *atomic.Int32
+}
+
+func bump(m *sync.Map, calls []llm.ToolCall) {
+	for _, c := range calls {
+		v, _ := m.LoadOrStore(c.Name, new(atomic.Int32))
+		v.(*atomic.Int32).Add(1)
+	}
+}
+
+func count(m *sync.Map, name string) int32 {
+	if v, ok := m.Load(name); ok {
+		return v.(*atomic.Int32).Load()
+	}
+	return 0
+}
+
+func (c *countingExec) Dispatch(ctx context.Context, calls ...llm.ToolCall) []tools.Result {
+	bump(&c.plain, calls)
+	return c.Dispatcher.Dispatch(ctx, calls...)
+}
+
+func (c *countingExec) DispatchValidated(ctx context.Context, calls ...llm.ToolCall) []tools.Result {
+	bump(&c.validated, calls)
+	return c.Dispatcher.DispatchValidated(ctx, calls...)
+}
+
+// TestPrevalidatedSteps: steps whose arguments the planner validated are
+// dispatched without validating them again; a step whose arguments come
+// from a reference is validated by the dispatcher.
+func TestPrevalidatedSteps(t *testing.T) {
+	k := newKit()
+	exec := &countingExec{Dispatcher: tools.NewDispatcher(tools.MustSet(k.tools(t)...))}
+	m := llmtest.New(llmtest.Text(parallelPlan), llmtest.Text("done [s1]"))
+	a := mustAgent(t, agent.Config{Model: m, Tools: exec})
+	res, err := a.Run(context.Background(), "Explain RAG")
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if s4, _ := res.Step("s4"); s4.Status != agent.StepDone {
+		t.Fatalf("s4 = %+v", s4)
+	}
+	if v, p := count(&exec.validated, "search"), count(&exec.plain, "search"); v != 3 || p != 0 {
+		t.Errorf("search: %d pre-validated, %d plain dispatches; want 3 and 0", v, p)
+	}
+	if v, p := count(&exec.validated, "fetch"), count(&exec.plain, "fetch"); v != 0 || p != 1 {
+		t.Errorf("fetch (arguments from a reference): %d pre-validated, %d plain dispatches; want 0 and 1", v, p)
 	}
 }

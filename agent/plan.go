@@ -239,10 +239,11 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 	}
 
 	type launchItem struct {
-		i     int
-		st    *planner.Step
-		rec   StepRecord
-		input string
+		i         int
+		st        *planner.Step
+		rec       StepRecord
+		input     string
+		validated bool // rec.Args are as the planner validated them
 	}
 	var launchBuf [8]launchItem
 	launch := launchBuf[:0]
@@ -319,7 +320,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					ev := rec
 					r.emit(Event{Type: EventStepStarted, Step: &ev})
 				}
-				launch = append(launch, launchItem{i, st, rec, input})
+				launch = append(launch, launchItem{i, st, rec, input, !prog.HasRefs(i)})
 			}
 			for next < n && slots[next].state != pending {
 				next++
@@ -328,10 +329,10 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 				// The only step that can run: run it here rather than
 				// hand it to another goroutine and wait.
 				l := launch[0]
-				r.runStep(l.i, l.st, l.rec, l.input, results)
+				r.runStep(l.i, l.st, l.rec, l.input, l.validated, results)
 			} else {
 				for _, l := range launch {
-					goStep(func() { r.runStep(l.i, l.st, l.rec, l.input, results) })
+					goStep(func() { r.runStep(l.i, l.st, l.rec, l.input, l.validated, results) })
 				}
 			}
 			launch = launch[:0]
@@ -399,7 +400,11 @@ func stepWhat(st *planner.Step) string {
 }
 
 // runStep runs one step in its own goroutine and sends the outcome.
-func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, results chan<- stepOutcome) {
+//
+// validated says that rec.Args are the step's arguments exactly as the
+// planner validated them when it compiled the plan (the step has no
+// references), so the executor need not validate them again.
+func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, validated bool, results chan<- stepOutcome) {
 	ctx := r.ctx
 	if d := r.a.limits.StepTimeout; d > 0 {
 		var cancel context.CancelFunc
@@ -413,13 +418,13 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, res
 			span.SetAttributes(trace.StepToolKey.String(st.Tool))
 		}
 	}
-	rec = r.stepBody(ctx, st, rec, input)
+	rec = r.stepBody(ctx, st, rec, input, validated)
 	span.End(rec.Err) // before the scheduler learns the step is done
 	results <- stepOutcome{i: i, rec: rec}
 }
 
 // stepBody runs one step and returns its record.
-func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string) StepRecord {
+func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string, validated bool) StepRecord {
 	start := time.Now()
 	if st.Tool == "" {
 		text, err := r.reasonStep(ctx, st, input)
@@ -444,8 +449,17 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 		ev, c := rec, call
 		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &c})
 	}
+	// Arguments the planner validated (and edits the approval hook made,
+	// which approve validates) are not validated again when the executor
+	// can skip it; resolved references were never validated and go
+	// through Dispatch.
 	calls := []llm.ToolCall{call}
-	res := r.w.exec.Dispatch(ctx, calls...)[0]
+	var res tools.Result
+	if ve, ok := r.w.exec.(tools.ValidatedExecutor); ok && validated {
+		res = ve.DispatchValidated(ctx, calls...)[0]
+	} else {
+		res = r.w.exec.Dispatch(ctx, calls...)[0]
+	}
 	rec.Args = res.Call.Arguments
 	rec.Output, rec.Content, rec.Err = res.Output, res.Content, res.Err
 	rec.Duration = time.Since(start)
