@@ -217,3 +217,38 @@ func FuzzScratchpadRender(f *testing.F) {
 		}
 	})
 }
+
+// TestScratchpadRenderWhileAppending: renders read the entries without
+// copying them; appends and resets running at the same time must neither
+// race (under -race) nor change what a render sees.
+func TestScratchpadRenderWhileAppending(t *testing.T) {
+	s := memory.NewScratchpad(nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 2000 {
+			if i%100 == 99 {
+				s.Reset()
+			}
+			s.Add("s1", memory.KindObservation, "x")
+		}
+	}()
+	for range 500 {
+		out := s.Render(0)
+		if strings.Count(out, "Observation [s1]: x\n")*len("Observation [s1]: x\n") != len(out) {
+			t.Fatalf("torn render: %q", out)
+		}
+	}
+	<-done
+}
+
+func BenchmarkScratchpadRenderAll(b *testing.B) {
+	s := memory.NewScratchpad(nil)
+	for i := range 10 {
+		s.Add(fmt.Sprint("s", i%5), memory.Kind(i%7), strings.Repeat("text ", 20))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Render(0)
+	}
+}
