@@ -64,6 +64,17 @@ func (r *run) planExecute() error {
 		plan := prog.Plan()
 		planIdx := len(r.res.Plans)
 		r.res.Plans = append(r.res.Plans, plan)
+		// Room for the entries below and a call (or thought) and an
+		// observation a step: the scratchpad need not grow during the
+		// plan.
+		grow := 1 + 2*prog.Len()
+		if plan.Thought != "" {
+			grow++
+		}
+		if out.Reasoning != "" {
+			grow++
+		}
+		r.pad.Grow(grow)
 		if plan.Thought != "" {
 			r.note(memory.KindThought, "", "", plan.Thought)
 		}
@@ -475,8 +486,8 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 		rec.Status = StepDone
 	}
 	if r.listening() {
-		ev := rec
-		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &res.Call})
+		ev, c := rec, res.Call // copies: res itself stays on the stack
+		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &c})
 	}
 	return rec
 }

@@ -99,6 +99,19 @@ func (s *Scratchpad) Append(e Entry) int {
 	return e.Seq
 }
 
+// Grow makes room for n more entries, so that appending them does not
+// reallocate; a caller that knows about how many entries a run makes (an
+// agent, once it has a plan) saves the growth of the default capacity.
+func (s *Scratchpad) Grow(n int) {
+	s.mu.Lock()
+	if free := cap(s.entries) - len(s.entries); n > free {
+		// A new array: renders may be reading the old one (see
+		// RenderStats), and only ever its first len elements.
+		s.entries = append(make([]Entry, 0, len(s.entries)+n), s.entries...)
+	}
+	s.mu.Unlock()
+}
+
 // Len returns the number of entries.
 func (s *Scratchpad) Len() int {
 	s.mu.Lock()

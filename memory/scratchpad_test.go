@@ -252,3 +252,21 @@ func BenchmarkScratchpadRenderAll(b *testing.B) {
 		s.Render(0)
 	}
 }
+
+func TestScratchpadGrow(t *testing.T) {
+	s := memory.NewScratchpad(nil)
+	s.Add("", memory.KindPlan, "plan")
+	s.Grow(20)
+	e := memory.Entry{Step: "s1", Kind: memory.KindObservation, Text: "x"}
+	// AllocsPerRun runs the function twice: 20 appends in all.
+	if allocs := testing.AllocsPerRun(1, func() {
+		for range 10 {
+			s.Append(e)
+		}
+	}); allocs != 0 {
+		t.Errorf("%v allocations appending 20 entries after Grow(20), want 0", allocs)
+	}
+	if got := s.Entries(); len(got) != 21 || got[0].Text != "plan" || got[20].Seq != 21 {
+		t.Errorf("entries after Grow: %+v", got)
+	}
+}
