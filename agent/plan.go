@@ -163,6 +163,27 @@ const (
 	blocked  // failed, or a step it needs failed
 )
 
+// launchItem is a step ready to run.
+type launchItem struct {
+	i         int
+	st        *planner.Step
+	rec       StepRecord
+	input     string
+	validated bool // rec.Args are as the planner validated them
+}
+
+// stepJob is a step handed to a worker (see workers.go): one slice of them
+// per plan, rather than a closure and a copy of the item per step.
+type stepJob struct {
+	launchItem
+	r       *run
+	results chan<- stepOutcome
+}
+
+func (j *stepJob) runTask() {
+	j.r.runStep(j.i, j.st, j.rec, j.input, j.validated, j.results)
+}
+
 type stepOutcome struct {
 	i   int
 	rec StepRecord
@@ -249,14 +270,8 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		r.emit(Event{Type: EventStepFinished, Step: recp})
 	}
 
-	type launchItem struct {
-		i         int
-		st        *planner.Step
-		rec       StepRecord
-		input     string
-		validated bool // rec.Args are as the planner validated them
-	}
 	var launchBuf [8]launchItem
+	var jobs []stepJob // by step index: a step is launched at most once
 	launch := launchBuf[:0]
 	next := 0 // no step before next is pending and ready-able: scan from here
 	for {
@@ -342,8 +357,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 				l := launch[0]
 				r.runStep(l.i, l.st, l.rec, l.input, l.validated, results)
 			} else {
+				if jobs == nil {
+					jobs = make([]stepJob, n)
+				}
 				for _, l := range launch {
-					goStep(func() { r.runStep(l.i, l.st, l.rec, l.input, l.validated, results) })
+					j := &jobs[l.i]
+					*j = stepJob{launchItem: l, r: r, results: results}
+					goStep(j)
 				}
 			}
 			launch = launch[:0]

@@ -218,6 +218,14 @@ func (d *Dispatcher) dispatch(ctx context.Context, calls []llm.ToolCall, validat
 		out[0] = d.call(ctx, calls[0], validated)
 		return out
 	}
+	d.dispatchMany(ctx, calls, validated, out)
+	return out
+}
+
+// dispatchMany runs several calls on up to the concurrency bound of
+// goroutines. It is apart from dispatch so that the variables its
+// goroutines share escape to the heap only when there are several calls.
+func (d *Dispatcher) dispatchMany(ctx context.Context, calls []llm.ToolCall, validated bool, out []Result) {
 	// Fill ids first, so they follow call order.
 	calls = append([]llm.ToolCall(nil), calls...)
 	for i := range calls {
@@ -242,7 +250,6 @@ func (d *Dispatcher) dispatch(ctx context.Context, calls []llm.ToolCall, validat
 		}()
 	}
 	wg.Wait()
-	return out
 }
 
 // Call runs one call to its Result; it never panics.
