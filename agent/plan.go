@@ -728,11 +728,19 @@ func decodeOutput(rec *StepRecord) any {
 	case bool, float64, map[string]any, []any:
 		return v
 	default:
+		// Content is the output encoded as JSON already (see
+		// tools.Result): decode that rather than encode the output again.
+		// Content cut to the size limit ends with a marker that no JSON
+		// text can, so it fails to decode and the output is encoded here.
+		var x any
+		if rec.Content != "" && json.Unmarshal([]byte(rec.Content), &x) == nil {
+			return x
+		}
 		b, err := json.Marshal(v)
 		if err != nil {
 			return rec.Content
 		}
-		var x any
+		x = nil
 		if json.Unmarshal(b, &x) != nil {
 			return rec.Content
 		}
