@@ -760,3 +760,44 @@ func TestPrevalidatedSteps(t *testing.T) {
 		t.Errorf("fetch (arguments from a reference): %d pre-validated, %d plain dispatches; want 0 and 1", v, p)
 	}
 }
+
+// TestReActRecordsAcrossTurns: each turn's records are written into the
+// result in place; over several turns (the result's slice grows) every
+// record and every step-finished event stays right.
+func TestReActRecordsAcrossTurns(t *testing.T) {
+	k := newKit()
+	var script []llmtest.Step
+	queries := []string{"a", "b", "c", "d", "e", "f"}
+	for i := 0; i < len(queries); i += 2 {
+		script = append(script, llmtest.ToolCalls(
+			llm.ToolCall{ID: "q" + queries[i], Name: "search", Arguments: json.RawMessage(`{"query":"` + queries[i] + `"}`)},
+			llm.ToolCall{ID: "q" + queries[i+1], Name: "search", Arguments: json.RawMessage(`{"query":"` + queries[i+1] + `"}`)}))
+	}
+	script = append(script, llmtest.Text("done [qa]"))
+	a := mustAgent(t, agent.Config{Model: llmtest.New(script...), ToolList: k.tools(t), Strategy: agent.ReAct})
+	var finished []string
+	var final *agent.Result
+	for ev, err := range a.Stream(context.Background(), "g") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Type {
+		case agent.EventStepFinished:
+			finished = append(finished, ev.Step.ID+"="+string(ev.Step.Status))
+		case agent.EventDone:
+			final = ev.Result
+		}
+	}
+	if len(final.Steps) != len(queries) {
+		t.Fatalf("%d steps, want %d", len(final.Steps), len(queries))
+	}
+	for i, q := range queries {
+		st := final.Steps[i]
+		if st.ID != "q"+q || st.Plan != i/2 || st.Status != agent.StepDone || !strings.Contains(st.Content, "example.com/"+q+`"`) {
+			t.Errorf("step %d = %+v", i, st)
+		}
+		if want := "q" + q + "=" + string(agent.StepDone); i >= len(finished) || finished[i] != want {
+			t.Errorf("finished event %d: %v, want %s", i, finished, want)
+		}
+	}
+}
