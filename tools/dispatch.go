@@ -227,13 +227,14 @@ func (d *Dispatcher) dispatch(ctx context.Context, calls []llm.ToolCall, validat
 // goroutines share escape to the heap only when there are several calls.
 func (d *Dispatcher) dispatchMany(ctx context.Context, calls []llm.ToolCall, validated bool, out []Result) {
 	// Fill ids first, so they follow call order.
-	calls = append([]llm.ToolCall(nil), calls...)
-	for i := range calls {
-		if calls[i].ID == "" {
-			calls[i].ID = d.id()
+	// A copy: the caller's slice stays untouched, and does not escape.
+	own := append([]llm.ToolCall(nil), calls...)
+	for i := range own {
+		if own[i].ID == "" {
+			own[i].ID = d.id()
 		}
 	}
-	workers := min(len(calls), cap(d.semaphore()))
+	workers := min(len(own), cap(d.semaphore()))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -242,10 +243,10 @@ func (d *Dispatcher) dispatchMany(ctx context.Context, calls []llm.ToolCall, val
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(calls) {
+				if i >= len(own) {
 					return
 				}
-				out[i] = d.call(ctx, calls[i], validated)
+				out[i] = d.call(ctx, own[i], validated)
 			}
 		}()
 	}
