@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -704,5 +705,99 @@ func TestReActStreamAndApproval(t *testing.T) {
 	msgs := m.Requests()[1].Messages
 	if last := msgs[len(msgs)-1]; last.ToolCallID != "call_2" || !strings.Contains(last.Content, "no fetching") {
 		t.Errorf("last message %+v", last)
+	}
+}
+
+// countingExec counts which path each call takes through a dispatcher.
+type countingExec struct {
+	*tools.Dispatcher
+	plain, validated sync.Map // tool name -> *atomic.Int32
+}
+
+func bump(m *sync.Map, calls []llm.ToolCall) {
+	for _, c := range calls {
+		v, _ := m.LoadOrStore(c.Name, new(atomic.Int32))
+		v.(*atomic.Int32).Add(1)
+	}
+}
+
+func count(m *sync.Map, name string) int32 {
+	if v, ok := m.Load(name); ok {
+		return v.(*atomic.Int32).Load()
+	}
+	return 0
+}
+
+func (c *countingExec) Dispatch(ctx context.Context, calls ...llm.ToolCall) []tools.Result {
+	bump(&c.plain, calls)
+	return c.Dispatcher.Dispatch(ctx, calls...)
+}
+
+func (c *countingExec) DispatchValidated(ctx context.Context, calls ...llm.ToolCall) []tools.Result {
+	bump(&c.validated, calls)
+	return c.Dispatcher.DispatchValidated(ctx, calls...)
+}
+
+// TestPrevalidatedSteps: steps whose arguments the planner validated are
+// dispatched without validating them again; a step whose arguments come
+// from a reference is validated by the dispatcher.
+func TestPrevalidatedSteps(t *testing.T) {
+	k := newKit()
+	exec := &countingExec{Dispatcher: tools.NewDispatcher(tools.MustSet(k.tools(t)...))}
+	m := llmtest.New(llmtest.Text(parallelPlan), llmtest.Text("done [s1]"))
+	a := mustAgent(t, agent.Config{Model: m, Tools: exec})
+	res, err := a.Run(context.Background(), "Explain RAG")
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if s4, _ := res.Step("s4"); s4.Status != agent.StepDone {
+		t.Fatalf("s4 = %+v", s4)
+	}
+	if v, p := count(&exec.validated, "search"), count(&exec.plain, "search"); v != 3 || p != 0 {
+		t.Errorf("search: %d pre-validated, %d plain dispatches; want 3 and 0", v, p)
+	}
+	if v, p := count(&exec.validated, "fetch"), count(&exec.plain, "fetch"); v != 0 || p != 1 {
+		t.Errorf("fetch (arguments from a reference): %d pre-validated, %d plain dispatches; want 0 and 1", v, p)
+	}
+}
+
+// TestReActRecordsAcrossTurns: each turn's records are written into the
+// result in place; over several turns (the result's slice grows) every
+// record and every step-finished event stays right.
+func TestReActRecordsAcrossTurns(t *testing.T) {
+	k := newKit()
+	var script []llmtest.Step
+	queries := []string{"a", "b", "c", "d", "e", "f"}
+	for i := 0; i < len(queries); i += 2 {
+		script = append(script, llmtest.ToolCalls(
+			llm.ToolCall{ID: "q" + queries[i], Name: "search", Arguments: json.RawMessage(`{"query":"` + queries[i] + `"}`)},
+			llm.ToolCall{ID: "q" + queries[i+1], Name: "search", Arguments: json.RawMessage(`{"query":"` + queries[i+1] + `"}`)}))
+	}
+	script = append(script, llmtest.Text("done [qa]"))
+	a := mustAgent(t, agent.Config{Model: llmtest.New(script...), ToolList: k.tools(t), Strategy: agent.ReAct})
+	var finished []string
+	var final *agent.Result
+	for ev, err := range a.Stream(context.Background(), "g") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Type {
+		case agent.EventStepFinished:
+			finished = append(finished, ev.Step.ID+"="+string(ev.Step.Status))
+		case agent.EventDone:
+			final = ev.Result
+		}
+	}
+	if len(final.Steps) != len(queries) {
+		t.Fatalf("%d steps, want %d", len(final.Steps), len(queries))
+	}
+	for i, q := range queries {
+		st := final.Steps[i]
+		if st.ID != "q"+q || st.Plan != i/2 || st.Status != agent.StepDone || !strings.Contains(st.Content, "example.com/"+q+`"`) {
+			t.Errorf("step %d = %+v", i, st)
+		}
+		if want := "q" + q + "=" + string(agent.StepDone); i >= len(finished) || finished[i] != want {
+			t.Errorf("finished event %d: %v, want %s", i, finished, want)
+		}
 	}
 }

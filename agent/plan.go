@@ -64,6 +64,17 @@ func (r *run) planExecute() error {
 		plan := prog.Plan()
 		planIdx := len(r.res.Plans)
 		r.res.Plans = append(r.res.Plans, plan)
+		// Room for the entries below and a call (or thought) and an
+		// observation a step: the scratchpad need not grow during the
+		// plan.
+		grow := 1 + 2*prog.Len()
+		if plan.Thought != "" {
+			grow++
+		}
+		if out.Reasoning != "" {
+			grow++
+		}
+		r.pad.Grow(grow)
 		if plan.Thought != "" {
 			r.note(memory.KindThought, "", "", plan.Thought)
 		}
@@ -152,6 +163,27 @@ const (
 	blocked  // failed, or a step it needs failed
 )
 
+// launchItem is a step ready to run.
+type launchItem struct {
+	i         int
+	st        *planner.Step
+	rec       StepRecord
+	input     string
+	validated bool // rec.Args are as the planner validated them
+}
+
+// stepJob is a step handed to a worker (see workers.go): one slice of them
+// per plan, rather than a closure and a copy of the item per step.
+type stepJob struct {
+	launchItem
+	r       *run
+	results chan<- stepOutcome
+}
+
+func (j *stepJob) runTask() {
+	j.r.runStep(j.i, j.st, j.rec, j.input, j.validated, j.results)
+}
+
 type stepOutcome struct {
 	i   int
 	rec StepRecord
@@ -238,13 +270,8 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		r.emit(Event{Type: EventStepFinished, Step: recp})
 	}
 
-	type launchItem struct {
-		i     int
-		st    *planner.Step
-		rec   StepRecord
-		input string
-	}
 	var launchBuf [8]launchItem
+	var jobs []stepJob // by step index: a step is launched at most once
 	launch := launchBuf[:0]
 	next := 0 // no step before next is pending and ready-able: scan from here
 	for {
@@ -319,7 +346,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					ev := rec
 					r.emit(Event{Type: EventStepStarted, Step: &ev})
 				}
-				launch = append(launch, launchItem{i, st, rec, input})
+				launch = append(launch, launchItem{i, st, rec, input, !prog.HasRefs(i)})
 			}
 			for next < n && slots[next].state != pending {
 				next++
@@ -328,10 +355,15 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 				// The only step that can run: run it here rather than
 				// hand it to another goroutine and wait.
 				l := launch[0]
-				r.runStep(l.i, l.st, l.rec, l.input, results)
+				r.runStep(l.i, l.st, l.rec, l.input, l.validated, results)
 			} else {
+				if jobs == nil {
+					jobs = make([]stepJob, n)
+				}
 				for _, l := range launch {
-					goStep(func() { r.runStep(l.i, l.st, l.rec, l.input, results) })
+					j := &jobs[l.i]
+					*j = stepJob{launchItem: l, r: r, results: results}
+					goStep(j)
 				}
 			}
 			launch = launch[:0]
@@ -399,7 +431,11 @@ func stepWhat(st *planner.Step) string {
 }
 
 // runStep runs one step in its own goroutine and sends the outcome.
-func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, results chan<- stepOutcome) {
+//
+// validated says that rec.Args are the step's arguments exactly as the
+// planner validated them when it compiled the plan (the step has no
+// references), so the executor need not validate them again.
+func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, validated bool, results chan<- stepOutcome) {
 	ctx := r.ctx
 	if d := r.a.limits.StepTimeout; d > 0 {
 		var cancel context.CancelFunc
@@ -413,13 +449,13 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, res
 			span.SetAttributes(trace.StepToolKey.String(st.Tool))
 		}
 	}
-	rec = r.stepBody(ctx, st, rec, input)
+	rec = r.stepBody(ctx, st, rec, input, validated)
 	span.End(rec.Err) // before the scheduler learns the step is done
 	results <- stepOutcome{i: i, rec: rec}
 }
 
 // stepBody runs one step and returns its record.
-func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string) StepRecord {
+func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string, validated bool) StepRecord {
 	start := time.Now()
 	if st.Tool == "" {
 		text, err := r.reasonStep(ctx, st, input)
@@ -444,8 +480,17 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 		ev, c := rec, call
 		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &c})
 	}
+	// Arguments the planner validated (and edits the approval hook made,
+	// which approve validates) are not validated again when the executor
+	// can skip it; resolved references were never validated and go
+	// through Dispatch.
 	calls := []llm.ToolCall{call}
-	res := r.w.exec.Dispatch(ctx, calls...)[0]
+	var res tools.Result
+	if ve, ok := r.w.exec.(tools.ValidatedExecutor); ok && validated {
+		res = ve.DispatchValidated(ctx, calls...)[0]
+	} else {
+		res = r.w.exec.Dispatch(ctx, calls...)[0]
+	}
 	rec.Args = res.Call.Arguments
 	rec.Output, rec.Content, rec.Err = res.Output, res.Content, res.Err
 	rec.Duration = time.Since(start)
@@ -461,8 +506,8 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 		rec.Status = StepDone
 	}
 	if r.listening() {
-		ev := rec
-		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &res.Call})
+		ev, c := rec, res.Call // copies: res itself stays on the stack
+		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &c})
 	}
 	return rec
 }
@@ -683,11 +728,19 @@ func decodeOutput(rec *StepRecord) any {
 	case bool, float64, map[string]any, []any:
 		return v
 	default:
+		// Content is the output encoded as JSON already (see
+		// tools.Result): decode that rather than encode the output again.
+		// Content cut to the size limit ends with a marker that no JSON
+		// text can, so it fails to decode and the output is encoded here.
+		var x any
+		if rec.Content != "" && json.Unmarshal([]byte(rec.Content), &x) == nil {
+			return x
+		}
 		b, err := json.Marshal(v)
 		if err != nil {
 			return rec.Content
 		}
-		var x any
+		x = nil
 		if json.Unmarshal(b, &x) != nil {
 			return rec.Content
 		}

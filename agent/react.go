@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,8 +80,7 @@ func (r *run) react() error {
 				r.note(memory.KindObservation, rec.ID, rec.Tool, rec.Content)
 			}
 			msgs = append(msgs, llm.Message{Role: llm.RoleTool, Content: rec.Content, ToolCallID: rec.ID, Name: rec.Tool})
-			r.res.Steps = append(r.res.Steps, *rec)
-			r.emit(Event{Type: EventStepFinished, Step: &r.res.Steps[len(r.res.Steps)-1]})
+			r.emit(Event{Type: EventStepFinished, Step: rec}) // rec is in r.res.Steps
 		}
 		if err := r.getFatal(); err != nil {
 			return err
@@ -102,11 +102,18 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		defer cancel()
 	}
 	start := time.Now()
-	recs := make([]StepRecord, len(calls))
-	run := make([]bool, len(calls))
+	// The turn's records go straight into the result, where they stay:
+	// no copy of them per turn. Room for a few turns at first, so that
+	// short runs grow the slice once.
+	base := len(r.res.Steps)
+	if cap(r.res.Steps) == 0 {
+		r.res.Steps = make([]StepRecord, 0, max(4, len(calls)))
+	}
+	r.res.Steps = slices.Grow(r.res.Steps, len(calls))[:base+len(calls)]
+	recs := r.res.Steps[base:]
+	var run []bool // nil: every call runs (there is no approval hook)
 	for i, c := range calls {
 		recs[i] = StepRecord{ID: c.ID, Plan: turn, Tool: c.Name, Args: c.Arguments}
-		run[i] = true
 		r.note(memory.KindToolCall, c.ID, c.Name, string(c.Arguments))
 		if r.listening() {
 			ev := recs[i]
@@ -114,6 +121,7 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		}
 	}
 	if a.cfg.Approve != nil {
+		run = make([]bool, len(calls))
 		calls = append([]llm.ToolCall(nil), calls...) // approvals may edit them
 		var wg sync.WaitGroup
 		for i := range calls {
@@ -125,10 +133,15 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		}
 		wg.Wait()
 	}
-	todo := make([]llm.ToolCall, 0, len(calls))
+	todo := calls
+	if run != nil {
+		todo = make([]llm.ToolCall, 0, len(calls))
+	}
 	for i, c := range calls {
-		if run[i] {
-			todo = append(todo, c)
+		if run == nil || run[i] {
+			if run != nil {
+				todo = append(todo, c)
+			}
 			if r.listening() {
 				ev := recs[i]
 				r.emit(Event{Type: EventToolCall, Step: &ev, Call: &calls[i]})
@@ -161,7 +174,7 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 	}
 	k := 0
 	for i := range calls {
-		if !run[i] {
+		if run != nil && !run[i] {
 			continue
 		}
 		res := results[k]

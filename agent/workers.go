@@ -9,10 +9,14 @@ import "time"
 // workerIdle exit.
 const workerIdle = 10 * time.Second
 
-var idleWorkers = make(chan func())
+var idleWorkers = make(chan task)
+
+// task is work for a worker: an interface rather than a func, so that a
+// step handed over needs no closure allocated.
+type task interface{ runTask() }
 
 // goStep runs f on an idle worker, or on a new one.
-func goStep(f func()) {
+func goStep(f task) {
 	select {
 	case idleWorkers <- f:
 	default:
@@ -20,11 +24,11 @@ func goStep(f func()) {
 	}
 }
 
-func worker(f func()) {
+func worker(f task) {
 	t := time.NewTimer(workerIdle)
 	defer t.Stop()
 	for {
-		f()
+		f.runTask()
 		f = nil
 		t.Reset(workerIdle)
 		select {

@@ -99,6 +99,19 @@ func (s *Scratchpad) Append(e Entry) int {
 	return e.Seq
 }
 
+// Grow makes room for n more entries, so that appending them does not
+// reallocate; a caller that knows about how many entries a run makes (an
+// agent, once it has a plan) saves the growth of the default capacity.
+func (s *Scratchpad) Grow(n int) {
+	s.mu.Lock()
+	if free := cap(s.entries) - len(s.entries); n > free {
+		// A new array: renders may be reading the old one (see
+		// RenderStats), and only ever its first len elements.
+		s.entries = append(make([]Entry, 0, len(s.entries)+n), s.entries...)
+	}
+	s.mu.Unlock()
+}
+
 // Len returns the number of entries.
 func (s *Scratchpad) Len() int {
 	s.mu.Lock()
@@ -138,11 +151,13 @@ func (s *Scratchpad) Last(kind Kind) (Entry, bool) {
 	return Entry{}, false
 }
 
-// Reset removes every entry, keeping the allocated space.
+// Reset removes every entry. A render in progress still sees the entries
+// it started with.
 func (s *Scratchpad) Reset() {
 	s.mu.Lock()
-	clear(s.entries)
-	s.entries = s.entries[:0]
+	// A new array, not the old one cleared: renders read the old one
+	// without holding the lock (see RenderStats).
+	s.entries = nil
 	s.mu.Unlock()
 }
 
@@ -166,7 +181,11 @@ func (s *Scratchpad) Render(budget int) string {
 // were left out.
 func (s *Scratchpad) RenderStats(budget int) (text string, omitted int) {
 	s.mu.Lock()
-	entries := append([]Entry(nil), s.entries...)
+	// Entries are only ever appended after the current length (Reset
+	// starts a new array), so the first len elements never change: render
+	// from them without copying, and without holding the lock while
+	// counting tokens.
+	entries := s.entries[:len(s.entries):len(s.entries)]
 	c := s.counter
 	s.mu.Unlock()
 	if c == nil {
@@ -190,6 +209,22 @@ func writeEntry(b *strings.Builder, e *Entry) {
 	b.WriteString(": ")
 	b.WriteString(e.Text)
 	b.WriteByte('\n')
+}
+
+// renderedLen is the length of entries as writeEntry writes them.
+func renderedLen(entries []Entry) int {
+	n := 0
+	for i := range entries {
+		e := &entries[i]
+		n += len(kindLabels[e.Kind%numKinds]) + len(": ") + len(e.Text) + 1
+		if e.Step != "" {
+			n += len(" [") + len(e.Step) + 1
+		}
+		if e.Tool != "" {
+			n += len(" (") + len(e.Tool) + 1
+		}
+	}
+	return n
 }
 
 func entryText(e *Entry) string {
@@ -222,6 +257,7 @@ func priority(e *Entry, latestPlan int) int {
 func renderEntries(entries []Entry, c Counter, budget int) (string, int) {
 	if budget <= 0 {
 		var b strings.Builder
+		b.Grow(renderedLen(entries)) // one allocation, no copying as it grows
 		for i := range entries {
 			writeEntry(&b, &entries[i])
 		}

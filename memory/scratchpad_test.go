@@ -217,3 +217,56 @@ func FuzzScratchpadRender(f *testing.F) {
 		}
 	})
 }
+
+// TestScratchpadRenderWhileAppending: renders read the entries without
+// copying them; appends and resets running at the same time must neither
+// race (under -race) nor change what a render sees.
+func TestScratchpadRenderWhileAppending(t *testing.T) {
+	s := memory.NewScratchpad(nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 2000 {
+			if i%100 == 99 {
+				s.Reset()
+			}
+			s.Add("s1", memory.KindObservation, "x")
+		}
+	}()
+	for range 500 {
+		out := s.Render(0)
+		if strings.Count(out, "Observation [s1]: x\n")*len("Observation [s1]: x\n") != len(out) {
+			t.Fatalf("torn render: %q", out)
+		}
+	}
+	<-done
+}
+
+func BenchmarkScratchpadRenderAll(b *testing.B) {
+	s := memory.NewScratchpad(nil)
+	for i := range 10 {
+		s.Add(fmt.Sprint("s", i%5), memory.Kind(i%7), strings.Repeat("text ", 20))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Render(0)
+	}
+}
+
+func TestScratchpadGrow(t *testing.T) {
+	s := memory.NewScratchpad(nil)
+	s.Add("", memory.KindPlan, "plan")
+	s.Grow(20)
+	e := memory.Entry{Step: "s1", Kind: memory.KindObservation, Text: "x"}
+	// AllocsPerRun runs the function twice: 20 appends in all.
+	if allocs := testing.AllocsPerRun(1, func() {
+		for range 10 {
+			s.Append(e)
+		}
+	}); allocs != 0 {
+		t.Errorf("%v allocations appending 20 entries after Grow(20), want 0", allocs)
+	}
+	if got := s.Entries(); len(got) != 21 || got[0].Text != "plan" || got[20].Seq != 21 {
+		t.Errorf("entries after Grow: %+v", got)
+	}
+}

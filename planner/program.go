@@ -459,6 +459,12 @@ func (prog *Program) Reused(i int) bool { return prog.steps[i].reused }
 func (prog *Program) Reads(id string) bool { return prog.read[id] }
 
 // HasRefs reports whether step i's arguments hold references.
+//
+// A step without references runs with its Args as Compile validated them
+// against the executor's schemas (what [Program.Args] returns for it), so
+// a caller may dispatch them without validating them again (see
+// tools.ValidatedExecutor); a step with references has arguments that are
+// only known, and only validated, when they are resolved.
 func (prog *Program) HasRefs(i int) bool { return prog.steps[i].hasRef }
 
 // Args returns step i's arguments with its references resolved against

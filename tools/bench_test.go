@@ -35,8 +35,9 @@ func addToolWith(tb testing.TB, topts []tools.Option, opts ...tools.DispatcherOp
 
 // BenchmarkDispatchOne measures the whole path of one call of a trivial
 // tool: lookup, validation, decoding, the call, encoding. With the default
-// timeout the tool runs in a goroutine of its own (so that a tool that
-// ignores its context cannot hold the run); without one it runs inline.
+// timeout the tool runs on a pooled worker goroutine (so that a tool that
+// ignores its context cannot hold the run); without one, or marked Inline,
+// it runs on the caller's goroutine.
 func BenchmarkDispatchOne(b *testing.B) {
 	for _, bc := range []struct {
 		name  string
@@ -68,6 +69,26 @@ func BenchmarkDispatchOne(b *testing.B) {
 
 // BenchmarkValidate compares the fast path with the reference validator
 // alone, on valid arguments.
+// BenchmarkDispatchValidated is BenchmarkDispatchOne's default case for
+// arguments validated beforehand (as package agent does for plan steps):
+// DispatchValidated skips the schema check.
+func BenchmarkDispatchValidated(b *testing.B) {
+	d := addTool(b)
+	ctx := context.Background()
+	call := llm.ToolCall{ID: "call_1", Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}
+	b.ReportAllocs()
+	cpu0, ok := cpuTime()
+	for b.Loop() {
+		r := d.DispatchValidated(ctx, call)[0]
+		if r.Err != nil || r.Content != `{"sum":3}` {
+			b.Fatal(r.Err, r.Content)
+		}
+	}
+	if cpu1, ok1 := cpuTime(); ok && ok1 {
+		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+}
+
 func BenchmarkValidate(b *testing.B) {
 	d := addTool(b)
 	args := json.RawMessage(`{"a":1,"b":2}`)

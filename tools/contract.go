@@ -65,6 +65,22 @@ type Executor interface {
 	Dispatch(ctx context.Context, calls ...llm.ToolCall) []Result
 }
 
+// ValidatedExecutor is an [Executor] that can run calls whose arguments
+// the caller has already checked with its Validate, without checking them
+// again. Package agent uses it for plan steps, whose arguments package
+// planner validates when it compiles the plan; callers find it with a type
+// assertion and fall back to Dispatch. [*Dispatcher] implements it.
+type ValidatedExecutor interface {
+	Executor
+	// DispatchValidated is Dispatch for calls whose Arguments were
+	// validated by this executor's Validate (as they are, byte for byte);
+	// it may skip validating them again. Everything else Dispatch does
+	// (guards, approval, timeouts, result caps) still happens. Arguments
+	// from anywhere else (a model, a resolved reference) must go through
+	// Dispatch.
+	DispatchValidated(ctx context.Context, calls ...llm.ToolCall) []Result
+}
+
 // CallHandler runs one tool call to its Result.
 type CallHandler func(ctx context.Context, call llm.ToolCall) Result
 

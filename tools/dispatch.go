@@ -50,6 +50,7 @@ type Dispatcher struct {
 	maxResult  int
 	mws        []CallMiddleware
 	handler    CallHandler
+	vhandler   CallHandler // the chain over coreValidated
 	approver   Approver
 	approveAll bool
 	logger     *slog.Logger
@@ -137,13 +138,20 @@ func (d *Dispatcher) With(opts ...DispatcherOption) *Dispatcher {
 	if c.sem == nil {
 		c.sem = make(chan struct{}, DefaultConcurrency)
 	}
-	c.handler = c.core
-	for i := len(c.mws) - 1; i >= 0; i-- {
-		if c.mws[i] != nil {
-			c.handler = c.mws[i](c.handler)
+	c.chain()
+	return &c
+}
+
+// chain builds the middleware chains over the copy d points to: one over
+// core, one over coreValidated (for DispatchValidated).
+func (d *Dispatcher) chain() {
+	d.handler, d.vhandler = d.core, d.coreValidated
+	for i := len(d.mws) - 1; i >= 0; i-- {
+		if d.mws[i] != nil {
+			d.handler = d.mws[i](d.handler)
+			d.vhandler = d.mws[i](d.vhandler)
 		}
 	}
-	return &c
 }
 
 // Select returns a dispatcher of the named tools only, for one request:
@@ -157,13 +165,8 @@ func (d *Dispatcher) Select(names ...string) (*Dispatcher, error) {
 	c := *d
 	c.set = set
 	if c.handler != nil {
-		// Rebuild the chain so it closes over the copy.
-		c.handler = c.core
-		for i := len(c.mws) - 1; i >= 0; i-- {
-			if c.mws[i] != nil {
-				c.handler = c.mws[i](c.handler)
-			}
-		}
+		// Rebuild the chains so they close over the copy.
+		c.chain()
 	}
 	return &c, nil
 }
@@ -191,22 +194,47 @@ func (d *Dispatcher) Validate(name string, args json.RawMessage) error {
 // early: failures, including calls not started because ctx was done, are
 // Results.
 func (d *Dispatcher) Dispatch(ctx context.Context, calls ...llm.ToolCall) []Result {
+	return d.dispatch(ctx, calls, false)
+}
+
+// DispatchValidated is Dispatch for calls whose arguments the caller has
+// already checked with [Dispatcher.Validate] (a planner that validates a
+// plan's steps when it compiles the plan, say): it skips validating them
+// again, and does everything else Dispatch does (lookup, guards, approval,
+// which validates edited arguments, timeout, retries, encoding, the
+// middlewares). Arguments that were not validated against this
+// dispatcher's schemas must go through Dispatch: a tool receives them
+// unchecked here. It implements [ValidatedExecutor].
+func (d *Dispatcher) DispatchValidated(ctx context.Context, calls ...llm.ToolCall) []Result {
+	return d.dispatch(ctx, calls, true)
+}
+
+func (d *Dispatcher) dispatch(ctx context.Context, calls []llm.ToolCall, validated bool) []Result {
 	out := make([]Result, len(calls))
 	switch len(calls) {
 	case 0:
 		return out
 	case 1:
-		out[0] = d.Call(ctx, calls[0])
+		out[0] = d.call(ctx, calls[0], validated)
 		return out
 	}
+	d.dispatchMany(ctx, calls, validated, out)
+	return out
+}
+
+// dispatchMany runs several calls on up to the concurrency bound of
+// goroutines. It is apart from dispatch so that the variables its
+// goroutines share escape to the heap only when there are several calls.
+func (d *Dispatcher) dispatchMany(ctx context.Context, calls []llm.ToolCall, validated bool, out []Result) {
 	// Fill ids first, so they follow call order.
-	calls = append([]llm.ToolCall(nil), calls...)
-	for i := range calls {
-		if calls[i].ID == "" {
-			calls[i].ID = d.id()
+	// A copy: the caller's slice stays untouched, and does not escape.
+	own := append([]llm.ToolCall(nil), calls...)
+	for i := range own {
+		if own[i].ID == "" {
+			own[i].ID = d.id()
 		}
 	}
-	workers := min(len(calls), cap(d.semaphore()))
+	workers := min(len(own), cap(d.semaphore()))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -215,25 +243,34 @@ func (d *Dispatcher) Dispatch(ctx context.Context, calls ...llm.ToolCall) []Resu
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(calls) {
+				if i >= len(own) {
 					return
 				}
-				out[i] = d.Call(ctx, calls[i])
+				out[i] = d.call(ctx, own[i], validated)
 			}
 		}()
 	}
 	wg.Wait()
-	return out
 }
 
 // Call runs one call to its Result; it never panics.
 func (d *Dispatcher) Call(ctx context.Context, call llm.ToolCall) (res Result) {
+	return d.call(ctx, call, false)
+}
+
+func (d *Dispatcher) call(ctx context.Context, call llm.ToolCall, validated bool) (res Result) {
 	if call.ID == "" {
 		call.ID = d.id()
 	}
 	h := d.handler
+	if validated {
+		h = d.vhandler
+	}
 	if h == nil {
 		h = d.core
+		if validated {
+			h = d.coreValidated
+		}
 	}
 	if len(d.mws) > 0 {
 		if e := d.tools().lookup(call.Name); e != nil {
@@ -291,8 +328,17 @@ const maxErrorContent = 4 << 10
 
 // core is the innermost handler: everything from lookup to encoding.
 func (d *Dispatcher) core(ctx context.Context, call llm.ToolCall) Result {
+	return d.coreWith(ctx, call, false)
+}
+
+// coreValidated is core for arguments validated already.
+func (d *Dispatcher) coreValidated(ctx context.Context, call llm.ToolCall) Result {
+	return d.coreWith(ctx, call, true)
+}
+
+func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated bool) Result {
 	start := time.Now()
-	res := d.run(ctx, call)
+	res := d.run(ctx, call, validated)
 	if res.Call.Name == "" {
 		res.Call = call
 	}
@@ -308,7 +354,7 @@ func (d *Dispatcher) core(ctx context.Context, call llm.ToolCall) Result {
 	return res
 }
 
-func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall) Result {
+func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool) Result {
 	if err := ctx.Err(); err != nil {
 		return failed(fmt.Errorf("tool %q was not run: %w", call.Name, err), "the call was not run because the run was cancelled or ran out of time")
 	}
@@ -322,8 +368,10 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall) Result {
 	if len(args) == 0 {
 		args = emptyObject
 	}
-	if err := e.val.validate(call.Name, args); err != nil {
-		return failed(err, "fix the arguments and call the tool again")
+	if !validated {
+		if err := e.val.validate(call.Name, args); err != nil {
+			return failed(err, "fix the arguments and call the tool again")
+		}
 	}
 	if derr := checkGuards(ctx, call.Name, e.opts.guards, args); derr != nil {
 		return failed(derr, "")
@@ -474,8 +522,9 @@ type callOutcome struct {
 	err error
 }
 
-// callOnce runs one attempt. With a timeout it runs the tool in its own
-// goroutine, so a tool that ignores ctx cannot hold the run past it.
+// callOnce runs one attempt. With a timeout it runs the tool on a pooled
+// worker goroutine (see workers.go), so a tool that ignores ctx cannot
+// hold the run past it.
 func callOnce(ctx context.Context, e *entry, args json.RawMessage, timeout time.Duration) (any, error) {
 	if timeout < 0 {
 		return safeCall(ctx, e, args)
@@ -489,18 +538,21 @@ func callOnce(ctx context.Context, e *entry, args json.RawMessage, timeout time.
 		}
 		return out, err
 	}
-	ch := make(chan callOutcome, 1)
-	go func() {
-		out, err := safeCall(cctx, e, args)
-		ch <- callOutcome{out, err}
-	}()
+	// A pooled worker runs the call (see workers.go).
+	j := jobPool.Get().(*callJob)
+	j.ctx, j.e, j.args = cctx, e, args
+	startJob(j)
 	select {
-	case r := <-ch:
+	case r := <-j.done:
+		j.ctx, j.e, j.args = nil, nil, nil
+		jobPool.Put(j)
 		if r.err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
 		}
 		return r.out, r.err
 	case <-cctx.Done():
+		// The job is abandoned, not reused: its worker may still write
+		// to it.
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("tool %q stopped: %w", e.spec.Name, ctx.Err())
 		}
@@ -613,4 +665,7 @@ func truncate(s string, limit int) (string, bool) {
 	return s[:n] + "…[truncated " + strconv.Itoa(len(s)-n) + " bytes]", true
 }
 
-var _ Executor = (*Dispatcher)(nil)
+var (
+	_ Executor          = (*Dispatcher)(nil)
+	_ ValidatedExecutor = (*Dispatcher)(nil)
+)

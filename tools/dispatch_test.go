@@ -554,3 +554,102 @@ func manyKeys(n int) string {
 	b.WriteString("}")
 	return b.String()
 }
+
+// TestAbandonedCallsDoNotDisturbOthers: calls run on pooled workers; a
+// call abandoned at its timeout (its tool ignores ctx) finishes later on
+// its worker while other calls run, and no outcome reaches the wrong call.
+func TestAbandonedCallsDoNotDisturbOthers(t *testing.T) {
+	release := make(chan struct{})
+	stuck := tools.MustFunc("stuck", "Ignores its context.", func(ctx context.Context, in struct{}) (string, error) {
+		<-release
+		return "late", nil
+	}, tools.Timeout(5*time.Millisecond))
+	echo := tools.MustFunc("echo", "Repeats text.", func(ctx context.Context, in echoIn) (string, error) {
+		return in.Text, nil
+	})
+	d := tools.NewDispatcher(tools.MustSet(stuck, echo))
+	ctx := context.Background()
+	for range 4 {
+		if r := d.Call(ctx, llmCall("stuck", `{}`)); !errors.Is(r.Err, tools.ErrTimeout) {
+			t.Fatalf("stuck call: err %v, want a timeout", r.Err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 50 {
+				if i == 0 && j == 10 {
+					close(release) // the stuck workers finish now
+				}
+				want := fmt.Sprintf("t%d-%d", i, j)
+				r := d.Call(ctx, llmCall("echo", `{"text":"`+want+`"}`))
+				if r.Err != nil || r.Content != want {
+					t.Errorf("echo %s: content %q, err %v", want, r.Content, r.Err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestDispatchValidated: DispatchValidated skips only the schema check;
+// guards, unknown tools and middlewares still apply, and Dispatch still
+// validates.
+func TestDispatchValidated(t *testing.T) {
+	var got atomic.Value
+	pay := tools.MustRaw(llm.ToolSpec{Name: "pay", Description: "Pays.", Parameters: json.RawMessage(
+		`{"type":"object","properties":{"amount":{"type":"number","maximum":1000}},"required":["amount"],"additionalProperties":false}`)},
+		func(ctx context.Context, args json.RawMessage) (any, error) {
+			got.Store(string(args))
+			return "paid", nil
+		}, tools.Guard("amount <= 100"))
+	var seen atomic.Int32
+	mw := func(next tools.CallHandler) tools.CallHandler {
+		return func(ctx context.Context, c llm.ToolCall) tools.Result { seen.Add(1); return next(ctx, c) }
+	}
+	d := tools.NewDispatcher(tools.MustSet(pay), tools.WithMiddleware(mw))
+	var ve tools.Executor = d
+	v, ok := ve.(tools.ValidatedExecutor)
+	if !ok {
+		t.Fatal("*Dispatcher does not implement ValidatedExecutor")
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, tool, args string
+		validated        bool
+		wantErr          error
+		wantRun          bool
+	}{
+		{"valid", "pay", `{"amount":5}`, true, nil, true},
+		{"guard still applies", "pay", `{"amount":500}`, true, tools.ErrDenied, false},
+		{"unknown tool still reported", "nope", `{}`, true, tools.ErrUnknownTool, false},
+		{"schema not checked again", "pay", `{"amount":5,"extra":1}`, true, nil, true},
+		{"Dispatch still validates", "pay", `{"amount":5,"extra":1}`, false, tools.ErrInvalidArguments, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got.Store("")
+			call := llmCall(tc.tool, tc.args)
+			var r tools.Result
+			if tc.validated {
+				r = v.DispatchValidated(ctx, call)[0]
+			} else {
+				r = d.Dispatch(ctx, call)[0]
+			}
+			if tc.wantErr == nil && r.Err != nil || tc.wantErr != nil && !errors.Is(r.Err, tc.wantErr) {
+				t.Fatalf("err %v, want %v", r.Err, tc.wantErr)
+			}
+			if ran := got.Load().(string) == tc.args; ran != tc.wantRun {
+				t.Fatalf("tool ran: %v, want %v", ran, tc.wantRun)
+			}
+			if _, err := uuid.Parse(r.Call.ID); err != nil {
+				t.Fatalf("call id %q is not a UUID", r.Call.ID)
+			}
+		})
+	}
+	if n := seen.Load(); n != 5 {
+		t.Fatalf("middleware saw %d calls, want 5", n)
+	}
+}

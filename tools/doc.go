@@ -66,9 +66,14 @@
 // pointer and says what was wrong, an unknown tool lists the tools there
 // are.
 //
-// A call runs on a goroutine of its own so that a tool that ignores its
-// context cannot hold the run past its timeout; [Inline] runs a tool that
-// honours ctx on the dispatching goroutine instead. Middlewares (tracing,
+// A call runs on another goroutine than the caller's (one of a pool of
+// reused worker goroutines, which keep their grown stacks) so that a tool
+// that ignores its context cannot hold the run past its timeout: the
+// caller returns at the timeout and abandons the call. [Inline] runs a
+// tool that honours ctx on the dispatching goroutine instead.
+// [Dispatcher.DispatchValidated] runs calls whose arguments the caller has
+// already validated (package agent's plan steps) without validating them
+// again. Middlewares (tracing,
 // metrics) see each call with its id filled in; [SpecFrom] gives them the
 // tool's spec and [ErrorType] classifies a failure.
 //

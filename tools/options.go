@@ -79,9 +79,9 @@ func Timeout(d time.Duration) Option {
 	return func(o *options) error { o.timeout = d; return nil }
 }
 
-// Inline runs the tool's calls on the dispatching goroutine instead of a
-// goroutine of their own, which saves about a microsecond and a few
-// allocations per call. Its timeout then reaches it only through ctx: use
+// Inline runs the tool's calls on the dispatching goroutine instead of
+// handing them to a pooled worker goroutine, which saves one or two
+// microseconds of CPU per call. Its timeout then reaches it only through ctx: use
 // it for tools that return promptly when ctx is done (or never block). By
 // default a call that runs past its timeout is abandoned even if the tool
 // ignores ctx.
