@@ -1,0 +1,178 @@
+package quant_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plait-ai/plait/llm/local/ggml"
+	"github.com/plait-ai/plait/llm/local/quant"
+)
+
+// Qwen2.5-0.5B's matrix shapes (rows x cols).
+var benchShapes = []struct {
+	name       string
+	rows, cols int
+}{
+	{"attn_q_896x896", 896, 896},
+	{"attn_kv_128x896", 128, 896},
+	{"ffn_up_4864x896", 4864, 896},
+	{"ffn_down_896x4864", 896, 4864},
+	{"output_151936x896", 151936, 896},
+}
+
+var (
+	benchMu       sync.Mutex
+	benchMatrices = map[string]quant.Matrix{}
+)
+
+// benchMatrix quantizes random weights once per type and shape. The big
+// output matrix is built from a repeated 4096-row tile to keep setup fast.
+func benchMatrix(b *testing.B, typ ggml.Type, rows, cols int) quant.Matrix {
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	key := fmt.Sprint(typ, rows, cols)
+	if m, ok := benchMatrices[key]; ok {
+		return m
+	}
+	r := rand.New(rand.NewPCG(1, uint64(rows*cols)))
+	rb, err := quant.RowBytes(typ, cols)
+	if err != nil {
+		b.Skip(err)
+	}
+	tile := min(rows, 4096)
+	src := gauss(r, tile*cols, 0.02)
+	tb := mustQuantize(b, typ, src)
+	data := make([]byte, rows*rb)
+	for off := 0; off < len(data); off += len(tb) {
+		copy(data[off:], tb)
+	}
+	m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: data}
+	benchMatrices[key] = m
+	return m
+}
+
+func BenchmarkMatVec(b *testing.B) {
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_K, ggml.Q6_K, ggml.Q5_0, ggml.Q4_0, ggml.F16} {
+		for _, sh := range benchShapes {
+			if sh.cols%typ.BlockSize() != 0 {
+				continue // Q4_K/Q6_K need rows of whole 256-element blocks
+			}
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("%v/%s/threads=%d", typ, sh.name, threads), func(b *testing.B) {
+					m := benchMatrix(b, typ, sh.rows, sh.cols)
+					p := quant.NewPool(threads)
+					defer p.Close()
+					x := gauss(rand.New(rand.NewPCG(2, 3)), sh.cols, 1)
+					y := make([]float32, sh.rows)
+					b.SetBytes(int64(len(m.Data)))
+					b.ResetTimer()
+					for b.Loop() {
+						if err := quant.MatVec(p, m, x, y); err != nil {
+							b.Fatal(err)
+						}
+					}
+					sec := b.Elapsed().Seconds() / float64(b.N)
+					b.ReportMetric(float64(len(m.Data))/sec/1e9, "GB/s")
+				})
+			}
+		}
+	}
+}
+
+func BenchmarkMatMul(b *testing.B) {
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_K, ggml.Q6_K, ggml.Q5_0} {
+		for _, sh := range benchShapes[:4] {
+			if sh.cols%typ.BlockSize() != 0 {
+				continue
+			}
+			for _, batch := range []int{32, 64} {
+				for _, threads := range []int{1, 2} {
+					b.Run(fmt.Sprintf("%v/%s/batch=%d/threads=%d", typ, sh.name, batch, threads), func(b *testing.B) {
+						m := benchMatrix(b, typ, sh.rows, sh.cols)
+						p := quant.NewPool(threads)
+						defer p.Close()
+						x := gauss(rand.New(rand.NewPCG(2, 3)), batch*sh.cols, 1)
+						y := make([]float32, batch*sh.rows)
+						b.ResetTimer()
+						for b.Loop() {
+							if err := quant.MatMul(p, m, x, batch, y); err != nil {
+								b.Fatal(err)
+							}
+						}
+						sec := b.Elapsed().Seconds() / float64(b.N)
+						b.ReportMetric(2*float64(batch*sh.rows*sh.cols)/sec/1e9, "GFLOP/s")
+					})
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkDot(b *testing.B) {
+	for _, typ := range weightTypes {
+		for _, simd := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%v/simd=%v", typ, simd), func(b *testing.B) {
+				defer quant.SetSIMD(quant.SetSIMD(simd))
+				r := rand.New(rand.NewPCG(4, 5))
+				n := 4096
+				w := mustQuantize(b, typ, gauss(r, n, 0.02))
+				a, _ := quant.QuantizeActivation(typ, gauss(r, n, 1), nil)
+				b.SetBytes(int64(len(w)))
+				for b.Loop() {
+					quant.Dot(typ, w, a, n)
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkQuantizeActivation(b *testing.B) {
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_K} {
+		b.Run(typ.String(), func(b *testing.B) {
+			x := gauss(rand.New(rand.NewPCG(6, 7)), 4864, 1)
+			buf := make([]byte, 8192)
+			for b.Loop() {
+				quant.QuantizeActivation(typ, x, buf)
+			}
+		})
+	}
+}
+
+// BenchmarkPoolDispatch measures the cost of one parallel job with an
+// empty body: the synchronization overhead every MatVec pays.
+func BenchmarkPoolDispatch(b *testing.B) {
+	for _, threads := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			p := quant.NewPool(threads)
+			defer p.Close()
+			for b.Loop() {
+				p.Run(func(part, parts int) {})
+			}
+		})
+	}
+}
+
+func BenchmarkBandwidth(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			p := quant.NewPool(threads)
+			defer p.Close()
+			var bw float64
+			for b.Loop() {
+				bw = quant.MeasureBandwidth(p, 256<<20, 200*time.Millisecond)
+			}
+			b.ReportMetric(bw/1e9, "GB/s")
+		})
+	}
+}
+
+func BenchmarkDotF32(b *testing.B) {
+	r := rand.New(rand.NewPCG(8, 9))
+	x, y := gauss(r, 64, 1), gauss(r, 64, 1)
+	for b.Loop() {
+		quant.DotF32(x, y)
+	}
+}

@@ -1,0 +1,142 @@
+//go:build amd64 && !purego
+
+package quant
+
+import (
+	"unsafe"
+
+	"github.com/plait-ai/plait/llm/local/ggml"
+	"golang.org/x/sys/cpu"
+)
+
+//go:noescape
+func dotQ8_0AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ4_0AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5_0AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ4_KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5_KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ6_KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotF32AVX2(x, y *float32, n int) float32
+
+//go:noescape
+func dotF16AVX2(x *byte, y *float32, n int) float32
+
+//go:noescape
+func dotBF16AVX2(x *byte, y *float32, n int) float32
+
+//go:noescape
+func axpyF32AVX2(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func quantQ8_0AVX2(x *float32, y *byte, nb int)
+
+//go:noescape
+func dotQ8_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ4_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ5_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+
+//go:noescape
+func readSumAVX2(p *byte, n int) uint64
+
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+
+func init() {
+	if !hasAVX2 {
+		return
+	}
+	// The kernels take whole rows; callers (Dot, MatVec, MatMul) have
+	// checked the lengths, so n is a multiple of the block size here and
+	// the slices hold the bytes n elements take.
+	block := func(f func(x, y *byte, nb int) float32, bs int) kernel {
+		return func(w, a []byte, n int) float32 {
+			if n == 0 {
+				return 0
+			}
+			return f(&w[0], &a[0], n/bs)
+		}
+	}
+	simdKernels[ggml.Q8_0] = block(dotQ8_0AVX2, qk)
+	simdKernels[ggml.Q4_0] = block(dotQ4_0AVX2, qk)
+	simdKernels[ggml.Q5_0] = block(dotQ5_0AVX2, qk)
+	simdKernels[ggml.Q4_K] = block(dotQ4_KAVX2, qkK)
+	simdKernels[ggml.Q5_K] = block(dotQ5_KAVX2, qkK)
+	simdKernels[ggml.Q6_K] = block(dotQ6_KAVX2, qkK)
+	x4 := func(f func(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)) multiKernel {
+		return func(w, a []byte, stride int, d []float32, nb int, out *[4]float32) {
+			if nb == 0 {
+				*out = [4]float32{}
+				return
+			}
+			_ = a[3*stride+nb*34-1] // the four rows are there
+			_ = d[3*nb+nb-1]
+			f(&w[0], &a[0], stride, &d[0], nb, out)
+		}
+	}
+	simdMultiKernels[ggml.Q8_0] = x4(dotQ8_0x4AVX2)
+	simdMultiKernels[ggml.Q4_0] = x4(dotQ4_0x4AVX2)
+	simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4AVX2)
+	simdKernels[ggml.F32] = func(w, a []byte, n int) float32 {
+		if n == 0 {
+			return 0
+		}
+		return dotF32AVX2((*float32)(unsafe.Pointer(&w[0])), (*float32)(unsafe.Pointer(&a[0])), n)
+	}
+	simdKernels[ggml.F16] = func(w, a []byte, n int) float32 {
+		if n == 0 {
+			return 0
+		}
+		return dotF16AVX2(&w[0], (*float32)(unsafe.Pointer(&a[0])), n)
+	}
+	simdKernels[ggml.BF16] = func(w, a []byte, n int) float32 {
+		if n == 0 {
+			return 0
+		}
+		return dotBF16AVX2(&w[0], (*float32)(unsafe.Pointer(&a[0])), n)
+	}
+}
+
+func dotF32(a, b []float32) float32 {
+	if useSIMD && hasAVX2 && len(a) > 0 {
+		return dotF32AVX2(&a[0], &b[0], len(a))
+	}
+	return dotF32Go(a, b)
+}
+
+func axpyF32(alpha float32, x, y []float32) {
+	if useSIMD && hasAVX2 && len(x) > 0 {
+		axpyF32AVX2(alpha, &x[0], &y[0], len(x))
+		return
+	}
+	axpyF32Go(alpha, x, y)
+}
+
+func quantQ8_0(x []float32, dst []byte) {
+	if useSIMD && hasAVX2 && len(x) >= qk {
+		quantQ8_0AVX2(&x[0], &dst[0], len(x)/qk)
+		return
+	}
+	quantQ8_0Go(x, dst)
+}
+
+func readSum(b []byte) uint64 {
+	if useSIMD && hasAVX2 && len(b) >= 256 {
+		return readSumAVX2(&b[0], len(b)&^255)
+	}
+	return readSumGo(b)
+}

@@ -1,0 +1,388 @@
+package quant_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/plait-ai/plait/llm/local/ggml"
+	"github.com/plait-ai/plait/llm/local/quant"
+)
+
+func dot64(a, b []float32) (sum, abs float64) {
+	for i := range a {
+		p := float64(a[i]) * float64(b[i])
+		sum += p
+		abs += math.Abs(p)
+	}
+	return
+}
+
+func colsFor(t ggml.Type) int {
+	if t.BlockSize() == 256 {
+		return 1024
+	}
+	return 896
+}
+
+// Dot of a quantized row with a quantized activation equals the float dot
+// of their dequantized values (the integer part is exact), and is close to
+// the dot with the original activation.
+func TestDotMatchesDequantized(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, typ := range weightTypes {
+		for _, simd := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%v/simd=%v", typ, simd), func(t *testing.T) {
+				defer quant.SetSIMD(quant.SetSIMD(simd))
+				n := colsFor(typ)
+				w := mustQuantize(t, typ, gauss(r, n, 0.05))
+				x := gauss(r, n, 1)
+				act, err := quant.QuantizeActivation(typ, x, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := quant.Dot(typ, w, act, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				at, _ := quant.VecDotType(typ)
+				xq := x
+				if at != ggml.F32 {
+					xq = mustDequantize(t, at, act, n)
+				}
+				wf := mustDequantize(t, typ, w, n)
+				want, abs := dot64(wf, xq)
+				tol := 2e-5
+				if at == ggml.Q8_1 {
+					tol = 3e-4 // the block sums are stored as f16
+				}
+				if d := math.Abs(float64(got) - want); d > tol*abs {
+					t.Errorf("Dot = %g, dequantized dot = %g (diff %g, scale %g)", got, want, d, abs)
+				}
+				orig, abs2 := dot64(wf, x)
+				if d := math.Abs(float64(got) - orig); d > 0.01*abs2 {
+					t.Errorf("Dot = %g, float activation dot = %g", got, orig)
+				}
+			})
+		}
+	}
+}
+
+// unitScaleRow makes a row of random quants whose block scales are 1 (and
+// mins 0 or 1), so every product is an integer and float sums are exact in
+// any order: SIMD and generic results must then be identical.
+func unitScaleRow(t testing.TB, r *rand.Rand, typ ggml.Type, n int) []byte {
+	b := randomBlocks(r, typ, n)
+	one := quant.FP32ToFP16(1)
+	ts := typ.TypeSize()
+	for o := 0; o < len(b); o += ts {
+		switch typ {
+		case ggml.Q4_0, ggml.Q5_0, ggml.Q8_0:
+			b[o], b[o+1] = byte(one), byte(one>>8)
+		case ggml.Q4_1, ggml.Q5_1, ggml.Q4_K, ggml.Q5_K:
+			b[o], b[o+1] = byte(one), byte(one>>8)
+			b[o+2], b[o+3] = byte(one), byte(one>>8)
+			if typ == ggml.Q4_K || typ == ggml.Q5_K {
+				for j := 4; j < 16; j++ {
+					b[o+j] &= 0x07 // scales and mins <= 7 keep sums below 2^24
+				}
+			}
+		case ggml.Q6_K:
+			b[o+208], b[o+209] = byte(one), byte(one>>8)
+			for j := 192; j < 208; j++ {
+				b[o+j] = b[o+j]&0x0f - 8
+			}
+		case ggml.F32, ggml.F16, ggml.BF16:
+			// small integers
+			v := float32(r.IntN(15) - 7)
+			enc := mustQuantize(t, typ, []float32{v})
+			copy(b[o:], enc)
+		}
+	}
+	return b
+}
+
+func unitScaleAct(r *rand.Rand, typ ggml.Type, n int) []byte {
+	at, _ := quant.VecDotType(typ)
+	if at == ggml.F32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.IntN(255) - 127)
+		}
+		b, _ := quant.QuantizeActivation(typ, x, nil)
+		return b
+	}
+	b := randomBlocks(r, at, n)
+	ts := at.TypeSize()
+	one := quant.FP32ToFP16(1)
+	for o := 0; o < len(b); o += ts {
+		switch at {
+		case ggml.Q8_0:
+			b[o], b[o+1] = byte(one), byte(one>>8)
+			for j := 2; j < ts; j++ {
+				if b[o+j] == 0x80 {
+					b[o+j] = 0x81 // quantizers never produce -128
+				}
+			}
+		case ggml.Q8_1:
+			b[o], b[o+1] = byte(one), byte(one>>8)
+			var s int
+			for j := 4; j < ts; j++ {
+				if b[o+j] == 0x80 {
+					b[o+j] = 0x81
+				}
+				s += int(int8(b[o+j]))
+			}
+			h := quant.FP32ToFP16(float32(s))
+			b[o+2], b[o+3] = byte(h), byte(h>>8)
+		case ggml.Q8_K:
+			b[o], b[o+1], b[o+2], b[o+3] = 0, 0, 0x80, 0x3f // 1.0
+			for j := 0; j < 16; j++ {
+				var s int
+				for k := 0; k < 16; k++ {
+					p := o + 4 + 16*j + k
+					if b[p] == 0x80 {
+						b[p] = 0x81
+					}
+					s += int(int8(b[p]))
+				}
+				b[o+260+2*j], b[o+261+2*j] = byte(int16(s)), byte(uint16(int16(s))>>8)
+			}
+		}
+	}
+	return b
+}
+
+func TestSIMDMatchesGenericExactly(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, typ := range weightTypes {
+		t.Run(typ.String(), func(t *testing.T) {
+			if !quant.SIMD(typ) {
+				t.Skipf("no SIMD kernel for %v on this machine/build", typ)
+			}
+			for _, n := range []int{256, 512, 1024, 4864 / 256 * 256} {
+				for trial := 0; trial < 20; trial++ {
+					w := unitScaleRow(t, r, typ, n)
+					a := unitScaleAct(r, typ, n)
+					prev := quant.SetSIMD(false)
+					want, err1 := quant.Dot(typ, w, a, n)
+					quant.SetSIMD(true)
+					got, err2 := quant.Dot(typ, w, a, n)
+					quant.SetSIMD(prev)
+					if err1 != nil || err2 != nil {
+						t.Fatal(err1, err2)
+					}
+					if got != want {
+						t.Fatalf("n=%d: SIMD %v != generic %v", n, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSIMDMatchesGenericRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, typ := range weightTypes {
+		t.Run(typ.String(), func(t *testing.T) {
+			for _, n := range []int{256, 768, 4864 / 256 * 256} {
+				if n%typ.BlockSize() != 0 {
+					continue
+				}
+				for trial := 0; trial < 10; trial++ {
+					w := randomBlocks(r, typ, n)
+					x := gauss(r, n, 1)
+					a, _ := quant.QuantizeActivation(typ, x, nil)
+					prev := quant.SetSIMD(false)
+					want, _ := quant.Dot(typ, w, a, n)
+					quant.SetSIMD(true)
+					got, _ := quant.Dot(typ, w, a, n)
+					quant.SetSIMD(prev)
+					wf := mustDequantize(t, typ, w, n)
+					_, abs := dot64(wf, x)
+					if d := math.Abs(float64(got - want)); d > 1e-5*abs+1e-30 {
+						t.Fatalf("n=%d: SIMD %v, generic %v (scale %g)", n, got, want, abs)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestMatVecMatMul(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, typ := range weightTypes {
+		for _, rows := range []int{1, 3, 37} {
+			for _, threads := range []int{1, 2, 3, 5} {
+				name := fmt.Sprintf("%v/rows=%d/threads=%d", typ, rows, threads)
+				t.Run(name, func(t *testing.T) {
+					p := quant.NewPool(threads)
+					defer p.Close()
+					cols := colsFor(typ) / 2
+					if typ.BlockSize() == 256 {
+						cols = 512
+					}
+					m := quant.Matrix{Type: typ, Rows: rows, Cols: cols,
+						Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.05))}
+					const batch = 7
+					x := gauss(r, batch*cols, 1)
+					y := make([]float32, batch*rows)
+					if err := quant.MatMul(p, m, x, batch, y); err != nil {
+						t.Fatal(err)
+					}
+					for b := 0; b < batch; b++ {
+						yv := make([]float32, rows)
+						if err := quant.MatVec(p, m, x[b*cols:(b+1)*cols], yv); err != nil {
+							t.Fatal(err)
+						}
+						act, _ := quant.QuantizeActivation(typ, x[b*cols:(b+1)*cols], nil)
+						for i := 0; i < rows; i++ {
+							want, _ := quant.Dot(typ, m.Row(i), act, cols)
+							if yv[i] != want {
+								t.Fatalf("MatVec row %d token %d = %v, Dot = %v", i, b, yv[i], want)
+							}
+							_, abs := dot64(mustDequantize(t, typ, m.Row(i), cols), x[b*cols:(b+1)*cols])
+							if d := math.Abs(float64(y[b*rows+i] - want)); d > 1e-5*abs {
+								t.Fatalf("MatMul row %d token %d = %v, Dot = %v", i, b, y[b*rows+i], want)
+							}
+						}
+					}
+					row := make([]float32, cols)
+					if err := quant.RowDequantize(m, rows-1, row); err != nil {
+						t.Fatal(err)
+					}
+					want := mustDequantize(t, typ, m.Row(rows-1), cols)
+					for i := range row {
+						if row[i] != want[i] {
+							t.Fatalf("RowDequantize element %d = %v, want %v", i, row[i], want[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestPool(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 7} {
+		p := quant.NewPool(n)
+		var hits [1000]int32
+		p.For(len(hits), 13, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				hits[i]++
+			}
+		})
+		for i, h := range hits {
+			if h != 1 {
+				t.Fatalf("threads=%d: item %d ran %d times", n, i, h)
+			}
+		}
+		// nested jobs run inline rather than deadlock
+		var total [4]int
+		p.Run(func(part, parts int) {
+			if part == 0 {
+				p.Run(func(i, _ int) { total[i%4]++ })
+			}
+		})
+		p.Close()
+		p.Close()
+		p.For(10, 1, func(lo, hi int) {}) // after Close: runs inline
+	}
+	var nilPool *quant.Pool
+	ran := 0
+	nilPool.For(5, 2, func(lo, hi int) { ran += hi - lo })
+	if ran != 5 || nilPool.Threads() != 1 {
+		t.Errorf("nil pool ran %d items", ran)
+	}
+}
+
+func TestActivationQuantizationSIMD(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	x := gauss(r, 32*40, 1)
+	for i := 0; i < 32; i++ {
+		x[32*5+i] = 0 // an all-zero block
+	}
+	x[100] = 1e30
+	x[200] = -3e-30
+	x[300] = 127.5 / 127 * 0.5 // ties land on even
+	for _, at := range []ggml.Type{ggml.Q8_0, ggml.Q8_1, ggml.Q8_K} {
+		n, _ := quant.RowBytes(at, len(x))
+		a, b := make([]byte, n), make([]byte, n)
+		q := map[ggml.Type]func([]float32, []byte) error{ggml.Q8_0: quant.QuantizeQ8_0, ggml.Q8_1: quant.QuantizeQ8_1, ggml.Q8_K: quant.QuantizeQ8_K}[at]
+		prev := quant.SetSIMD(false)
+		err1 := q(x, a)
+		quant.SetSIMD(true)
+		err2 := q(x, b)
+		quant.SetSIMD(prev)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%v byte %d: generic %#x, SIMD %#x", at, i, a[i], b[i])
+			}
+		}
+		// and close to the input
+		y := mustDequantize(t, at, a, len(x))
+		for i := range y {
+			if i/at.BlockSize() == 100/at.BlockSize() {
+				continue // the block with the huge value
+			}
+			if d := math.Abs(float64(y[i] - x[i])); d > 0.05 {
+				t.Fatalf("%v element %d: %g -> %g", at, i, x[i], y[i])
+			}
+		}
+	}
+}
+
+func TestActivationReuse(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	m := quant.Matrix{Type: ggml.Q5_0, Rows: 5, Cols: 64, Data: mustQuantize(t, ggml.Q5_0, gauss(r, 5*64, 1))}
+	m2 := quant.Matrix{Type: ggml.Q8_0, Rows: 3, Cols: 64, Data: mustQuantize(t, ggml.Q8_0, gauss(r, 3*64, 1))}
+	x := gauss(r, 64, 1)
+	var a quant.Activation
+	if err := a.Set(ggml.Q5_0, x); err != nil {
+		t.Fatal(err)
+	}
+	if !a.Serves(ggml.Q8_0) || a.Serves(ggml.Q4_K) || a.Len() != 64 {
+		t.Fatalf("Serves/Len wrong")
+	}
+	for _, mm := range []quant.Matrix{m, m2} {
+		y1 := make([]float32, mm.Rows)
+		y2 := make([]float32, mm.Rows)
+		if err := quant.MatVecQ(nil, mm, &a, y1); err != nil {
+			t.Fatal(err)
+		}
+		if err := quant.MatVec(nil, mm, x, y2); err != nil {
+			t.Fatal(err)
+		}
+		for i := range y1 {
+			if y1[i] != y2[i] {
+				t.Fatalf("MatVecQ %v != MatVec %v", y1[i], y2[i])
+			}
+		}
+	}
+	mk := quant.Matrix{Type: ggml.Q4_K, Rows: 1, Cols: 256, Data: make([]byte, 144)}
+	if err := quant.MatVecQ(nil, mk, &a, make([]float32, 1)); err == nil {
+		t.Errorf("MatVecQ accepted a Q8_0 activation for Q4_K weights")
+	}
+	// float weights after quantized ones, and back
+	mf := quant.Matrix{Type: ggml.F32, Rows: 1, Cols: 64, Data: mustQuantize(t, ggml.F32, gauss(r, 64, 1))}
+	if err := a.Set(ggml.F32, x); err != nil {
+		t.Fatal(err)
+	}
+	y := make([]float32, 1)
+	if err := quant.MatVecQ(nil, mf, &a, y); err != nil {
+		t.Fatal(err)
+	}
+	xc := append([]float32(nil), x...)
+	if err := a.Set(ggml.Q8_0, x); err != nil {
+		t.Fatal(err)
+	}
+	for i := range x {
+		if x[i] != xc[i] {
+			t.Fatalf("Set wrote into the caller's vector")
+		}
+	}
+}

@@ -1,0 +1,273 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/plait-ai/plait/internal/testenv"
+	"github.com/plait-ai/plait/llm/local/ggml"
+	"github.com/plait-ai/plait/llm/local/gguf"
+	"github.com/plait-ai/plait/llm/local/quant"
+	"github.com/plait-ai/plait/llm/local/tokenizer"
+)
+
+type expected struct {
+	Cases []struct {
+		Prompt       string  `json:"prompt"`
+		PromptTokens []int32 `json:"prompt_tokens"`
+		Greedy       []int32 `json:"greedy"`
+		Steps        []struct {
+			ID  int32 `json:"id"`
+			Top []struct {
+				ID      int32   `json:"id"`
+				Logprob float64 `json:"logprob"`
+			} `json:"top"`
+		} `json:"steps"`
+	} `json:"cases"`
+}
+
+func logSoftmax(l []float32) []float64 {
+	m := float64(slices.Max(l))
+	var z float64
+	for _, x := range l {
+		z += math.Exp(float64(x) - m)
+	}
+	lz := m + math.Log(z)
+	out := make([]float64, len(l))
+	for i, x := range l {
+		out[i] = float64(x) - lz
+	}
+	return out
+}
+
+// TestReferenceModels runs the tiny reference models with teacher forcing
+// and compares every step's top log-probabilities with those an independent
+// engine (llama.cpp) gave.
+func TestReferenceModels(t *testing.T) {
+	// Tolerances. The F32 model matches to about 1e-3. With quantized
+	// weights, activations are quantized to 8 bits before each product, so
+	// a difference in the last bit of an activation (from the order of float
+	// sums) can flip one 8-bit value and move a logit by a few hundredths:
+	// most log-probabilities agree to 1e-5, a few differ by up to ~0.1.
+	for _, tc := range []struct {
+		name     string
+		max, p95 float64
+	}{
+		{"tiny-llama-spm-f32", 3e-3, 1e-3},
+		{"tiny-qwen2-gpt2-q8_0", 0.2, 0.05},
+		{"tiny-llama-spm-q4_k_m", 0.2, 0.08},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := testenv.Shared(t, "models", tc.name+".gguf")
+			raw, err := os.ReadFile(strings.TrimSuffix(path, ".gguf") + ".expected.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var exp expected
+			if err := json.Unmarshal(raw, &exp); err != nil {
+				t.Fatal(err)
+			}
+			f, err := gguf.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			tok, err := tokenizer.FromGGUF(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool := quant.NewPool(2)
+			defer pool.Close()
+			tr, err := newTransformer(f, pool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var diffs []float64
+			for ci, c := range exp.Cases {
+				if got := tok.Encode(c.Prompt, true, false); !slices.Equal(got, c.PromptTokens) {
+					t.Errorf("case %d: Encode(%q) = %v, want %v", ci, c.Prompt, got, c.PromptTokens)
+				}
+				st := tr.NewState(0)
+				logits, err := st.Forward(context.Background(), c.PromptTokens, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for si, step := range c.Steps {
+					lp := logSoftmax(logits)
+					top := step.Top
+					for _, e := range top {
+						d := math.Abs(lp[e.ID] - e.Logprob)
+						diffs = append(diffs, d)
+						if d > tc.max {
+							t.Errorf("case %d step %d: token %d logprob %.5f, want %.5f", ci, si, e.ID, lp[e.ID], e.Logprob)
+						}
+					}
+					if len(top) > 1 && top[0].Logprob-top[1].Logprob > 0.1 {
+						if g := argmax64(lp); g != top[0].ID {
+							t.Errorf("case %d step %d: greedy %d, want %d", ci, si, g, top[0].ID)
+						}
+					}
+					if si == len(c.Steps)-1 {
+						break
+					}
+					if logits, err = st.Forward(context.Background(), []int32{c.Greedy[si]}, false); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			slices.Sort(diffs)
+			p50, p95, worst := diffs[len(diffs)/2], diffs[len(diffs)*95/100], diffs[len(diffs)-1]
+			t.Logf("%s: %d log-probabilities over %d cases: median difference %.2g, 95th percentile %.2g, largest %.2g", tc.name, len(diffs), len(exp.Cases), p50, p95, worst)
+			if p95 > tc.p95 {
+				t.Errorf("95th percentile of differences %.3g exceeds %.3g", p95, tc.p95)
+			}
+		})
+	}
+}
+
+func argmax64(v []float64) int32 {
+	bi := 0
+	for i := range v {
+		if v[i] > v[bi] {
+			bi = i
+		}
+	}
+	return int32(bi)
+}
+
+// writeTiny writes a random F32 model of the given architecture with the
+// project's writer and returns it parsed.
+func writeTiny(t *testing.T, arch string) *gguf.File {
+	t.Helper()
+	const embd, layers, heads, kv, ffn, vocab = 64, 2, 4, 2, 96, 300
+	hd := embd / heads
+	rng := newRand(5)
+	var w gguf.Writer
+	w.Set("general.architecture", arch)
+	w.Set(arch+".embedding_length", uint32(embd))
+	w.Set(arch+".block_count", uint32(layers))
+	w.Set(arch+".feed_forward_length", uint32(ffn))
+	w.Set(arch+".attention.head_count", uint32(heads))
+	w.Set(arch+".attention.head_count_kv", uint32(kv))
+	w.Set(arch+".context_length", uint32(256))
+	add := func(name string, dims ...uint64) {
+		n := uint64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		data := make([]byte, 4*n)
+		f := make([]float32, n)
+		for i := range f {
+			f[i] = float32(rng.NormFloat64() * 0.3)
+			if len(dims) == 1 && strings.Contains(name, "norm") {
+				f[i] += 1
+			}
+		}
+		if err := quant.Quantize(ggml.F32, f, data); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.AddTensor(name, ggml.F32, dims, gguf.Bytes(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("token_embd.weight", embd, vocab)
+	add("output_norm.weight", embd)
+	for l := range layers {
+		p := fmt.Sprintf("blk.%d.", l)
+		add(p+"attn_norm.weight", embd)
+		add(p+"ffn_norm.weight", embd)
+		add(p+"attn_q.weight", embd, heads*uint64(hd))
+		add(p+"attn_k.weight", embd, kv*uint64(hd))
+		add(p+"attn_v.weight", embd, kv*uint64(hd))
+		add(p+"attn_output.weight", heads*uint64(hd), embd)
+		add(p+"ffn_gate.weight", embd, ffn)
+		add(p+"ffn_up.weight", embd, ffn)
+		add(p+"ffn_down.weight", ffn, embd)
+		if arch == "qwen3" {
+			add(p+"attn_q_norm.weight", uint64(hd))
+			add(p+"attn_k_norm.weight", uint64(hd))
+		}
+	}
+	data, err := w.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// A prompt evaluated in one batch gives the same logits as token by token,
+// for every architecture, on the SIMD and portable paths.
+func TestBatchMatchesSequential(t *testing.T) {
+	for _, arch := range []string{"llama", "qwen2", "qwen3"} {
+		for _, simd := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/simd=%v", arch, simd), func(t *testing.T) {
+				prev := quant.SetSIMD(simd)
+				defer quant.SetSIMD(prev)
+				f := writeTiny(t, arch)
+				tr, err := newTransformer(f, quant.NewPool(2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if arch == "qwen3" && !tr.cfg.QKNorm {
+					t.Fatal("qwen3 must use q/k norms")
+				}
+				toks := []int32{1, 17, 250, 3, 99, 42, 7}
+				all, err := tr.NewState(0).Forward(context.Background(), toks, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st := tr.NewState(0)
+				V := tr.cfg.Vocab
+				for i, tk := range toks {
+					one, err := st.Forward(context.Background(), []int32{tk}, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for j := range one {
+						if d := math.Abs(float64(one[j] - all[i*V+j])); d > 1e-3 {
+							t.Fatalf("token %d logit %d: sequential %v, batch %v", i, j, one[j], all[i*V+j])
+						}
+					}
+				}
+				if _, err := st.Forward(context.Background(), []int32{int32(V)}, false); err == nil {
+					t.Error("out-of-range token must fail")
+				}
+			})
+		}
+	}
+}
+
+func TestUnsupportedModels(t *testing.T) {
+	var w gguf.Writer
+	w.Set("general.architecture", "mamba")
+	data, _ := w.Bytes()
+	f, err := gguf.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newTransformer(f, nil); !errors.Is(err, ErrUnsupportedModel) {
+		t.Errorf("mamba: err = %v", err)
+	}
+	var w2 gguf.Writer
+	w2.Set("general.architecture", "llama")
+	w2.Set("llama.embedding_length", uint32(64))
+	data, _ = w2.Bytes()
+	f, _ = gguf.Parse(data)
+	if _, err := newTransformer(f, nil); !errors.Is(err, ErrUnsupportedModel) {
+		t.Errorf("missing keys: err = %v", err)
+	}
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed+1)) }
