@@ -370,6 +370,17 @@ func BenchmarkWindow100kTokens(b *testing.B) {
 		b.ReportMetric(float64(total), "history-tokens")
 		b.ReportMetric(float64(len(msgs)), "messages")
 	})
+	b.Run("BuildWindowAllFit", func(b *testing.B) {
+		// The worst case: a budget that holds the whole history, so every
+		// message is counted and kept.
+		b.ReportAllocs()
+		for b.Loop() {
+			w, err := memory.BuildWindow(tr, memory.WindowOptions{Budget: 2 * total, System: "sys"})
+			if err != nil || w.Dropped != 0 {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("History.Window", func(b *testing.B) {
 		// Load from the in-memory store and window, token counts cached.
 		b.ReportAllocs()

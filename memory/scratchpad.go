@@ -153,8 +153,10 @@ func (s *Scratchpad) Reset() {
 // answers and reflections, then tool calls and thoughts, newest first —
 // and puts a line where entries were left out ("[3 earlier observations
 // omitted]"). A single entry larger than the whole budget is cut, with a
-// marker, rather than dropped when it is the latest plan. budget <= 0
-// renders everything.
+// marker, rather than dropped when it is the latest plan; when even that
+// does not fit, the markers shorten to "[12 earlier entries omitted]". A
+// budget under about 30 tokens can be smaller than that shortest rendering,
+// which is then returned over budget. budget <= 0 renders everything.
 func (s *Scratchpad) Render(budget int) string {
 	text, _ := s.RenderStats(budget)
 	return text
@@ -239,7 +241,10 @@ func renderEntries(entries []Entry, c Counter, budget int) (string, int) {
 		}
 	}
 	if total <= budget {
-		return strings.Join(texts, ""), 0
+		// Per-entry counts round separately: check the whole.
+		if out := strings.Join(texts, ""); c.Count(out) <= budget {
+			return out, 0
+		}
 	}
 	// Order of keeping: by priority, newest first within a priority.
 	order := make([]int, n)
@@ -269,16 +274,32 @@ func renderEntries(entries []Entry, c Counter, budget int) (string, int) {
 		p := latestPlan - 1
 		if !keep[p] {
 			texts[p] = cutToFit(c, texts[p], max(budget/2, 1), " …[cut]\n")
+			costs[p] = c.Count(texts[p])
 			keep[p] = true
 		}
 	}
 	// The markers of left-out runs cost tokens too: drop the least
 	// important kept entries until the whole fits.
+	compact := false
 	for {
-		out, omitted := assemble(entries, texts, keep)
-		over := c.Count(out) - budget
-		if over <= 0 {
-			return out, omitted
+		// Estimate from the parts first (entries end in a line break, so
+		// counts add up); count the whole text only when the parts fit.
+		est := markerTokens(c, entries, keep, compact)
+		for i := range keep {
+			if keep[i] {
+				est += costs[i]
+			}
+		}
+		var out string
+		var omitted, over int
+		if est <= budget {
+			out, omitted = assemble(entries, texts, keep, compact)
+			over = c.Count(out) - budget
+			if over <= 0 {
+				return out, omitted
+			}
+		} else {
+			over = est - budget
 		}
 		dropped := false
 		for k := n - 1; k >= 0; k-- {
@@ -288,24 +309,53 @@ func renderEntries(entries []Entry, c Counter, budget int) (string, int) {
 				break
 			}
 		}
+		if !dropped && !compact {
+			// Only the plan is left: shorten the markers first.
+			compact = true
+			continue
+		}
 		if !dropped {
-			// Only the plan is left: cut it further.
+			// Then cut the plan further.
 			p := latestPlan - 1
 			if p < 0 || costs[p] <= 1 {
+				if out == "" {
+					out, omitted = assemble(entries, texts, keep, compact)
+				}
 				return out, omitted
 			}
-			costs[p] = c.Count(texts[p]) - over
-			if costs[p] < 1 {
-				costs[p] = 1
+			before := costs[p]
+			texts[p] = cutToFit(c, texts[p], max(costs[p]-over, 1), " …[cut]\n")
+			costs[p] = c.Count(texts[p])
+			if costs[p] >= before {
+				// Nothing left to cut: the budget is below the smallest
+				// rendering.
+				out, omitted = assemble(entries, texts, keep, compact)
+				return out, omitted
 			}
-			texts[p] = cutToFit(c, texts[p], costs[p], " …[cut]\n")
 		}
 	}
 }
 
 // assemble joins the kept entries in order, with a marker line for each
 // run of left-out entries.
-func assemble(entries []Entry, texts []string, keep []bool) (string, int) {
+func assemble(entries []Entry, texts []string, keep []bool, compact bool) (string, int) {
+	var b strings.Builder
+	omitted := forRuns(entries, keep, compact, func(i int) { b.WriteString(texts[i]) }, func(m string) { b.WriteString(m) })
+	return b.String(), omitted
+}
+
+// markerTokens counts the marker lines the kept set needs.
+func markerTokens(c Counter, entries []Entry, keep []bool, compact bool) int {
+	n := 0
+	forRuns(entries, keep, compact, func(int) {}, func(m string) { n += c.Count(m) })
+	return n
+}
+
+// forRuns walks the entries in order, calling kept for each kept entry and
+// marker with the marker line of each run of left-out entries ("[3 earlier
+// observations, 1 thought omitted]", or "[4 earlier entries omitted]" when
+// compact). It returns how many were left out.
+func forRuns(entries []Entry, keep []bool, compact bool, kept func(i int), marker func(string)) int {
 	var b strings.Builder
 	omitted := 0
 	var counts [numKinds]int
@@ -315,6 +365,18 @@ func assemble(entries []Entry, texts []string, keep []bool) (string, int) {
 			return
 		}
 		b.WriteByte('[')
+		if compact {
+			b.WriteString(strconv.Itoa(run))
+			if later {
+				b.WriteString(" earlier")
+			}
+			if run == 1 {
+				b.WriteString(" entry")
+			} else {
+				b.WriteString(" entries")
+			}
+			clear(counts[:])
+		}
 		first := true
 		for k := range counts {
 			if counts[k] == 0 {
@@ -336,13 +398,15 @@ func assemble(entries []Entry, texts []string, keep []bool) (string, int) {
 			first = false
 		}
 		b.WriteString(" omitted]\n")
+		marker(b.String())
+		b.Reset()
 		clear(counts[:])
 		run = 0
 	}
 	for i := range entries {
 		if keep[i] {
 			flush(true)
-			b.WriteString(texts[i])
+			kept(i)
 			continue
 		}
 		omitted++
@@ -350,7 +414,7 @@ func assemble(entries []Entry, texts []string, keep []bool) (string, int) {
 		counts[entries[i].Kind%numKinds]++
 	}
 	flush(false)
-	return b.String(), omitted
+	return omitted
 }
 
 // cutToFit returns a prefix of text, cut at a rune boundary, with a marker,

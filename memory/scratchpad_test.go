@@ -193,3 +193,27 @@ func BenchmarkScratchpadRender(b *testing.B) {
 		s.Render(1000)
 	}
 }
+
+func FuzzScratchpadRender(f *testing.F) {
+	f.Add("plan", "obs", 5, uint8(3))
+	f.Add(strings.Repeat("x ", 100), "", 1, uint8(0))
+	f.Fuzz(func(t *testing.T, plan, text string, budget int, n uint8) {
+		if budget > 10000 || budget < -1 {
+			return
+		}
+		s := memory.NewScratchpad(nil)
+		s.Add("", memory.KindPlan, plan)
+		for i := range int(n % 40) {
+			s.Add(fmt.Sprint("s", i%3), memory.Kind(i%7), text)
+		}
+		out, omitted := s.RenderStats(budget)
+		if omitted < 0 || omitted > s.Len() {
+			t.Fatalf("omitted %d of %d", omitted, s.Len())
+		}
+		// Within budget unless the budget is below the smallest rendering
+		// (the latest plan cut to its marker and a short marker line on each side of it).
+		if budget >= 30 && (memory.Estimator{}).Count(out) > budget {
+			t.Fatalf("rendered %d tokens over %d", (memory.Estimator{}).Count(out), budget)
+		}
+	})
+}

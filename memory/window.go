@@ -64,8 +64,12 @@ type unit struct {
 	mandatory bool // holds a pinned or system message
 }
 
-// units groups records; count(i) is the tokens of records[i].
+// units groups records; count(i) is the tokens of records[i]. With a nil
+// count the tokens are left 0, for [unit.fill] to count when needed.
 func units(recs []Record, count func(i int) int) []unit {
+	if count == nil {
+		count = func(int) int { return 0 }
+	}
 	us := make([]unit, 0, len(recs))
 	for i := range recs {
 		m := &recs[i].Message
@@ -83,6 +87,14 @@ func units(recs []Record, count func(i int) int) []unit {
 		us = append(us, unit{lo: i, hi: i + 1, tokens: count(i), mandatory: mand})
 	}
 	return us
+}
+
+// fill counts the unit's tokens.
+func (u *unit) fill(count func(i int) int) {
+	u.tokens = 0
+	for i := u.lo; i < u.hi; i++ {
+		u.tokens += count(i)
+	}
 }
 
 // BuildWindow selects the messages of t for a prompt within opts.Budget:
@@ -125,11 +137,15 @@ func buildWindow(sum Summary, recs []Record, opts WindowOptions, count func(i in
 	w := &Window{}
 	head := headMessages(opts.System, sum)
 	fixed := CountMessages(c, head)
-	us := units(recs, count)
+	// Only what may go in the window is counted: the mandatory units, and
+	// the recent ones from the newest back until the budget is spent.
+	us := units(recs, nil)
 	var cand []int // indexes into us of droppable units, oldest first
-	for i, u := range us {
+	for i := range us {
+		u := &us[i]
 		switch {
 		case u.mandatory:
+			u.fill(count)
 			fixed += u.tokens
 		case recs[u.hi-1].Seq <= sum.Through:
 			w.Summarized += u.hi - u.lo
@@ -148,7 +164,8 @@ func buildWindow(sum Summary, recs []Record, opts WindowOptions, count func(i in
 	used := fixed
 	var cut map[int]llm.Message // record index -> truncated message
 	for k := len(cand) - 1; k >= 0; k-- {
-		u := us[cand[k]]
+		u := &us[cand[k]]
+		u.fill(count)
 		if budget <= 0 || used+u.tokens <= budget {
 			keep[cand[k]] = true
 			used += u.tokens
