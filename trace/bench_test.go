@@ -84,6 +84,31 @@ func BenchmarkSpan(b *testing.B) {
 	}
 }
 
+// BenchmarkSpanRawSDK measures a bare OpenTelemetry SDK span (Start and
+// End, no attributes) through the same processors, as the reference
+// BenchmarkSpan's figures are compared with: the difference is plait's.
+func BenchmarkSpanRawSDK(b *testing.B) {
+	for _, p := range []struct {
+		name string
+		proc func() sdktrace.SpanProcessor
+	}{
+		{"batch", func() sdktrace.SpanProcessor { return sdktrace.NewBatchSpanProcessor(discard{}) }},
+		{"simple", func() sdktrace.SpanProcessor { return sdktrace.NewSimpleSpanProcessor(discard{}) }},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p.proc()))
+			defer tp.Shutdown(context.Background())
+			tr := tp.Tracer("bench")
+			ctx, root := tr.Start(context.Background(), "root")
+			defer root.End()
+			loop(b, "span", func() {
+				_, s := tr.Start(ctx, "step s1")
+				s.End()
+			})
+		})
+	}
+}
+
 // BenchmarkModelCall measures a chat span around a model call that costs
 // nothing, so the figure is the instrumentation's cost.
 func BenchmarkModelCall(b *testing.B) {

@@ -20,6 +20,10 @@ func TestMetrics(t *testing.T) {
 	t.Run("traces on", func(t *testing.T) { testMetrics(t, newRecorder(t)) })
 	t.Run("traces off", func(t *testing.T) {
 		rec := newRecorder(t, trace.WithTracerProvider(tracenoop.NewTracerProvider()))
+		_, run := rec.tracer.StartAgent(context.Background(), trace.AgentInfo{})
+		if run.Recording() || !run.Active() {
+			t.Errorf("with spans off and metrics on: Recording %v, Active %v", run.Recording(), run.Active())
+		}
 		testMetrics(t, rec)
 		if n := len(rec.spans()); n != 0 {
 			t.Errorf("%d spans recorded with the no-op tracer provider", n)

@@ -393,8 +393,8 @@ func TestSetupOff(t *testing.T) {
 			}
 			ctx, run := trace.StartAgent(context.Background(), trace.AgentInfo{Name: "a"})
 			_, step := trace.StartStep(ctx, "s1", "")
-			if run.Recording() || step.Recording() {
-				t.Error("spans record with tracing off")
+			if run.Recording() || step.Recording() || run.Active() {
+				t.Error("spans or metrics record with tracing off")
 			}
 			step.End(nil)
 			run.End(nil)

@@ -497,3 +497,24 @@ func TestZeroSpanAndNoRun(t *testing.T) {
 	r.End(nil)
 	step.End(nil)
 }
+
+func TestMiddlewareTracesOnce(t *testing.T) {
+	rec := newRecorder(t)
+	inner := llmtest.New(llmtest.Text("a"), llmtest.Text("b")).WithInfo(llm.Info{Provider: "openai", Model: "gpt-4o"})
+	ctx, run := rec.tracer.StartAgent(context.Background(), trace.AgentInfo{Name: "a"})
+	twice := trace.Model(trace.Model(inner))
+	if _, err := twice.Generate(ctx, &llm.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	chained := llm.Chain(inner, trace.Middleware())
+	if _, err := chained.Generate(ctx, &llm.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	run.End(nil)
+	if got := byName(rec.spans(), "chat gpt-4o"); len(got) != 2 {
+		t.Errorf("%d chat spans for two calls: %v", len(got), names(rec.spans()))
+	}
+	if got := llm.InfoOf(chained); got.Provider != "openai" {
+		t.Errorf("Info through the middleware: %+v", got)
+	}
+}

@@ -199,6 +199,23 @@ func (s Span) SetAttributes(kv ...attribute.KeyValue) {
 // computing attributes when it does not.
 func (s Span) Recording() bool { return s.s != nil && s.s.IsRecording() }
 
+// Active reports whether anything is recorded under the span: the span
+// itself, or metrics (which may be on while spans are off, as with
+// OTEL_TRACES_EXPORTER=none). Code that skips instrumenting a run when
+// nothing would be recorded should test Active on the invoke_agent span,
+// not Recording, so that per-run and token metrics are kept.
+func (s Span) Active() bool {
+	if s.Recording() {
+		return true
+	}
+	if s.t == nil {
+		return false
+	}
+	ctx := context.Background()
+	in := &s.t.inst
+	return in.duration.Enabled(ctx) || in.tokens.Enabled(ctx) || in.toolTime.Enabled(ctx) || in.runSteps.Enabled(ctx)
+}
+
 // OTel returns the OpenTelemetry span, for events and links; nil for the
 // zero Span.
 func (s Span) OTel() oteltrace.Span { return s.s }
