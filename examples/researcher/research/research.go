@@ -250,4 +250,3 @@ func (rep *Report) Markdown() string {
 	}
 	return b.String()
 }
-
