@@ -59,7 +59,7 @@ func chatCmd(ctx context.Context, args []string, e env) int {
 	p := progress.New(e.stderr)
 	defer p.Close()
 	p.Answer = e.stdout
-	asker := cli.NewAsker(e.stdin, e.stderr)
+	asker := cli.NewAsker(e.stdin, p)
 	b, err := af.build(ctx, p, asker, e.stderr)
 	if err != nil {
 		return exitFor(err, e.stderr)

@@ -37,7 +37,7 @@ func runCmd(ctx context.Context, args []string, e env) int {
 	// The answer goes to stdout, progress to stderr: "plait run ... > out.md"
 	// keeps just the answer.
 	p.Answer = e.stdout
-	b, err := af.build(ctx, p, cli.NewAsker(e.stdin, e.stderr), e.stderr)
+	b, err := af.build(ctx, p, cli.NewAsker(e.stdin, p), e.stderr)
 	if err != nil {
 		return exitFor(err, e.stderr)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/plait-ai/plait/agent"
+	"github.com/plait-ai/plait/tools"
 )
 
 // Asker asks a person to approve steps, one question at a time, reading
@@ -74,4 +75,17 @@ func (a *Asker) Approve(ctx context.Context, req agent.ApprovalRequest) (agent.A
 		}
 		return agent.Approval{Decision: agent.Deny, Reason: reason}, nil
 	}
+}
+
+// ApproveCall is a tools.Approver: it shows the call and asks "run it?";
+// "y" or "yes" allows it, anything else (or the end of the input) denies it.
+func (a *Asker) ApproveCall(ctx context.Context, req tools.ApprovalRequest) (tools.Decision, error) {
+	ap, err := a.Approve(ctx, agent.ApprovalRequest{Step: req.Call.ID, Tool: req.Call.Name, Args: req.Call.Arguments, Task: req.Spec.Description})
+	if err != nil {
+		return tools.Deny(ap.Reason), err
+	}
+	if ap.Decision == agent.Allow {
+		return tools.Allow(), nil
+	}
+	return tools.Deny(ap.Reason), nil
 }

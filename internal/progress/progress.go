@@ -255,3 +255,16 @@ func oneLine(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// Write writes b as progress text (a question, a prompt), safe to mix with
+// the printer's own lines from other goroutines.
+func (p *Printer) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopSpinLocked()
+	if p.midLine {
+		io.WriteString(p.w, "\n")
+		p.midLine = false
+	}
+	return p.w.Write(b)
+}
