@@ -193,7 +193,7 @@ func (f *agentFlags) build(ctx context.Context, p *progress.Printer, asker *cli.
 			c, err = mcp.ConnectHTTP(ctx, s.URL, opts)
 		} else {
 			cmd := exec.CommandContext(ctx, s.Command, s.Args...)
-			cmd.Stderr = stderr
+			cmd.Stderr = p // the server's log lines, between the progress lines
 			if len(s.Env) > 0 {
 				cmd.Env = os.Environ()
 				for k, v := range s.Env {
