@@ -287,12 +287,19 @@ func (d *Dispatcher) semaphore() chan struct{} {
 
 var defaultSem = make(chan struct{}, DefaultConcurrency)
 
+const maxErrorContent = 4 << 10
+
 // core is the innermost handler: everything from lookup to encoding.
 func (d *Dispatcher) core(ctx context.Context, call llm.ToolCall) Result {
 	start := time.Now()
 	res := d.run(ctx, call)
 	if res.Call.Name == "" {
 		res.Call = call
+	}
+	if res.Err != nil && len(res.Content) > maxErrorContent {
+		// An explanation longer than this (thousands of problems, a huge
+		// error text) helps no model.
+		res.Content, _ = truncate(res.Content, maxErrorContent)
 	}
 	res.Duration = time.Since(start)
 	if res.Err != nil {

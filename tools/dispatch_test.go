@@ -157,6 +157,13 @@ func TestDispatchOutcomes(t *testing.T) {
 			}},
 		{name: "approval edit revalidated", ctx: admin, call: llmCall("pay", `{"amount":5,"to":"edit-bad"}`), wantErr: tools.ErrInvalidArguments,
 			wantContent: []string{"edited arguments are invalid"}},
+		{name: "long error content capped", call: llmCall("echo", manyKeys(300)), wantErr: tools.ErrInvalidArguments,
+			wantContent: []string{"…[truncated "},
+			check: func(t *testing.T, r tools.Result) {
+				if len(r.Content) > 4200 {
+					t.Errorf("content of %d bytes", len(r.Content))
+				}
+			}},
 		{name: "raw tool", call: llmCall("raw", `{"n":3}`), wantContent: []string{`{"n":3}`}},
 		{name: "raw tool validated", call: llmCall("raw", `{"n":3.5}`), wantErr: tools.ErrInvalidArguments, wantContent: []string{"/n"}},
 	}
@@ -535,4 +542,15 @@ func TestNestedDispatchDoesNotDeadlock(t *testing.T) {
 			t.Errorf("%q %v", r.Content, r.Err)
 		}
 	}
+}
+
+// manyKeys returns arguments with n unknown keys.
+func manyKeys(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"text":"a"`)
+	for i := range n {
+		fmt.Fprintf(&b, `,"unknown_key_number_%d":1`, i)
+	}
+	b.WriteString("}")
+	return b.String()
 }
