@@ -123,6 +123,11 @@ func (r *run) addPlanning(out *planner.Outcome) error {
 
 func planSummary(p *planner.Plan) string {
 	var b strings.Builder
+	n := 0
+	for _, s := range p.Steps {
+		n += len(s.ID) + len(s.Tool) + len(s.Args) + len(s.Task) + 4
+	}
+	b.Grow(n)
 	for i, s := range p.Steps {
 		if i > 0 {
 			b.WriteString("; ")
@@ -239,7 +244,8 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		rec   StepRecord
 		input string
 	}
-	launch := make([]launchItem, 0, min(n, a.limits.Parallelism))
+	var launchBuf [8]launchItem
+	launch := launchBuf[:0]
 	next := 0 // no step before next is pending and ready-able: scan from here
 	for {
 		// Launch every ready step, in plan order, up to the parallelism.
@@ -435,10 +441,11 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 		}
 	}
 	if r.listening() {
-		ev := rec
-		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &call})
+		ev, c := rec, call
+		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &c})
 	}
-	res := r.w.exec.Dispatch(ctx, call)[0]
+	calls := []llm.ToolCall{call}
+	res := r.w.exec.Dispatch(ctx, calls...)[0]
 	rec.Args = res.Call.Arguments
 	rec.Output, rec.Content, rec.Err = res.Output, res.Content, res.Err
 	rec.Duration = time.Since(start)
@@ -464,8 +471,8 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 // filled in as failed or denied, when the call must not run.
 func (r *run) approve(ctx context.Context, rec *StepRecord, task string, call llm.ToolCall) (llm.ToolCall, bool) {
 	if r.listening() {
-		ev := *rec
-		r.emit(Event{Type: EventApproval, Step: &ev, Call: &call})
+		ev, c := *rec, call
+		r.emit(Event{Type: EventApproval, Step: &ev, Call: &c})
 	}
 	ap, err := r.a.cfg.Approve(ctx, ApprovalRequest{RunID: r.res.RunID, Step: rec.ID, Task: task, Tool: call.Name, Args: call.Arguments})
 	if err == nil && ctx.Err() != nil {
