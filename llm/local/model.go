@@ -205,7 +205,9 @@ func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.C
 			return &llm.Error{Kind: llm.KindInvalidRequest, Provider: "local", Message: fmt.Sprintf("tool choice names %q, which is not among the request's tools", req.ToolChoice.Name)}
 		}
 	}
-	prompt, err := m.tmpl.Render(req.Messages, tools, chat.Options{})
+	wantConstraint := (req.ResponseSchema != nil && len(req.ResponseSchema.Schema) > 0) ||
+		(len(tools) > 0 && (req.ToolChoice.Mode == llm.ToolChoiceRequired || req.ToolChoice.Mode == llm.ToolChoiceNamed))
+	prompt, err := m.tmpl.Render(req.Messages, tools, chat.Options{NoThink: wantConstraint})
 	if err != nil {
 		return &llm.Error{Kind: llm.KindInvalidRequest, Provider: "local", Err: err}
 	}
@@ -295,14 +297,14 @@ func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.C
 	stopper := sample.NewStopMatcher(stops)
 	dec := m.tok.NewDecoder()
 	var think llm.ThinkSplitter
-	if m.tmpl.ReasoningOpen() {
+	if m.tmpl.ReasoningOpen() && !wantConstraint {
 		think.Split("<think>")
 	}
 	var out strings.Builder    // the whole reply, for tool-call parsing
 	var answer strings.Builder // the reply outside reasoning
 	streamed := 0              // bytes of answer already yielded
 	held := false              // a tool call has started: stop streaming text
-	callStart := m.callMarker(tools)
+	markers := m.callMarkers(tools)
 	var mask []uint64
 	usage := llm.Usage{InputTokens: len(ids), CachedInputTokens: reused}
 	finish := llm.FinishLength
@@ -313,12 +315,17 @@ func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.C
 		}
 		a := answer.String()
 		upto := len(a)
-		if callStart != "" {
-			if i := strings.Index(a[streamed:], callStart); i >= 0 {
-				held, upto = true, streamed+i
-			} else if !final {
-				upto -= partialSuffix(a, callStart)
+		for _, mk := range markers {
+			if i := strings.Index(a[streamed:], mk); i >= 0 {
+				held, upto = true, min(upto, streamed+i)
 			}
+		}
+		if !held && !final {
+			hold := 0
+			for _, mk := range markers {
+				hold = max(hold, partialSuffix(a, mk))
+			}
+			upto -= hold
 		}
 		if upto > streamed {
 			if !yield(llm.Chunk{Text: a[streamed:upto]}, nil) {
@@ -428,21 +435,34 @@ func partialSuffix(s, marker string) int {
 	return 0
 }
 
-// callMarker returns the text that starts a tool call in the template's
-// format, when the request has tools.
-func (m *Model) callMarker(tools []llm.ToolSpec) string {
+// callMarkers returns the texts that start a tool call in the template's
+// format (and in the format constrained decoding writes), when the request
+// has tools: text from a marker on is held back from the stream and parsed
+// for calls at the end.
+func (m *Model) callMarkers(tools []llm.ToolSpec) []string {
 	if len(tools) == 0 {
-		return ""
+		return nil
 	}
+	var family string
 	switch m.tmpl.Family() {
 	case chat.Mistral:
-		return "[TOOL_CALLS]"
+		family = "[TOOL_CALLS]"
 	case chat.DeepSeek:
-		return "<｜tool▁calls▁begin｜>"
+		family = "<｜tool▁calls▁begin｜>"
 	case chat.Llama3:
-		return `{"name"`
+		family = `{"name"`
+	default:
+		family = "<tool_call>"
 	}
-	return "<tool_call>"
+	marks := []string{family}
+	prefix := strings.TrimSpace(m.tmpl.ToolCallFormat().Prefix)
+	if prefix == "" {
+		prefix = `{"name"`
+	}
+	if prefix != family {
+		marks = append(marks, prefix)
+	}
+	return marks
 }
 
 func (m *Model) wrapErr(ctx context.Context, err error) error {

@@ -279,3 +279,31 @@ func TestOpenThroughRegistry(t *testing.T) {
 		t.Error("missing file must fail")
 	}
 }
+
+// Every chat template's tool-call format comes back as tool calls under
+// constrained decoding.
+func TestRequiredToolCallsEveryTemplate(t *testing.T) {
+	tools := []llm.ToolSpec{{Name: "lookup", Description: "Look up a term.", Parameters: json.RawMessage(`{"type":"object","properties":{"term":{"type":"string","maxLength":12}},"required":["term"]}`)}}
+	for _, tmpl := range []string{"chatml", "llama3", "llama2", "mistral", "deepseek"} {
+		t.Run(tmpl, func(t *testing.T) {
+			m, err := local.Load(context.Background(), testenv.Shared(t, "models", "tiny-qwen2-gpt2-q8_0.gguf"), local.Options{Template: tmpl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			r, err := m.Generate(context.Background(), &llm.Request{
+				Messages: []llm.Message{llm.UserMessage("Define RAG.")}, Tools: tools, ToolChoice: llm.ToolChoiceFor("lookup"),
+				Seed: llm.Ptr[int64](1), Temperature: llm.Ptr(1.0), MaxTokens: 80,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Message.ToolCalls) != 1 || r.Message.ToolCalls[0].Name != "lookup" || r.FinishReason != llm.FinishToolCalls {
+				t.Fatalf("got %+v", r)
+			}
+			if r.Message.Content != "" {
+				t.Errorf("call text leaked into content: %q", r.Message.Content)
+			}
+		})
+	}
+}

@@ -118,6 +118,8 @@ type layer struct {
 	bq, bk, bv        []float32
 	qNorm, kNorm      []float32
 	gate, up, down    quant.Matrix
+	qkv, gateUp       []quant.Matrix // matrices that read the same input
+	qkvOne, guOne     bool           // ... and share an activation format
 }
 
 // Transformer is a loaded llama-family model: weights mapped from the GGUF
@@ -204,6 +206,9 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 				}
 			}
 		}
+		l.qkv = []quant.Matrix{l.wq, l.wk, l.wv}
+		l.gateUp = []quant.Matrix{l.gate, l.up}
+		l.qkvOne, l.guOne = sameActivation(l.qkv), sameActivation(l.gateUp)
 		if cfg.QKNorm && (l.qNorm == nil || l.kNorm == nil) {
 			return nil, fmt.Errorf("%w: %s model without %sattn_q_norm/attn_k_norm", ErrUnsupportedModel, cfg.Arch, p)
 		}
@@ -293,6 +298,9 @@ type State struct {
 }
 
 type stateBuf struct {
+	act                      quant.Activation
+	ys                       [3][]float32
+	logits                   []float32
 	n                        int
 	x, xb, q, kk, vv, att, o []float32
 	g, u                     []float32
@@ -357,8 +365,9 @@ func (s *State) grow(n int) {
 }
 
 // Forward evaluates tokens after those already in the state and returns the
-// logits after the last one (a slice owned by the caller). With all set, it
-// returns the logits after every token, row by row.
+// logits after the last one. With all set, it returns the logits after every
+// token, row by row. The slice belongs to the state and is overwritten by
+// the next call; the caller may modify it until then.
 func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float32, error) {
 	n := len(tokens)
 	if n == 0 {
@@ -391,13 +400,8 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 		}
 		l := &t.layers[li]
 		rmsNormRows(xb, x, l.attnNorm, c.Embd, c.RMSEps)
-		if err := t.matmul(l.wq, xb, n, q); err != nil {
-			return nil, err
-		}
-		if err := t.matmul(l.wk, xb, n, kk); err != nil {
-			return nil, err
-		}
-		if err := t.matmul(l.wv, xb, n, vv); err != nil {
+		b.ys[0], b.ys[1], b.ys[2] = q, kk, vv
+		if err := s.project(l.qkv, l.qkvOne, xb, n, b.ys[:3]); err != nil {
 			return nil, err
 		}
 		addBias(q, l.bq)
@@ -421,10 +425,8 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 		addInto(x, o)
 
 		rmsNormRows(xb, x, l.ffnNorm, c.Embd, c.RMSEps)
-		if err := t.matmul(l.gate, xb, n, g); err != nil {
-			return nil, err
-		}
-		if err := t.matmul(l.up, xb, n, u); err != nil {
+		b.ys[0], b.ys[1] = g, u
+		if err := s.project(l.gateUp, l.guOne, xb, n, b.ys[:2]); err != nil {
 			return nil, err
 		}
 		swiglu(g, u)
@@ -440,11 +442,48 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 	}
 	rows := n - first
 	rmsNormRows(xb[:rows*c.Embd], x[first*c.Embd:], t.outNorm, c.Embd, c.RMSEps)
-	logits := make([]float32, rows*c.Vocab)
+	if cap(b.logits) < rows*c.Vocab {
+		b.logits = make([]float32, rows*c.Vocab)
+	}
+	logits := b.logits[:rows*c.Vocab]
 	if err := t.matmul(t.output, xb[:rows*c.Embd], rows, logits); err != nil {
 		return nil, err
 	}
 	return logits, nil
+}
+
+// project computes ys[i] = ms[i]·x for matrices that read the same input:
+// for one token whose matrices share an activation format, quantizing x
+// once and running them in one parallel job.
+func (s *State) project(ms []quant.Matrix, shared bool, x []float32, n int, ys [][]float32) error {
+	if n == 1 && shared {
+		if err := s.buf.act.Set(ms[0].Type, x[:ms[0].Cols]); err != nil {
+			return err
+		}
+		for i, m := range ms {
+			ys[i] = ys[i][:m.Rows]
+		}
+		return quant.MatVecMany(s.t.pool, ms, &s.buf.act, ys)
+	}
+	for i, m := range ms {
+		if err := s.t.matmul(m, x, n, ys[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sameActivation(ms []quant.Matrix) bool {
+	first, err := quant.VecDotType(ms[0].Type)
+	if err != nil {
+		return false
+	}
+	for _, m := range ms[1:] {
+		if t, err := quant.VecDotType(m.Type); err != nil || t != first || m.Cols != ms[0].Cols {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *Transformer) matmul(m quant.Matrix, x []float32, n int, y []float32) error {

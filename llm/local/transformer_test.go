@@ -57,79 +57,97 @@ func TestReferenceModels(t *testing.T) {
 	// a difference in the last bit of an activation (from the order of float
 	// sums) can flip one 8-bit value and move a logit by a few hundredths:
 	// most log-probabilities agree to 1e-5, a few differ by up to ~0.1.
+	//
+	// The portable kernels accumulate K-quant dot products in the order the
+	// reference engine did and agree to ~1e-5 on most steps; the SIMD
+	// kernels sum in another order, and on these tiny random models (which
+	// amplify last-bit differences through every 8-bit activation
+	// quantization) the Q4_K_M model then differs by ~0.02 on most steps, so
+	// its greedy check needs a wider margin there.
+	type tol struct{ max, p95, margin float64 }
 	for _, tc := range []struct {
-		name     string
-		max, p95 float64
+		name           string
+		portable, simd tol
 	}{
-		{"tiny-llama-spm-f32", 3e-3, 1e-3},
-		{"tiny-qwen2-gpt2-q8_0", 0.2, 0.05},
-		{"tiny-llama-spm-q4_k_m", 0.2, 0.08},
+		{"tiny-llama-spm-f32", tol{5e-3, 1e-3, 0.1}, tol{5e-3, 1e-3, 0.1}},
+		{"tiny-qwen2-gpt2-q8_0", tol{0.2, 0.05, 0.1}, tol{0.2, 0.05, 0.1}},
+		{"tiny-llama-spm-q4_k_m", tol{0.2, 0.06, 0.1}, tol{0.2, 0.08, 0.25}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := testenv.Shared(t, "models", tc.name+".gguf")
-			raw, err := os.ReadFile(strings.TrimSuffix(path, ".gguf") + ".expected.json")
-			if err != nil {
-				t.Fatal(err)
+		for _, simd := range []bool{false, true} {
+			tc := tc
+			tl := tc.portable
+			path := "portable"
+			if simd {
+				tl, path = tc.simd, "simd"
 			}
-			var exp expected
-			if err := json.Unmarshal(raw, &exp); err != nil {
-				t.Fatal(err)
-			}
-			f, err := gguf.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			tok, err := tokenizer.FromGGUF(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pool := quant.NewPool(2)
-			defer pool.Close()
-			tr, err := newTransformer(f, pool)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var diffs []float64
-			for ci, c := range exp.Cases {
-				if got := tok.Encode(c.Prompt, true, false); !slices.Equal(got, c.PromptTokens) {
-					t.Errorf("case %d: Encode(%q) = %v, want %v", ci, c.Prompt, got, c.PromptTokens)
-				}
-				st := tr.NewState(0)
-				logits, err := st.Forward(context.Background(), c.PromptTokens, false)
+			t.Run(tc.name+"/"+path, func(t *testing.T) {
+				prev := quant.SetSIMD(simd)
+				defer quant.SetSIMD(prev)
+				path := testenv.Shared(t, "models", tc.name+".gguf")
+				raw, err := os.ReadFile(strings.TrimSuffix(path, ".gguf") + ".expected.json")
 				if err != nil {
 					t.Fatal(err)
 				}
-				for si, step := range c.Steps {
-					lp := logSoftmax(logits)
-					top := step.Top
-					for _, e := range top {
-						d := math.Abs(lp[e.ID] - e.Logprob)
-						diffs = append(diffs, d)
-						if d > tc.max {
-							t.Errorf("case %d step %d: token %d logprob %.5f, want %.5f", ci, si, e.ID, lp[e.ID], e.Logprob)
-						}
+				var exp expected
+				if err := json.Unmarshal(raw, &exp); err != nil {
+					t.Fatal(err)
+				}
+				f, err := gguf.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				tok, err := tokenizer.FromGGUF(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pool := quant.NewPool(2)
+				defer pool.Close()
+				tr, err := newTransformer(f, pool)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var diffs []float64
+				for ci, c := range exp.Cases {
+					if got := tok.Encode(c.Prompt, true, false); !slices.Equal(got, c.PromptTokens) {
+						t.Errorf("case %d: Encode(%q) = %v, want %v", ci, c.Prompt, got, c.PromptTokens)
 					}
-					if len(top) > 1 && top[0].Logprob-top[1].Logprob > 0.1 {
-						if g := argmax64(lp); g != top[0].ID {
-							t.Errorf("case %d step %d: greedy %d, want %d", ci, si, g, top[0].ID)
-						}
-					}
-					if si == len(c.Steps)-1 {
-						break
-					}
-					if logits, err = st.Forward(context.Background(), []int32{c.Greedy[si]}, false); err != nil {
+					st := tr.NewState(0)
+					logits, err := st.Forward(context.Background(), c.PromptTokens, false)
+					if err != nil {
 						t.Fatal(err)
 					}
+					for si, step := range c.Steps {
+						lp := logSoftmax(logits)
+						top := step.Top
+						for _, e := range top {
+							d := math.Abs(lp[e.ID] - e.Logprob)
+							diffs = append(diffs, d)
+							if d > tl.max {
+								t.Errorf("case %d step %d: token %d logprob %.5f, want %.5f", ci, si, e.ID, lp[e.ID], e.Logprob)
+							}
+						}
+						if len(top) > 1 && top[0].Logprob-top[1].Logprob > tl.margin {
+							if g := argmax64(lp); g != top[0].ID {
+								t.Errorf("case %d step %d: greedy %d, want %d", ci, si, g, top[0].ID)
+							}
+						}
+						if si == len(c.Steps)-1 {
+							break
+						}
+						if logits, err = st.Forward(context.Background(), []int32{c.Greedy[si]}, false); err != nil {
+							t.Fatal(err)
+						}
+					}
 				}
-			}
-			slices.Sort(diffs)
-			p50, p95, worst := diffs[len(diffs)/2], diffs[len(diffs)*95/100], diffs[len(diffs)-1]
-			t.Logf("%s: %d log-probabilities over %d cases: median difference %.2g, 95th percentile %.2g, largest %.2g", tc.name, len(diffs), len(exp.Cases), p50, p95, worst)
-			if p95 > tc.p95 {
-				t.Errorf("95th percentile of differences %.3g exceeds %.3g", p95, tc.p95)
-			}
-		})
+				slices.Sort(diffs)
+				p50, p95, worst := diffs[len(diffs)/2], diffs[len(diffs)*95/100], diffs[len(diffs)-1]
+				t.Logf("%s: %d log-probabilities over %d cases: median difference %.2g, 95th percentile %.2g, largest %.2g", tc.name, len(diffs), len(exp.Cases), p50, p95, worst)
+				if p95 > tl.p95 {
+					t.Errorf("95th percentile of differences %.3g exceeds %.3g", p95, tl.p95)
+				}
+			})
+		}
 	}
 }
 

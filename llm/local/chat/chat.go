@@ -84,6 +84,10 @@ type Options struct {
 	// start where the family's template writes it. Leave it empty when the
 	// tokenizer adds BOS itself.
 	BOS string
+	// NoThink closes the reasoning block of families whose generation
+	// prompt opens one (DeepSeek-R1), so the reply starts with the answer:
+	// for constrained output, where there is no room for reasoning.
+	NoThink bool
 }
 
 // Render returns the prompt text for msgs and tools.
@@ -111,7 +115,11 @@ func (t Template) Render(msgs []llm.Message, tools []llm.ToolSpec, opt Options) 
 		err = renderLlama2(&b, msgs, tools, true)
 	case DeepSeek:
 		err = renderDeepSeek(&b, msgs, tools)
-		if !opt.NoGenerationPrompt {
+		switch {
+		case opt.NoGenerationPrompt:
+		case opt.NoThink:
+			b.WriteString("<｜Assistant｜><think>\n\n</think>\n\n")
+		default:
 			b.WriteString("<｜Assistant｜><think>\n")
 		}
 	}

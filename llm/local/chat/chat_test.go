@@ -200,3 +200,14 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestNoThinkClosesReasoning(t *testing.T) {
+	tpl := mustLookup(t, "deepseek")
+	got, _ := tpl.Render([]llm.Message{llm.UserMessage("q")}, nil, chat.Options{NoThink: true})
+	if !strings.HasSuffix(got, "<｜Assistant｜><think>\n\n</think>\n\n") {
+		t.Errorf("got %q", got)
+	}
+	if got, _ := mustLookup(t, "chatml").Render([]llm.Message{llm.UserMessage("q")}, nil, chat.Options{NoThink: true}); !strings.HasSuffix(got, "<|im_start|>assistant\n") {
+		t.Errorf("chatml: %q", got)
+	}
+}

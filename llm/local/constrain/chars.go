@@ -1,7 +1,6 @@
 package constrain
 
 import (
-	"errors"
 	"fmt"
 	"regexp/syntax"
 	"slices"
@@ -91,7 +90,7 @@ type cfrag struct{ s, e int }
 
 const maxCharStates = 1 << 16
 
-var errPatternTooLarge = errors.New("constrain: pattern too large after expanding repetitions")
+var errPatternTooLarge = fmt.Errorf("%w: pattern too large after expanding repetitions", ErrUnsupported)
 
 func (a *cnfa) set(s runeSet) cfrag {
 	x, y := a.state(), a.state()
@@ -203,7 +202,7 @@ func exceptStrings(words []string) *cnfa {
 func regexString(pattern string) (*cnfa, error) {
 	re, err := syntax.Parse(pattern, syntax.Perl)
 	if err != nil {
-		return nil, fmt.Errorf("constrain: pattern %q is not supported (%v); simplify it, or set Options.LaxPatterns to accept any string", pattern, err)
+		return nil, fmt.Errorf("%w: pattern %q (%v); simplify it, or set Options.Lax to accept any string there", ErrUnsupported, pattern, err)
 	}
 	re = re.Simplify()
 	a := &cnfa{}
@@ -235,7 +234,7 @@ func regexString(pattern string) (*cnfa, error) {
 		for _, s := range subs {
 			f, err := a.regex(s)
 			if err != nil {
-				return nil, fmt.Errorf("constrain: pattern %q: %w", pattern, err)
+				return nil, fmt.Errorf("pattern %q: %w", pattern, err)
 			}
 			parts = append(parts, f)
 		}
@@ -347,7 +346,7 @@ func (a *cnfa) regex(re *syntax.Regexp) (cfrag, error) {
 		}
 		return a.alt(parts...), nil
 	}
-	return cfrag{}, fmt.Errorf("regex construct %v (anchors inside the pattern, word boundaries) is not supported", re.Op)
+	return cfrag{}, fmt.Errorf("%w: regex construct %v (anchors inside the pattern, word boundaries)", ErrUnsupported, re.Op)
 }
 
 // ---- lowering to bytes ----
@@ -484,7 +483,7 @@ func (b *builder) lowerString(a *cnfa, minLen, maxLen int, raw bool) (frag, erro
 		k = minLen
 	}
 	if (k+1)*len(a.eps) > maxProduct {
-		return frag{}, fmt.Errorf("constrain: string bounds (minLength %d, maxLength %d) too large to enforce; lower them", minLen, maxLen)
+		return frag{}, fmt.Errorf("%w: string bounds (minLength %d, maxLength %d) too large to enforce; lower them", ErrUnsupported, minLen, maxLen)
 	}
 	ids := map[[2]int]int32{}
 	start, end := b.state(), b.state()

@@ -1,6 +1,7 @@
 package constrain
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"slices"
 	"sync"
@@ -28,7 +29,7 @@ const (
 
 // maxConfigs bounds the memoized configurations of one table; past it a
 // fresh table is started (matchers on the old one migrate on their next miss).
-const maxConfigs = 1 << 17
+var maxConfigs = 1 << 15
 
 type stackNode struct {
 	state  int32
@@ -43,9 +44,99 @@ type config struct {
 	rem    int32   // min bytes to finish
 	next   []atomic.Int32
 	top    atomic.Int32 // the projection (see project); 0 until computed
+	loops  atomic.Pointer[[4]uint64]
+	canon  atomic.Pointer[canonKey]
+}
+
+// canonKey identifies what a projected configuration accepts, whatever
+// grammar it comes from: a hash of its stacks and of the part of the
+// grammar reachable from them, numbered in the order they are reached.
+// Equal keys mean equal behaviour (the hash covers every edge), so masks
+// computed for one grammar serve every grammar that shares the piece (the
+// JSON string, number and literal rules are built the same way in all).
+type canonKey struct {
+	ok bool
+	h  [32]byte
+}
+
+// canonical returns the canonical key of configuration id: its stacks
+// written as (rule hash, state index within the rule) frames; see
+// program.computeRuleHashes.
+func (t *table) canonical(id int32) canonKey {
+	c := t.cfg(id)
+	if k := c.canon.Load(); k != nil {
+		return *k
+	}
+	p := t.p
+	k := canonKey{ok: true}
+	var buf []byte
+	put := func(v int32) { buf = binary.LittleEndian.AppendUint32(buf, uint32(v)) }
+	t.mu.Lock()
+	put(int32(len(c.stacks)))
+	for _, x := range c.stacks {
+		for y := x; ; {
+			n := t.stacks[y]
+			r := p.st[n.state].rule
+			if !p.rhashOK[r] {
+				k.ok = false
+			}
+			buf = append(buf, p.rhash[r][:]...)
+			put(p.local[n.state])
+			if n.parent < 0 {
+				put(n.parent)
+				break
+			}
+			y = n.parent
+		}
+	}
+	t.mu.Unlock()
+	flags := int32(0)
+	if c.done {
+		flags |= 1
+	}
+	if c.ctxPop {
+		flags |= 2
+	}
+	put(flags)
+	if k.ok {
+		k.h = sha256.Sum256(buf)
+	}
+	c.canon.Store(&k)
+	return k
+}
+
+var noLoops = new([4]uint64)
+
+// loopSet returns the bytes that lead from configuration id back to itself
+// (nil when there are none), computing all its transitions the first time.
+func (t *table) loopSet(id int32) *[4]uint64 {
+	c := t.cfg(id)
+	if ls := c.loops.Load(); ls != nil {
+		if ls == noLoops {
+			return nil
+		}
+		return ls
+	}
+	ls := new([4]uint64)
+	any := false
+	for b := 0; b < 256; b++ {
+		if t.next(id, byte(b)) == id {
+			ls[b>>6] |= 1 << (b & 63)
+			any = true
+		}
+	}
+	if !any {
+		ls = noLoops
+	}
+	c.loops.Store(ls)
+	if ls == noLoops {
+		return nil
+	}
+	return ls
 }
 
 type table struct {
+	id     uint64 // unique in the process
 	p      *program
 	mu     sync.Mutex
 	states atomic.Pointer[[]*config]
@@ -53,12 +144,16 @@ type table struct {
 	stackIdx map[[2]int32]int32
 	stacks   []stackNode
 	cfgIdx   map[string]int32
+	seen     []uint32 // closure's visited marks, by stack id
+	epoch    uint32
 	full     atomic.Bool
 	startID  int32
 }
 
+var tableIDs atomic.Uint64
+
 func newTable(p *program) *table {
-	t := &table{p: p, stackIdx: map[[2]int32]int32{}, cfgIdx: map[string]int32{}}
+	t := &table{id: tableIDs.Add(1), p: p, stackIdx: map[[2]int32]int32{}, cfgIdx: map[string]int32{}}
 	init := []*config{nil, nil}
 	t.states.Store(&init)
 	t.startID = t.start()
@@ -93,7 +188,11 @@ func (t *table) stack(state, parent int32) int32 {
 // consume a byte and the root cannot end.
 func (t *table) closure(seeds []int32, projecting bool) int32 {
 	p := t.p
-	seen := map[int32]bool{}
+	t.epoch++
+	if t.epoch == 0 {
+		clear(t.seen)
+		t.epoch = 1
+	}
 	work := seeds
 	var out []int32
 	done, ctxPop := false, false
@@ -101,10 +200,13 @@ func (t *table) closure(seeds []int32, projecting bool) int32 {
 	for len(work) > 0 {
 		x := work[len(work)-1]
 		work = work[:len(work)-1]
-		if seen[x] {
+		if int(x) >= len(t.seen) {
+			t.seen = append(t.seen, make([]uint32, int(x)+1-len(t.seen)+len(t.seen)/2)...)
+		}
+		if t.seen[x] == t.epoch {
 			continue
 		}
-		seen[x] = true
+		t.seen[x] = t.epoch
 		n := t.stacks[x]
 		s := &p.st[n.state]
 		if len(s.edges) > 0 {

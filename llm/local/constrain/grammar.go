@@ -2,7 +2,8 @@ package constrain
 
 import (
 	"container/heap"
-	"errors"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strings"
@@ -48,7 +49,7 @@ type frag struct{ s, e int32 }
 // maxStates bounds the size of a compiled grammar.
 const maxStates = 4 << 20
 
-var errTooLarge = errors.New("constrain: grammar too large; lower maxLength/maxItems or integer ranges in the schema")
+var errTooLarge = fmt.Errorf("constrain: %w: grammar too large; lower maxLength/maxItems or integer ranges in the schema", ErrUnsupported)
 
 type builder struct {
 	st    []gstate
@@ -234,7 +235,10 @@ type program struct {
 	dist    []int32 // min bytes from a state to its rule's end; inf if none
 	classes [256]uint8
 	nclass  int
-	rep     []byte // a representative byte per class
+	rep     []byte     // a representative byte per class
+	local   []int32    // index of each state among its rule's states
+	rhash   [][32]byte // structural hash of each rule (see computeRuleHashes)
+	rhashOK []bool
 }
 
 const inf = math.MaxInt32 / 4
@@ -247,14 +251,90 @@ func (b *builder) finish(root int32) (*program, error) {
 	p := &program{st: b.st, rules: b.rules, root: root}
 	p.computeDist()
 	if p.dist[p.rules[root].start] >= inf {
-		return nil, errors.New("constrain: the schema has no finite valid instance (unsatisfiable, or recursion that never ends)")
+		return nil, fmt.Errorf("constrain: %w: no finite instance (unsatisfiable, or recursion that never ends)", ErrUnsatisfiable)
 	}
 	p.trim()
 	if err := p.checkLeftRecursion(); err != nil {
 		return nil, err
 	}
 	p.computeClasses()
+	p.computeRuleHashes()
 	return p, nil
+}
+
+// computeRuleHashes gives every rule that is not recursive a hash of its
+// structure: its states in creation order with their edges, and the hashes
+// of the rules it calls. Rules built by the same code (the JSON string,
+// number, character rules...) hash alike in every grammar, which lets
+// masks computed for one grammar serve others (see table.canonical).
+func (p *program) computeRuleHashes() {
+	nr := len(p.rules)
+	p.local = make([]int32, len(p.st))
+	members := make([][]int32, nr)
+	for i := range p.st {
+		r := p.st[i].rule
+		p.local[i] = int32(len(members[r]))
+		members[r] = append(members[r], int32(i))
+	}
+	p.rhash = make([][32]byte, nr)
+	p.rhashOK = make([]bool, nr)
+	mark := make([]uint8, nr) // 0 new, 1 in progress, 2 done
+	var visit func(r int32) bool
+	visit = func(r int32) bool {
+		switch mark[r] {
+		case 1:
+			return false // recursion: no hash
+		case 2:
+			return p.rhashOK[r]
+		}
+		mark[r] = 1
+		ok := true
+		var buf []byte
+		put := func(v int32) { buf = binary.LittleEndian.AppendUint32(buf, uint32(v)) }
+		same := func(s int32) int32 {
+			if p.st[s].rule != r {
+				ok = false
+			}
+			return p.local[s]
+		}
+		put(int32(len(members[r])))
+		put(same(p.rules[r].start))
+		put(same(p.rules[r].end))
+		for _, s := range members[r] {
+			st := &p.st[s]
+			if st.final {
+				put(1)
+			} else {
+				put(0)
+			}
+			put(int32(len(st.edges)))
+			for _, e := range st.edges {
+				put(int32(e.lo) | int32(e.hi)<<8)
+				put(same(e.to))
+			}
+			put(int32(len(st.eps)))
+			for _, e := range st.eps {
+				put(same(e))
+			}
+			put(int32(len(st.calls)))
+			for _, c := range st.calls {
+				if !visit(c.rule) {
+					ok = false
+				}
+				buf = append(buf, p.rhash[c.rule][:]...)
+				put(same(c.ret))
+			}
+		}
+		mark[r] = 2
+		if ok {
+			p.rhash[r] = sha256.Sum256(buf)
+			p.rhashOK[r] = true
+		}
+		return ok
+	}
+	for r := range p.rules {
+		visit(int32(r))
+	}
 }
 
 // computeDist computes, for every state, the fewest bytes that lead to its
@@ -403,7 +483,7 @@ func (p *program) checkLeftRecursion() error {
 		for _, c := range left[r] {
 			switch color[c] {
 			case 1:
-				return fmt.Errorf("constrain: the schema is left-recursive at %q (a $ref that reaches itself without any JSON in between); restructure it", p.rules[c].name)
+				return fmt.Errorf("constrain: %w: left recursion at %q (a $ref that reaches itself without any JSON in between); restructure the schema", ErrUnsupported, p.rules[c].name)
 			case 0:
 				if err := visit(c); err != nil {
 					return err

@@ -15,77 +15,9 @@ import (
 	"github.com/plait-ai/plait/internal/testenv"
 	"github.com/plait-ai/plait/llm/local/constrain"
 	"github.com/plait-ai/plait/llm/local/gguf"
+	"github.com/plait-ai/plait/llm/local/tokenizer"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
-
-// gpt2ByteDecoder inverts GPT-2's bytes_to_unicode table.
-func gpt2ByteDecoder() map[rune]byte {
-	dec := map[rune]byte{}
-	n := 0
-	for b := 0; b < 256; b++ {
-		if b >= '!' && b <= '~' || b >= 0xA1 && b <= 0xAC || b >= 0xAE {
-			dec[rune(b)] = byte(b)
-		} else {
-			dec[rune(256+n)] = byte(b)
-			n++
-		}
-	}
-	return dec
-}
-
-// gguf token types.
-const (
-	ttNormal  = 1
-	ttUnknown = 2
-	ttControl = 3
-	ttUser    = 4
-	ttUnused  = 5
-	ttByte    = 6
-)
-
-// vocabBytes turns a GGUF vocabulary into token byte strings.
-func vocabBytes(model string, toks []string, types []int32) [][]byte {
-	out := make([][]byte, len(toks))
-	dec := gpt2ByteDecoder()
-	for i, t := range toks {
-		typ := int32(ttNormal)
-		if i < len(types) {
-			typ = types[i]
-		}
-		switch typ {
-		case ttControl, ttUnknown, ttUnused:
-			continue
-		case ttUser:
-			out[i] = []byte(t)
-			continue
-		case ttByte:
-			if strings.HasPrefix(t, "<0x") && strings.HasSuffix(t, ">") {
-				if v, err := strconv.ParseUint(t[3:len(t)-1], 16, 8); err == nil {
-					out[i] = []byte{byte(v)}
-				}
-				continue
-			}
-		}
-		if model == "gpt2" {
-			var b []byte
-			ok := true
-			for _, r := range t {
-				c, found := dec[r]
-				if !found {
-					ok = false
-					break
-				}
-				b = append(b, c)
-			}
-			if ok {
-				out[i] = b
-			}
-			continue
-		}
-		out[i] = []byte(strings.ReplaceAll(t, "▁", " "))
-	}
-	return out
-}
 
 type loadedVocab struct {
 	tokens [][]byte
@@ -94,7 +26,9 @@ type loadedVocab struct {
 
 var vocabCache sync.Map
 
-// realVocab loads a vocabulary from ../shared/testdata/tokenizer.
+// realVocab loads a vocabulary from ../shared/testdata/tokenizer through
+// the runtime's tokenizer: TokenBytes gives each token's bytes (nil for
+// control tokens), EOG the tokens that end generation.
 func realVocab(tb testing.TB, name string) loadedVocab {
 	tb.Helper()
 	if v, ok := vocabCache.Load(name); ok {
@@ -106,18 +40,13 @@ func realVocab(tb testing.TB, name string) loadedVocab {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	model, err := f.String("tokenizer.ggml.model")
+	tok, err := tokenizer.FromGGUF(f)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	toks, err := f.Strings("tokenizer.ggml.tokens")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	types, _ := f.Int32s("tokenizer.ggml.token_type")
-	lv := loadedVocab{tokens: vocabBytes(model, toks, types)}
-	if e, err := f.Uint("tokenizer.ggml.eos_token_id"); err == nil {
-		lv.eos = []int32{int32(e)}
+	lv := loadedVocab{tokens: make([][]byte, tok.VocabSize()), eos: tok.EOG()}
+	for i := range lv.tokens {
+		lv.tokens[i] = bytes.Clone(tok.TokenBytes(int32(i)))
 	}
 	vocabCache.Store(name, lv)
 	return lv

@@ -2,7 +2,10 @@ package constrain_test
 
 import (
 	"math/rand/v2"
+	"sync"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/plait-ai/plait/llm/local/constrain"
 )
@@ -15,7 +18,7 @@ func TestFillMatchesAllowed(t *testing.T) {
 	byteV := constrain.NewVocab(bv.tokens, bv.eos)
 	sv := synthVocab(3000, 11)
 	vocabs := []*constrain.Vocab{constrain.NewVocab(sv.tokens, sv.eos)}
-	if !testing.Short() {
+	if !testing.Short() && !raceEnabled {
 		lv := realVocab(t, "ggml-vocab-gpt-2.gguf")
 		vocabs = append(vocabs, constrain.NewVocab(lv.tokens, lv.eos))
 	}
@@ -31,10 +34,12 @@ func TestFillMatchesAllowed(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(seed), 42))
 			out, _ := generate(t, g, byteV, r, 40, 5000)
 			for vi, v := range vocabs {
-				step := 1
-				if vi == 1 && !testing.Short() {
-					step = max(1, len(out)/6)
+				// Every prefix for small vocabularies, a few for a real one.
+				step := max(1, len(out)/12)
+				if v.Len() > 10000 {
+					step = max(1, len(out)/3)
 				}
+				_ = vi
 				var mask []uint64
 				for k := 0; k <= len(out); k += step {
 					m := g.NewMatcher()
@@ -100,4 +105,57 @@ func setBits(mask []uint64) []int32 {
 		}
 	}
 	return out
+}
+
+// TestConcurrentUse runs generations on one Grammar and one Vocab from
+// several goroutines (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	sv := synthVocab(2000, 21)
+	v := constrain.NewVocab(sv.tokens, sv.eos)
+	var gs []*constrain.Grammar
+	for _, tc := range testSchemas[:8] {
+		g, err := constrain.CompileSchema([]byte(tc.schema), constrain.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs = append(gs, g)
+	}
+	vals := make([]*jsonschema.Schema, len(gs))
+	for i := range gs {
+		vals[i] = validator(t, []byte(testSchemas[i].schema))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(gs))
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, g := range gs {
+				r := rand.New(rand.NewPCG(uint64(w), uint64(i)))
+				out, _ := generate(t, g, v, r, 30, 5000)
+				if err := checkValid(vals[i], out); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestApplyMask(t *testing.T) {
+	logits := make([]float32, 130)
+	mask := make([]uint64, 2)
+	mask[0] = 1<<3 | 1<<63
+	mask[1] = 1 << 1
+	constrain.ApplyMask(logits, mask)
+	for i, l := range logits {
+		want := i == 3 || i == 63 || i == 65
+		if (l == 0) != want {
+			t.Fatalf("logit %d = %v", i, l)
+		}
+	}
 }

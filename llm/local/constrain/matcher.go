@@ -107,15 +107,11 @@ func (m *Matcher) Accept(b []byte) bool {
 	if m.ended {
 		return len(b) == 0
 	}
-	t, s := m.t, m.s
-	for _, c := range b {
-		t, s = m.next(t, s, c)
-		if s == stDead {
-			return false
-		}
+	t, s, ok := m.run(b)
+	if ok {
+		m.t, m.s = t, s
 	}
-	m.t, m.s = t, s
-	return true
+	return ok
 }
 
 // CanAccept reports whether Accept(b) would succeed, without advancing.
@@ -123,14 +119,32 @@ func (m *Matcher) CanAccept(b []byte) bool {
 	if m.ended {
 		return len(b) == 0
 	}
+	_, _, ok := m.run(b)
+	return ok
+}
+
+// run follows b from the matcher's state: memoized transitions in a tight
+// loop, the slow path on a miss.
+func (m *Matcher) run(b []byte) (*table, int32, bool) {
 	t, s := m.t, m.s
+	cfgs := *t.states.Load()
+	classes := &t.p.classes
 	for _, c := range b {
-		t, s = m.next(t, s, c)
-		if s == stDead {
-			return false
+		n := cfgs[s].next[classes[c]].Load()
+		if n == stUnknown {
+			t, n = m.next(t, s, c)
+			cfgs = *t.states.Load()
+			classes = &t.p.classes
 		}
+		if n == stDead {
+			return nil, 0, false
+		}
+		if int(n) >= len(cfgs) {
+			cfgs = *t.states.Load()
+		}
+		s = n
 	}
-	return true
+	return t, s, true
 }
 
 // Done reports whether the bytes so far form a complete output, so that

@@ -56,8 +56,8 @@ func TestRandomModelAlwaysValid(t *testing.T) {
 		{"bytes", constrain.NewVocab(bv.tokens, bv.eos)},
 		{"synthetic", constrain.NewVocab(sv.tokens, sv.eos)},
 	}
-	seeds := 12
-	if testing.Short() {
+	seeds := 10
+	if testing.Short() || raceEnabled {
 		seeds = 4
 	}
 	for _, tc := range testSchemas {
@@ -86,9 +86,10 @@ func TestRandomModelAlwaysValid(t *testing.T) {
 // TestRealVocabularies samples with the real tokenizer vocabularies.
 func TestRealVocabularies(t *testing.T) {
 	names := []string{"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf", "ggml-vocab-deepseek-llm.gguf"}
-	seeds := 3
-	if testing.Short() {
+	seeds := 2
+	if testing.Short() || raceEnabled {
 		seeds = 1
+		names = names[:2]
 	}
 	for _, name := range names {
 		lv := realVocab(t, name)
@@ -124,7 +125,7 @@ func TestFlexibleWhitespace(t *testing.T) {
 			t.Fatal(err)
 		}
 		val := validator(t, []byte(tc.schema))
-		for seed := range 4 {
+		for seed := range 2 {
 			r := rand.New(rand.NewPCG(uint64(seed), 3))
 			out, _ := generate(t, g, v, r, 60, 5000)
 			if err := checkValid(val, out); err != nil {

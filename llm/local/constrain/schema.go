@@ -973,10 +973,8 @@ func (c *compiler) bounds(s *obj) (lo, hi bound) {
 func (c *compiler) number(s *obj, integer bool, cx ctx) frag {
 	b := c.b
 	if mv, ok := num(s.m["multipleOf"]); ok {
-		if mv != 1 || !integer && mv != math.Trunc(mv) {
-			if !(integer && mv == math.Trunc(mv) && mv == 1) {
-				return c.fail(cx, fmt.Errorf("%w: multipleOf other than 1", ErrUnsupported))
-			}
+		if mv != 1 {
+			return c.fail(cx, fmt.Errorf("%w: multipleOf other than 1", ErrUnsupported))
 		}
 		integer = true
 	}
@@ -988,8 +986,15 @@ func (c *compiler) number(s *obj, integer bool, cx ctx) frag {
 		return b.call(c.numberRule())
 	}
 	capv := math.Pow10(c.o.MaxDigits) - 1
-	if lo.set && lo.v > capv || hi.set && hi.v < -capv || math.Abs(lo.v) > 1e18 || math.Abs(hi.v) > 1e18 {
-		return c.fail(cx, fmt.Errorf("%w: numeric bounds beyond %d digits", ErrUnsupported, c.o.MaxDigits))
+	// Bounds beyond the digit cap are already implied by it.
+	if lo.set && lo.v < -capv {
+		lo = bound{}
+	}
+	if hi.set && hi.v > capv {
+		hi = bound{}
+	}
+	if lo.set && lo.v > capv || hi.set && hi.v < -capv {
+		return c.fail(cx, fmt.Errorf("%w: numeric bounds beyond %d digits; raise Options.MaxDigits (at most 18)", ErrUnsupported, c.o.MaxDigits))
 	}
 	if integer {
 		l, h := int64(-capv), int64(capv)

@@ -36,7 +36,7 @@ func TestToolCalls(t *testing.T) {
 		val := validator(t, schema)
 		names := map[string]bool{}
 		for _, v := range vocabs {
-			for seed := range 16 {
+			for seed := range 8 {
 				out, _ := generate(t, g, v, rand.New(rand.NewPCG(uint64(seed), 1)), 40, 5000)
 				if err := checkValid(val, out); err != nil {
 					t.Fatalf("parallel=%v: %q: %v", parallel, out, err)
@@ -163,9 +163,9 @@ func TestBFCLToolCalls(t *testing.T) {
 	v := constrain.NewVocab(sv.tokens, sv.eos)
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
-	n, limit := 0, 200
-	if testing.Short() {
-		limit = 30
+	n, limit := 0, 100
+	if testing.Short() || raceEnabled {
+		limit = 15
 	}
 	for sc.Scan() && n < limit {
 		var e bfclEntry

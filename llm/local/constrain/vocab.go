@@ -2,6 +2,7 @@ package constrain
 
 import (
 	"bytes"
+	"math"
 	"slices"
 	"sync"
 )
@@ -22,10 +23,16 @@ type Vocab struct {
 	nodes []tnode
 	multi [][]int32 // tokens of nodes with several (equal byte strings)
 	maxD  int
+	// sub[i] is the set of bytes in the subtree of node i; tokLo[i] the
+	// index in dfsTok of its first token (tokens listed in node order), so
+	// a subtree's tokens are dfsTok[tokLo[i]:tokLo[skip[i]]].
+	sub    [][4]uint64
+	tokLo  []int32
+	dfsTok []int32
 
 	mu       sync.Mutex
 	cache    map[maskKey][]uint64
-	ci       map[maskKey]*ciEntry
+	ci       map[ciKey]*ciEntry
 	cacheMax int
 	ciMax    int
 }
@@ -46,9 +53,17 @@ type tnode struct {
 	first int32  // a token in this subtree (its bytes start with the path)
 }
 
+// maskKey names a state of a table by the table's id, not a pointer, so
+// that cached masks do not keep dead grammars alive.
 type maskKey struct {
-	t *table
+	t uint64
 	s int32
+}
+
+// ciKey is a canonical key, or a table and state when there is none.
+type ciKey struct {
+	maskKey
+	h [32]byte
 }
 
 // maxTokenLen bounds the bytes of one token in the trie; longer tokens are
@@ -56,7 +71,7 @@ type maskKey struct {
 const maxTokenLen = 1 << 12
 
 // defaultCacheBytes bounds the memory of memoized masks.
-const defaultCacheBytes = 32 << 20
+const defaultCacheBytes = 16 << 20
 
 // NewVocab prepares a vocabulary. tokens[i] is the byte string token i
 // decodes to (for byte-level BPE, after mapping through the GPT-2 byte
@@ -72,9 +87,15 @@ func NewVocab(tokens [][]byte, eos []int32) *Vocab {
 			v.eos = append(v.eos, e)
 		}
 	}
+	total := 0
+	for _, t := range tokens {
+		total += len(t)
+	}
+	arena := make([]byte, 0, total) // one block: fewer cache misses
 	var ids []int32
 	for i, t := range tokens {
-		v.tok[i] = bytes.Clone(t)
+		arena = append(arena, t...)
+		v.tok[i] = arena[len(arena)-len(t) : len(arena) : len(arena)]
 		if len(t) == 0 || len(t) > maxTokenLen || v.isEOS[i] {
 			continue
 		}
@@ -115,10 +136,46 @@ func NewVocab(tokens [][]byte, eos []int32) *Vocab {
 		prev = t
 	}
 	closeTo(0)
+	v.indexSubtrees()
 	words := (v.n + 63) / 64
 	v.cacheMax = max(4, defaultCacheBytes/(8*max(words, 1)))
 	v.ciMax = v.cacheMax
 	return v
+}
+
+// indexSubtrees fills sub, tokLo and dfsTok.
+func (v *Vocab) indexSubtrees() {
+	n := len(v.nodes)
+	v.sub = make([][4]uint64, n)
+	v.tokLo = make([]int32, n+1)
+	parent := make([]int32, n)
+	var path []int32
+	for i := range v.nodes {
+		nd := &v.nodes[i]
+		path = path[:nd.depth-1]
+		parent[i] = -1
+		if len(path) > 0 {
+			parent[i] = path[len(path)-1]
+		}
+		path = append(path, int32(i))
+		v.tokLo[i] = int32(len(v.dfsTok))
+		switch {
+		case nd.tok >= 0:
+			v.dfsTok = append(v.dfsTok, nd.tok)
+		case nd.tok <= -2:
+			v.dfsTok = append(v.dfsTok, v.multi[-2-nd.tok]...)
+		}
+	}
+	v.tokLo[n] = int32(len(v.dfsTok))
+	for i := n - 1; i >= 0; i-- {
+		l := v.nodes[i].label
+		v.sub[i][l>>6] |= 1 << (l & 63)
+		if p := parent[i]; p >= 0 {
+			for k := range 4 {
+				v.sub[p][k] |= v.sub[i][k]
+			}
+		}
+	}
 }
 
 // Len returns the number of tokens.
@@ -191,7 +248,7 @@ func (v *Vocab) Fill(m *Matcher, mask []uint64) []uint64 {
 		v.setEOS(mask)
 		return mask
 	}
-	key := maskKey{m.t, m.s}
+	key := maskKey{m.t.id, m.s}
 	if v.cacheMax > 0 {
 		v.mu.Lock()
 		if c, ok := v.cache[key]; ok {
@@ -289,8 +346,13 @@ func (v *Vocab) fillFrom(t *table, s int32, mask []uint64) {
 
 // ciEntry returns (computing and memoizing) the walk from projection top.
 func (v *Vocab) ciEntry(t *table, top int32) *ciEntry {
-	key := maskKey{t, top}
+	var key ciKey
 	if v.ciMax > 0 {
+		if ck := t.canonical(top); ck.ok {
+			key.h = ck.h
+		} else {
+			key.maskKey = maskKey{t.id, top}
+		}
 		v.mu.Lock()
 		e, ok := v.ci[key]
 		v.mu.Unlock()
@@ -305,7 +367,7 @@ func (v *Vocab) ciEntry(t *table, top int32) *ciEntry {
 	if v.ciMax > 0 {
 		v.mu.Lock()
 		if v.ci == nil {
-			v.ci = map[maskKey]*ciEntry{}
+			v.ci = map[ciKey]*ciEntry{}
 		}
 		if len(v.ci) >= v.ciMax {
 			for k := range v.ci {
@@ -346,6 +408,7 @@ func (v *Vocab) walkRange(t *table, stack []int32, mask []uint64, from, to int, 
 	cfgs := *t.states.Load()
 	nodes := v.nodes
 	popEnd := 0
+	loopID, loop := stDead, (*[4]uint64)(nil)
 	for i := from; i < to; {
 		nd := &nodes[i]
 		cur := stack[nd.depth-1]
@@ -360,13 +423,30 @@ func (v *Vocab) walkRange(t *table, stack []int32, mask []uint64, from, to int, 
 		if int(n) >= len(cfgs) {
 			cfgs = *t.states.Load()
 		}
-		c := cfgs[n]
-		if pops != nil && c.ctxPop && i >= popEnd && int(nd.skip) > i+1 {
+		if n == cur && int(nd.skip) > i+1 {
+			// The byte loops on this state (inside a string, say): when
+			// every byte below loops too, the whole subtree is allowed.
+			if c := cfgs[n]; !c.ctxPop && (below < 0 || c.rem < below) {
+				if n != loopID {
+					loopID, loop = n, t.loopSet(n)
+					cfgs = *t.states.Load()
+				}
+				s := &v.sub[i]
+				if loop != nil && s[0]&^loop[0]|s[1]&^loop[1]|s[2]&^loop[2]|s[3]&^loop[3] == 0 {
+					for _, id := range v.dfsTok[v.tokLo[i]:v.tokLo[nd.skip]] {
+						mask[id>>6] |= 1 << (uint(id) & 63)
+					}
+					i = int(nd.skip)
+					continue
+				}
+			}
+		}
+		if pops != nil && i >= popEnd && int(nd.skip) > i+1 && cfgs[n].ctxPop {
 			*pops = append(*pops, int32(i))
 			popEnd = int(nd.skip)
 		}
 		stack[nd.depth] = n
-		if nd.tok != -1 && (below < 0 || c.rem < below) {
+		if nd.tok != -1 && (below < 0 || cfgs[n].rem < below) {
 			if nd.tok >= 0 {
 				mask[nd.tok>>6] |= 1 << (uint(nd.tok) & 63)
 			} else {
@@ -376,5 +456,18 @@ func (v *Vocab) walkRange(t *table, stack []int32, mask []uint64, from, to int, 
 			}
 		}
 		i++
+	}
+}
+
+// ApplyMask sets the logits of the tokens the mask does not allow to
+// negative infinity (logits[i] for token i; extra logits beyond the mask
+// are masked too), so that any sampler then picks an allowed token.
+func ApplyMask(logits []float32, mask []uint64) {
+	negInf := float32(math.Inf(-1))
+	for i := range logits {
+		w := i >> 6
+		if w >= len(mask) || mask[w]>>(uint(i)&63)&1 == 0 {
+			logits[i] = negInf
+		}
 	}
 }

@@ -69,6 +69,7 @@ func BenchmarkMatVec(b *testing.B) {
 					y := make([]float32, sh.rows)
 					b.SetBytes(int64(len(m.Data)))
 					b.ResetTimer()
+					c0 := cpuTime()
 					for b.Loop() {
 						if err := quant.MatVec(p, m, x, y); err != nil {
 							b.Fatal(err)
@@ -76,6 +77,7 @@ func BenchmarkMatVec(b *testing.B) {
 					}
 					sec := b.Elapsed().Seconds() / float64(b.N)
 					b.ReportMetric(float64(len(m.Data))/sec/1e9, "GB/s")
+					reportCPU(b, c0, float64(len(m.Data))/1e9, "GB/cpu-s")
 				})
 			}
 		}
@@ -97,6 +99,7 @@ func BenchmarkMatMul(b *testing.B) {
 						x := gauss(rand.New(rand.NewPCG(2, 3)), batch*sh.cols, 1)
 						y := make([]float32, batch*sh.rows)
 						b.ResetTimer()
+						c0 := cpuTime()
 						for b.Loop() {
 							if err := quant.MatMul(p, m, x, batch, y); err != nil {
 								b.Fatal(err)
@@ -104,10 +107,45 @@ func BenchmarkMatMul(b *testing.B) {
 						}
 						sec := b.Elapsed().Seconds() / float64(b.N)
 						b.ReportMetric(2*float64(batch*sh.rows*sh.cols)/sec/1e9, "GFLOP/s")
+						reportCPU(b, c0, 2*float64(batch*sh.rows*sh.cols)/1e9, "GFLOP/cpu-s")
 					})
 				}
 			}
 		}
+	}
+}
+
+// reportCPU reports work per CPU-second of the process (all threads,
+// spinning included) since c0: on a machine shared with other jobs it is
+// steadier than the wall-clock rate. For one thread it is the kernel's own
+// speed; for more it understates it by the time workers spend waiting.
+func reportCPU(b *testing.B, c0 time.Duration, workPerOp float64, unit string) {
+	if c := (cpuTime() - c0).Seconds(); c > 0 {
+		b.ReportMetric(workPerOp*float64(b.N)/c, unit)
+	}
+}
+
+// BenchmarkMatMulVNNI compares the AVX-512 VNNI and AVX2 batched kernels.
+func BenchmarkMatMulVNNI(b *testing.B) {
+	if !quant.SetVNNI(true) {
+		b.Skip("no AVX-512 VNNI")
+	}
+	defer quant.SetVNNI(true)
+	for _, vnni := range []bool{true, false} {
+		b.Run(fmt.Sprintf("vnni=%v", vnni), func(b *testing.B) {
+			quant.SetVNNI(vnni)
+			const rows, cols, batch = 896, 896, 64
+			m := benchMatrix(b, ggml.Q8_0, rows, cols)
+			x := gauss(rand.New(rand.NewPCG(2, 3)), batch*cols, 1)
+			y := make([]float32, batch*rows)
+			c0 := cpuTime()
+			for b.Loop() {
+				quant.MatMul(nil, m, x, batch, y)
+			}
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(2*float64(batch*rows*cols)/sec/1e9, "GFLOP/s")
+			reportCPU(b, c0, 2*float64(batch*rows*cols)/1e9, "GFLOP/cpu-s")
+		})
 	}
 }
 

@@ -8,24 +8,39 @@
 //
 // # Using it
 //
-// A weight tensor is a Matrix over its (memory-mapped) bytes:
+// A weight tensor is a Matrix over its (memory-mapped) bytes; rows are
+// Cols elements, a whole number of the type's blocks:
 //
-//	m := quant.Matrix{Type: ggml.Q4_K, Rows: 4864, Cols: 896 /* must fit the blocks */, Data: b}
+//	m := quant.Matrix{Type: ggml.Q8_0, Rows: 4864, Cols: 896, Data: b}
 //	pool := quant.NewPool(0) // GOMAXPROCS threads, reused for every call
 //	defer pool.Close()
-//	err := quant.MatVec(pool, m, x, y)           // decode: y = m·x
-//	err = quant.MatMul(pool, m, xs, batch, ys)   // prompt: batch rows at once
+//	err := quant.MatVec(pool, m, x, y)            // decode: y = m·x
+//	err = quant.MatMul(pool, m, xs, batch, ys)    // prompt: batch rows at once
 //	err = quant.RowDequantize(embd, tokenID, row) // embedding lookup
 //
-// MatVec quantizes x once (VecDotType: Q8_0, Q8_1 or Q8_K) and computes
+// MatVec quantizes x once into the weight type's activation format
+// (VecDotType: Q8_0, Q8_1 or Q8_K, as llama.cpp pairs them) and computes
 // integer dot products against the weight blocks, splitting rows over the
-// pool. MatMul does the same for a batch, reusing each weight row for every
-// activation row while it is in cache (four at a time in registers where an
-// assembly kernel exists).
+// pool. Where several matrices read the same input, quantize it once into
+// an Activation and call MatVecQ for each, or MatVecMany for all of them
+// in one parallel job:
+//
+//	var a quant.Activation
+//	a.Set(wq.Type, x)
+//	quant.MatVecMany(pool, []quant.Matrix{wq, wk, wv}, &a, [][]float32{q, k, v})
+//
+// MatMul quantizes each activation row once and, for each weight row, runs
+// the dot products with several activation rows at a time while the
+// weight block is in registers: eight at a time with AVX-512 VNNI for
+// Q8_0, Q4_0 and Q5_0 (the activations are offset by 128 so VPDPBUSD
+// takes them unsigned), four at a time with AVX2 for those and Q4_K, Q5_K
+// and Q6_K; other types take one row at a time. Weight rows are split over
+// the pool in chunks of about 16 KiB, and tokens go in tiles of 64.
 //
 // Quantize and Dequantize convert whole rows (or many rows) between float32
-// and any supported type; the GGUF writer and tests use Quantize to make
-// models.
+// and any supported type; Quantize gives the bytes of ggml's reference
+// quantizers (what llama-quantize writes without an importance matrix), so
+// the GGUF writer and the tests use it to make models.
 //
 // # SIMD
 //
@@ -39,4 +54,15 @@
 // DotF32 and Axpy are the float32 vector kernels attention uses.
 // MeasureBandwidth estimates the machine's memory read bandwidth, so
 // benchmarks can report the fraction of it decode reaches.
+//
+// # Benchmarks
+//
+//	go test -run XXX -bench . ./llm/local/quant/
+//
+// MatVec and MatMul for Qwen2.5-0.5B's shapes report GB/s of weights
+// streamed and GFLOP/s, and also work per CPU-second (steadier on a shared
+// machine). DecodeSim and PromptSim run every matrix product of one token
+// (or a 64-token prompt) of a model with those shapes, in Q8_0 and in
+// llama-quantize's Q4_K_M mix, and report tokens per second and, for
+// decode, the fraction of the measured memory bandwidth reached.
 package quant

@@ -19,6 +19,12 @@ func dotQ4_0AVX2(x, y *byte, nb int) float32
 func dotQ5_0AVX2(x, y *byte, nb int) float32
 
 //go:noescape
+func dotQ4_1AVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5_1AVX2(x, y *byte, nb int) float32
+
+//go:noescape
 func dotQ4_KAVX2(x, y *byte, nb int) float32
 
 //go:noescape
@@ -28,13 +34,13 @@ func dotQ5_KAVX2(x, y *byte, nb int) float32
 func dotQ6_KAVX2(x, y *byte, nb int) float32
 
 //go:noescape
-func dotF32AVX2(x, y *float32, n int) float32
+func dotF32AVX2(x, y *byte, n int) float32
 
 //go:noescape
-func dotF16AVX2(x *byte, y *float32, n int) float32
+func dotF16AVX2(x, y *byte, n int) float32
 
 //go:noescape
-func dotBF16AVX2(x *byte, y *float32, n int) float32
+func dotBF16AVX2(x, y *byte, n int) float32
 
 //go:noescape
 func axpyF32AVX2(alpha float32, x, y *float32, n int)
@@ -43,20 +49,60 @@ func axpyF32AVX2(alpha float32, x, y *float32, n int)
 func quantQ8_0AVX2(x *float32, y *byte, nb int)
 
 //go:noescape
-func dotQ8_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+func dotQ8_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 
 //go:noescape
-func dotQ4_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+func dotQ4_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 
 //go:noescape
-func dotQ5_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+func dotQ5_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ8_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ4_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ5_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ4_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ5_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ6_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+
+//go:noescape
+func quantQ8_KAVX2(x *float32, y *byte, nb int)
+
+//go:noescape
+func dotQ8_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+
+//go:noescape
+func dotQ4_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+
+//go:noescape
+func dotQ5_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
 
 //go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
-var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+var (
+	hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+	hasVNNI = hasAVX2 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL
+)
 
-func init() {
+func init() { setKernels(hasVNNI) }
+
+// setKernels fills the SIMD kernel tables, with the AVX-512 VNNI variants
+// when vnni is true.
+func setKernels(vnni bool) {
+	clear(simdKernels)
+	clear(simdMultiKernels)
+	clear(simdOffsetKernels)
 	if !hasAVX2 {
 		return
 	}
@@ -71,49 +117,93 @@ func init() {
 			return f(&w[0], &a[0], n/bs)
 		}
 	}
-	simdKernels[ggml.Q8_0] = block(dotQ8_0AVX2, qk)
-	simdKernels[ggml.Q4_0] = block(dotQ4_0AVX2, qk)
-	simdKernels[ggml.Q5_0] = block(dotQ5_0AVX2, qk)
+	// Q8_0 activations carry float32 block scales after the blocks.
+	scaled := func(f func(x, y *byte, nb int) float32) kernel {
+		return func(w, a []byte, n int) float32 {
+			if n == 0 {
+				return 0
+			}
+			nb := n / qk
+			_ = a[38*nb-1]
+			return f(&w[0], &a[0], nb)
+		}
+	}
+	simdKernels[ggml.Q8_0] = scaled(dotQ8_0AVX2)
+	simdKernels[ggml.Q4_0] = scaled(dotQ4_0AVX2)
+	simdKernels[ggml.Q5_0] = scaled(dotQ5_0AVX2)
+	simdKernels[ggml.Q4_1] = block(dotQ4_1AVX2, qk)
+	simdKernels[ggml.Q5_1] = block(dotQ5_1AVX2, qk)
 	simdKernels[ggml.Q4_K] = block(dotQ4_KAVX2, qkK)
 	simdKernels[ggml.Q5_K] = block(dotQ5_KAVX2, qkK)
 	simdKernels[ggml.Q6_K] = block(dotQ6_KAVX2, qkK)
-	x4 := func(f func(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)) multiKernel {
-		return func(w, a []byte, stride int, d []float32, nb int, out *[4]float32) {
+	x4 := func(f func(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)) multiKernel {
+		return func(w, a []byte, stride, nb int, out *[4]float32) {
 			if nb == 0 {
 				*out = [4]float32{}
 				return
 			}
-			_ = a[3*stride+nb*34-1] // the four rows are there
-			_ = d[3*nb+nb-1]
-			f(&w[0], &a[0], stride, &d[0], nb, out)
+			_ = a[3*stride+nb*38-1] // the four rows, with their float32 scales
+			f(&w[0], &a[0], stride, &a[34*nb], nb, out)
 		}
 	}
-	simdMultiKernels[ggml.Q8_0] = x4(dotQ8_0x4AVX2)
-	simdMultiKernels[ggml.Q4_0] = x4(dotQ4_0x4AVX2)
-	simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4AVX2)
+	if vnni {
+		x8 := func(f func(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)) offsetKernel {
+			return func(w, a []byte, stride, nb int, out *[8]float32) {
+				if nb == 0 {
+					*out = [8]float32{}
+					return
+				}
+				_ = a[7*stride+nb*38-1]
+				f(&w[0], &a[0], stride, &a[34*nb], nb, out)
+			}
+		}
+		simdOffsetKernels[ggml.Q8_0] = x8(dotQ8_0x8VNNIU)
+		simdOffsetKernels[ggml.Q4_0] = x8(dotQ4_0x8VNNIU)
+		simdOffsetKernels[ggml.Q5_0] = x8(dotQ5_0x8VNNIU)
+		simdMultiKernels[ggml.Q8_0] = x4(dotQ8_0x4VNNI)
+		simdMultiKernels[ggml.Q4_0] = x4(dotQ4_0x4VNNI)
+		simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4VNNI)
+	} else {
+		simdMultiKernels[ggml.Q8_0] = x4(dotQ8_0x4AVX2)
+		simdMultiKernels[ggml.Q4_0] = x4(dotQ4_0x4AVX2)
+		simdMultiKernels[ggml.Q5_0] = x4(dotQ5_0x4AVX2)
+	}
+	kx4 := func(f func(x, y *byte, ystride int, nb int, out *[4]float32)) multiKernel {
+		return func(w, a []byte, stride, nb int, out *[4]float32) {
+			if nb == 0 {
+				*out = [4]float32{}
+				return
+			}
+			_ = a[3*stride+nb*292-1]
+			f(&w[0], &a[0], stride, nb, out)
+		}
+	}
+	simdMultiKernels[ggml.Q4_K] = kx4(dotQ4_Kx4AVX2)
+	simdMultiKernels[ggml.Q5_K] = kx4(dotQ5_Kx4AVX2)
+	simdMultiKernels[ggml.Q6_K] = kx4(dotQ6_Kx4AVX2)
 	simdKernels[ggml.F32] = func(w, a []byte, n int) float32 {
 		if n == 0 {
 			return 0
 		}
-		return dotF32AVX2((*float32)(unsafe.Pointer(&w[0])), (*float32)(unsafe.Pointer(&a[0])), n)
+		return dotF32AVX2(&w[0], &a[0], n)
 	}
 	simdKernels[ggml.F16] = func(w, a []byte, n int) float32 {
 		if n == 0 {
 			return 0
 		}
-		return dotF16AVX2(&w[0], (*float32)(unsafe.Pointer(&a[0])), n)
+		return dotF16AVX2(&w[0], &a[0], n)
 	}
 	simdKernels[ggml.BF16] = func(w, a []byte, n int) float32 {
 		if n == 0 {
 			return 0
 		}
-		return dotBF16AVX2(&w[0], (*float32)(unsafe.Pointer(&a[0])), n)
+		return dotBF16AVX2(&w[0], &a[0], n)
 	}
 }
 
 func dotF32(a, b []float32) float32 {
 	if useSIMD && hasAVX2 && len(a) > 0 {
-		return dotF32AVX2(&a[0], &b[0], len(a))
+		return dotF32AVX2((*byte)(unsafe.Pointer(&a[0])), (*byte)(unsafe.Pointer(&b[0])), len(a))
 	}
 	return dotF32Go(a, b)
 }
@@ -132,6 +222,15 @@ func quantQ8_0(x []float32, dst []byte) {
 		return
 	}
 	quantQ8_0Go(x, dst)
+}
+
+func quantQ8_KAct(x []float32, dst []byte) {
+	if useSIMD && hasAVX2 && len(x) >= qkK {
+		_ = dst[len(x)/qkK*292-1]
+		quantQ8_KAVX2(&x[0], &dst[0], len(x)/qkK)
+		return
+	}
+	quantQ8_KGo(x, dst)
 }
 
 func readSum(b []byte) uint64 {

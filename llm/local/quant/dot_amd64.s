@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "dot_amd64.h"
 
 // AVX2/FMA/F16C kernels. Each integer kernel computes, per block, the same
 // integer sums as the Go kernels in dot_generic.go; the float scaling and
@@ -25,72 +26,6 @@ DATA q6shuf<>+0x10(SB)/8, $0x0302030203020302
 DATA q6shuf<>+0x18(SB)/8, $0x0302030203020302
 GLOBL q6shuf<>(SB), RODATA|NOPTR, $32
 
-#define BCAST_BYTE(val, reg, xreg) \
-	MOVL $val, AX; \
-	VMOVD AX, xreg; \
-	VPBROADCASTD xreg, reg
-
-// HSUM8 sums the eight float lanes of Y0 into X0.
-#define HSUM8 \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	VHADDPS X0, X0, X0; \
-	VHADDPS X0, X0, X0
-
-// F16SCALE loads the f16 at xoff(SI) and the f16 at yoff(DI), multiplies
-// them and broadcasts the product into Y1.
-#define F16SCALE(xoff, yoff) \
-	MOVWLZX xoff(SI), AX; \
-	MOVWLZX yoff(DI), BX; \
-	VMOVD AX, X1; \
-	VMOVD BX, X2; \
-	VCVTPH2PS X1, X1; \
-	VCVTPH2PS X2, X2; \
-	VMULSS X2, X1, X1; \
-	VBROADCASTSS X1, Y1
-
-// SIGNED_DOT: Y2 signed weight bytes, yoff(DI) signed activation bytes;
-// converts the eight int32 sums of four products to float, scales them by
-// Y1 and adds them to acc.
-#define SIGNED_DOT(yoff, acc) \
-	VMOVDQU yoff(DI), Y3; \
-	VPSIGNB Y2, Y2, Y4; \
-	VPSIGNB Y2, Y3, Y5; \
-	VPMADDUBSW Y5, Y4, Y6; \
-	VPMADDWD Y7, Y6, Y6; \
-	VCVTDQ2PS Y6, Y6; \
-	VFMADD231PS Y1, Y6, acc
-
-#define Q8_0_BLOCK(xoff, yoff, acc) \
-	F16SCALE(xoff, yoff); \
-	VMOVDQU (xoff+2)(SI), Y2; \
-	SIGNED_DOT(yoff+2, acc)
-
-#define Q4_0_BLOCK(xoff, yoff, acc) \
-	F16SCALE(xoff, yoff); \
-	VMOVDQU (xoff+2)(SI), X2; \
-	VPSRLW $4, X2, X3; \
-	VINSERTI128 $1, X3, Y2, Y2; \
-	VPAND Y8, Y2, Y2; \
-	VPSUBB Y9, Y2, Y2; \
-	SIGNED_DOT(yoff+2, acc)
-
-#define Q5_0_BLOCK(xoff, yoff, acc) \
-	F16SCALE(xoff, yoff); \
-	MOVL (xoff+2)(SI), AX; \
-	VMOVD AX, X10; \
-	VPBROADCASTD X10, Y10; \
-	VPSHUFB Y11, Y10, Y10; \
-	VPOR Y12, Y10, Y10; \
-	VPCMPEQB Y13, Y10, Y10; \
-	VPANDN Y14, Y10, Y10; \
-	VMOVDQU (xoff+6)(SI), X2; \
-	VPSRLW $4, X2, X3; \
-	VINSERTI128 $1, X3, Y2, Y2; \
-	VPAND Y8, Y2, Y2; \
-	VPOR Y10, Y2, Y2; \
-	SIGNED_DOT(yoff+2, acc)
-
 // The 32-element kernels run two blocks per iteration into two
 // accumulators (Y0, Y15) to hide the FMA latency.
 
@@ -99,6 +34,8 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
 	VXORPS Y0, Y0, Y0
 	VXORPS Y15, Y15, Y15
 	VPCMPEQW Y7, Y7, Y7
@@ -106,16 +43,17 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
 q80loop:
 	CMPQ CX, $2
 	JLT q80tail
-	Q8_0_BLOCK(0, 0, Y0)
-	Q8_0_BLOCK(34, 34, Y15)
+	Q8_0_BLOCK(0, 0, 0, Y0)
+	Q8_0_BLOCK(34, 34, 4, Y15)
 	ADDQ $68, SI
 	ADDQ $68, DI
+	ADDQ $8, DX
 	SUBQ $2, CX
 	JMP q80loop
 q80tail:
 	TESTQ CX, CX
 	JEQ q80done
-	Q8_0_BLOCK(0, 0, Y0)
+	Q8_0_BLOCK(0, 0, 0, Y0)
 q80done:
 	VADDPS Y15, Y0, Y0
 	HSUM8
@@ -128,6 +66,8 @@ TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
 	VXORPS Y0, Y0, Y0
 	VXORPS Y15, Y15, Y15
 	VPCMPEQW Y7, Y7, Y7
@@ -137,16 +77,17 @@ TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
 q40loop:
 	CMPQ CX, $2
 	JLT q40tail
-	Q4_0_BLOCK(0, 0, Y0)
-	Q4_0_BLOCK(18, 34, Y15)
+	Q4_0_BLOCK(0, 0, 0, Y0)
+	Q4_0_BLOCK(18, 34, 4, Y15)
 	ADDQ $36, SI
 	ADDQ $68, DI
+	ADDQ $8, DX
 	SUBQ $2, CX
 	JMP q40loop
 q40tail:
 	TESTQ CX, CX
 	JEQ q40done
-	Q4_0_BLOCK(0, 0, Y0)
+	Q4_0_BLOCK(0, 0, 0, Y0)
 q40done:
 	VADDPS Y15, Y0, Y0
 	HSUM8
@@ -159,6 +100,8 @@ TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
 	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
 	VXORPS Y0, Y0, Y0
 	VXORPS Y15, Y15, Y15
 	VPCMPEQW Y7, Y7, Y7
@@ -173,89 +116,23 @@ TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
 q50loop:
 	CMPQ CX, $2
 	JLT q50tail
-	Q5_0_BLOCK(0, 0, Y0)
-	Q5_0_BLOCK(22, 34, Y15)
+	Q5_0_BLOCK(0, 0, 0, Y0)
+	Q5_0_BLOCK(22, 34, 4, Y15)
 	ADDQ $44, SI
 	ADDQ $68, DI
+	ADDQ $8, DX
 	SUBQ $2, CX
 	JMP q50loop
 q50tail:
 	TESTQ CX, CX
 	JEQ q50done
-	Q5_0_BLOCK(0, 0, Y0)
+	Q5_0_BLOCK(0, 0, 0, Y0)
 q50done:
 	VADDPS Y15, Y0, Y0
 	HSUM8
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
-
-// KSCALES unpacks the 6-bit scales and mins of a Q4_K/Q5_K block at SI
-// (scales at 4(SI)): R8 = eight scale bytes, R9 = eight min bytes.
-#define KSCALES \
-	MOVL 4(SI), R8; \
-	MOVL 8(SI), R9; \
-	MOVL 12(SI), R10; \
-	MOVL R10, R11; \
-	SHRL $4, R11; \
-	ANDL $0x0f0f0f0f, R11; \
-	MOVL R9, AX; \
-	SHRL $6, AX; \
-	ANDL $0x03030303, AX; \
-	SHLL $4, AX; \
-	ORL AX, R11; \
-	ANDL $0x3f3f3f3f, R9; \
-	ANDL $0x0f0f0f0f, R10; \
-	MOVL R8, AX; \
-	SHRL $6, AX; \
-	ANDL $0x03030303, AX; \
-	SHLL $4, AX; \
-	ORL AX, R10; \
-	ANDL $0x3f3f3f3f, R8; \
-	SHLQ $32, R10; \
-	ORQ R10, R8; \
-	SHLQ $32, R11; \
-	ORQ R11, R9
-
-// KMINS: X1 += dmin(X3) * Σ min_j * (bsum_2j + bsum_2j+1), four lanes.
-#define KMINS \
-	VMOVQ R9, X6; \
-	VPMOVZXBW X6, X6; \
-	VMOVDQU 260(DI), Y9; \
-	VEXTRACTI128 $1, Y9, X10; \
-	VPHADDW X10, X9, X9; \
-	VPMADDWD X9, X6, X6; \
-	VCVTDQ2PS X6, X6; \
-	VFMADD231PS X3, X6, X1
-
-// KSCALE_SETUP: Y2 = d broadcast, X3 = dmin broadcast (both times y.d).
-#define KSCALE_SETUP \
-	VBROADCASTSS (DI), Y9; \
-	MOVWLZX (SI), AX; \
-	VMOVD AX, X2; \
-	VCVTPH2PS X2, X2; \
-	MOVWLZX 2(SI), AX; \
-	VMOVD AX, X3; \
-	VCVTPH2PS X3, X3; \
-	VBROADCASTSS X2, Y2; \
-	VBROADCASTSS X3, X3; \
-	VMULPS Y9, Y2, Y2; \
-	VMULPS X9, X3, X3
-
-// Q4K_PAIR adds the two sub-blocks held in the 32 bytes at qoff(SI) into Y4.
-#define Q4K_PAIR(qoff, yoff, soff) \
-	VMOVDQU qoff(SI), Y5; \
-	VPSRLW $4, Y5, Y6; \
-	VPAND Y8, Y5, Y5; \
-	VPAND Y8, Y6, Y6; \
-	VPMADDUBSW yoff(DI), Y5, Y5; \
-	VPMADDUBSW (yoff+32)(DI), Y6, Y6; \
-	VPBROADCASTW soff(SP), Y9; \
-	VPBROADCASTW (soff+2)(SP), Y10; \
-	VPMADDWD Y9, Y5, Y5; \
-	VPMADDWD Y10, Y6, Y6; \
-	VPADDD Y5, Y4, Y4; \
-	VPADDD Y6, Y4, Y4
 
 // func dotQ4_KAVX2(x, y *byte, nb int) float32
 TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $16-28
@@ -291,30 +168,6 @@ q4kdone:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
-
-// Q5K_PAIR is Q4K_PAIR with the fifth bits taken from Y12 (qh), which it
-// shifts right by two.
-#define Q5K_PAIR(qoff, yoff, soff) \
-	VMOVDQU qoff(SI), Y5; \
-	VPSRLW $4, Y5, Y6; \
-	VPAND Y8, Y5, Y5; \
-	VPAND Y8, Y6, Y6; \
-	VPAND Y11, Y12, Y9; \
-	VPSLLW $4, Y9, Y9; \
-	VPOR Y9, Y5, Y5; \
-	VPSRLW $1, Y12, Y12; \
-	VPAND Y11, Y12, Y9; \
-	VPSLLW $4, Y9, Y9; \
-	VPOR Y9, Y6, Y6; \
-	VPSRLW $1, Y12, Y12; \
-	VPMADDUBSW yoff(DI), Y5, Y5; \
-	VPMADDUBSW (yoff+32)(DI), Y6, Y6; \
-	VPBROADCASTW soff(SP), Y9; \
-	VPBROADCASTW (soff+2)(SP), Y10; \
-	VPMADDWD Y9, Y5, Y5; \
-	VPMADDWD Y10, Y6, Y6; \
-	VPADDD Y5, Y4, Y4; \
-	VPADDD Y6, Y4, Y4
 
 // func dotQ5_KAVX2(x, y *byte, nb int) float32
 TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $16-28
@@ -352,42 +205,6 @@ q5kdone:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
-
-// Q6K_QUARTER: Y9 holds 32 six-bit quants (0..63) of groups g, g+1;
-// multiply with the activation at yoff(DI), scale by sc[g] (low lane) and
-// sc[g+1] (high lane) from soff(SP), add into Y4.
-#define Q6K_QUARTER(yoff, soff) \
-	VPMADDUBSW yoff(DI), Y9, Y9; \
-	VPBROADCASTD soff(SP), Y10; \
-	VPSHUFB Y15, Y10, Y10; \
-	VPMADDWD Y10, Y9, Y9; \
-	VPADDD Y9, Y4, Y4
-
-#define Q6K_HALF(qloff, qhoff, yoff, soff) \
-	VMOVDQU qloff(SI), Y5; \
-	VMOVDQU (qloff+32)(SI), Y6; \
-	VMOVDQU qhoff(SI), Y7; \
-	VPAND Y8, Y5, Y9; \
-	VPAND Y11, Y7, Y10; \
-	VPSLLW $4, Y10, Y10; \
-	VPOR Y10, Y9, Y9; \
-	Q6K_QUARTER(yoff, soff); \
-	VPAND Y8, Y6, Y9; \
-	VPAND Y12, Y7, Y10; \
-	VPSLLW $2, Y10, Y10; \
-	VPOR Y10, Y9, Y9; \
-	Q6K_QUARTER(yoff+32, soff+4); \
-	VPSRLW $4, Y5, Y9; \
-	VPAND Y8, Y9, Y9; \
-	VPAND Y13, Y7, Y10; \
-	VPOR Y10, Y9, Y9; \
-	Q6K_QUARTER(yoff+64, soff+8); \
-	VPSRLW $4, Y6, Y9; \
-	VPAND Y8, Y9, Y9; \
-	VPAND Y14, Y7, Y10; \
-	VPSRLW $2, Y10, Y10; \
-	VPOR Y10, Y9, Y9; \
-	Q6K_QUARTER(yoff+96, soff+12)
 
 // func dotQ6_KAVX2(x, y *byte, nb int) float32
 TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $32-28
@@ -431,7 +248,7 @@ q6kdone:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// func dotF32AVX2(x, y *float32, n int) float32
+// func dotF32AVX2(x, y *byte, n int) float32
 TEXT ·dotF32AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -483,7 +300,7 @@ f32done:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// func dotF16AVX2(x *byte, y *float32, n int) float32
+// func dotF16AVX2(x, y *byte, n int) float32
 TEXT ·dotF16AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -529,7 +346,7 @@ f16done:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// func dotBF16AVX2(x *byte, y *float32, n int) float32
+// func dotBF16AVX2(x, y *byte, n int) float32
 TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -748,56 +565,7 @@ qq8done:
 // float32 from d (nb floats per row). The weight block is decoded once and
 // used four times from registers.
 
-#define X4ACT(yaddr, daddr, acc) \
-	VMOVDQU yaddr, Y3; \
-	VPSIGNB Y2, Y3, Y5; \
-	VPMADDUBSW Y5, Y4, Y6; \
-	VPMADDWD Y7, Y6, Y6; \
-	VCVTDQ2PS Y6, Y6; \
-	VBROADCASTSS daddr, Y3; \
-	VMULPS Y1, Y3, Y3; \
-	VFMADD231PS Y3, Y6, acc
-
-#define X4BODY \
-	VPSIGNB Y2, Y2, Y4; \
-	X4ACT(2(DI), (DX), Y8); \
-	X4ACT(2(DI)(R11*1), (DX)(R13*1), Y9); \
-	X4ACT(2(DI)(R11*2), (DX)(R13*2), Y10); \
-	X4ACT(2(DI)(R12*1), (DX)(R9*1), Y11)
-
-#define X4PROLOGUE \
-	LEAQ (R11)(R11*2), R12; \
-	MOVQ CX, R13; \
-	SHLQ $2, R13; \
-	LEAQ (R13)(R13*2), R9; \
-	VXORPS Y8, Y8, Y8; \
-	VXORPS Y9, Y9, Y9; \
-	VXORPS Y10, Y10, Y10; \
-	VXORPS Y11, Y11, Y11; \
-	VPCMPEQW Y7, Y7, Y7; \
-	VPSRLW $15, Y7, Y7
-
-#define HSUMTO(acc, xacc, off) \
-	VEXTRACTF128 $1, acc, X12; \
-	VADDPS X12, xacc, xacc; \
-	VHADDPS xacc, xacc, xacc; \
-	VHADDPS xacc, xacc, xacc; \
-	VMOVSS xacc, off(R8)
-
-#define X4EPILOGUE \
-	HSUMTO(Y8, X8, 0); \
-	HSUMTO(Y9, X9, 4); \
-	HSUMTO(Y10, X10, 8); \
-	HSUMTO(Y11, X11, 12); \
-	VZEROUPPER
-
-#define WSCALE \
-	MOVWLZX (SI), AX; \
-	VMOVD AX, X1; \
-	VCVTPH2PS X1, X1; \
-	VBROADCASTSS X1, Y1
-
-// func dotQ8_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+// func dotQ8_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 TEXT ·dotQ8_0x4AVX2(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -821,7 +589,7 @@ q80x4done:
 	X4EPILOGUE
 	RET
 
-// func dotQ4_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+// func dotQ4_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 TEXT ·dotQ4_0x4AVX2(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -851,7 +619,7 @@ q40x4done:
 	X4EPILOGUE
 	RET
 
-// func dotQ5_0x4AVX2(x, y *byte, ystride int, d *float32, nb int, out *[4]float32)
+// func dotQ5_0x4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
 TEXT ·dotQ5_0x4AVX2(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -891,4 +659,651 @@ q50x4loop:
 	JNE q50x4loop
 q50x4done:
 	X4EPILOGUE
+	RET
+
+// func dotQ8_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ8_0x4VNNI(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	TESTQ CX, CX
+	JEQ q80x4vdone
+q80x4vloop:
+	WSCALE
+	VMOVDQU 2(SI), Y2
+	X4BODYV
+	ADDQ $34, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q80x4vloop
+q80x4vdone:
+	X4EPILOGUE
+	RET
+
+// func dotQ4_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ4_0x4VNNI(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	BCAST_BYTE(0x08080808, Y15, X15)
+	TESTQ CX, CX
+	JEQ q40x4vdone
+q40x4vloop:
+	WSCALE
+	VMOVDQU 2(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y14, Y2, Y2
+	VPSUBB Y15, Y2, Y2
+	X4BODYV
+	ADDQ $18, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q40x4vloop
+q40x4vdone:
+	X4EPILOGUE
+	RET
+
+// func dotQ5_0x4VNNI(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ5_0x4VNNI(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	VMOVDQU q5shuf<>(SB), Y13
+	MOVQ $0x7fbfdfeff7fbfdfe, AX
+	VMOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+	TESTQ CX, CX
+	JEQ q50x4vdone
+q50x4vloop:
+	WSCALE
+	MOVL 2(SI), AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VPSHUFB Y13, Y15, Y15
+	VPOR Y12, Y15, Y15
+	VPCMPEQB Y6, Y6, Y6
+	VPCMPEQB Y6, Y15, Y15
+	VPSLLW $4, Y14, Y6 // 0xf0 bytes
+	VPANDN Y6, Y15, Y15
+	VMOVDQU 6(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y14, Y2, Y2
+	VPOR Y15, Y2, Y2
+	X4BODYV
+	ADDQ $22, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE q50x4vloop
+q50x4vdone:
+	X4EPILOGUE
+	RET
+
+// K-quant four-activation kernels: one weight row against four Q8_K rows
+// whose starts are in DI, BX, R12 and R13. Y0-Y3 accumulate floats,
+// Y4-Y7 the integer sums of the current super-block.
+
+// func dotQ4_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+TEXT ·dotQ4_Kx4AVX2(SB), NOSPLIT, $96-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	KX4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	TESTQ CX, CX
+	JEQ q4kx4done
+q4kx4loop:
+	KSCALES
+	VMOVQ R8, X13
+	VPMOVZXBW X13, X13
+	VMOVDQU X13, 0(SP)
+	VMOVQ R9, X13
+	VPMOVZXBW X13, X13
+	VMOVDQU X13, 16(SP)
+	MOVWLZX (SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, Y13
+	VMOVUPS Y13, 32(SP)
+	MOVWLZX 2(SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, Y13
+	VMOVUPS Y13, 64(SP)
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	Q4KX4PAIR(16, 4, 0)
+	Q4KX4PAIR(48, 68, 4)
+	Q4KX4PAIR(80, 132, 8)
+	Q4KX4PAIR(112, 196, 12)
+	Q4KX4FINAL(DI, Y4, Y0)
+	Q4KX4FINAL(BX, Y5, Y1)
+	Q4KX4FINAL(R12, Y6, Y2)
+	Q4KX4FINAL(R13, Y7, Y3)
+	ADDQ $144, SI
+	ADDQ $292, DI
+	ADDQ $292, BX
+	ADDQ $292, R12
+	ADDQ $292, R13
+	DECQ CX
+	JNE q4kx4loop
+q4kx4done:
+	MOVQ out+32(FP), R8
+	KX4STORE
+	RET
+
+DATA k6c03<>+0x00(SB)/8, $0x0303030303030303
+DATA k6c03<>+0x08(SB)/8, $0x0303030303030303
+DATA k6c03<>+0x10(SB)/8, $0x0303030303030303
+DATA k6c03<>+0x18(SB)/8, $0x0303030303030303
+GLOBL k6c03<>(SB), RODATA|NOPTR, $32
+DATA k6c0c<>+0x00(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA k6c0c<>+0x08(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA k6c0c<>+0x10(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA k6c0c<>+0x18(SB)/8, $0x0c0c0c0c0c0c0c0c
+GLOBL k6c0c<>(SB), RODATA|NOPTR, $32
+DATA k6c30<>+0x00(SB)/8, $0x3030303030303030
+DATA k6c30<>+0x08(SB)/8, $0x3030303030303030
+DATA k6c30<>+0x10(SB)/8, $0x3030303030303030
+DATA k6c30<>+0x18(SB)/8, $0x3030303030303030
+GLOBL k6c30<>(SB), RODATA|NOPTR, $32
+DATA k6cc0<>+0x00(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA k6cc0<>+0x08(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA k6cc0<>+0x10(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA k6cc0<>+0x18(SB)/8, $0xc0c0c0c0c0c0c0c0
+GLOBL k6cc0<>(SB), RODATA|NOPTR, $32
+
+// func dotQ6_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+TEXT ·dotQ6_Kx4AVX2(SB), NOSPLIT, $64-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	KX4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	TESTQ CX, CX
+	JEQ q6kx4done
+q6kx4loop:
+	VPMOVSXBW 192(SI), Y14
+	VMOVDQU Y14, 0(SP)
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X14
+	VCVTPH2PS X14, X14
+	VBROADCASTSS X14, Y14
+	VMOVUPS Y14, 32(SP)
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	Q6KX4HALF(0, 128, 4, 0)
+	Q6KX4HALF(64, 160, 132, 16)
+	Q6KX4FINAL(DI, Y4, Y0)
+	Q6KX4FINAL(BX, Y5, Y1)
+	Q6KX4FINAL(R12, Y6, Y2)
+	Q6KX4FINAL(R13, Y7, Y3)
+	ADDQ $210, SI
+	ADDQ $292, DI
+	ADDQ $292, BX
+	ADDQ $292, R12
+	ADDQ $292, R13
+	DECQ CX
+	JNE q6kx4loop
+q6kx4done:
+	MOVQ out+32(FP), R8
+	KX4STORE
+	RET
+
+// func dotQ4_1AVX2(x, y *byte, nb int) float32
+TEXT ·dotQ4_1AVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VXORPS X4, X4, X4
+	VXORPS X5, X5, X5
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+q41loop:
+	CMPQ CX, $2
+	JLT q41tail
+	Q4_1_BLOCK(0, 0, Y0, X4)
+	Q4_1_BLOCK(20, 36, Y15, X5)
+	ADDQ $40, SI
+	ADDQ $72, DI
+	SUBQ $2, CX
+	JMP q41loop
+q41tail:
+	TESTQ CX, CX
+	JEQ q41done
+	Q4_1_BLOCK(0, 0, Y0, X4)
+q41done:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VADDSS X4, X0, X0
+	VADDSS X5, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ5_1AVX2(x, y *byte, nb int) float32
+TEXT ·dotQ5_1AVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VXORPS X4, X4, X4
+	VXORPS X5, X5, X5
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x10101010, Y9, X9)
+	VMOVDQU q5shuf<>(SB), Y11
+	MOVQ $0x7fbfdfeff7fbfdfe, AX
+	VMOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+	VPCMPEQB Y13, Y13, Y13
+q51loop:
+	CMPQ CX, $2
+	JLT q51tail
+	Q5_1_BLOCK(0, 0, Y0, X4)
+	Q5_1_BLOCK(24, 36, Y15, X5)
+	ADDQ $48, SI
+	ADDQ $72, DI
+	SUBQ $2, CX
+	JMP q51loop
+q51tail:
+	TESTQ CX, CX
+	JEQ q51done
+	Q5_1_BLOCK(0, 0, Y0, X4)
+q51done:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VADDSS X4, X0, X0
+	VADDSS X5, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func quantQ8_KAVX2(x *float32, y *byte, nb int)
+// Activation quantization to Q8_K: m = the element of largest magnitude
+// (the positive one on a tie), q = round-to-even(x * -127/m), d = 1/(-127/m),
+// bsums = sums of each 16 quants.
+TEXT ·quantQ8_KAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VMOVDQU q8perm<>(SB), Y9
+	MOVL $0xc2fe0000, AX // -127.0
+	VMOVD AX, X8
+	MOVL $0x3f800000, AX // 1.0
+	VMOVD AX, X10
+	TESTQ CX, CX
+	JEQ qq8kdone
+qq8kblock:
+	VMOVUPS (SI), Y1
+	VMOVAPS Y1, Y2
+	MOVQ $32, AX
+qq8kmax:
+	VMAXPS (SI)(AX*1), Y1, Y1
+	VMINPS (SI)(AX*1), Y2, Y2
+	ADDQ $32, AX
+	CMPQ AX, $1024
+	JLT qq8kmax
+	VEXTRACTF128 $1, Y1, X3
+	VMAXPS X3, X1, X1
+	VMOVHLPS X1, X1, X3
+	VMAXPS X3, X1, X1
+	VMOVSHDUP X1, X3
+	VMAXSS X3, X1, X1 // max
+	VEXTRACTF128 $1, Y2, X3
+	VMINPS X3, X2, X2
+	VMOVHLPS X2, X2, X3
+	VMINPS X3, X2, X2
+	VMOVSHDUP X2, X3
+	VMINSS X3, X2, X2 // min
+	VXORPS X4, X4, X4
+	VSUBSS X2, X4, X5 // -min
+	VUCOMISS X5, X1
+	JAE qq8kpos
+	VMOVAPS X2, X1 // the negative extreme wins
+	VMOVAPS X5, X6
+	JMP qq8kgot
+qq8kpos:
+	VMOVAPS X1, X6 // amax
+qq8kgot:
+	VUCOMISS X4, X6
+	JNE qq8knonzero
+	// all zero: d = 0, quants and sums 0
+	VPXOR Y0, Y0, Y0
+	MOVL $0, (DI)
+	MOVQ $4, AX
+qq8kzero:
+	VMOVDQU Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	CMPQ AX, $260
+	JLT qq8kzero
+	VMOVDQU Y0, 260(DI)
+	JMP qq8knext
+qq8knonzero:
+	VDIVSS X1, X8, X7 // iscale = -127/m
+	VDIVSS X7, X10, X5 // d = 1/iscale
+	VMOVSS X5, (DI)
+	VBROADCASTSS X7, Y7
+	XORQ AX, AX
+	XORQ BX, BX
+qq8kchunk:
+	VMULPS (SI)(AX*4), Y7, Y0
+	VMULPS 32(SI)(AX*4), Y7, Y1
+	VMULPS 64(SI)(AX*4), Y7, Y2
+	VMULPS 96(SI)(AX*4), Y7, Y3
+	VROUNDPS $0, Y0, Y0
+	VROUNDPS $0, Y1, Y1
+	VROUNDPS $0, Y2, Y2
+	VROUNDPS $0, Y3, Y3
+	VCVTPS2DQ Y0, Y0
+	VCVTPS2DQ Y1, Y1
+	VCVTPS2DQ Y2, Y2
+	VCVTPS2DQ Y3, Y3
+	// sums of the two 16-element groups
+	VPADDD Y1, Y0, Y4
+	VPADDD Y3, Y2, Y5
+	VPHADDD Y5, Y4, Y6
+	VPHADDD Y6, Y6, Y6
+	VEXTRACTI128 $1, Y6, X11
+	VPADDD X11, X6, X6
+	VPACKSSDW X6, X6, X6
+	VMOVD X6, DX
+	MOVL DX, 260(DI)(BX*4)
+	// quants
+	VPACKSSDW Y1, Y0, Y0
+	VPACKSSDW Y3, Y2, Y2
+	VPACKSSWB Y2, Y0, Y0
+	VPERMD Y0, Y9, Y0
+	VMOVDQU Y0, 4(DI)(AX*1)
+	ADDQ $32, AX
+	INCQ BX
+	CMPQ AX, $256
+	JLT qq8kchunk
+qq8knext:
+	ADDQ $1024, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNE qq8kblock
+qq8kdone:
+	VZEROUPPER
+	RET
+
+DATA k5c01<>+0x00(SB)/8, $0x0101010101010101
+DATA k5c01<>+0x08(SB)/8, $0x0101010101010101
+DATA k5c01<>+0x10(SB)/8, $0x0101010101010101
+DATA k5c01<>+0x18(SB)/8, $0x0101010101010101
+GLOBL k5c01<>(SB), RODATA|NOPTR, $32
+
+// func dotQ5_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+TEXT ·dotQ5_Kx4AVX2(SB), NOSPLIT, $96-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	KX4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	TESTQ CX, CX
+	JEQ q5kx4done
+q5kx4loop:
+	KSCALES
+	VMOVQ R8, X13
+	VPMOVZXBW X13, X13
+	VMOVDQU X13, 0(SP)
+	VMOVQ R9, X13
+	VPMOVZXBW X13, X13
+	VMOVDQU X13, 16(SP)
+	MOVWLZX (SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, Y13
+	VMOVUPS Y13, 32(SP)
+	MOVWLZX 2(SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, Y13
+	VMOVUPS Y13, 64(SP)
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	Q5KX4PAIR(48, 4, 0, 0)
+	Q5KX4PAIR(80, 68, 4, 2)
+	Q5KX4PAIR(112, 132, 8, 4)
+	Q5KX4PAIR(144, 196, 12, 6)
+	Q4KX4FINAL(DI, Y4, Y0)
+	Q4KX4FINAL(BX, Y5, Y1)
+	Q4KX4FINAL(R12, Y6, Y2)
+	Q4KX4FINAL(R13, Y7, Y3)
+	ADDQ $176, SI
+	ADDQ $292, DI
+	ADDQ $292, BX
+	ADDQ $292, R12
+	ADDQ $292, R13
+	DECQ CX
+	JNE q5kx4loop
+q5kx4done:
+	MOVQ out+32(FP), R8
+	KX4STORE
+	RET
+
+// func dotQ8_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+// y holds eight activation rows ystride bytes apart with quants offset by
+// 128; d the float32 scales of the first row (the others ystride apart).
+TEXT ·dotQ8_0x8VNNIU(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	LEAQ (R11)(R11*2), R12
+	LEAQ (DI)(R11*4), R10
+	LEAQ (DX)(R11*4), BX
+	MOVL $0x80808080, AX
+	VMOVD AX, X0
+	VPBROADCASTD X0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JEQ q80x8done
+q80x8loop:
+	MOVWLZX (SI), AX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	VBROADCASTSS X1, Y1
+	VMOVDQU 2(SI), Y2
+	X8BODYU
+	ADDQ $34, SI
+	ADDQ $34, DI
+	ADDQ $34, R10
+	ADDQ $4, DX
+	ADDQ $4, BX
+	DECQ CX
+	JNE q80x8loop
+q80x8done:
+	HSUMTO3(Y8, X8, 0)
+	HSUMTO3(Y9, X9, 4)
+	HSUMTO3(Y10, X10, 8)
+	HSUMTO3(Y11, X11, 12)
+	HSUMTO3(Y12, X12, 16)
+	HSUMTO3(Y13, X13, 20)
+	HSUMTO3(Y14, X14, 24)
+	HSUMTO3(Y15, X15, 28)
+	VZEROUPPER
+	RET
+
+DATA k0f<>+0x00(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+0x08(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+0x10(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k0f<>+0x18(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL k0f<>(SB), RODATA|NOPTR, $32
+DATA kf0<>+0x00(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+0x08(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+0x10(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA kf0<>+0x18(SB)/8, $0xf0f0f0f0f0f0f0f0
+GLOBL kf0<>(SB), RODATA|NOPTR, $32
+DATA k08<>+0x00(SB)/8, $0x0808080808080808
+DATA k08<>+0x08(SB)/8, $0x0808080808080808
+DATA k08<>+0x10(SB)/8, $0x0808080808080808
+DATA k08<>+0x18(SB)/8, $0x0808080808080808
+GLOBL k08<>(SB), RODATA|NOPTR, $32
+DATA k5bits<>+0x00(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA k5bits<>+0x08(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA k5bits<>+0x10(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA k5bits<>+0x18(SB)/8, $0x7fbfdfeff7fbfdfe
+GLOBL k5bits<>(SB), RODATA|NOPTR, $32
+
+// func dotQ4_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+// y holds eight activation rows ystride bytes apart with quants offset by
+// 128; d the float32 scales of the first row (the others ystride apart).
+TEXT ·dotQ4_0x8VNNIU(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	LEAQ (R11)(R11*2), R12
+	LEAQ (DI)(R11*4), R10
+	LEAQ (DX)(R11*4), BX
+	MOVL $0x80808080, AX
+	VMOVD AX, X0
+	VPBROADCASTD X0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JEQ q40x8done
+q40x8loop:
+	MOVWLZX (SI), AX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	VBROADCASTSS X1, Y1
+	VMOVDQU 2(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND k0f<>(SB), Y2, Y2
+	VPSUBB k08<>(SB), Y2, Y2
+	X8BODYU
+	ADDQ $18, SI
+	ADDQ $34, DI
+	ADDQ $34, R10
+	ADDQ $4, DX
+	ADDQ $4, BX
+	DECQ CX
+	JNE q40x8loop
+q40x8done:
+	HSUMTO3(Y8, X8, 0)
+	HSUMTO3(Y9, X9, 4)
+	HSUMTO3(Y10, X10, 8)
+	HSUMTO3(Y11, X11, 12)
+	HSUMTO3(Y12, X12, 16)
+	HSUMTO3(Y13, X13, 20)
+	HSUMTO3(Y14, X14, 24)
+	HSUMTO3(Y15, X15, 28)
+	VZEROUPPER
+	RET
+
+// func dotQ5_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
+// y holds eight activation rows ystride bytes apart with quants offset by
+// 128; d the float32 scales of the first row (the others ystride apart).
+TEXT ·dotQ5_0x8VNNIU(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	LEAQ (R11)(R11*2), R12
+	LEAQ (DI)(R11*4), R10
+	LEAQ (DX)(R11*4), BX
+	MOVL $0x80808080, AX
+	VMOVD AX, X0
+	VPBROADCASTD X0, Y0
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JEQ q50x8done
+q50x8loop:
+	MOVWLZX (SI), AX
+	VMOVD AX, X1
+	VCVTPH2PS X1, X1
+	VBROADCASTSS X1, Y1
+	MOVL 2(SI), AX
+	VMOVD AX, X5
+	VPBROADCASTD X5, Y5
+	VPSHUFB q5shuf<>(SB), Y5, Y5
+	VPOR k5bits<>(SB), Y5, Y5
+	VPCMPEQB Y6, Y6, Y6
+	VPCMPEQB Y6, Y5, Y5
+	VPANDN kf0<>(SB), Y5, Y5
+	VMOVDQU 6(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND k0f<>(SB), Y2, Y2
+	VPOR Y5, Y2, Y2
+	X8BODYU
+	ADDQ $22, SI
+	ADDQ $34, DI
+	ADDQ $34, R10
+	ADDQ $4, DX
+	ADDQ $4, BX
+	DECQ CX
+	JNE q50x8loop
+q50x8done:
+	HSUMTO3(Y8, X8, 0)
+	HSUMTO3(Y9, X9, 4)
+	HSUMTO3(Y10, X10, 8)
+	HSUMTO3(Y11, X11, 12)
+	HSUMTO3(Y12, X12, 16)
+	HSUMTO3(Y13, X13, 20)
+	HSUMTO3(Y14, X14, 24)
+	HSUMTO3(Y15, X15, 28)
+	VZEROUPPER
 	RET

@@ -161,7 +161,11 @@ func TestSIMDMatchesGenericExactly(t *testing.T) {
 			if !quant.SIMD(typ) {
 				t.Skipf("no SIMD kernel for %v on this machine/build", typ)
 			}
-			for _, n := range []int{256, 512, 1024, 4864 / 256 * 256} {
+			bs := typ.BlockSize()
+			for _, n := range []int{bs, 3 * bs, 7 * bs, 256, 1024, 4864 / 256 * 256, 1056} {
+				if n%bs != 0 {
+					continue
+				}
 				for trial := 0; trial < 20; trial++ {
 					w := unitScaleRow(t, r, typ, n)
 					a := unitScaleAct(r, typ, n)
@@ -186,7 +190,7 @@ func TestSIMDMatchesGenericRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, typ := range weightTypes {
 		t.Run(typ.String(), func(t *testing.T) {
-			for _, n := range []int{256, 768, 4864 / 256 * 256} {
+			for _, n := range []int{typ.BlockSize(), 5 * typ.BlockSize(), 256, 768, 4864 / 256 * 256, 4896} {
 				if n%typ.BlockSize() != 0 {
 					continue
 				}
@@ -225,12 +229,13 @@ func TestMatVecMatMul(t *testing.T) {
 					}
 					m := quant.Matrix{Type: typ, Rows: rows, Cols: cols,
 						Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.05))}
-					const batch = 7
+					const batch = 11
 					x := gauss(r, batch*cols, 1)
 					y := make([]float32, batch*rows)
 					if err := quant.MatMul(p, m, x, batch, y); err != nil {
 						t.Fatal(err)
 					}
+					wf := mustDequantize(t, typ, m.Data, rows*cols)
 					for b := 0; b < batch; b++ {
 						yv := make([]float32, rows)
 						if err := quant.MatVec(p, m, x[b*cols:(b+1)*cols], yv); err != nil {
@@ -242,7 +247,7 @@ func TestMatVecMatMul(t *testing.T) {
 							if yv[i] != want {
 								t.Fatalf("MatVec row %d token %d = %v, Dot = %v", i, b, yv[i], want)
 							}
-							_, abs := dot64(mustDequantize(t, typ, m.Row(i), cols), x[b*cols:(b+1)*cols])
+							_, abs := dot64(wf[i*cols:(i+1)*cols], x[b*cols:(b+1)*cols])
 							if d := math.Abs(float64(y[b*rows+i] - want)); d > 1e-5*abs {
 								t.Fatalf("MatMul row %d token %d = %v, Dot = %v", i, b, y[b*rows+i], want)
 							}
@@ -289,6 +294,16 @@ func TestPool(t *testing.T) {
 		p.Close()
 		p.For(10, 1, func(lo, hi int) {}) // after Close: runs inline
 	}
+	// many back-to-back jobs: every part runs exactly once per job
+	p := quant.NewPool(3)
+	for j := 0; j < 300; j++ {
+		var c [3]int32
+		p.Run(func(part, parts int) { c[part]++ })
+		if c != [3]int32{1, 1, 1} {
+			t.Fatalf("job %d ran parts %v", j, c)
+		}
+	}
+	p.Close()
 	var nilPool *quant.Pool
 	ran := 0
 	nilPool.For(5, 2, func(lo, hi int) { ran += hi - lo })
@@ -303,6 +318,10 @@ func TestActivationQuantizationSIMD(t *testing.T) {
 	for i := 0; i < 32; i++ {
 		x[32*5+i] = 0 // an all-zero block
 	}
+	for i := 256; i < 512; i++ {
+		x[i] = 0 // an all-zero super-block
+	}
+	x[600], x[601] = 5, -5 // a tie between the extremes
 	x[100] = 1e30
 	x[200] = -3e-30
 	x[300] = 127.5 / 127 * 0.5 // ties land on even
@@ -383,6 +402,110 @@ func TestActivationReuse(t *testing.T) {
 	for i := range x {
 		if x[i] != xc[i] {
 			t.Fatalf("Set wrote into the caller's vector")
+		}
+	}
+}
+
+// The VNNI and AVX2 batched kernels compute the same integer sums and the
+// same float operations in the same order: their results are identical.
+func TestMatMulVNNIMatchesAVX2(t *testing.T) {
+	if !quant.SetVNNI(true) {
+		t.Skip("no AVX-512 VNNI on this machine or build")
+	}
+	defer quant.SetVNNI(true)
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_0, ggml.Q5_0} {
+		const rows, cols, batch = 9, 320, 9
+		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.1))}
+		x := gauss(r, batch*cols, 1)
+		y1 := make([]float32, batch*rows)
+		y2 := make([]float32, batch*rows)
+		quant.SetVNNI(true)
+		if err := quant.MatMul(nil, m, x, batch, y1); err != nil {
+			t.Fatal(err)
+		}
+		quant.SetVNNI(false)
+		if err := quant.MatMul(nil, m, x, batch, y2); err != nil {
+			t.Fatal(err)
+		}
+		for i := range y1 {
+			if y1[i] != y2[i] {
+				t.Fatalf("%v output %d: VNNI %v, AVX2 %v", typ, i, y1[i], y2[i])
+			}
+		}
+	}
+}
+
+func TestMatVecMany(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	const cols = 256
+	ms := []quant.Matrix{
+		{Type: ggml.Q8_0, Rows: 37, Cols: cols},
+		{Type: ggml.Q5_0, Rows: 5, Cols: cols},
+		{Type: ggml.Q4_0, Rows: 0, Cols: cols},
+		{Type: ggml.Q8_0, Rows: 64, Cols: cols},
+	}
+	ys := make([][]float32, len(ms))
+	for i := range ms {
+		ms[i].Data = mustQuantize(t, ms[i].Type, gauss(r, ms[i].Rows*cols, 1))
+		ys[i] = make([]float32, ms[i].Rows)
+	}
+	x := gauss(r, cols, 1)
+	var a quant.Activation
+	if err := a.Set(ggml.Q8_0, x); err != nil {
+		t.Fatal(err)
+	}
+	for _, threads := range []int{1, 2, 3} {
+		p := quant.NewPool(threads)
+		if err := quant.MatVecMany(p, ms, &a, ys); err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		for i, m := range ms {
+			want := make([]float32, m.Rows)
+			if err := quant.MatVecQ(nil, m, &a, want); err != nil {
+				t.Fatal(err)
+			}
+			for j := range want {
+				if ys[i][j] != want[j] {
+					t.Fatalf("threads=%d matrix %d row %d: %v, want %v", threads, i, j, ys[i][j], want[j])
+				}
+			}
+		}
+	}
+	bad := append([]quant.Matrix{}, ms...)
+	bad[1].Type = ggml.Q4_K
+	if err := quant.MatVecMany(nil, bad, &a, ys); err == nil {
+		t.Error("MatVecMany accepted a matrix the activation does not serve")
+	}
+}
+
+// Batches beyond one 64-token tile, with every kernel family.
+func TestMatMulLargeBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	p := quant.NewPool(2)
+	defer p.Close()
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.Q5_1, ggml.Q4_0, ggml.Q5_0} {
+		const rows, cols, batch = 6, 512, 133
+		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.1))}
+		wf := mustDequantize(t, typ, m.Data, rows*cols)
+		x := gauss(r, batch*cols, 1)
+		y := make([]float32, batch*rows)
+		if err := quant.MatMul(p, m, x, batch, y); err != nil {
+			t.Fatal(err)
+		}
+		yv := make([]float32, rows)
+		for b := 0; b < batch; b++ {
+			xb := x[b*cols : (b+1)*cols]
+			if err := quant.MatVec(p, m, xb, yv); err != nil {
+				t.Fatal(err)
+			}
+			for i := range yv {
+				_, abs := dot64(wf[i*cols:(i+1)*cols], xb)
+				if d := math.Abs(float64(y[b*rows+i] - yv[i])); d > 1e-5*abs {
+					t.Fatalf("%v token %d row %d: MatMul %v, MatVec %v", typ, b, i, y[b*rows+i], yv[i])
+				}
+			}
 		}
 	}
 }

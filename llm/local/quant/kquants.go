@@ -453,3 +453,43 @@ func quantQ8_K(x []float32, dst []byte) {
 		x = x[qkK:]
 	}
 }
+
+// quantQ8_KGo is the run-time activation quantizer for the K-quants: the
+// reference quantize_row_q8_K except that on a tie between a positive and a
+// negative extreme the positive one sets the sign (the reference takes the
+// first), which the AVX2 version does too. The results are numerically
+// the same either way: only the signs of d and the quants flip.
+func quantQ8_KGo(x []float32, dst []byte) {
+	for i := 0; len(x) >= qkK; i++ {
+		b := dst[i*292 : i*292+292]
+		mx, mn := x[0], x[0]
+		for _, v := range x[1:qkK] {
+			mx = max(mx, v)
+			mn = min(mn, v)
+		}
+		m, amax := mx, mx
+		if !(mx >= -mn) {
+			m, amax = mn, -mn
+		}
+		if amax == 0 {
+			clear(b)
+			x = x[qkK:]
+			continue
+		}
+		iscale := -127 / m
+		qs := b[4:260]
+		for j := 0; j < qkK; j++ {
+			v := nearestInt(float32(iscale * x[j]))
+			qs[j] = byte(int8(max(-128, min(127, v))))
+		}
+		for j := 0; j < 16; j++ {
+			var sum int32
+			for _, q := range qs[16*j : 16*j+16] {
+				sum += int32(int8(q))
+			}
+			put16(b[260+2*j:], uint16(int16(sum)))
+		}
+		put32(b, math.Float32bits(1/iscale))
+		x = x[qkK:]
+	}
+}

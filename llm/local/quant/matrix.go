@@ -21,9 +21,13 @@ type Matrix struct {
 	Data       []byte
 }
 
-// RowBytes returns the bytes one row takes.
+// RowBytes returns the bytes one row takes (0 for an unknown type).
 func (m Matrix) RowBytes() int {
-	return m.Cols / m.Type.BlockSize() * m.Type.TypeSize()
+	bs := m.Type.BlockSize()
+	if bs == 0 {
+		return 0
+	}
+	return m.Cols / bs * m.Type.TypeSize()
 }
 
 // Validate checks that the type is supported, Cols is a whole number of
@@ -42,7 +46,8 @@ func (m Matrix) Validate() error {
 	return nil
 }
 
-// Row returns the bytes of row i.
+// Row returns the bytes of row i, which must be in [0, Rows) of a valid
+// matrix (it slices Data like an index expression would).
 func (m Matrix) Row(i int) []byte {
 	rb := m.RowBytes()
 	return m.Data[i*rb : (i+1)*rb]
@@ -98,7 +103,7 @@ func (a *Activation) Set(wt ggml.Type, x []float32) error {
 		a.typ, a.n, a.data = at, len(x), f32Bytes(x)
 		return nil
 	}
-	need, err := RowBytes(at, len(x))
+	need, err := actSize(at, len(x))
 	if err != nil {
 		return err
 	}
@@ -109,7 +114,7 @@ func (a *Activation) Set(wt ggml.Type, x []float32) error {
 		a.data = make([]byte, need)
 	}
 	a.typ, a.n, a.data = at, len(x), a.data[:need]
-	quantizeAct(at, x, a.data)
+	quantizeActExt(at, x, a.data)
 	return nil
 }
 
@@ -171,6 +176,58 @@ func MatVecQ(p *Pool, m Matrix, a *Activation, y []float32) error {
 	return nil
 }
 
+// MatVecMany computes ys[i] = ms[i]·x for several matrices that read the
+// same input (q, k and v; gate and up) in one parallel job: a is quantized
+// once and the rows of all the matrices are split over p's threads
+// together, saving a dispatch per matrix. Every matrix must take a (same
+// VecDotType and Cols == a.Len()).
+func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
+	if len(ms) != len(ys) {
+		return fmt.Errorf("%w: %d matrices, %d outputs", ErrSize, len(ms), len(ys))
+	}
+	total := 0
+	type part struct {
+		k    kernel
+		rb   int
+		from int
+	}
+	var buf [8]part
+	parts := buf[:0]
+	for i, m := range ms {
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		if !a.Serves(m.Type) || a.n != m.Cols {
+			return fmt.Errorf("%w: activation of %d elements in %v for a %dx%d %v matrix", ErrSize, a.n, a.typ, m.Rows, m.Cols, m.Type)
+		}
+		if len(ys[i]) < m.Rows {
+			return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(ys[i]))
+		}
+		parts = append(parts, part{kernelFor(m.Type), m.RowBytes(), total})
+		total += m.Rows
+	}
+	if total == 0 {
+		return nil
+	}
+	act, n := a.data, a.n
+	chunk := rowChunk(total, parts[0].rb, p.Threads())
+	p.For(total, chunk, func(lo, hi int) {
+		for i := len(parts) - 1; i >= 0 && hi > lo; i-- {
+			pt := parts[i]
+			if hi <= pt.from {
+				continue
+			}
+			start := max(lo, pt.from)
+			m, y := ms[i], ys[i]
+			for r := start - pt.from; r < hi-pt.from; r++ {
+				y[r] = pt.k(m.Data[r*pt.rb:(r+1)*pt.rb], act, n)
+			}
+			hi = start
+		}
+	})
+	return nil
+}
+
 // MatMul computes Y = X·mᵀ for a batch of activation rows: X holds batch
 // rows of m.Cols elements (row-major, len(x) == batch*m.Cols) and Y
 // receives batch rows of m.Rows elements (len(y) >= batch*m.Rows), so
@@ -200,31 +257,37 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 		act = f32Bytes(x)
 		ab = 4 * m.Cols
 	} else {
-		ab, _ = RowBytes(at, m.Cols)
+		ab, _ = actSize(at, m.Cols)
 		if cap(*bp) < ab*batch {
 			*bp = make([]byte, ab*batch)
 		}
 		act = (*bp)[:ab*batch]
 		p.For(batch, 1, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
-				quantizeAct(at, x[b*m.Cols:(b+1)*m.Cols], act[b*ab:(b+1)*ab])
+				quantizeActExt(at, x[b*m.Cols:(b+1)*m.Cols], act[b*ab:(b+1)*ab])
 			}
 		})
 	}
 	k := kernelFor(m.Type)
 	kn := multiKernelFor(m.Type)
-	var ds []float32 // activation block scales as float32, for kn
-	if kn != nil {
-		nb := m.Cols / qk
-		dp := scales.Get().(*[]float32)
-		defer scales.Put(dp)
-		if cap(*dp) < batch*nb {
-			*dp = make([]float32, batch*nb)
+	k8 := offsetKernelFor(m.Type)
+	var actU []byte // activations with quants offset by 128, for k8
+	if k8 != nil && batch >= 8 {
+		up := slabsU.Get().(*[]byte)
+		defer slabsU.Put(up)
+		if cap(*up) < len(act) {
+			*up = make([]byte, len(act))
 		}
-		ds = (*dp)[:batch*nb]
+		actU = (*up)[:len(act)]
+		copy(actU, act)
+		nb := m.Cols / qk
 		for b := 0; b < batch; b++ {
+			row := actU[b*ab : b*ab+34*nb]
 			for i := 0; i < nb; i++ {
-				ds[b*nb+i] = f16(act[b*ab+i*34:])
+				qs := row[34*i+2 : 34*i+34]
+				for j := range qs {
+					qs[j] ^= 0x80
+				}
 			}
 		}
 	}
@@ -232,22 +295,38 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	n, rows := m.Cols, m.Rows
 	nb := n / m.Type.BlockSize()
 	chunk := rowChunk(rows, rb, p.Threads())
+	// Rows are split over the threads in chunks of about 16 KiB of weights;
+	// within a chunk, tokens go in tiles of 64 so that the tile's
+	// activations stay in L2 while the chunk's rows are reused from L1/L2.
+	const tile = 64
 	p.For(rows, chunk, func(lo, hi int) {
 		var out [4]float32
-		for r := lo; r < hi; r++ {
-			w := m.Data[r*rb : (r+1)*rb]
-			b := 0
-			if kn != nil {
-				for ; b+4 <= batch; b += 4 {
-					kn(w, act[b*ab:], ab, ds[b*nb:], nb, &out)
-					y[b*rows+r] = out[0]
-					y[(b+1)*rows+r] = out[1]
-					y[(b+2)*rows+r] = out[2]
-					y[(b+3)*rows+r] = out[3]
+		var out8 [8]float32
+		for t0 := 0; t0 < batch; t0 += tile {
+			t1 := min(batch, t0+tile)
+			for r := lo; r < hi; r++ {
+				w := m.Data[r*rb : (r+1)*rb]
+				b := t0
+				if actU != nil {
+					for ; b+8 <= t1; b += 8 {
+						k8(w, actU[b*ab:], ab, nb, &out8)
+						for j, v := range out8 {
+							y[(b+j)*rows+r] = v
+						}
+					}
 				}
-			}
-			for ; b < batch; b++ {
-				y[b*rows+r] = k(w, act[b*ab:(b+1)*ab], n)
+				if kn != nil {
+					for ; b+4 <= t1; b += 4 {
+						kn(w, act[b*ab:], ab, nb, &out)
+						y[b*rows+r] = out[0]
+						y[(b+1)*rows+r] = out[1]
+						y[(b+2)*rows+r] = out[2]
+						y[(b+3)*rows+r] = out[3]
+					}
+				}
+				for ; b < t1; b++ {
+					y[b*rows+r] = k(w, act[b*ab:(b+1)*ab], n)
+				}
 			}
 		}
 	})
@@ -256,12 +335,24 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 
 var slabs = sync.Pool{New: func() any { return new([]byte) }}
 
-var scales = sync.Pool{New: func() any { return new([]float32) }}
+var slabsU = sync.Pool{New: func() any { return new([]byte) }}
+
+// offsetKernel computes the dots of one Q8_0-family weight row with eight
+// activation rows whose quants are stored offset by 128 (unsigned).
+type offsetKernel func(w, a []byte, stride, nb int, out *[8]float32)
+
+var simdOffsetKernels = map[ggml.Type]offsetKernel{}
+
+func offsetKernelFor(t ggml.Type) offsetKernel {
+	if useSIMD {
+		return simdOffsetKernels[t]
+	}
+	return nil
+}
 
 // multiKernel computes the dots of one weight row (nb blocks) with four
-// Q8_0 activation rows stored stride bytes apart, whose block scales are
-// given as float32 in d (nb per row).
-type multiKernel func(w, a []byte, stride int, d []float32, nb int, out *[4]float32)
+// activation rows (as actSize lays them out) stored stride bytes apart.
+type multiKernel func(w, a []byte, stride, nb int, out *[4]float32)
 
 var simdMultiKernels = map[ggml.Type]multiKernel{}
 

@@ -4,28 +4,35 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
+// spinWait is how long idle workers (and a caller waiting for them) poll
+// before parking. Decode runs a job every few tens of microseconds; waking
+// a parked goroutine costs several, so short gaps are bridged by spinning.
+const spinWait = 50 * time.Microsecond
+
 // Pool is a persistent set of worker goroutines that run the parts of one
-// parallel job at a time. The goroutines stay parked between jobs, so a
-// dispatch costs a channel send per worker rather than goroutine creation.
+// parallel job at a time. Between jobs the workers poll their channel
+// briefly before blocking on it, so a dispatch costs a channel send per
+// worker and, during decode, no goroutine wake-up.
 //
 // A nil *Pool is valid and runs everything on the calling goroutine. A Pool
-// is safe for concurrent use: jobs submitted while another runs (including
-// from inside a job) run on the submitting goroutine instead of waiting,
-// so they never deadlock. Call Close to stop the workers.
+// is safe for concurrent use: a job submitted while another runs (including
+// from inside a job) runs on the submitting goroutine instead of waiting,
+// so it never deadlocks. Call Close to stop the workers.
 type Pool struct {
-	n      int
-	work   []chan job
-	mu     sync.Mutex
-	closed atomic.Bool
+	n       int
+	work    []chan job
+	mu      sync.Mutex // held while a job runs
+	closed  atomic.Bool
+	pending atomic.Int32  // workers still running the current job
+	done    chan struct{} // the last worker of a job sends one token
 }
 
 type job struct {
-	fn    func(part, parts int)
-	part  int
-	parts int
-	done  *sync.WaitGroup
+	fn          func(part, parts int)
+	part, parts int
 }
 
 // NewPool starts a pool of n threads in all: the caller's goroutine plus
@@ -34,18 +41,45 @@ func NewPool(n int) *Pool {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{n: n, work: make([]chan job, n-1)}
+	p := &Pool{n: n, work: make([]chan job, n-1), done: make(chan struct{}, 1)}
 	for i := range p.work {
 		ch := make(chan job, 1)
 		p.work[i] = ch
-		go func() {
-			for j := range ch {
-				j.fn(j.part, j.parts)
-				j.done.Done()
-			}
-		}()
+		go p.worker(ch)
 	}
 	return p
+}
+
+func (p *Pool) worker(ch chan job) {
+	for {
+		j, ok := receive(ch)
+		if !ok {
+			return
+		}
+		j.fn(j.part, j.parts)
+		if p.pending.Add(-1) == 0 {
+			p.done <- struct{}{}
+		}
+	}
+}
+
+// receive polls ch for spinWait, then blocks on it.
+func receive(ch chan job) (job, bool) {
+	deadline := time.Now().Add(spinWait)
+	for i := 0; ; i++ {
+		select {
+		case j, ok := <-ch:
+			return j, ok
+		default:
+		}
+		if i&63 == 63 {
+			if time.Now().After(deadline) {
+				j, ok := <-ch
+				return j, ok
+			}
+			runtime.Gosched() // let other goroutines on this P run
+		}
+	}
 }
 
 // Threads returns the number of threads jobs are split over (1 for nil).
@@ -59,14 +93,17 @@ func (p *Pool) Threads() int {
 // Close stops the workers. Jobs run after Close run on the caller's
 // goroutine. Close is idempotent.
 func (p *Pool) Close() {
-	if p == nil || p.closed.Swap(true) {
+	if p == nil {
 		return
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed.Swap(true) {
+		return
+	}
 	for _, ch := range p.work {
 		close(ch)
 	}
-	p.mu.Unlock()
 }
 
 // Run calls fn(part, parts) for part = 0..parts-1 with parts equal to
@@ -87,13 +124,23 @@ func (p *Pool) Run(fn func(part, parts int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(len(p.work))
+	p.pending.Store(int32(len(p.work)))
 	for i, ch := range p.work {
-		ch <- job{fn: fn, part: i + 1, parts: p.n, done: &wg}
+		ch <- job{fn: fn, part: i + 1, parts: p.n}
 	}
 	fn(0, p.n)
-	wg.Wait()
+	// Poll for the workers to finish, then take the one token the last of
+	// them sends (by then it is usually already there).
+	deadline := time.Now().Add(spinWait)
+	for i := 0; p.pending.Load() != 0; i++ {
+		if i&63 == 63 {
+			if time.Now().After(deadline) {
+				break
+			}
+			runtime.Gosched()
+		}
+	}
+	<-p.done
 }
 
 // For runs body over [0, n) in chunks of chunk items, handing chunks out

@@ -193,7 +193,10 @@ func quantizeActChecked(at ggml.Type, x []float32, dst []byte) error {
 
 // QuantizeActivation quantizes x into the activation format for weights of
 // type wt (see VecDotType), reusing buf when it is large enough, and
-// returns the encoded bytes. For float weight types it returns x's bytes.
+// returns the encoded bytes: the format's ggml layout, followed for Q8_0 by
+// the block scales as float32, which the SIMD kernels read instead of
+// converting them for every row. For float weight types it returns x's
+// bytes.
 func QuantizeActivation(wt ggml.Type, x []float32, buf []byte) ([]byte, error) {
 	at, err := VecDotType(wt)
 	if err != nil {
@@ -202,7 +205,7 @@ func QuantizeActivation(wt ggml.Type, x []float32, buf []byte) ([]byte, error) {
 	if at == ggml.F32 {
 		return f32Bytes(x), nil
 	}
-	need, err := RowBytes(at, len(x))
+	need, err := actSize(at, len(x))
 	if err != nil {
 		return nil, err
 	}
@@ -210,8 +213,33 @@ func QuantizeActivation(wt ggml.Type, x []float32, buf []byte) ([]byte, error) {
 		buf = make([]byte, need)
 	}
 	buf = buf[:need]
-	quantizeAct(at, x, buf)
+	quantizeActExt(at, x, buf)
 	return buf, nil
+}
+
+// actSize is the size of an internal activation buffer: the format's ggml
+// bytes plus, for Q8_0, one float32 scale per block.
+func actSize(at ggml.Type, n int) (int, error) {
+	b, err := RowBytes(at, n)
+	if at == ggml.Q8_0 {
+		b += 4 * (n / qk)
+	}
+	return b, err
+}
+
+func quantizeActExt(at ggml.Type, x []float32, buf []byte) {
+	quantizeAct(at, x, buf)
+	if at == ggml.Q8_0 {
+		fillScales(buf, len(x)/qk)
+	}
+}
+
+// fillScales writes the float32 scales of nb Q8_0 blocks after them.
+func fillScales(buf []byte, nb int) {
+	tail := buf[34*nb : 38*nb]
+	for i := 0; i < nb; i++ {
+		put32(tail[4*i:], math.Float32bits(f16(buf[34*i:])))
+	}
 }
 
 func quantizeAct(at ggml.Type, x []float32, buf []byte) {
@@ -221,13 +249,13 @@ func quantizeAct(at ggml.Type, x []float32, buf []byte) {
 	case ggml.Q8_1:
 		quantQ8_1Go(x, buf)
 	case ggml.Q8_K:
-		quantQ8_K(x, buf)
+		quantQ8_KAct(x, buf)
 	}
 }
 
 // Dot returns the dot product of one weight row w of type t holding n
-// elements with an activation a produced by QuantizeActivation(t, ...) from
-// an n-element vector.
+// elements with an activation a of n elements in the format VecDotType(t)
+// gives: as QuantizeActivation returns it, or in plain ggml layout.
 func Dot(t ggml.Type, w, a []byte, n int) (float32, error) {
 	wb, err := RowBytes(t, n)
 	if err != nil {
@@ -243,6 +271,10 @@ func Dot(t ggml.Type, w, a []byte, n int) (float32, error) {
 	}
 	if len(w) < wb || len(a) < ab {
 		return 0, fmt.Errorf("%w: %d elements of %v need %d weight and %d activation bytes, have %d and %d", ErrSize, n, t, wb, ab, len(w), len(a))
+	}
+	if ext, _ := actSize(at, n); len(a) < ext {
+		a = append(append(make([]byte, 0, ext), a[:ab]...), make([]byte, ext-ab)...)
+		fillScales(a, n/qk)
 	}
 	return kernelFor(t)(w, a, n), nil
 }

@@ -285,3 +285,16 @@ func FuzzDequantize(f *testing.F) {
 		}
 	})
 }
+
+func TestMatrixUnknownType(t *testing.T) {
+	m := quant.Matrix{Type: ggml.Type(77), Rows: 1, Cols: 32, Data: make([]byte, 64)}
+	if m.RowBytes() != 0 {
+		t.Errorf("RowBytes of an unknown type = %d", m.RowBytes())
+	}
+	if err := quant.MatVec(nil, m, make([]float32, 32), make([]float32, 1)); !errors.Is(err, quant.ErrUnsupportedType) {
+		t.Errorf("MatVec with an unknown type: %v", err)
+	}
+	if err := quant.MatMul(nil, m, make([]float32, 32), 1, make([]float32, 1)); !errors.Is(err, quant.ErrUnsupportedType) {
+		t.Errorf("MatMul with an unknown type: %v", err)
+	}
+}

@@ -178,6 +178,44 @@ func (t *Tokenizer) encodeSPM(s *session, frag string, prefix bool, out []int32)
 	if len(buf) == 0 {
 		return out
 	}
+	if !t.spmChunks {
+		return t.spmRun(s, buf, out)
+	}
+	// No token spans a "▁" that follows another character: merge each
+	// word (a run of "▁" and what follows up to the next such "▁") on its
+	// own. Boundaries fall between the characters of the whole text, as
+	// llama.cpp splits it (by lead byte).
+	start, prevSpace := 0, true
+	for off := 0; off < len(buf); {
+		n := min(int(utf8Len(buf[off])), len(buf)-off)
+		space := n == 3 && buf[off] == 0xE2 && buf[off+1] == 0x96 && buf[off+2] == 0x81
+		if space && !prevSpace && off > start {
+			out = t.spmWord(s, buf[start:off], out)
+			start = off
+		}
+		prevSpace = space
+		off += n
+	}
+	return t.spmWord(s, buf[start:], out)
+}
+
+// spmWord encodes one word of escaped text, through the word cache.
+func (t *Tokenizer) spmWord(s *session, word []byte, out []int32) []int32 {
+	if len(word) > cacheWordMax {
+		return t.spmRun(s, word, out)
+	}
+	if ids, ok := t.cache.get(string(word)); ok {
+		return append(out, ids...)
+	}
+	n := len(out)
+	out = t.spmRun(s, word, out)
+	t.cache.put(string(word), append([]int32(nil), out[n:]...))
+	return out
+}
+
+// spmRun merges the characters of buf by score, as llama.cpp's
+// llm_tokenizer_spm_session does.
+func (t *Tokenizer) spmRun(s *session, buf []byte, out []int32) []int32 {
 	syms := s.syms[:0]
 	for off := int32(0); off < int32(len(buf)); {
 		n := min(utf8Len(buf[off]), int32(len(buf))-off)

@@ -133,3 +133,30 @@ func TestMergesMatchNaive(t *testing.T) {
 		}
 	})
 }
+
+// TestSPMChunksMatchWhole checks that merging word by word gives what
+// merging the whole text gives, invalid UTF-8 included.
+func TestSPMChunksMatchWhole(t *testing.T) {
+	tok := loadInternal(t, "ggml-vocab-llama-spm.gguf")
+	if !tok.spmChunks {
+		t.Fatal("llama-spm vocabulary not split word by word")
+	}
+	parts := []string{"▁", "▁", "▁▁", "a", "the", "中", "\xe2", "\xe2\x96", "\xff", "\xc3", "\xf0\x9f", "é", "\n", "1"}
+	r := rand.New(rand.NewPCG(9, 9))
+	s := &session{}
+	for range 2000 {
+		var b strings.Builder
+		for range 1 + r.IntN(12) {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		text := b.String()
+		got := tok.encodeSPM(s, text, false, nil)
+		want := tok.spmRun(&session{}, []byte(text), nil)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%q: by word %v, whole %v", text, got, want)
+		}
+	}
+	if spmSplittable("a▁b") || !spmSplittable("▁▁ab") || !spmSplittable("ab") || spmSplittable("▁a▁") {
+		t.Error("spmSplittable")
+	}
+}

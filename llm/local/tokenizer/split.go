@@ -283,28 +283,6 @@ func (sc llama3Scanner) split(s string, base int, dst []int) []int {
 	return dst
 }
 
-// digitScanner implements \p{N}: every number code point on its own.
-type digitScanner struct{}
-
-func (digitScanner) split(s string, base int, dst []int) []int {
-	pos, prev := 0, 0
-	for pos < len(s) {
-		_, sz, cl := at(s, pos)
-		if cl&clNumber != 0 {
-			if pos > prev {
-				dst = append(dst, base+pos)
-			}
-			dst = append(dst, base+pos+sz)
-			prev = pos + sz
-		}
-		pos += sz
-	}
-	if prev < len(s) {
-		dst = append(dst, base+len(s))
-	}
-	return dst
-}
-
 // regexStage splits with a backtracking regular expression.
 type regexStage struct {
 	re *regexp2.Regexp
@@ -472,18 +450,8 @@ func buildSplitter(patterns []string, regexOnly bool) (splitter, error) {
 	var sp splitter
 	for _, p := range patterns {
 		if !regexOnly {
-			switch p {
-			case patGPT2:
-				sp = append(sp, gpt2Scanner{})
-				continue
-			case patLlama3:
-				sp = append(sp, llama3Scanner{maxDigits: 3})
-				continue
-			case patQwen2:
-				sp = append(sp, llama3Scanner{maxDigits: 1})
-				continue
-			case patDigit:
-				sp = append(sp, digitScanner{})
+			if st, ok := simpleStage(p); ok {
+				sp = append(sp, st)
 				continue
 			}
 		}

@@ -10,7 +10,7 @@ import (
 var alphabet = []string{
 	" ", " ", " ", "  ", "\t", "\n", "\r", "\r\n", "\v", "\u00a0", "\u3000", "\u2028", "\u0085",
 	"a", "b", "Z", "s", "t", "re", "ve", "ll", "d", "m", "S", "T", "RE", "lL",
-	"'", "'", "'", "0", "1", "9", "٣", "½", "Ⅻ",
+	"'", "'", "'", "0", "1", "9", "٣", "½", "Ⅻ", "µ", "Ω", "K", "ǅ", "ʔ", "Ａ", "ｚ", "𐐀", "가", "ࠀ", "一", "龥", "‘", "‟",
 	"é", "中", "文", "Д", "ж", "ا", "\u0301", "\u200d", "🦙", "😁",
 	".", ",", "!", "?", "-", "=", "(", ")", "$", "+", "<", ">", "^", "~", "|", "`", "_", "/", "\\",
 	"！", "。", "、", "…", "\x00", "\x7f", "\ufffd",
@@ -27,15 +27,17 @@ func randomText(r *rand.Rand, n int) string {
 // TestScannersMatchRegexp2 checks every hand-written scanner against the
 // regexp2 implementation of its pattern on random text.
 func TestScannersMatchRegexp2(t *testing.T) {
-	for _, fam := range []string{"gpt2", "llama3", "qwen2", "smollm"} {
+	for _, fam := range []string{"gpt2", "llama3", "qwen2", "smollm", "deepseek-llm", "deepseek-coder"} {
 		t.Run(fam, func(t *testing.T) {
 			pats := preFamilies[fam].patterns
 			fast, err := buildSplitter(pats, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := fast[len(fast)-1].(regexStage); ok {
-				t.Fatalf("%s has no hand-written scanner", fam)
+			for i, st := range fast {
+				if _, ok := st.(regexStage); ok {
+					t.Fatalf("%s: stage %d has no hand-written scanner", fam, i)
+				}
 			}
 			slow, err := buildSplitter(pats, true)
 			if err != nil {
@@ -120,7 +122,7 @@ func BenchmarkSplit(b *testing.B) {
 		sb.WriteString(randomText(r, 20))
 	}
 	text := sb.String()
-	for _, fam := range []string{"gpt2", "llama3", "qwen2"} {
+	for _, fam := range []string{"gpt2", "llama3", "qwen2", "deepseek-llm", "deepseek-coder"} {
 		for _, regexOnly := range []bool{false, true} {
 			name := fam + "/scanner"
 			if regexOnly {
@@ -140,4 +142,32 @@ func BenchmarkSplit(b *testing.B) {
 			})
 		}
 	}
+}
+
+// FuzzSplit checks every hand-written scanner against regexp2 on arbitrary
+// valid UTF-8 (the BPE path replaces invalid bytes before splitting).
+func FuzzSplit(f *testing.F) {
+	for _, s := range []string{"Hello, y'all! How're you 😁 ?我想在apple工作1314151天～", "  \n\n \t x", "3.14 ½ Ⅻ", "'S'RE'll"} {
+		f.Add(s)
+	}
+	type pair struct{ fast, slow splitter }
+	var pairs []pair
+	for _, fam := range []string{"gpt2", "llama3", "qwen2", "smollm", "deepseek-llm", "deepseek-coder"} {
+		fast, err1 := buildSplitter(preFamilies[fam].patterns, false)
+		slow, err2 := buildSplitter(preFamilies[fam].patterns, true)
+		if err1 != nil || err2 != nil {
+			f.Fatal(err1, err2)
+		}
+		pairs = append(pairs, pair{fast, slow})
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		text = sanitize(text)
+		for i, p := range pairs {
+			a := p.fast.split(text, nil, nil)
+			b := p.slow.split(text, nil, nil)
+			if !equalInts(a, b) {
+				t.Fatalf("family %d: split(%q):\nscanner %q\nregexp2 %q", i, text, pieces(text, a), pieces(text, b))
+			}
+		}
+	})
 }

@@ -125,6 +125,9 @@ type Tokenizer struct {
 
 	pieces [][]byte // bytes each token produces (special tokens: their text)
 	cache  *wordCache
+	// spm: no token has "▁" after another character, so text can be
+	// merged word by word
+	spmChunks bool
 }
 
 type merge struct{ rank, id int32 }
@@ -382,6 +385,14 @@ func New(v *Vocab) (*Tokenizer, error) {
 		if len(v.Scores) < n {
 			return nil, fmt.Errorf("%w: llama vocabulary has %d scores for %d tokens", ErrInvalid, len(v.Scores), n)
 		}
+		t.spmChunks = true
+		for _, tok := range v.Tokens[:n] {
+			if !spmSplittable(tok) {
+				t.spmChunks = false
+				break
+			}
+		}
+		t.cache = newWordCache()
 	case "gpt2":
 		f, ok := preAliases[v.Pre]
 		if !ok {
@@ -574,6 +585,23 @@ func (n *trieNode) insert(s string, id int32) {
 		n = c
 	}
 	n.leaf, n.id = true, id
+}
+
+// spmSplittable reports whether every "▁" in tok is preceded only by "▁":
+// then no merge can join a word to the "▁" that starts the next one.
+func spmSplittable(tok string) bool {
+	const sp = "▁"
+	for i := 0; ; {
+		j := strings.Index(tok[i:], sp)
+		if j < 0 {
+			return true
+		}
+		i += j
+		if strings.Trim(tok[:i], sp) != "" {
+			return false
+		}
+		i += len(sp)
+	}
 }
 
 // byteToRune is GPT-2's mapping of bytes to printable characters.

@@ -141,44 +141,51 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
-// TestGGUFRoundTrip writes a vocabulary with the gguf writer and reads it
+// TestGGUFRoundTrip writes vocabularies with Vocab.WriteGGUF and reads them
 // back through FromGGUF.
 func TestGGUFRoundTrip(t *testing.T) {
-	v := tinyBPE("qwen2")
-	var w gguf.Writer
-	w.Set("general.architecture", "qwen2")
-	w.Set("tokenizer.ggml.model", v.Model)
-	w.Set("tokenizer.ggml.pre", v.Pre)
-	w.Set("tokenizer.ggml.tokens", v.Tokens)
-	types := make([]int32, len(v.Types))
-	for i, x := range v.Types {
-		types[i] = int32(x)
+	spm := &tokenizer.Vocab{
+		Model: "llama", Tokens: []string{"<unk>", "<s>", "</s>", "▁a", "a", "▁", "b", "<0x41>"},
+		Scores: []float32{0, 0, 0, -1, -2, -3, -4, 0},
+		Types:  []tokenizer.TokenType{2, 3, 3, 1, 1, 1, 1, 6},
+		BOS:    1, EOS: 2, UNK: 0, PAD: tokenizer.NoToken, EOT: tokenizer.NoToken, EOM: tokenizer.NoToken, SEP: tokenizer.NoToken,
+		AddBOS: true, AddSpacePrefix: true,
 	}
-	w.Set("tokenizer.ggml.token_type", types)
-	w.Set("tokenizer.ggml.merges", v.Merges)
-	w.Set("tokenizer.ggml.eos_token_id", uint32(v.EOS))
-	w.Set("tokenizer.ggml.bos_token_id", uint32(v.EOS))
-	w.Set("tokenizer.ggml.add_bos_token", false)
-	b, err := w.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := gguf.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := tokenizer.FromGGUF(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	direct, _ := tokenizer.New(v)
-	for _, s := range []string{"hello world", "<|im_start|>x", "123123"} {
-		if a, b := tok.Encode(s, true, true), direct.Encode(s, true, true); !slices.Equal(a, b) {
-			t.Errorf("%q: from GGUF %v, direct %v", s, a, b)
+	for _, v := range []*tokenizer.Vocab{tinyBPE("qwen2"), tinyBPE("llama-bpe"), spm} {
+		var w gguf.Writer
+		w.Set("general.architecture", "llama")
+		if err := v.WriteGGUF(&w); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if tok.AddBOS() || tok.BOS() != v.EOS || tok.Pre() != "qwen2" || tok.VocabSize() != len(v.Tokens) {
-		t.Errorf("metadata: addBOS %v bos %d pre %q n %d", tok.AddBOS(), tok.BOS(), tok.Pre(), tok.VocabSize())
+		b, err := w.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := gguf.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := tokenizer.VocabFromGGUF(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(back.Tokens, v.Tokens) || !slices.Equal(back.Merges, v.Merges) || !slices.Equal(back.Types, v.Types) ||
+			back.BOS != v.BOS || back.EOS != v.EOS || back.UNK != v.UNK || back.AddBOS != v.AddBOS || back.AddSpacePrefix != v.AddSpacePrefix {
+			t.Errorf("%s/%s: vocabulary changed on the way through GGUF", v.Model, v.Pre)
+		}
+		tok, err := tokenizer.FromGGUF(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		direct, err := tokenizer.New(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{"hello world", "<|im_start|>x", "123123", "a b ab A"} {
+			if a, b := tok.Encode(s, true, true), direct.Encode(s, true, true); !slices.Equal(a, b) {
+				t.Errorf("%q: from GGUF %v, direct %v", s, a, b)
+			}
+		}
 	}
 }
 

@@ -1,0 +1,5 @@
+//go:build !race
+
+package constrain_test
+
+const raceEnabled = false
