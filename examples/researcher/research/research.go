@@ -109,7 +109,7 @@ func (r *Researcher) Run(ctx context.Context, question string, onEvent func(agen
 		}
 		return nil, runErr
 	}
-	rep := r.kb.report(question, res)
+	rep := r.kb.Report(question, res)
 	rep.Notes = nb.all()
 	return rep, runErr
 }
@@ -134,8 +134,11 @@ type Report struct {
 
 var citeRE = regexp.MustCompile(`\[([^\[\]]{1,200})\]`)
 
-// report builds the report of res.
-func (kb *KB) report(question string, res *agent.Result) *Report {
+// Report builds the report of a run's result: step citations in the
+// answer that name steps which returned documents become the documents' ids,
+// and the cited documents (or, when none is cited, those read) are its
+// sources. Notes are left empty: Researcher.Run fills them.
+func (kb *KB) Report(question string, res *agent.Result) *Report {
 	rep := &Report{Question: question, Result: res}
 	stepDocs := map[string][]string{} // step id -> doc ids it returned
 	var read []string
