@@ -154,7 +154,7 @@ func (f *agentFlags) build(ctx context.Context, p *progress.Printer, asker *cli.
 		}
 	}()
 	if f.trace {
-		shutdown, err := trace.Setup(ctx, trace.Config{ServiceName: "plait", Timeline: stderr})
+		shutdown, err := trace.Setup(ctx, trace.Config{ServiceName: "plait", Timeline: p})
 		if err != nil {
 			return nil, fmt.Errorf("trace: %w", err)
 		}

@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer p.Close()
 
 	if *traceOn {
-		shutdown, err := trace.Setup(ctx, trace.Config{ServiceName: "researcher", Timeline: stderr})
+		shutdown, err := trace.Setup(ctx, trace.Config{ServiceName: "researcher", Timeline: p})
 		if err != nil {
 			fmt.Fprintf(stderr, "researcher: trace: %v\n", err)
 			return cli.ExitFail
@@ -125,10 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitFail
 	}
 	p.Linef("researching with %d documents: %s", kb.Len(), question)
-	var lastErr error
-	rep, err := r.Run(ctx, question, func(ev agent.Event) {
-		p.Event(ev, lastErr)
-	})
+	rep, err := r.Run(ctx, question, p.Event)
 	if rep != nil {
 		fmt.Fprintln(stdout)
 		fmt.Fprint(stdout, rep.Markdown())

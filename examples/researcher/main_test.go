@@ -68,3 +68,18 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestTraceTimeline(t *testing.T) {
+	m := llmtest.New(llmtest.Text("No tools needed."))
+	srv := httptest.NewServer((&serve.Server{Default: m, Logger: slog.New(slog.DiscardHandler)}).Handler())
+	defer srv.Close()
+	t.Setenv("OPENAI_BASE_URL", srv.URL+"/v1")
+	t.Setenv("OPENAI_API_KEY", "test")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-model", "openai/scripted", "-strategy", "react", "-trace", "hi"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "invoke_agent") || !strings.Contains(errb.String(), "chat") {
+		t.Errorf("no timeline on stderr:\n%s", errb.String())
+	}
+}

@@ -85,8 +85,9 @@ func (r *Researcher) Agent() *agent.Agent { return r.agent }
 
 // Run researches question and returns the report. Each event of the run is
 // passed to onEvent, when not nil, as it happens (from the calling
-// goroutine). A run that fails returns the partial report with the error.
-func (r *Researcher) Run(ctx context.Context, question string, onEvent func(agent.Event)) (*Report, error) {
+// goroutine), with the error paired with it (the run's error, on the done
+// event). A run that fails returns the partial report with the error.
+func (r *Researcher) Run(ctx context.Context, question string, onEvent func(agent.Event, error)) (*Report, error) {
 	nb := &notebook{}
 	ctx = withNotebook(ctx, nb)
 	var (
@@ -95,7 +96,7 @@ func (r *Researcher) Run(ctx context.Context, question string, onEvent func(agen
 	)
 	for ev, err := range r.agent.Stream(ctx, question) {
 		if onEvent != nil {
-			onEvent(ev)
+			onEvent(ev, err)
 		}
 		if ev.Type == agent.EventDone {
 			res, runErr = ev.Result, err

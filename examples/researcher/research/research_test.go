@@ -104,7 +104,7 @@ func TestPlanExecuteReportCitesDocuments(t *testing.T) {
 		t.Fatal(err)
 	}
 	var types []agent.EventType
-	rep, err := r.Run(context.Background(), "What is RAG?", func(ev agent.Event) { types = append(types, ev.Type) })
+	rep, err := r.Run(context.Background(), "What is RAG?", func(ev agent.Event, _ error) { types = append(types, ev.Type) })
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
