@@ -88,11 +88,20 @@ func dotQ4_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
 func dotQ5_0x8VNNIU(x, y *byte, ystride int, d *byte, nb int, out *[8]float32)
 
 //go:noescape
+func dotQ8_0VNNI(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ4_0VNNI(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ5_0VNNI(x, y *byte, nb int) float32
+
+//go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
 var (
 	hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
-	hasVNNI = hasAVX2 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL
+	hasVNNI = hasAVX2 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW
 )
 
 func init() { setKernels(hasVNNI) }
@@ -128,9 +137,15 @@ func setKernels(vnni bool) {
 			return f(&w[0], &a[0], nb)
 		}
 	}
-	simdKernels[ggml.Q8_0] = scaled(dotQ8_0AVX2)
-	simdKernels[ggml.Q4_0] = scaled(dotQ4_0AVX2)
-	simdKernels[ggml.Q5_0] = scaled(dotQ5_0AVX2)
+	if vnni {
+		simdKernels[ggml.Q8_0] = scaled(dotQ8_0VNNI)
+		simdKernels[ggml.Q4_0] = scaled(dotQ4_0VNNI)
+		simdKernels[ggml.Q5_0] = scaled(dotQ5_0VNNI)
+	} else {
+		simdKernels[ggml.Q8_0] = scaled(dotQ8_0AVX2)
+		simdKernels[ggml.Q4_0] = scaled(dotQ4_0AVX2)
+		simdKernels[ggml.Q5_0] = scaled(dotQ5_0AVX2)
+	}
 	simdKernels[ggml.Q4_1] = block(dotQ4_1AVX2, qk)
 	simdKernels[ggml.Q5_1] = block(dotQ5_1AVX2, qk)
 	simdKernels[ggml.Q4_K] = block(dotQ4_KAVX2, qkK)

@@ -482,3 +482,44 @@
 	VHADDPS xacc, xacc, xacc; \
 	VHADDPS xacc, xacc, xacc; \
 	VMOVSS xacc, off(R8)
+
+// SIGNED_DOT_V is SIGNED_DOT with VNNI: VPDPBUSD does the byte products
+// and their sums in one instruction.
+#define SIGNED_DOT_V(yoff, acc) \
+	VMOVDQU yoff(DI), Y3; \
+	VPSIGNB Y2, Y2, Y4; \
+	VPSIGNB Y2, Y3, Y5; \
+	VPXOR Y6, Y6, Y6; \
+	VPDPBUSD Y5, Y4, Y6; \
+	VCVTDQ2PS Y6, Y6; \
+	VFMADD231PS Y1, Y6, acc
+
+
+#define Q8_0_BLOCKV(xoff, yoff, doff, acc) \
+	F16SCALE_S(xoff, doff); \
+	VMOVDQU (xoff+2)(SI), Y2; \
+	SIGNED_DOT_V(yoff+2, acc)
+
+
+#define Q4_0_BLOCKV(xoff, yoff, doff, acc) \
+	F16SCALE_S(xoff, doff); \
+	VMOVDQU (xoff+2)(SI), X2; \
+	VPSRLW $4, X2, X3; \
+	VINSERTI128 $1, X3, Y2, Y2; \
+	VPAND Y8, Y2, Y2; \
+	VPSUBB Y9, Y2, Y2; \
+	SIGNED_DOT_V(yoff+2, acc)
+
+
+// With AVX-512BW the fifth bits go straight into a mask register: add 16
+// where the bit is set, subtract 16 everywhere.
+#define Q5_0_BLOCKV(xoff, yoff, doff, acc) \
+	F16SCALE_S(xoff, doff); \
+	KMOVD (xoff+2)(SI), K1; \
+	VMOVDQU (xoff+6)(SI), X2; \
+	VPSRLW $4, X2, X3; \
+	VINSERTI128 $1, X3, Y2, Y2; \
+	VPAND Y8, Y2, Y2; \
+	VPADDB Y9, Y2, K1, Y2; \
+	VPSUBB Y9, Y2, Y2; \
+	SIGNED_DOT_V(yoff+2, acc)

@@ -43,6 +43,7 @@ TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-28
 q80loop:
 	CMPQ CX, $2
 	JLT q80tail
+	PREFETCHT0 1024(SI) // the weights stream from memory
 	Q8_0_BLOCK(0, 0, 0, Y0)
 	Q8_0_BLOCK(34, 34, 4, Y15)
 	ADDQ $68, SI
@@ -77,6 +78,7 @@ TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-28
 q40loop:
 	CMPQ CX, $2
 	JLT q40tail
+	PREFETCHT0 1024(SI) // the weights stream from memory
 	Q4_0_BLOCK(0, 0, 0, Y0)
 	Q4_0_BLOCK(18, 34, 4, Y15)
 	ADDQ $36, SI
@@ -116,6 +118,7 @@ TEXT ·dotQ5_0AVX2(SB), NOSPLIT, $0-28
 q50loop:
 	CMPQ CX, $2
 	JLT q50tail
+	PREFETCHT0 1024(SI) // the weights stream from memory
 	Q5_0_BLOCK(0, 0, 0, Y0)
 	Q5_0_BLOCK(22, 34, 4, Y15)
 	ADDQ $44, SI
@@ -145,6 +148,9 @@ TEXT ·dotQ4_KAVX2(SB), NOSPLIT, $16-28
 	TESTQ CX, CX
 	JEQ q4kdone
 q4kloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
 	KSCALE_SETUP
 	KSCALES
 	VMOVQ R8, X5
@@ -181,6 +187,9 @@ TEXT ·dotQ5_KAVX2(SB), NOSPLIT, $16-28
 	TESTQ CX, CX
 	JEQ q5kdone
 q5kloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
 	KSCALE_SETUP
 	KSCALES
 	VMOVQ R8, X5
@@ -221,6 +230,10 @@ TEXT ·dotQ6_KAVX2(SB), NOSPLIT, $32-28
 	TESTQ CX, CX
 	JEQ q6kdone
 q6kloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
+	PREFETCHT0 1216(SI)
 	VMOVSS (DI), X1
 	MOVWLZX 208(SI), AX
 	VMOVD AX, X2
@@ -1306,4 +1319,113 @@ q50x8done:
 	HSUMTO3(Y14, X14, 24)
 	HSUMTO3(Y15, X15, 28)
 	VZEROUPPER
+	RET
+
+// func dotQ8_0VNNI(x, y *byte, nb int) float32
+TEXT ·dotQ8_0VNNI(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+q80vloop:
+	CMPQ CX, $2
+	JLT q80vtail
+	PREFETCHT0 1024(SI) // the weights stream from memory
+	Q8_0_BLOCKV(0, 0, 0, Y0)
+	Q8_0_BLOCKV(34, 34, 4, Y15)
+	ADDQ $68, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q80vloop
+q80vtail:
+	TESTQ CX, CX
+	JEQ q80vdone
+	Q8_0_BLOCKV(0, 0, 0, Y0)
+q80vdone:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ4_0VNNI(x, y *byte, nb int) float32
+TEXT ·dotQ4_0VNNI(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x08080808, Y9, X9)
+q40vloop:
+	CMPQ CX, $2
+	JLT q40vtail
+	PREFETCHT0 1024(SI) // the weights stream from memory
+	Q4_0_BLOCKV(0, 0, 0, Y0)
+	Q4_0_BLOCKV(18, 34, 4, Y15)
+	ADDQ $36, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q40vloop
+q40vtail:
+	TESTQ CX, CX
+	JEQ q40vdone
+	Q4_0_BLOCKV(0, 0, 0, Y0)
+q40vdone:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ5_0VNNI(x, y *byte, nb int) float32
+TEXT ·dotQ5_0VNNI(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	IMUL3Q $34, CX, DX
+	ADDQ DI, DX // the float32 activation scales follow the blocks
+	VXORPS Y0, Y0, Y0
+	VXORPS Y15, Y15, Y15
+	VPCMPEQW Y7, Y7, Y7
+	VPSRLW $15, Y7, Y7
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0xf0f0f0f0, Y14, X14)
+	VMOVDQU q5shuf<>(SB), Y11
+	MOVQ $0x7fbfdfeff7fbfdfe, AX
+	VMOVQ AX, X12
+	VPBROADCASTQ X12, Y12
+	VPCMPEQB Y13, Y13, Y13
+	BCAST_BYTE(0x10101010, Y9, X9)
+q50vloop:
+	CMPQ CX, $2
+	JLT q50vtail
+	PREFETCHT0 1024(SI) // the weights stream from memory
+	Q5_0_BLOCKV(0, 0, 0, Y0)
+	Q5_0_BLOCKV(22, 34, 4, Y15)
+	ADDQ $44, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q50vloop
+q50vtail:
+	TESTQ CX, CX
+	JEQ q50vdone
+	Q5_0_BLOCKV(0, 0, 0, Y0)
+q50vdone:
+	VADDPS Y15, Y0, Y0
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
 	RET

@@ -433,6 +433,19 @@ func TestMatMulVNNIMatchesAVX2(t *testing.T) {
 				t.Fatalf("%v output %d: VNNI %v, AVX2 %v", typ, i, y1[i], y2[i])
 			}
 		}
+		// and the single-row kernels MatVec uses
+		for _, nb := range []int{1, 2, 7, 10} {
+			n := nb * 32
+			w := mustQuantize(t, typ, gauss(r, n, 0.1))
+			a, _ := quant.QuantizeActivation(typ, gauss(r, n, 1), nil)
+			quant.SetVNNI(true)
+			d1, _ := quant.Dot(typ, w, a, n)
+			quant.SetVNNI(false)
+			d2, _ := quant.Dot(typ, w, a, n)
+			if d1 != d2 {
+				t.Fatalf("%v Dot over %d blocks: VNNI %v, AVX2 %v", typ, nb, d1, d2)
+			}
+		}
 	}
 }
 
@@ -504,6 +517,33 @@ func TestMatMulLargeBatch(t *testing.T) {
 				_, abs := dot64(wf[i*cols:(i+1)*cols], xb)
 				if d := math.Abs(float64(y[b*rows+i] - yv[i])); d > 1e-5*abs {
 					t.Fatalf("%v token %d row %d: MatMul %v, MatVec %v", typ, b, i, y[b*rows+i], yv[i])
+				}
+			}
+		}
+	}
+}
+
+func TestDotF32Axpy(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 64, 100, 1000} {
+		a, b := gauss(r, n, 1), gauss(r, n+3, 1) // b longer: only min length counts
+		want, abs := dot64(a, b[:n])
+		for _, simd := range []bool{false, true} {
+			prev := quant.SetSIMD(simd)
+			got := quant.DotF32(a, b)
+			y := append([]float32(nil), b...)
+			quant.Axpy(0.5, a, y)
+			quant.SetSIMD(prev)
+			if d := math.Abs(float64(got) - want); d > 1e-5*abs+1e-6 {
+				t.Fatalf("n=%d simd=%v: DotF32 = %v, want %v", n, simd, got, want)
+			}
+			for i := range y {
+				w := b[i]
+				if i < n {
+					w += 0.5 * a[i]
+				}
+				if math.Abs(float64(y[i]-w)) > 1e-6 {
+					t.Fatalf("n=%d simd=%v: Axpy element %d = %v, want %v", n, simd, i, y[i], w)
 				}
 			}
 		}
