@@ -140,7 +140,15 @@ func (f Finder) List(ctx context.Context) ([]Model, error) {
 				}
 				return nil
 			}
-			if !strings.EqualFold(filepath.Ext(p), ".gguf") || !e.Type().IsRegular() {
+			if !strings.EqualFold(filepath.Ext(p), ".gguf") {
+				return nil
+			}
+			if e.Type()&fs.ModeSymlink != 0 {
+				// A link to a model file counts, as it does for Find.
+				if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+					return nil
+				}
+			} else if !e.Type().IsRegular() {
 				return nil
 			}
 			rel, _ := filepath.Rel(d, p)

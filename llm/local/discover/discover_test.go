@@ -83,6 +83,10 @@ func TestFindAndList(t *testing.T) {
 	os.WriteFile(filepath.Join(models, "tiny.gguf"), q8, 0o644)
 	os.WriteFile(filepath.Join(models, "sub", "other.gguf"), noFT, 0o644)
 	os.WriteFile(filepath.Join(models, "junk.gguf"), []byte("not a gguf file, just text"), 0o644)
+	if err := os.Symlink(filepath.Join(models, "tiny.gguf"), filepath.Join(models, "linked.gguf")); err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(filepath.Join(models, "missing.gguf"), filepath.Join(models, "dangling.gguf"))
 
 	f := discover.Finder{OllamaDir: store, Dirs: []string{models}}
 	tests := []struct {
@@ -130,7 +134,10 @@ func TestFindAndList(t *testing.T) {
 	for _, m := range list {
 		got[m.Name] = m
 	}
-	for _, name := range []string{"qwen2.5:0.5b", "llama3.2:latest", "someone/custom:v1", "tiny", "sub/other", "junk"} {
+	if _, ok := got["dangling"]; ok {
+		t.Error("a dangling link must not be listed")
+	}
+	for _, name := range []string{"qwen2.5:0.5b", "llama3.2:latest", "someone/custom:v1", "tiny", "linked", "sub/other", "junk"} {
 		if _, ok := got[name]; !ok {
 			t.Errorf("List lacks %q (has %v)", name, list)
 		}
