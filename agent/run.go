@@ -121,10 +121,10 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 			ctx, span = trace.StartAgent(ctx, ai)
 		}
 	}
-	// When the run's span records nothing (no tracer provider installed),
+	// When nothing records under the run (no tracer or meter provider),
 	// the run skips the traced wrappers.
 	r.w = a.plain
-	if span.Recording() {
+	if span.Active() {
 		r.w, r.traced = a.traced, true
 	}
 	if d := a.limits.MaxDuration; d > 0 {
