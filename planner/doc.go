@@ -1,7 +1,32 @@
-// Package planner turns a goal into a plan: a chain-of-thought prompt has the
-// model reason about the goal, the tools and memory, then emit a DAG of steps
-// (tool calls with arguments that may reference earlier steps' outputs). It
-// validates and repairs plans and supports ReAct as a second strategy.
+// Package planner turns a goal into a plan the agent can run: a DAG of
+// steps, each a tool call (or a reasoning step), whose arguments may
+// reference the outputs of earlier steps.
 //
-// This package is being built; see the project's issues for its scope.
+// A [Planner] sends a chain-of-thought prompt: the model reasons about the
+// goal, the tools (their specs) and what memory holds, then writes a plan,
+// a JSON object with a "thought" and "steps". Where the backend takes a
+// response schema, the plan is requested under [Schema]. Either way the
+// reply is read leniently by [Parse]: fenced JSON, prose around it, trailing
+// commas and other near-JSON, and LLMCompiler's numbered text form
+// (`1. search(query="x")`, `$1` references, `join()`).
+//
+// [Compile] validates a plan against the tools and lists every problem in a
+// [*ValidationError] (unknown tools, arguments that break a tool's schema,
+// references to missing or later steps, cycles, duplicate ids, an empty
+// plan). The planner sends an invalid plan back to the model with its
+// problems a bounded number of times; a plan with problems is never
+// returned.
+//
+// References and conditions are expr-lang expressions, compiled once per
+// plan: an argument "${s1.hits[0].url}" is the referenced value itself
+// when it is the whole string and interpolated text when it is part of
+// one; a step's "when" (`len(s1.hits) > 0`) skips it when false. They are
+// evaluated against the JSON-decoded outputs of completed steps, and the
+// steps they name become dependencies.
+//
+//	p, _ := planner.New(planner.Config{Model: model, Tools: dispatcher})
+//	out, err := p.Plan(ctx, planner.Request{Goal: "Compare RAG and fine-tuning"})
+//	prog := out.Program // validated; run it with package agent
+//
+// Running plans, joining and replanning are package agent's.
 package planner

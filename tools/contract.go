@@ -38,6 +38,11 @@ type Result struct {
 	Err error
 	// Duration is how long the call took.
 	Duration time.Duration
+	// Attempts is the number of times the tool ran: 0 when the call was
+	// refused before it ran, more than 1 when it was retried.
+	Attempts int
+	// Truncated reports that Content was cut to the size limit.
+	Truncated bool
 }
 
 // Message returns the tool message that reports r to the model.

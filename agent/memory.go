@@ -1,0 +1,75 @@
+package agent
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/plait-ai/plait/memory"
+)
+
+// Memory is an agent's memory configuration, a plain value; the store
+// and counter it names must be safe for concurrent use. The zero value gives each run a fresh
+// scratchpad, counts tokens with the default estimator, and keeps no
+// conversations.
+type Memory struct {
+	// Counter counts tokens for the scratchpad and the history; nil uses
+	// memory.Estimator.
+	Counter memory.Counter
+	// ScratchpadBudget is how many tokens of the scratchpad go into the
+	// prompts that read it (the join, replans): 0 means 8000, negative
+	// means no limit. When the scratchpad is over it, the scratchpad keeps
+	// what matters (the plan, errors, the newest observations) and says
+	// what it left out.
+	ScratchpadBudget int
+	// Store keeps conversations across runs; nil keeps none. A run takes
+	// part in a conversation when its context carries an id
+	// (WithConversation).
+	Store memory.Store
+	// History configures each conversation's history: its token budget,
+	// summarization of older turns, and so on.
+	History memory.HistoryOptions
+}
+
+func (m Memory) scratchpadBudget() int {
+	switch {
+	case m.ScratchpadBudget == 0:
+		return 8000
+	case m.ScratchpadBudget < 0:
+		return 0
+	}
+	return m.ScratchpadBudget
+}
+
+// note records a scratchpad entry.
+func (r *run) note(kind memory.Kind, step, tool, text string) {
+	r.pad.Append(memory.Entry{Step: step, Kind: kind, Tool: tool, Text: text})
+	r.padBytes.Add(int64(len(step) + len(tool) + len(text) + 24))
+}
+
+// render returns the scratchpad as prompt text within its budget. While
+// the whole scratchpad has fewer bytes than the budget has tokens it fits
+// for sure, and is rendered without counting.
+func (r *run) render() string {
+	budget := r.a.cfg.Memory.scratchpadBudget()
+	if budget > 0 && r.padBytes.Load() <= int64(budget) {
+		budget = 0
+	}
+	return r.pad.Render(budget)
+}
+
+type conversationKey struct{}
+
+// WithConversation returns a context whose runs belong to conversation id:
+// with Memory.Store set, a run sees a window of the conversation's earlier
+// messages, and its goal and answer are appended to it.
+func WithConversation(ctx context.Context, id uuid.UUID) context.Context {
+	return context.WithValue(ctx, conversationKey{}, id)
+}
+
+// ConversationFrom returns the conversation id set by WithConversation, or
+// the zero UUID.
+func ConversationFrom(ctx context.Context) uuid.UUID {
+	id, _ := ctx.Value(conversationKey{}).(uuid.UUID)
+	return id
+}

@@ -1,0 +1,709 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/memory"
+	"github.com/plait-ai/plait/planner"
+	"github.com/plait-ai/plait/tools"
+	"github.com/plait-ai/plait/trace"
+)
+
+// planExecute runs the plan-and-execute strategy: plan, run the steps,
+// join (answer or replan), replanning on failures within the budget.
+func (r *run) planExecute() error {
+	a := r.a
+	done := map[string]planner.Done{}   // completed steps, for replans
+	records := map[string]*StepRecord{} // completed steps' records, by id
+	env := map[string]any{}             // decoded outputs that expressions read
+	var reason string
+	var prev *planner.Plan
+	notes := ""
+	for {
+		pctx := r.ctx
+		var span trace.Span
+		switch {
+		case !r.traced:
+		case len(r.res.Plans) == 0:
+			pctx, span = trace.StartPlan(r.ctx)
+		default:
+			pctx, span = trace.StartReplan(r.ctx, reason)
+		}
+		out, err := r.w.planner.Plan(pctx, planner.Request{
+			Goal:     r.goal,
+			History:  r.history,
+			Memory:   notes,
+			Replan:   reason,
+			Previous: prev,
+			Done:     done,
+		})
+		if span.Recording() {
+			span.SetAttributes(trace.PlanAttemptKey.Int(out.Calls))
+			if out.Program != nil {
+				span.SetAttributes(trace.PlanStepsKey.Int(out.Program.Len()))
+			}
+		}
+		span.End(err)
+		berr := r.addPlanning(out)
+		if err != nil {
+			return err
+		}
+		if berr != nil {
+			return berr
+		}
+		prog := out.Program
+		plan := prog.Plan()
+		planIdx := len(r.res.Plans)
+		r.res.Plans = append(r.res.Plans, plan)
+		if plan.Thought != "" {
+			r.note(memory.KindThought, "", "", plan.Thought)
+		}
+		if out.Reasoning != "" {
+			r.note(memory.KindThought, "", "", out.Reasoning)
+		}
+		r.note(memory.KindPlan, "", "", planSummary(plan))
+		if planIdx == 0 {
+			r.emit(Event{Type: EventPlan, Plan: plan})
+		} else {
+			r.emit(Event{Type: EventReplan, Plan: plan, Text: reason})
+		}
+
+		failures, err := r.execute(prog, planIdx, done, records, env)
+		if err != nil {
+			return err
+		}
+		canReplan := r.res.Replans < a.limits.MaxReplans
+		if len(failures) == 0 {
+			answer, again, err := r.joinCall(canReplan)
+			if err != nil {
+				return err
+			}
+			if !again {
+				r.res.Answer = answer
+				r.res.Citations = citations(answer, func(id string) bool { _, ok := records[id]; return ok })
+				return nil
+			}
+			reason = "the results are not enough: " + answer
+		} else {
+			reason = strings.Join(failures, "; ")
+			if !canReplan {
+				return &BudgetError{Budget: "replans", Limit: int64(a.limits.MaxReplans), Err: errors.New(reason)}
+			}
+		}
+		r.res.Replans++
+		prev = plan
+		notes = r.render()
+	}
+}
+
+// addPlanning adds the planner's calls and usage to the result and checks
+// the token budget.
+func (r *run) addPlanning(out *planner.Outcome) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.ModelCalls += out.Calls
+	r.res.Usage = r.res.Usage.Add(out.Usage)
+	if max := r.a.limits.MaxTokens; max > 0 && r.res.Usage.Total() > max {
+		if r.fatal == nil {
+			r.fatal = &BudgetError{Budget: "tokens", Limit: int64(max)}
+		}
+		return r.fatal
+	}
+	return nil
+}
+
+func planSummary(p *planner.Plan) string {
+	var b strings.Builder
+	for i, s := range p.Steps {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(s.ID)
+		b.WriteString(": ")
+		if s.Tool != "" {
+			b.WriteString(s.Tool)
+			b.Write(s.Args)
+		} else {
+			b.WriteString(s.Task)
+		}
+	}
+	return b.String()
+}
+
+// step states in execute.
+const (
+	pending uint8 = iota
+	running
+	finished // done, reused or skipped: dependents may go
+	blocked  // failed, or a step it needs failed
+)
+
+type stepOutcome struct {
+	i   int
+	rec StepRecord
+}
+
+// execute runs prog's steps, in parallel where their dependencies allow.
+// It returns the failures that call for a replan, described for the model,
+// or an error that stops the run (a budget, a cancellation).
+func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planner.Done, records map[string]*StepRecord, env map[string]any) ([]string, error) {
+	a := r.a
+	n := prog.Len()
+	type slot struct {
+		state      uint8
+		skippedDep bool  // a step it needs was skipped
+		waiting    int32 // unfinished deps
+		dependents []int
+	}
+	slots := make([]slot, n)
+	for i := 0; i < n; i++ {
+		for _, d := range prog.Deps(i) {
+			slots[i].waiting++
+			slots[d].dependents = append(slots[d].dependents, i)
+		}
+	}
+	// Outputs of earlier plans' steps that this plan's expressions read.
+	for id, rec := range records {
+		if _, ok := env[id]; !ok && prog.Reads(id) {
+			env[id] = decodeOutput(rec)
+		}
+	}
+	if free := cap(r.res.Steps) - len(r.res.Steps); free < n {
+		r.res.Steps = append(make([]StepRecord, 0, len(r.res.Steps)+n), r.res.Steps...)
+	}
+	results := make(chan stepOutcome, n)
+	inFlight := 0
+	var failures []string
+	var stopErr error
+
+	var finish func(i int, rec StepRecord)
+	var block func(i int, why string)
+	release := func(i int, skipped bool) {
+		for _, d := range slots[i].dependents {
+			if skipped {
+				slots[d].skippedDep = true
+			}
+			slots[d].waiting--
+		}
+	}
+	block = func(i int, why string) {
+		if slots[i].state == blocked {
+			return
+		}
+		slots[i].state = blocked
+		for _, d := range slots[i].dependents {
+			if slots[d].state == pending {
+				st := prog.Step(d)
+				failures = append(failures, fmt.Sprintf("step %s (%s) did not run because %s", st.ID, stepWhat(st), why))
+				block(d, "step "+prog.Step(i).ID+" did not complete")
+			}
+		}
+	}
+	finish = func(i int, rec StepRecord) {
+		st := prog.Step(i)
+		r.res.Steps = append(r.res.Steps, rec)
+		recp := &r.res.Steps[len(r.res.Steps)-1]
+		switch rec.Status {
+		case StepDone, StepReused:
+			slots[i].state = finished
+			if rec.Status == StepDone || records[st.ID] == nil {
+				records[st.ID] = recp
+			}
+			done[st.ID] = planner.Done{Tool: st.Tool, Args: st.Args}
+			if prog.Reads(st.ID) {
+				env[st.ID] = decodeOutput(recp)
+			}
+			release(i, false)
+		case StepSkipped:
+			slots[i].state = finished
+			release(i, true)
+		default:
+			failures = append(failures, fmt.Sprintf("step %s (%s) failed: %s", st.ID, stepWhat(st), rec.Content))
+			block(i, "step "+st.ID+" failed")
+		}
+		r.emit(Event{Type: EventStepFinished, Step: recp})
+	}
+
+	type launchItem struct {
+		i     int
+		st    *planner.Step
+		rec   StepRecord
+		input string
+	}
+	var launch []launchItem
+	next := 0 // no step before next is pending and ready-able: scan from here
+	for {
+		// Launch every ready step, in plan order, up to the parallelism.
+		if stopErr == nil {
+			for i := next; i < n; i++ {
+				if slots[i].state != pending || slots[i].waiting > 0 {
+					continue
+				}
+				if inFlight >= a.limits.Parallelism {
+					break
+				}
+				st := prog.Step(i)
+				if prog.Reused(i) {
+					prior := records[st.ID]
+					rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: st.Args, Status: StepReused}
+					if prior != nil {
+						rec.Output, rec.Content = prior.Output, prior.Content
+					}
+					finish(i, rec)
+					i = next - 1
+					continue
+				}
+				if slots[i].skippedDep {
+					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: a step it needs was skipped"})
+					i = next - 1
+					continue
+				}
+				ok, err := prog.When(i, env)
+				if err != nil {
+					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
+					i = next - 1
+					continue
+				}
+				if !ok {
+					r.note(memory.KindObservation, st.ID, st.Tool, "skipped: the condition "+st.When+" is false")
+					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: the condition " + st.When + " is false"})
+					i = next - 1
+					continue
+				}
+				if max := a.limits.MaxSteps; max > 0 && r.stepsRun >= max {
+					stopErr = &BudgetError{Budget: "steps", Limit: int64(max)}
+					break
+				}
+				args, err := prog.Args(i, env)
+				if err != nil {
+					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
+					i = next - 1
+					continue
+				}
+				if prior := sameCall(records, planIdx, st.Tool, args); prior != nil {
+					// A replan repeated a completed call under a new id:
+					// its output stands.
+					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args, Status: StepReused, Output: prior.Output, Content: prior.Content})
+					i = next - 1
+					continue
+				}
+				slots[i].state = running
+				inFlight++
+				r.stepsRun++
+				input := ""
+				if st.Tool == "" {
+					input = r.depOutputs(prog, i, records)
+				}
+				rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args}
+				if st.Tool != "" {
+					r.note(memory.KindToolCall, st.ID, st.Tool, string(args))
+				} else {
+					r.note(memory.KindThought, st.ID, "", st.Task)
+				}
+				if r.listening() {
+					ev := rec
+					r.emit(Event{Type: EventStepStarted, Step: &ev})
+				}
+				launch = append(launch, launchItem{i, st, rec, input})
+			}
+			for next < n && slots[next].state != pending {
+				next++
+			}
+			if len(launch) == 1 && inFlight == 1 {
+				// The only step that can run: run it here rather than
+				// hand it to another goroutine and wait.
+				l := launch[0]
+				r.runStep(l.i, l.st, l.rec, l.input, results)
+			} else {
+				for _, l := range launch {
+					goStep(func() { r.runStep(l.i, l.st, l.rec, l.input, results) })
+				}
+			}
+			launch = launch[:0]
+		}
+		if inFlight == 0 {
+			break
+		}
+		o := <-results
+		inFlight--
+		st := prog.Step(o.i)
+		if o.rec.Err != nil {
+			r.note(memory.KindError, st.ID, st.Tool, o.rec.Content)
+		} else {
+			r.note(memory.KindObservation, st.ID, st.Tool, o.rec.Content)
+		}
+		finish(o.i, o.rec)
+		if stopErr == nil {
+			if err := r.getFatal(); err != nil {
+				stopErr = err
+			} else if err := r.ctx.Err(); err != nil {
+				stopErr = err
+			}
+		}
+	}
+	if stopErr != nil {
+		return nil, stopErr
+	}
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
+	return failures, nil
+}
+
+// sameCall returns the record of a step of an earlier plan that made the
+// same tool call successfully, or nil.
+func sameCall(records map[string]*StepRecord, planIdx int, tool string, args json.RawMessage) *StepRecord {
+	if planIdx == 0 || tool == "" {
+		return nil
+	}
+	for _, rec := range records {
+		if rec.Plan < planIdx && rec.Tool == tool && rec.Status == StepDone && jsonSame(rec.Args, args) {
+			return rec
+		}
+	}
+	return nil
+}
+
+// jsonSame reports whether two JSON texts hold the same value.
+func jsonSame(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func stepWhat(st *planner.Step) string {
+	if st.Tool != "" {
+		return st.Tool
+	}
+	return "reasoning"
+}
+
+// runStep runs one step in its own goroutine and sends the outcome.
+func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, results chan<- stepOutcome) {
+	ctx := r.ctx
+	if d := r.a.limits.StepTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	var span trace.Span
+	if r.traced {
+		ctx, span = trace.StartStep(ctx, st.ID, st.Task)
+		if st.Tool != "" {
+			span.SetAttributes(trace.StepToolKey.String(st.Tool))
+		}
+	}
+	rec = r.stepBody(ctx, st, rec, input)
+	span.End(rec.Err) // before the scheduler learns the step is done
+	results <- stepOutcome{i: i, rec: rec}
+}
+
+// stepBody runs one step and returns its record.
+func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string) StepRecord {
+	start := time.Now()
+	if st.Tool == "" {
+		text, err := r.reasonStep(ctx, st, input)
+		rec.Duration = time.Since(start)
+		if err != nil {
+			rec.Status, rec.Err, rec.Content = StepFailed, err, "error: "+err.Error()
+		} else {
+			rec.Status, rec.Output, rec.Content = StepDone, text, text
+		}
+		return rec
+	}
+	call := llm.ToolCall{ID: st.ID, Name: st.Tool, Arguments: rec.Args}
+	if r.a.cfg.Approve != nil {
+		var ok bool
+		call, ok = r.approve(ctx, &rec, st.Task, call)
+		if !ok {
+			rec.Duration = time.Since(start)
+			return rec
+		}
+	}
+	if r.listening() {
+		ev := rec
+		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &call})
+	}
+	res := r.w.exec.Dispatch(ctx, call)[0]
+	rec.Args = res.Call.Arguments
+	rec.Output, rec.Content, rec.Err = res.Output, res.Content, res.Err
+	rec.Duration = time.Since(start)
+	if res.Err != nil {
+		rec.Status = StepFailed
+		if errors.Is(res.Err, tools.ErrDenied) {
+			rec.Status = StepDenied
+		}
+		if ctx.Err() != nil && r.ctx.Err() == nil {
+			rec.Content = fmt.Sprintf("timed out after %s: %s", r.a.limits.StepTimeout, res.Content)
+		}
+	} else {
+		rec.Status = StepDone
+	}
+	if r.listening() {
+		ev := rec
+		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &res.Call})
+	}
+	return rec
+}
+
+// approve asks the approval hook about call. It reports false, with rec
+// filled in as failed or denied, when the call must not run.
+func (r *run) approve(ctx context.Context, rec *StepRecord, task string, call llm.ToolCall) (llm.ToolCall, bool) {
+	if r.listening() {
+		ev := *rec
+		r.emit(Event{Type: EventApproval, Step: &ev, Call: &call})
+	}
+	ap, err := r.a.cfg.Approve(ctx, ApprovalRequest{RunID: r.res.RunID, Step: rec.ID, Task: task, Tool: call.Name, Args: call.Arguments})
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	switch {
+	case err != nil:
+		rec.Status, rec.Err = StepFailed, fmt.Errorf("agent: approval of step %s: %w", rec.ID, err)
+		rec.Content = "error: " + rec.Err.Error()
+		return call, false
+	case ap.Decision == Deny:
+		rec.Status, rec.Err = StepDenied, &tools.DeniedError{Tool: call.Name, By: "approval", Reason: orDefault(ap.Reason, "no reason given")}
+		rec.Content = "denied: " + orDefault(ap.Reason, "the call was not approved")
+		return call, false
+	case ap.Decision == Edit:
+		if verr := r.w.exec.Validate(call.Name, ap.Args); verr != nil {
+			rec.Status, rec.Err = StepFailed, fmt.Errorf("agent: the approver's edited arguments are invalid: %w", verr)
+			rec.Content = "error: " + rec.Err.Error()
+			return call, false
+		}
+		call.Arguments = ap.Args
+		rec.Args = ap.Args
+	}
+	return call, true
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// depOutputs renders the outputs of the steps step i needs, for a
+// reasoning step's prompt.
+func (r *run) depOutputs(prog *planner.Program, i int, records map[string]*StepRecord) string {
+	var b strings.Builder
+	for _, d := range prog.Deps(i) {
+		id := prog.Step(d).ID
+		if rec := records[id]; rec != nil {
+			b.WriteString("[" + id + "] " + rec.Content + "\n")
+		}
+	}
+	return b.String()
+}
+
+// reasonStep works out a reasoning step with a model call over the
+// outputs of the steps it needs.
+func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (string, error) {
+	var b strings.Builder
+	b.WriteString("Goal: ")
+	b.WriteString(r.goal)
+	b.WriteString("\n\nTask: ")
+	b.WriteString(st.Task)
+	b.WriteString("\n")
+	if input != "" {
+		b.WriteString("\nOutputs of the steps it needs:\n")
+		b.WriteString(input)
+	}
+	req := &llm.Request{Messages: []llm.Message{llm.SystemMessage(r.a.reason), llm.UserMessage(b.String())}}
+	resp, err := r.w.model.Generate(ctx, req)
+	var u llm.Usage
+	if resp != nil {
+		u = resp.Usage
+	}
+	if berr := r.account(u); berr != nil && err == nil {
+		return "", berr
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(resp.Message.Content), nil
+}
+
+// joinCall asks the model for the answer from the steps' outputs, or, when
+// canReplan, for a replan. It returns the answer, or the reason to replan
+// with again set.
+func (r *run) joinCall(canReplan bool) (string, bool, error) {
+	pad := r.render()
+	var b strings.Builder
+	b.Grow(len(r.goal) + len(pad) + 256)
+	b.WriteString("Goal: ")
+	b.WriteString(r.goal)
+	b.WriteString("\n\nWhat the steps did:\n")
+	b.WriteString(pad)
+	if canReplan {
+		b.WriteString("\nAnswer the goal now, citing the steps you use as [id]. If the outputs are not enough to answer, reply with REPLAN: and what is missing, instead.")
+	} else {
+		b.WriteString("\nAnswer the goal now from these outputs, citing the steps you use as [id].")
+	}
+	msgs := make([]llm.Message, 0, 2+len(r.history))
+	msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: r.a.join})
+	msgs = append(msgs, r.history...)
+	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: b.String()})
+	req := &llm.Request{Messages: msgs}
+
+	var gate replanGate
+	gate.on = canReplan
+	var deltas func(string)
+	if r.sink != nil {
+		deltas = func(t string) {
+			if out := gate.feed(t); out != "" {
+				r.emit(Event{Type: EventAnswerDelta, Text: out})
+			}
+		}
+	}
+	ctx := r.ctx
+	var span trace.Span
+	if r.traced {
+		ctx, span = trace.StartSummarize(r.ctx)
+	}
+	resp, err := r.generate(ctx, req, deltas)
+	span.End(err)
+	if err != nil {
+		return "", false, err
+	}
+	text := strings.TrimSpace(resp.Message.Content)
+	if _, rest := llm.SplitThink(text); rest != text {
+		text = strings.TrimSpace(rest)
+	}
+	if canReplan {
+		if why, ok := cutReplan(text); ok {
+			return why, true, nil
+		}
+	}
+	if deltas != nil {
+		if out := gate.flush(); out != "" {
+			r.emit(Event{Type: EventAnswerDelta, Text: out})
+		}
+	}
+	return text, false, nil
+}
+
+// cutReplan reports whether text asks to replan, and why.
+func cutReplan(text string) (string, bool) {
+	if len(text) >= 6 && strings.EqualFold(text[:6], "REPLAN") {
+		why := strings.TrimLeftFunc(text[6:], func(r rune) bool { return r == ':' || unicode.IsSpace(r) })
+		if why == "" {
+			why = "the model asked for a new plan"
+		}
+		return why, true
+	}
+	return "", false
+}
+
+// replanGate holds back the start of a streamed join reply until it is
+// known not to be "REPLAN", so that a replan never streams as an answer.
+type replanGate struct {
+	on      bool
+	decided bool
+	replan  bool
+	held    strings.Builder
+}
+
+func (g *replanGate) feed(t string) string {
+	if !g.on || g.decided {
+		if g.replan {
+			return ""
+		}
+		return t
+	}
+	g.held.WriteString(t)
+	h := strings.TrimLeftFunc(g.held.String(), unicode.IsSpace)
+	if len(h) < 6 {
+		if strings.HasPrefix("REPLAN", strings.ToUpper(h)) {
+			return ""
+		}
+	}
+	g.decided = true
+	if len(h) >= 6 && strings.EqualFold(h[:6], "REPLAN") {
+		g.replan = true
+		return ""
+	}
+	out := g.held.String()
+	g.held.Reset()
+	return out
+}
+
+func (g *replanGate) flush() string {
+	if g.replan {
+		return ""
+	}
+	out := g.held.String()
+	g.held.Reset()
+	return out
+}
+
+// decodeOutput returns a step's output as JSON-decoded generic values, so
+// that expressions see the JSON field names.
+func decodeOutput(rec *StepRecord) any {
+	switch v := rec.Output.(type) {
+	case nil:
+		var x any
+		if rec.Content != "" && json.Unmarshal([]byte(rec.Content), &x) == nil {
+			return x
+		}
+		return rec.Content
+	case string:
+		return v
+	case json.RawMessage:
+		var x any
+		if json.Unmarshal(v, &x) == nil {
+			return x
+		}
+		return string(v)
+	case []byte:
+		return string(v)
+	case bool, float64, map[string]any, []any:
+		return v
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return rec.Content
+		}
+		var x any
+		if json.Unmarshal(b, &x) != nil {
+			return rec.Content
+		}
+		return x
+	}
+}
+
+func joinPrompt(instructions string) string {
+	var b strings.Builder
+	if instructions != "" {
+		b.WriteString(strings.TrimSpace(instructions))
+		b.WriteString("\n\n")
+	}
+	b.WriteString("You write the final answer to a goal from the outputs of the steps that were run for it. Ground every claim in those outputs and cite the steps you use as [id], for example [s1] or [s1, s3]. Do not invent results that no step returned.")
+	return b.String()
+}
+
+func reasonPrompt(instructions string) string {
+	var b strings.Builder
+	if instructions != "" {
+		b.WriteString(strings.TrimSpace(instructions))
+		b.WriteString("\n\n")
+	}
+	b.WriteString("You carry out one reasoning step of a plan: work out the task from the outputs given, and reply with the result only.")
+	return b.String()
+}

@@ -1,0 +1,196 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/memory"
+	"github.com/plait-ai/plait/tools"
+	"github.com/plait-ai/plait/trace"
+)
+
+// react runs the ReAct strategy: the model calls tools natively, turn by
+// turn; the calls of one turn run together; a turn without calls answers.
+func (r *run) react() error {
+	a := r.a
+	msgs := make([]llm.Message, 0, 4+len(r.history)+8)
+	msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: a.react})
+	msgs = append(msgs, r.history...)
+	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: r.goal})
+	req := &llm.Request{Messages: msgs, Tools: a.specs}
+	var deltas func(string)
+	if r.sink != nil {
+		deltas = func(t string) { r.emit(Event{Type: EventAnswerDelta, Text: t}) }
+	}
+	known := map[string]bool{}
+	for turn := 0; ; turn++ {
+		if max := a.limits.MaxTurns; max > 0 && turn >= max {
+			return &BudgetError{Budget: "turns", Limit: int64(max)}
+		}
+		req.Messages = msgs
+		resp, err := r.generate(r.ctx, req, deltas)
+		if err != nil {
+			return err
+		}
+		msg := resp.Message
+		reasoning, content := llm.SplitThink(msg.Content)
+		if msg.Reasoning != "" {
+			reasoning = msg.Reasoning
+		}
+		if reasoning != "" {
+			r.note(memory.KindThought, "", "", reasoning)
+		}
+		if len(msg.ToolCalls) == 0 {
+			r.res.Answer = strings.TrimSpace(content)
+			r.res.Citations = citations(r.res.Answer, func(id string) bool { return known[id] })
+			return nil
+		}
+		if strings.TrimSpace(content) != "" {
+			r.note(memory.KindThought, "", "", content)
+		}
+		if max := a.limits.MaxSteps; max > 0 && r.stepsRun+len(msg.ToolCalls) > max {
+			return &BudgetError{Budget: "steps", Limit: int64(max)}
+		}
+		r.stepsRun += len(msg.ToolCalls)
+		calls := msg.ToolCalls
+		copied := false
+		for i := range calls {
+			if calls[i].ID == "" {
+				if !copied { // the response's slice may be shared
+					calls, copied = append([]llm.ToolCall(nil), calls...), true
+				}
+				calls[i].ID = "t" + strconv.Itoa(turn+1) + "_" + strconv.Itoa(i+1)
+			}
+		}
+		msg.ToolCalls = calls
+		msgs = append(msgs, msg)
+		recs := r.dispatchTurn(turn, calls)
+		for i := range recs {
+			rec := &recs[i]
+			known[rec.ID] = true
+			if rec.Err != nil {
+				r.note(memory.KindError, rec.ID, rec.Tool, rec.Content)
+			} else {
+				r.note(memory.KindObservation, rec.ID, rec.Tool, rec.Content)
+			}
+			msgs = append(msgs, llm.Message{Role: llm.RoleTool, Content: rec.Content, ToolCallID: rec.ID, Name: rec.Tool})
+			r.res.Steps = append(r.res.Steps, *rec)
+			r.emit(Event{Type: EventStepFinished, Step: &r.res.Steps[len(r.res.Steps)-1]})
+		}
+		if err := r.getFatal(); err != nil {
+			return err
+		}
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// dispatchTurn asks for approvals (in parallel), then runs the approved
+// calls of one turn together, and returns a record per call in order.
+func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
+	a := r.a
+	ctx := r.ctx
+	if d := a.limits.StepTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	start := time.Now()
+	recs := make([]StepRecord, len(calls))
+	run := make([]bool, len(calls))
+	for i, c := range calls {
+		recs[i] = StepRecord{ID: c.ID, Plan: turn, Tool: c.Name, Args: c.Arguments}
+		run[i] = true
+		r.note(memory.KindToolCall, c.ID, c.Name, string(c.Arguments))
+		if r.listening() {
+			ev := recs[i]
+			r.emit(Event{Type: EventStepStarted, Step: &ev})
+		}
+	}
+	if a.cfg.Approve != nil {
+		calls = append([]llm.ToolCall(nil), calls...) // approvals may edit them
+		var wg sync.WaitGroup
+		for i := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				calls[i], run[i] = r.approve(ctx, &recs[i], "", calls[i])
+			}()
+		}
+		wg.Wait()
+	}
+	todo := make([]llm.ToolCall, 0, len(calls))
+	for i, c := range calls {
+		if run[i] {
+			todo = append(todo, c)
+			if r.listening() {
+				ev := recs[i]
+				r.emit(Event{Type: EventToolCall, Step: &ev, Call: &calls[i]})
+			}
+		} else {
+			recs[i].Duration = time.Since(start)
+		}
+	}
+	var results []tools.Result
+	switch {
+	case len(todo) == 0:
+	case r.traced:
+		// Each call is a step span of its own, its execute_tool span
+		// under it; the calls still run together.
+		results = make([]tools.Result, len(todo))
+		var wg sync.WaitGroup
+		for j := range todo {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sctx, span := trace.StartStep(ctx, todo[j].ID, "")
+				span.SetAttributes(trace.StepToolKey.String(todo[j].Name))
+				results[j] = r.w.exec.Dispatch(sctx, todo[j])[0]
+				span.End(results[j].Err)
+			}()
+		}
+		wg.Wait()
+	default:
+		results = r.w.exec.Dispatch(ctx, todo...)
+	}
+	k := 0
+	for i := range calls {
+		if !run[i] {
+			continue
+		}
+		res := results[k]
+		k++
+		rec := &recs[i]
+		rec.Args = res.Call.Arguments
+		rec.Output, rec.Content, rec.Err, rec.Duration = res.Output, res.Content, res.Err, res.Duration
+		if res.Err != nil {
+			rec.Status = StepFailed
+			if errors.Is(res.Err, tools.ErrDenied) {
+				rec.Status = StepDenied
+			}
+		} else {
+			rec.Status = StepDone
+		}
+		if r.listening() {
+			ev := *rec
+			r.emit(Event{Type: EventToolResult, Step: &ev, Call: &results[k-1].Call})
+		}
+	}
+	return recs
+}
+
+func reactPrompt(instructions string) string {
+	var b strings.Builder
+	if instructions != "" {
+		b.WriteString(strings.TrimSpace(instructions))
+		b.WriteString("\n\n")
+	}
+	b.WriteString("Reach the user's goal with the tools. Think about what you need, call the tools that provide it (call several at once when they do not depend on each other), read their results, and repeat until you can answer. Then answer without calling a tool, grounded in the results, citing the tool calls you use by their id as [id].")
+	return b.String()
+}

@@ -1,0 +1,304 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/memory"
+	"github.com/plait-ai/plait/trace"
+)
+
+// Run reaches goal and returns the result. When the run stops early (a
+// budget, a cancelled ctx, a model that fails) it returns the partial
+// result with the error: a [*BudgetError] for a budget, an error matching
+// ctx's error for a cancellation.
+func (a *Agent) Run(ctx context.Context, goal string) (*Result, error) {
+	return a.run(ctx, goal, nil)
+}
+
+// Stream reaches goal like Run and yields its events as they happen: plans,
+// steps, tool calls and results, replans, the answer's text as the model
+// streams it. The last pair is the EventDone event, carrying the result,
+// with the run's error. Breaking out of the loop cancels the run.
+func (a *Agent) Stream(ctx context.Context, goal string) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		events := make(chan Event, 16)
+		stop := make(chan struct{})
+		type end struct {
+			res *Result
+			err error
+		}
+		fin := make(chan end, 1)
+		go func() {
+			res, err := a.run(ctx, goal, &sink{ch: events, stop: stop})
+			close(events)
+			fin <- end{res, err}
+		}()
+		for ev := range events {
+			if !yield(ev, nil) {
+				close(stop)
+				cancel()
+				for range events {
+				}
+				<-fin
+				return
+			}
+		}
+		e := <-fin
+		var id uuid.UUID
+		if e.res != nil {
+			id = e.res.RunID
+		}
+		yield(Event{Type: EventDone, RunID: id, Result: e.res}, e.err)
+	}
+}
+
+// sink delivers a streamed run's events to Stream's consumer.
+type sink struct {
+	ch   chan Event
+	stop chan struct{}
+}
+
+// run is the state of one run.
+type run struct {
+	a      *Agent
+	ctx    context.Context
+	goal   string
+	res    *Result
+	pad    *memory.Scratchpad
+	w      *wiring // the model, executor and planner of this run
+	traced bool    // the run's spans are recorded
+	sink   *sink
+	start  time.Time
+
+	mu      sync.Mutex // guards res.Usage, res.ModelCalls, fatal; serializes emit
+	fatal   error
+	history []llm.Message
+
+	stepsRun int          // steps started; owned by the scheduling goroutine
+	padBytes atomic.Int64 // bytes noted in the scratchpad
+}
+
+func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err error) {
+	id, uerr := uuid.NewV7()
+	if uerr != nil {
+		id = uuid.New()
+	}
+	r := &run{
+		a:     a,
+		goal:  goal,
+		sink:  s,
+		start: time.Now(),
+		res:   &Result{RunID: id, Strategy: a.cfg.Strategy, ConversationID: ConversationFrom(ctx)},
+	}
+	r.pad = memory.NewScratchpad(a.cfg.Memory.Counter)
+	r.res.Scratchpad = r.pad
+	var span trace.Span
+	if !a.cfg.NoTrace {
+		info := llm.InfoOf(a.cfg.Model)
+		ai := trace.AgentInfo{Name: a.cfg.Name, Description: a.cfg.Description, Model: info.Model, Provider: info.Provider}
+		if r.res.ConversationID != uuid.Nil {
+			ai.ConversationID = r.res.ConversationID.String()
+		}
+		if a.cfg.Tracer != nil {
+			ctx, span = a.cfg.Tracer.StartAgent(ctx, ai)
+		} else {
+			ctx, span = trace.StartAgent(ctx, ai)
+		}
+	}
+	// When the run's span records nothing (no tracer provider installed),
+	// the run skips the traced wrappers.
+	r.w = a.plain
+	if span.Recording() {
+		r.w, r.traced = a.traced, true
+	}
+	if d := a.limits.MaxDuration; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, d, &BudgetError{Budget: "time", Limit: int64(d)})
+		defer cancel()
+	}
+	r.ctx = ctx
+	defer func() {
+		r.res.Duration = time.Since(r.start)
+		if err != nil {
+			err = r.classify(err)
+		}
+		span.End(err)
+		if a.cfg.Observe != nil {
+			a.cfg.Observe(ctx, Event{Type: EventDone, RunID: id, Result: r.res})
+		}
+	}()
+
+	conv := r.res.ConversationID
+	var hist *memory.History
+	if conv != uuid.Nil && a.cfg.Memory.Store != nil {
+		opts := a.cfg.Memory.History
+		if opts.Counter == nil {
+			opts.Counter = a.cfg.Memory.Counter
+		}
+		hist = memory.NewHistory(a.cfg.Memory.Store, conv, opts)
+		w, herr := hist.Window(ctx, 0)
+		if herr != nil {
+			return r.res, fmt.Errorf("agent: loading conversation %s: %w", conv, herr)
+		}
+		r.history = w.Messages
+	}
+	switch a.cfg.Strategy {
+	case ReAct:
+		err = r.react()
+	default:
+		err = r.planExecute()
+	}
+	if err != nil {
+		return r.res, err
+	}
+	if hist != nil {
+		if _, herr := hist.Append(ctx, llm.UserMessage(goal), llm.AssistantMessage(r.res.Answer)); herr != nil {
+			return r.res, fmt.Errorf("agent: saving conversation %s: %w", conv, herr)
+		}
+	}
+	return r.res, nil
+}
+
+// classify turns a cancellation caused by the time budget into the
+// budget's error, and wraps other errors with the run id.
+func (r *run) classify(err error) error {
+	var be *BudgetError
+	if errors.As(err, &be) {
+		return err
+	}
+	if r.ctx.Err() != nil {
+		if cause := context.Cause(r.ctx); errors.As(cause, &be) {
+			return be
+		}
+		if !errors.Is(err, r.ctx.Err()) {
+			return fmt.Errorf("agent: run %s stopped: %w (%v)", r.res.RunID, r.ctx.Err(), err)
+		}
+	}
+	return fmt.Errorf("agent: run %s: %w", r.res.RunID, err)
+}
+
+// listening reports whether anyone receives events.
+func (r *run) listening() bool { return r.sink != nil || r.a.cfg.Observe != nil }
+
+// emit delivers an event to the observer and the stream.
+func (r *run) emit(ev Event) {
+	if !r.listening() {
+		return
+	}
+	ev.RunID = r.res.RunID
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.a.cfg.Observe != nil {
+		r.a.cfg.Observe(r.ctx, ev)
+	}
+	if r.sink != nil {
+		select {
+		case r.sink.ch <- ev:
+		case <-r.sink.stop:
+		}
+	}
+}
+
+// setFatal records an error that must stop the run, the first one wins.
+func (r *run) setFatal(err error) {
+	r.mu.Lock()
+	if r.fatal == nil {
+		r.fatal = err
+	}
+	r.mu.Unlock()
+}
+
+func (r *run) getFatal() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fatal
+}
+
+// account adds a model call's usage and checks the token budget.
+func (r *run) account(u llm.Usage) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.ModelCalls++
+	r.res.Usage = r.res.Usage.Add(u)
+	if max := r.a.limits.MaxTokens; max > 0 && r.res.Usage.Total() > max {
+		err := &BudgetError{Budget: "tokens", Limit: int64(max)}
+		if r.fatal == nil {
+			r.fatal = err
+		}
+		return err
+	}
+	return nil
+}
+
+// generate makes one model call, streamed when the run is streamed and
+// deltas is set (deltas gets each text delta and says whether to forward
+// it). Usage is accounted either way.
+func (r *run) generate(ctx context.Context, req *llm.Request, deltas func(string)) (*llm.Response, error) {
+	if r.sink == nil || deltas == nil {
+		resp, err := r.w.model.Generate(ctx, req)
+		var u llm.Usage
+		if resp != nil {
+			u = resp.Usage
+		}
+		if berr := r.account(u); berr != nil && err == nil {
+			return resp, berr
+		}
+		return resp, err
+	}
+	var acc llm.Accumulator
+	var serr error
+	for c, err := range r.w.model.Stream(ctx, req) {
+		if err != nil {
+			serr = err
+			break
+		}
+		acc.Add(c)
+		if c.Text != "" {
+			deltas(c.Text)
+		}
+	}
+	resp, err := acc.Response()
+	if serr != nil {
+		err = serr
+	}
+	if berr := r.account(resp.Usage); berr != nil && err == nil {
+		return resp, berr
+	}
+	return resp, err
+}
+
+// citations returns the ids in known that answer cites as [id] or
+// [id, id], in first-cited order.
+func citations(answer string, known func(string) bool) []string {
+	var out []string
+	for i := 0; i < len(answer); i++ {
+		if answer[i] != '[' {
+			continue
+		}
+		end := strings.IndexByte(answer[i:], ']')
+		if end < 0 || end > 200 {
+			continue
+		}
+		for part := range strings.SplitSeq(answer[i+1:i+end], ",") {
+			id := strings.TrimSpace(part)
+			if id != "" && known(id) && !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+		i += end
+	}
+	return out
+}

@@ -1,0 +1,377 @@
+package memory
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Kind is the kind of a scratchpad entry.
+type Kind uint8
+
+// The kinds of scratchpad entries.
+const (
+	KindThought     Kind = iota // reasoning on the way
+	KindPlan                    // the plan (or a revised plan)
+	KindToolCall                // a tool call made
+	KindObservation             // what a tool returned
+	KindReflection              // a judgement on the progress so far
+	KindError                   // something that failed
+	KindAnswer                  // an answer, final or of a step
+	numKinds
+)
+
+var kindNames = [numKinds][2]string{
+	KindThought:     {"thought", "thoughts"},
+	KindPlan:        {"plan", "plans"},
+	KindToolCall:    {"tool call", "tool calls"},
+	KindObservation: {"observation", "observations"},
+	KindReflection:  {"reflection", "reflections"},
+	KindError:       {"error", "errors"},
+	KindAnswer:      {"answer", "answers"},
+}
+
+var kindLabels = [numKinds]string{
+	KindThought:     "Thought",
+	KindPlan:        "Plan",
+	KindToolCall:    "Tool call",
+	KindObservation: "Observation",
+	KindReflection:  "Reflection",
+	KindError:       "Error",
+	KindAnswer:      "Answer",
+}
+
+// String returns the kind's name ("observation").
+func (k Kind) String() string {
+	if k < numKinds {
+		return kindNames[k][0]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Entry is one scratchpad entry.
+type Entry struct {
+	// Seq is the entry's position in the scratchpad, from 1, set by Add.
+	Seq int
+	// Step is the id of the plan step the entry belongs to ("" for the
+	// run as a whole).
+	Step string
+	Kind Kind
+	// Tool names the tool of a tool call or observation.
+	Tool string
+	// Text is the entry's content.
+	Text string
+}
+
+// Scratchpad is the working memory of one agent run: its plan, thoughts,
+// tool calls, observations, reflections, errors and answers, in the order
+// they happened, each tied to a plan step.
+//
+// Appending is cheap (no allocation beyond the amortised growth of one
+// slice) and safe from several goroutines at once, as parallel steps do;
+// nothing is counted or formatted until [Scratchpad.Render] is called.
+// The zero value is ready to use, counting tokens with the default
+// [Estimator]. A Scratchpad is safe for concurrent use.
+type Scratchpad struct {
+	mu      sync.Mutex
+	entries []Entry
+	counter Counter
+}
+
+// NewScratchpad returns a scratchpad that counts tokens with c (nil: the
+// default [Estimator]).
+func NewScratchpad(c Counter) *Scratchpad { return &Scratchpad{counter: c} }
+
+// Add appends an entry and returns its Seq.
+func (s *Scratchpad) Add(step string, kind Kind, text string) int {
+	return s.Append(Entry{Step: step, Kind: kind, Text: text})
+}
+
+// Append appends e (its Seq is set) and returns its Seq.
+func (s *Scratchpad) Append(e Entry) int {
+	s.mu.Lock()
+	if s.entries == nil {
+		s.entries = make([]Entry, 0, 16)
+	}
+	e.Seq = len(s.entries) + 1
+	s.entries = append(s.entries, e)
+	s.mu.Unlock()
+	return e.Seq
+}
+
+// Len returns the number of entries.
+func (s *Scratchpad) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries)
+}
+
+// Entries returns a copy of the entries, in order.
+func (s *Scratchpad) Entries() []Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Entry(nil), s.entries...)
+}
+
+// Step returns the entries of one step, in order.
+func (s *Scratchpad) Step(step string) []Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Entry
+	for _, e := range s.entries {
+		if e.Step == step {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Last returns the latest entry of the kind, and whether there is one.
+func (s *Scratchpad) Last(kind Kind) (Entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.entries) - 1; i >= 0; i-- {
+		if s.entries[i].Kind == kind {
+			return s.entries[i], true
+		}
+	}
+	return Entry{}, false
+}
+
+// Reset removes every entry, keeping the allocated space.
+func (s *Scratchpad) Reset() {
+	s.mu.Lock()
+	clear(s.entries)
+	s.entries = s.entries[:0]
+	s.mu.Unlock()
+}
+
+// Render returns the scratchpad as prompt text, one entry per line block
+// ("Observation [s2] (search): ..."), in order. With budget > 0 the text
+// fits in budget tokens: when everything does not fit, it keeps what
+// matters most — the latest plan, errors, then the newest observations,
+// answers and reflections, then tool calls and thoughts, newest first —
+// and puts a line where entries were left out ("[3 earlier observations
+// omitted]"). A single entry larger than the whole budget is cut, with a
+// marker, rather than dropped when it is the latest plan. budget <= 0
+// renders everything.
+func (s *Scratchpad) Render(budget int) string {
+	text, _ := s.RenderStats(budget)
+	return text
+}
+
+// RenderStats is [Scratchpad.Render] that also returns how many entries
+// were left out.
+func (s *Scratchpad) RenderStats(budget int) (text string, omitted int) {
+	s.mu.Lock()
+	entries := append([]Entry(nil), s.entries...)
+	c := s.counter
+	s.mu.Unlock()
+	if c == nil {
+		c = Estimator{}
+	}
+	return renderEntries(entries, c, budget)
+}
+
+func writeEntry(b *strings.Builder, e *Entry) {
+	b.WriteString(kindLabels[e.Kind%numKinds])
+	if e.Step != "" {
+		b.WriteString(" [")
+		b.WriteString(e.Step)
+		b.WriteByte(']')
+	}
+	if e.Tool != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Tool)
+		b.WriteByte(')')
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Text)
+	b.WriteByte('\n')
+}
+
+func entryText(e *Entry) string {
+	var b strings.Builder
+	writeEntry(&b, e)
+	return b.String()
+}
+
+// priority ranks entries for keeping: lower keeps first.
+func priority(e *Entry, latestPlan int) int {
+	switch e.Kind {
+	case KindPlan:
+		if e.Seq == latestPlan {
+			return 0
+		}
+		return 6
+	case KindError:
+		return 1
+	case KindObservation, KindAnswer:
+		return 2
+	case KindReflection:
+		return 3
+	case KindToolCall:
+		return 4
+	default:
+		return 5
+	}
+}
+
+func renderEntries(entries []Entry, c Counter, budget int) (string, int) {
+	if budget <= 0 {
+		var b strings.Builder
+		for i := range entries {
+			writeEntry(&b, &entries[i])
+		}
+		return b.String(), 0
+	}
+	n := len(entries)
+	texts := make([]string, n)
+	costs := make([]int, n)
+	total := 0
+	latestPlan := 0
+	for i := range entries {
+		texts[i] = entryText(&entries[i])
+		costs[i] = c.Count(texts[i])
+		total += costs[i]
+		if entries[i].Kind == KindPlan {
+			latestPlan = entries[i].Seq
+		}
+	}
+	if total <= budget {
+		return strings.Join(texts, ""), 0
+	}
+	// Order of keeping: by priority, newest first within a priority.
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	prio := make([]int, n)
+	for i := range entries {
+		prio[i] = priority(&entries[i], latestPlan)
+	}
+	slicesSortStable(order, func(a, b int) bool {
+		if prio[a] != prio[b] {
+			return prio[a] < prio[b]
+		}
+		return a > b
+	})
+	keep := make([]bool, n)
+	used := 0
+	for _, i := range order {
+		if used+costs[i] <= budget {
+			keep[i] = true
+			used += costs[i]
+		}
+	}
+	if latestPlan > 0 {
+		// The latest plan always stays, cut to fit if it must.
+		p := latestPlan - 1
+		if !keep[p] {
+			texts[p] = cutToFit(c, texts[p], max(budget/2, 1), " …[cut]\n")
+			keep[p] = true
+		}
+	}
+	// The markers of left-out runs cost tokens too: drop the least
+	// important kept entries until the whole fits.
+	for {
+		out, omitted := assemble(entries, texts, keep)
+		over := c.Count(out) - budget
+		if over <= 0 {
+			return out, omitted
+		}
+		dropped := false
+		for k := n - 1; k >= 0; k-- {
+			if i := order[k]; keep[i] && prio[i] != 0 {
+				keep[i] = false
+				dropped = true
+				break
+			}
+		}
+		if !dropped {
+			// Only the plan is left: cut it further.
+			p := latestPlan - 1
+			if p < 0 || costs[p] <= 1 {
+				return out, omitted
+			}
+			costs[p] = c.Count(texts[p]) - over
+			if costs[p] < 1 {
+				costs[p] = 1
+			}
+			texts[p] = cutToFit(c, texts[p], costs[p], " …[cut]\n")
+		}
+	}
+}
+
+// assemble joins the kept entries in order, with a marker line for each
+// run of left-out entries.
+func assemble(entries []Entry, texts []string, keep []bool) (string, int) {
+	var b strings.Builder
+	omitted := 0
+	var counts [numKinds]int
+	run := 0
+	flush := func(later bool) {
+		if run == 0 {
+			return
+		}
+		b.WriteByte('[')
+		first := true
+		for k := range counts {
+			if counts[k] == 0 {
+				continue
+			}
+			if !first {
+				b.WriteString(", ")
+			}
+			b.WriteString(strconv.Itoa(counts[k]))
+			if first && later {
+				b.WriteString(" earlier")
+			}
+			b.WriteByte(' ')
+			if counts[k] == 1 {
+				b.WriteString(kindNames[k][0])
+			} else {
+				b.WriteString(kindNames[k][1])
+			}
+			first = false
+		}
+		b.WriteString(" omitted]\n")
+		clear(counts[:])
+		run = 0
+	}
+	for i := range entries {
+		if keep[i] {
+			flush(true)
+			b.WriteString(texts[i])
+			continue
+		}
+		omitted++
+		run++
+		counts[entries[i].Kind%numKinds]++
+	}
+	flush(false)
+	return b.String(), omitted
+}
+
+// cutToFit returns a prefix of text, cut at a rune boundary, with a marker,
+// that counts at most limit tokens.
+func cutToFit(c Counter, text string, limit int, marker string) string {
+	lo, hi := 0, len(text)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if c.Count(text[:runeStart(text, mid)]+marker) <= limit {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return text[:runeStart(text, lo)] + marker
+}
+
+// runeStart moves i back to the start of the rune it falls in.
+func runeStart(s string, i int) int {
+	for i > 0 && i < len(s) && s[i]&0xc0 == 0x80 {
+		i--
+	}
+	return i
+}

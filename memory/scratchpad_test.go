@@ -1,0 +1,195 @@
+package memory_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/plait-ai/plait/memory"
+)
+
+func TestScratchpadOrderAndSteps(t *testing.T) {
+	var s memory.Scratchpad // the zero value works
+	s.Add("", memory.KindPlan, "1. search 2. summarize")
+	s.Add("s1", memory.KindToolCall, `search({"q":"rag"})`)
+	seq := s.Append(memory.Entry{Step: "s1", Kind: memory.KindObservation, Tool: "search", Text: "3 results"})
+	s.Add("s2", memory.KindAnswer, "RAG retrieves, then generates.")
+	if seq != 3 || s.Len() != 4 {
+		t.Fatalf("seq %d, len %d", seq, s.Len())
+	}
+	es := s.Entries()
+	for i, e := range es {
+		if e.Seq != i+1 {
+			t.Errorf("entry %d has Seq %d", i, e.Seq)
+		}
+	}
+	if st := s.Step("s1"); len(st) != 2 || st[1].Tool != "search" {
+		t.Errorf("Step(s1) = %+v", st)
+	}
+	if e, ok := s.Last(memory.KindAnswer); !ok || e.Step != "s2" {
+		t.Errorf("Last(answer) = %+v, %v", e, ok)
+	}
+	want := "Plan: 1. search 2. summarize\n" +
+		"Tool call [s1]: search({\"q\":\"rag\"})\n" +
+		"Observation [s1] (search): 3 results\n" +
+		"Answer [s2]: RAG retrieves, then generates.\n"
+	if got := s.Render(0); got != want {
+		t.Errorf("Render(0) =\n%s\nwant\n%s", got, want)
+	}
+	if got := s.Render(1000); got != want {
+		t.Errorf("Render(1000) differs from Render(0):\n%s", got)
+	}
+	s.Reset()
+	if s.Len() != 0 || s.Render(0) != "" {
+		t.Error("Reset left entries")
+	}
+}
+
+func TestScratchpadConcurrentAppends(t *testing.T) {
+	s := memory.NewScratchpad(nil)
+	const steps, each = 8, 50
+	var wg sync.WaitGroup
+	for st := range steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				s.Add(fmt.Sprintf("s%d", st), memory.KindObservation, fmt.Sprint(i))
+			}
+		}()
+	}
+	wg.Wait()
+	if s.Len() != steps*each {
+		t.Fatalf("Len = %d, want %d", s.Len(), steps*each)
+	}
+	for st := range steps {
+		es := s.Step(fmt.Sprintf("s%d", st))
+		for i, e := range es {
+			if e.Text != fmt.Sprint(i) {
+				t.Fatalf("step s%d entry %d = %q: order lost", st, i, e.Text)
+			}
+		}
+	}
+}
+
+func TestScratchpadAppendAllocations(t *testing.T) {
+	s := memory.NewScratchpad(nil)
+	e := memory.Entry{Step: "s1", Kind: memory.KindThought, Text: "thinking"}
+	// Amortised over a run's entries: the slice grows by doubling.
+	allocs := testing.AllocsPerRun(100, func() {
+		s.Reset()
+		for range 30 {
+			s.Append(e)
+		}
+	})
+	if per := allocs / 30; per > 1 {
+		t.Errorf("%.2f allocations per Append, want at most 1", per)
+	}
+}
+
+func TestScratchpadRenderBudget(t *testing.T) {
+	long := strings.Repeat("word ", 60) // ~60 tokens
+	build := func() *memory.Scratchpad {
+		s := memory.NewScratchpad(nil)
+		s.Add("", memory.KindPlan, "PLAN: 1. find 2. compare 3. answer")
+		for i := range 6 {
+			step := fmt.Sprintf("s%d", i)
+			s.Add(step, memory.KindThought, fmt.Sprintf("THOUGHT%d %s", i, long))
+			s.Add(step, memory.KindToolCall, fmt.Sprintf("CALL%d search", i))
+			s.Add(step, memory.KindObservation, fmt.Sprintf("OBS%d %s", i, long))
+		}
+		s.Add("s3", memory.KindError, "ERROR: search timed out")
+		return s
+	}
+	var c memory.Estimator
+	tests := []struct {
+		budget   int
+		keep     []string // must be present
+		drop     []string // must be absent
+		markerRe string   // a marker that must be present
+	}{
+		{budget: 250, keep: []string{"PLAN:", "ERROR:", "OBS5", "OBS4"}, drop: []string{"THOUGHT0", "OBS0"}, markerRe: "earlier"},
+		{budget: 120, keep: []string{"PLAN:", "ERROR:", "OBS5"}, drop: []string{"OBS4", "THOUGHT5"}, markerRe: "observations"},
+		{budget: 50, keep: []string{"PLAN:", "ERROR:"}, drop: []string{"OBS5"}, markerRe: "omitted"},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprint(tc.budget), func(t *testing.T) {
+			s := build()
+			out, omitted := s.RenderStats(tc.budget)
+			if n := c.Count(out); n > tc.budget {
+				t.Errorf("rendered %d tokens over the budget of %d:\n%s", n, tc.budget, out)
+			}
+			if omitted == 0 {
+				t.Error("nothing reported omitted")
+			}
+			for _, k := range tc.keep {
+				if !strings.Contains(out, k) {
+					t.Errorf("%q was dropped:\n%s", k, out)
+				}
+			}
+			for _, d := range tc.drop {
+				if strings.Contains(out, d) {
+					t.Errorf("%q kept, but it matters less:\n%s", d, out)
+				}
+			}
+			if !strings.Contains(out, tc.markerRe) || !strings.Contains(out, "omitted]") {
+				t.Errorf("no marker with %q:\n%s", tc.markerRe, out)
+			}
+			// Kept entries stay in their order.
+			if i, j := strings.Index(out, "PLAN:"), strings.Index(out, "ERROR:"); i > j {
+				t.Errorf("order lost:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestScratchpadMarkerCounts(t *testing.T) {
+	s := memory.NewScratchpad(memory.CounterFunc(func(s string) int { return strings.Count(s, "\n") * 10 }))
+	s.Add("", memory.KindPlan, "plan")
+	for i := range 3 {
+		s.Add("s1", memory.KindObservation, fmt.Sprint("obs", i))
+	}
+	s.Add("s1", memory.KindObservation, "latest")
+	// Budget for three lines: the plan, a marker and the latest observation.
+	out := s.Render(30)
+	want := "Plan: plan\n[3 earlier observations omitted]\nObservation [s1]: latest\n"
+	if out != want {
+		t.Errorf("Render =\n%s\nwant\n%s", out, want)
+	}
+}
+
+func TestScratchpadHugePlanIsCut(t *testing.T) {
+	s := memory.NewScratchpad(nil)
+	s.Add("", memory.KindPlan, strings.Repeat("step ", 500))
+	out := s.Render(50)
+	if n := (memory.Estimator{}).Count(out); n > 50 {
+		t.Errorf("rendered %d tokens over 50", n)
+	}
+	if !strings.HasPrefix(out, "Plan: step") || !strings.Contains(out, "[cut]") {
+		t.Errorf("the plan should be cut with a marker:\n%s", out)
+	}
+}
+
+func BenchmarkScratchpadAppend(b *testing.B) {
+	s := memory.NewScratchpad(nil)
+	e := memory.Entry{Step: "s1", Kind: memory.KindObservation, Text: "result"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i%64 == 0 {
+			s.Reset()
+		}
+		s.Append(e)
+	}
+}
+
+func BenchmarkScratchpadRender(b *testing.B) {
+	s := memory.NewScratchpad(nil)
+	for i := range 100 {
+		s.Add(fmt.Sprint("s", i%5), memory.Kind(i%7), strings.Repeat("text ", 40))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Render(1000)
+	}
+}

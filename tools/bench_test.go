@@ -1,0 +1,111 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/tools"
+)
+
+type addIn struct {
+	A int `json:"a"`
+	B int `json:"b"`
+}
+
+type addOut struct {
+	Sum int `json:"sum"`
+}
+
+func addTool(tb testing.TB, opts ...tools.DispatcherOption) *tools.Dispatcher {
+	return addToolWith(tb, nil, opts...)
+}
+
+func addToolWith(tb testing.TB, topts []tools.Option, opts ...tools.DispatcherOption) *tools.Dispatcher {
+	t, err := tools.Func("add", "Adds two integers.", func(ctx context.Context, in addIn) (addOut, error) {
+		return addOut{in.A + in.B}, nil
+	}, topts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tools.NewDispatcher(tools.MustSet(t), opts...)
+}
+
+// BenchmarkDispatchOne measures the whole path of one call of a trivial
+// tool: lookup, validation, decoding, the call, encoding. With the default
+// timeout the tool runs in a goroutine of its own (so that a tool that
+// ignores its context cannot hold the run); without one it runs inline.
+func BenchmarkDispatchOne(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		topts []tools.Option
+		opts  []tools.DispatcherOption
+	}{
+		{"timeout=default", nil, nil},
+		{"timeout=inline", []tools.Option{tools.Inline()}, nil},
+		{"timeout=none", nil, []tools.DispatcherOption{tools.WithTimeout(-1)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			d := addToolWith(b, bc.topts, bc.opts...)
+			ctx := context.Background()
+			call := llm.ToolCall{ID: "call_1", Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}
+			b.ReportAllocs()
+			cpu0, ok := cpuTime()
+			for b.Loop() {
+				r := d.Call(ctx, call)
+				if r.Err != nil || r.Content != `{"sum":3}` {
+					b.Fatal(r.Err, r.Content)
+				}
+			}
+			if cpu1, ok1 := cpuTime(); ok && ok1 {
+				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			}
+		})
+	}
+}
+
+// BenchmarkValidate compares the fast path with the reference validator
+// alone, on valid arguments.
+func BenchmarkValidate(b *testing.B) {
+	d := addTool(b)
+	args := json.RawMessage(`{"a":1,"b":2}`)
+	b.ReportAllocs()
+	cpu0, ok := cpuTime()
+	for b.Loop() {
+		if err := d.Validate("add", args); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if cpu1, ok1 := cpuTime(); ok && ok1 {
+		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// BenchmarkDispatchParallel dispatches N calls at once.
+func BenchmarkDispatchParallel(b *testing.B) {
+	d := addTool(b)
+	ctx := context.Background()
+	for _, n := range []int{4, 16, 64} {
+		calls := make([]llm.ToolCall, n)
+		for i := range calls {
+			calls[i] = llm.ToolCall{ID: fmt.Sprint("c", i), Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}
+		}
+		b.Run(fmt.Sprint("calls=", n), func(b *testing.B) {
+			b.ReportAllocs()
+			cpu0, ok := cpuTime()
+			for b.Loop() {
+				for _, r := range d.Dispatch(ctx, calls...) {
+					if r.Err != nil {
+						b.Fatal(r.Err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/call")
+			if cpu1, ok1 := cpuTime(); ok && ok1 {
+				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/call")
+			}
+		})
+	}
+}

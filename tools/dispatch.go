@@ -1,0 +1,609 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/plait-ai/plait/llm"
+)
+
+// Defaults of a Dispatcher.
+const (
+	// DefaultTimeout limits each call of a tool that sets no timeout of
+	// its own.
+	DefaultTimeout = 2 * time.Minute
+	// DefaultConcurrency bounds the calls that run at once.
+	DefaultConcurrency = 16
+	// DefaultMaxResultBytes caps a result's content.
+	DefaultMaxResultBytes = 32 << 10
+)
+
+// Dispatcher runs tool calls: it implements [Executor]. For each call it
+// fills in a missing id (a UUID), finds the tool, validates the arguments
+// against the tool's compiled schema, evaluates the tool's guards, asks the
+// approval hook where the tool needs it, runs the tool under its timeout
+// with its panics recovered and its retryable errors retried, encodes the
+// output and caps its size. Every outcome is a [Result] whose Content the
+// model can read; the call's middlewares (see [WithMiddleware]) run around
+// all of it.
+//
+// The zero value has no tools and default limits. A Dispatcher is
+// immutable once made and safe for concurrent use; its concurrency bound
+// is shared by all Dispatch calls (and by the dispatchers that [Dispatcher.With]
+// and [Dispatcher.Select] derive from it).
+type Dispatcher struct {
+	set        *Set
+	sem        chan struct{}
+	timeout    time.Duration
+	maxResult  int
+	mws        []CallMiddleware
+	handler    CallHandler
+	approver   Approver
+	approveAll bool
+	logger     *slog.Logger
+	newID      func() string
+}
+
+// DispatcherOption configures a [Dispatcher].
+type DispatcherOption func(*Dispatcher)
+
+// WithConcurrency bounds the number of tool calls that run at once (n < 1
+// means DefaultConcurrency).
+func WithConcurrency(n int) DispatcherOption {
+	return func(d *Dispatcher) {
+		if n < 1 {
+			n = DefaultConcurrency
+		}
+		d.sem = make(chan struct{}, n)
+	}
+}
+
+// WithTimeout sets the timeout of each attempt of a call of a tool that has
+// none of its own (see [Timeout]); a negative value means none.
+func WithTimeout(t time.Duration) DispatcherOption {
+	return func(d *Dispatcher) { d.timeout = t }
+}
+
+// WithMaxResultBytes caps the content of a result of a tool that has no cap
+// of its own (see [MaxResultBytes]); longer content is cut at a UTF-8
+// boundary and ends with a marker such as "…[truncated 12345 bytes]". A
+// negative value means no cap.
+func WithMaxResultBytes(n int) DispatcherOption {
+	return func(d *Dispatcher) { d.maxResult = n }
+}
+
+// WithMiddleware adds per-call middlewares (tracing, logging, metrics); the
+// first is the outermost. They run around every call, after its id is
+// filled in.
+func WithMiddleware(mws ...CallMiddleware) DispatcherOption {
+	return func(d *Dispatcher) { d.mws = append(d.mws, mws...) }
+}
+
+// WithApprover sets the human-in-the-loop hook asked about the calls of
+// tools marked [NeedsApproval] (of every tool, with [WithApproveAll]).
+func WithApprover(a Approver) DispatcherOption {
+	return func(d *Dispatcher) { d.approver = a }
+}
+
+// WithApproveAll sends every call, not only those of tools marked
+// [NeedsApproval], to the approval hook.
+func WithApproveAll() DispatcherOption {
+	return func(d *Dispatcher) { d.approveAll = true }
+}
+
+// WithLogger logs failed calls (with a panic's stack) to l.
+func WithLogger(l *slog.Logger) DispatcherOption {
+	return func(d *Dispatcher) { d.logger = l }
+}
+
+// WithIDs sets the function that makes ids for calls that have none; by
+// default a UUID (version 7, so ids sort in the order calls were made).
+func WithIDs(newID func() string) DispatcherOption {
+	return func(d *Dispatcher) { d.newID = newID }
+}
+
+// NewDispatcher returns a dispatcher of set's tools. Tools added to set
+// later are dispatched too.
+func NewDispatcher(set *Set, opts ...DispatcherOption) *Dispatcher {
+	d := &Dispatcher{set: set}
+	return d.With(opts...)
+}
+
+// With returns a copy of d with more options. The copy shares d's
+// concurrency bound unless an option sets a new one.
+func (d *Dispatcher) With(opts ...DispatcherOption) *Dispatcher {
+	c := *d
+	c.mws = append([]CallMiddleware(nil), d.mws...)
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if c.set == nil {
+		c.set = &Set{}
+	}
+	if c.sem == nil {
+		c.sem = make(chan struct{}, DefaultConcurrency)
+	}
+	c.handler = c.core
+	for i := len(c.mws) - 1; i >= 0; i-- {
+		if c.mws[i] != nil {
+			c.handler = c.mws[i](c.handler)
+		}
+	}
+	return &c
+}
+
+// Select returns a dispatcher of the named tools only, for one request:
+// a call of another tool is reported as unknown. It shares d's options and
+// concurrency bound.
+func (d *Dispatcher) Select(names ...string) (*Dispatcher, error) {
+	set, err := d.tools().Select(names...)
+	if err != nil {
+		return nil, err
+	}
+	c := *d
+	c.set = set
+	if c.handler != nil {
+		// Rebuild the chain so it closes over the copy.
+		c.handler = c.core
+		for i := len(c.mws) - 1; i >= 0; i-- {
+			if c.mws[i] != nil {
+				c.handler = c.mws[i](c.handler)
+			}
+		}
+	}
+	return &c, nil
+}
+
+// Tools returns the set the dispatcher runs.
+func (d *Dispatcher) Tools() *Set { return d.tools() }
+
+func (d *Dispatcher) tools() *Set {
+	if d == nil || d.set == nil {
+		return &Set{}
+	}
+	return d.set
+}
+
+// Specs returns the specs of the named tools, or of all of them.
+func (d *Dispatcher) Specs(names ...string) []llm.ToolSpec { return d.tools().Specs(names...) }
+
+// Validate checks args against the named tool's schema without running it.
+func (d *Dispatcher) Validate(name string, args json.RawMessage) error {
+	return d.tools().Validate(name, args)
+}
+
+// Dispatch runs calls, in parallel up to the concurrency bound, and returns
+// one Result per call in call order. It never panics and never returns
+// early: failures, including calls not started because ctx was done, are
+// Results.
+func (d *Dispatcher) Dispatch(ctx context.Context, calls ...llm.ToolCall) []Result {
+	out := make([]Result, len(calls))
+	switch len(calls) {
+	case 0:
+		return out
+	case 1:
+		out[0] = d.Call(ctx, calls[0])
+		return out
+	}
+	// Fill ids first, so they follow call order.
+	calls = append([]llm.ToolCall(nil), calls...)
+	for i := range calls {
+		if calls[i].ID == "" {
+			calls[i].ID = d.id()
+		}
+	}
+	workers := min(len(calls), cap(d.semaphore()))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(calls) {
+					return
+				}
+				out[i] = d.Call(ctx, calls[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Call runs one call to its Result; it never panics.
+func (d *Dispatcher) Call(ctx context.Context, call llm.ToolCall) (res Result) {
+	if call.ID == "" {
+		call.ID = d.id()
+	}
+	h := d.handler
+	if h == nil {
+		h = d.core
+	}
+	if len(d.mws) > 0 {
+		if e := d.tools().lookup(call.Name); e != nil {
+			ctx = context.WithValue(ctx, specKey{}, &e.spec)
+		}
+	}
+	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			perr := &PanicError{Tool: call.Name, Value: r, Stack: debug.Stack()}
+			res = Result{Call: call, Err: perr, Content: "error: " + clip(perr.Error(), 300), Duration: time.Since(start)}
+			d.log(ctx, res)
+		}
+	}()
+	return h(ctx, call)
+}
+
+type specKey struct{}
+
+type semKey struct{}
+
+// SpecFrom returns the spec of the tool a call is for, inside a
+// CallMiddleware (for a span's gen_ai.tool.description, say); ok is false
+// when the call names no registered tool.
+func SpecFrom(ctx context.Context) (spec llm.ToolSpec, ok bool) {
+	p, _ := ctx.Value(specKey{}).(*llm.ToolSpec)
+	if p == nil {
+		return llm.ToolSpec{}, false
+	}
+	return *p, true
+}
+
+func (d *Dispatcher) id() string {
+	if d != nil && d.newID != nil {
+		if id := d.newID(); id != "" {
+			return id
+		}
+	}
+	if u, err := uuid.NewV7(); err == nil {
+		return u.String()
+	}
+	return uuid.NewString()
+}
+
+func (d *Dispatcher) semaphore() chan struct{} {
+	if d == nil || d.sem == nil {
+		return defaultSem
+	}
+	return d.sem
+}
+
+var defaultSem = make(chan struct{}, DefaultConcurrency)
+
+// core is the innermost handler: everything from lookup to encoding.
+func (d *Dispatcher) core(ctx context.Context, call llm.ToolCall) Result {
+	start := time.Now()
+	res := d.run(ctx, call)
+	if res.Call.Name == "" {
+		res.Call = call
+	}
+	res.Duration = time.Since(start)
+	if res.Err != nil {
+		d.log(ctx, res)
+	}
+	return res
+}
+
+func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall) Result {
+	if err := ctx.Err(); err != nil {
+		return failed(fmt.Errorf("tool %q was not run: %w", call.Name, err), "the call was not run because the run was cancelled or ran out of time")
+	}
+	set := d.tools()
+	e := set.lookup(call.Name)
+	if e == nil {
+		err := fmt.Errorf("%w %q; %s", ErrUnknownTool, call.Name, set.available())
+		return failed(err, "")
+	}
+	args := call.Arguments
+	if len(args) == 0 {
+		args = emptyObject
+	}
+	if err := e.val.validate(call.Name, args); err != nil {
+		return failed(err, "fix the arguments and call the tool again")
+	}
+	if derr := checkGuards(ctx, call.Name, e.opts.guards, args); derr != nil {
+		return failed(derr, "")
+	}
+	edited := false
+	if e.opts.approval || d.approveAll {
+		var derr *DeniedError
+		args, edited, derr = d.approve(ctx, e, call, args)
+		if derr != nil {
+			return failed(derr, "")
+		}
+	}
+	out, attempts, err := d.invoke(ctx, e, args)
+	if err != nil {
+		r := failed(err, "")
+		r.Attempts = attempts
+		return r
+	}
+	content, err := encodeOutput(out)
+	if err != nil {
+		r := failed(fmt.Errorf("tool %q returned an output that cannot be encoded as JSON: %w", call.Name, err), "")
+		r.Output = out
+		r.Attempts = attempts
+		return r
+	}
+	limit := d.maxResult
+	if e.opts.maxResult != 0 {
+		limit = e.opts.maxResult
+	}
+	if limit == 0 {
+		limit = DefaultMaxResultBytes
+	}
+	res := Result{Output: out, Attempts: attempts}
+	if edited {
+		call.Arguments = args
+		res.Call = call
+	}
+	res.Content, res.Truncated = truncate(content, limit)
+	return res
+}
+
+// approve asks the approval hook about a call. It returns the arguments to
+// run with.
+func (d *Dispatcher) approve(ctx context.Context, e *entry, call llm.ToolCall, args json.RawMessage) (json.RawMessage, bool, *DeniedError) {
+	if d.approver == nil {
+		return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: "the tool needs approval and no one can give it here"}
+	}
+	call.Arguments = args
+	dec, err := func() (dec Decision, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("approval hook panicked: %v", r)
+			}
+		}()
+		return d.approver(ctx, ApprovalRequest{Call: call, Spec: e.spec})
+	}()
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: "no approval was given", Err: err}
+	}
+	switch dec.Verdict {
+	case VerdictAllow:
+		return args, false, nil
+	case VerdictEdit:
+		if len(dec.Arguments) == 0 {
+			dec.Arguments = emptyObject
+		}
+		if err := e.val.validate(call.Name, dec.Arguments); err != nil {
+			return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: "the edited arguments are invalid: " + err.Error(), Err: err}
+		}
+		if derr := checkGuards(ctx, call.Name, e.opts.guards, dec.Arguments); derr != nil {
+			return nil, false, derr
+		}
+		return dec.Arguments, true, nil
+	default:
+		reason := dec.Reason
+		if reason == "" {
+			reason = "the reviewer refused the call"
+		}
+		return nil, false, &DeniedError{Tool: call.Name, By: "approval", Reason: reason}
+	}
+}
+
+// invoke runs the tool with its timeout, retries and panic recovery,
+// holding a slot of the concurrency bound.
+func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage) (any, int, error) {
+	// A call made from inside a call that holds a slot of the same bound
+	// (an agent used as a tool, dispatching its own calls) runs under its
+	// caller's slot: waiting for another could deadlock when every slot is
+	// held by a caller waiting for its calls.
+	sem := d.semaphore()
+	if held, _ := ctx.Value(semKey{}).(chan struct{}); held != sem {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, 0, fmt.Errorf("tool %q was not run: %w", e.spec.Name, ctx.Err())
+		}
+		defer func() { <-sem }()
+		ctx = context.WithValue(ctx, semKey{}, sem)
+	}
+
+	timeout := d.timeout
+	if e.opts.timeout != 0 {
+		timeout = e.opts.timeout
+	}
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	attempts := 1
+	var policy RetryPolicy
+	if e.opts.retry != nil {
+		policy = e.opts.retry.normalized()
+		attempts = policy.Attempts
+	}
+	var out any
+	var err error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			wait := min(policy.Backoff<<(i-1), policy.MaxBackoff)
+			wait = wait/2 + rand.N(wait/2+1)
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, i, errors.Join(err, fmt.Errorf("retry abandoned: %w", ctx.Err()))
+			}
+		}
+		out, err = callOnce(ctx, e, args, timeout)
+		if err == nil {
+			return out, i + 1, nil
+		}
+		var perr *PanicError
+		if errors.As(err, &perr) || ctx.Err() != nil {
+			return nil, i + 1, err
+		}
+		if !IsRetryable(err) && !(policy.RetryTimeouts && errors.Is(err, ErrTimeout)) {
+			return nil, i + 1, err
+		}
+	}
+	return nil, attempts, err
+}
+
+type callOutcome struct {
+	out any
+	err error
+}
+
+// callOnce runs one attempt. With a timeout it runs the tool in its own
+// goroutine, so a tool that ignores ctx cannot hold the run past it.
+func callOnce(ctx context.Context, e *entry, args json.RawMessage, timeout time.Duration) (any, error) {
+	if timeout < 0 {
+		return safeCall(ctx, e, args)
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if e.opts.inline {
+		out, err := safeCall(cctx, e, args)
+		if err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
+		}
+		return out, err
+	}
+	ch := make(chan callOutcome, 1)
+	go func() {
+		out, err := safeCall(cctx, e, args)
+		ch <- callOutcome{out, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
+		}
+		return r.out, r.err
+	case <-cctx.Done():
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("tool %q stopped: %w", e.spec.Name, ctx.Err())
+		}
+		return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
+	}
+}
+
+func safeCall(ctx context.Context, e *entry, args json.RawMessage) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, &PanicError{Tool: e.spec.Name, Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return e.tool.Call(ctx, args)
+}
+
+// failed makes the Result of a failed call; hint, when given, tells the
+// model what to do.
+func failed(err error, hint string) Result {
+	msg := err.Error()
+	var perr *PanicError
+	if errors.As(err, &perr) {
+		msg = clip(fmt.Sprintf("tool %q failed with an internal error (panic: %v); the call did not complete", perr.Tool, perr.Value), 300)
+	}
+	content := "error: " + msg
+	if hint != "" {
+		content += "; " + hint
+	}
+	return Result{Err: err, Content: content}
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func (d *Dispatcher) log(ctx context.Context, r Result) {
+	if d == nil || d.logger == nil || r.Err == nil {
+		return
+	}
+	attrs := []slog.Attr{slog.String("tool", r.Call.Name), slog.String("call_id", r.Call.ID), slog.Any("error", r.Err)}
+	var perr *PanicError
+	if errors.As(r.Err, &perr) {
+		attrs = append(attrs, slog.String("stack", string(perr.Stack)))
+	}
+	d.logger.LogAttrs(ctx, slog.LevelWarn, "tool call failed", attrs...)
+}
+
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
+// encodeOutput turns a tool's output into content: a string as it is, raw
+// JSON as it is, anything else as JSON.
+func encodeOutput(out any) (string, error) {
+	switch v := out.(type) {
+	case string:
+		return v, nil
+	case json.RawMessage:
+		if v == nil {
+			return "null", nil
+		}
+		return string(v), nil
+	case []byte:
+		return string(v), nil
+	case nil:
+		return "null", nil
+	}
+	e := encoders.Get().(*encoder)
+	defer func() {
+		if e.buf.Cap() <= 64<<10 {
+			e.buf.Reset()
+			encoders.Put(e)
+		}
+	}()
+	e.buf.Reset()
+	if err := e.enc.Encode(out); err != nil {
+		return "", err
+	}
+	b := e.buf.Bytes()
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	return string(b), nil
+}
+
+// truncate cuts s to at most limit bytes (plus the marker) at a UTF-8
+// boundary, ending it with a marker saying how much was cut.
+func truncate(s string, limit int) (string, bool) {
+	if limit < 0 || len(s) <= limit {
+		return s, false
+	}
+	n := limit
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…[truncated " + strconv.Itoa(len(s)-n) + " bytes]", true
+}
+
+var _ Executor = (*Dispatcher)(nil)

@@ -1,0 +1,538 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/tools"
+)
+
+type echoIn struct {
+	Text  string `json:"text" jsonschema:"minLength=1"`
+	Times int    `json:"times,omitempty" jsonschema:"minimum=1,maximum=3"`
+}
+
+type payIn struct {
+	Amount float64 `json:"amount"`
+	To     string  `json:"to"`
+}
+
+func newDispatcher(t *testing.T, opts ...tools.DispatcherOption) (*tools.Dispatcher, *atomic.Int32) {
+	t.Helper()
+	var flaky atomic.Int32
+	echo := tools.MustFunc("echo", "Repeats text.", func(ctx context.Context, in echoIn) (string, error) {
+		return strings.Repeat(in.Text, max(in.Times, 1)), nil
+	})
+	boom := tools.MustFunc("boom", "Panics.", func(ctx context.Context, in struct{}) (string, error) {
+		panic("kaboom")
+	})
+	slow := tools.MustFunc("slow", "Sleeps.", func(ctx context.Context, in struct{}) (string, error) {
+		<-ctx.Done()
+		return "", ctx.Err()
+	}, tools.Timeout(20*time.Millisecond))
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	stubborn := tools.MustFunc("stubborn", "Ignores its context.", func(ctx context.Context, in struct{}) (string, error) {
+		<-release // until the test ends: only abandoning it lets the call return
+		return "late", nil
+	}, tools.Timeout(20*time.Millisecond))
+	fail := tools.MustFunc("fail", "Fails.", func(ctx context.Context, in struct{}) (string, error) {
+		return "", errors.New("the disk is full")
+	})
+	flakyTool := tools.MustFunc("flaky", "Fails twice, then works.", func(ctx context.Context, in struct{}) (string, error) {
+		if flaky.Add(1) < 3 {
+			return "", tools.Retryable(errors.New("temporarily unavailable"))
+		}
+		return "ok", nil
+	}, tools.Retry(tools.RetryPolicy{Attempts: 3, Backoff: time.Millisecond}))
+	big := tools.MustFunc("big", "Returns a lot.", func(ctx context.Context, in struct{}) (string, error) {
+		return strings.Repeat("é", 100), nil // 200 bytes
+	}, tools.MaxResultBytes(51))
+	pay := tools.MustFunc("pay", "Pays.", func(ctx context.Context, in payIn) (map[string]any, error) {
+		return map[string]any{"paid": in.Amount, "to": in.To}, nil
+	}, tools.Guard(`amount <= 100 || user.role == "admin"`), tools.NeedsApproval())
+	raw := tools.MustRaw(llm.ToolSpec{Name: "raw", Parameters: json.RawMessage(`{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]}`)},
+		func(ctx context.Context, args json.RawMessage) (any, error) { return json.RawMessage(args), nil })
+	set := tools.MustSet(echo, boom, slow, stubborn, fail, flakyTool, big, pay, raw)
+	return tools.NewDispatcher(set, opts...), &flaky
+}
+
+func TestDispatchOutcomes(t *testing.T) {
+	approve := func(ctx context.Context, req tools.ApprovalRequest) (tools.Decision, error) {
+		var p payIn
+		_ = json.Unmarshal(req.Call.Arguments, &p)
+		switch {
+		case p.To == "mallory":
+			return tools.Deny("mallory is not a known payee"), nil
+		case p.To == "bob-typo":
+			return tools.Edit(json.RawMessage(fmt.Sprintf(`{"amount":%v,"to":"bob"}`, p.Amount)), "fixed the payee"), nil
+		case p.To == "edit-bad":
+			return tools.Edit(json.RawMessage(`{"amount":"lots"}`), ""), nil
+		}
+		return tools.Allow(), nil
+	}
+	d, _ := newDispatcher(t, tools.WithApprover(approve))
+	admin := tools.WithGuardEnv(context.Background(), map[string]any{"user": map[string]any{"role": "admin"}})
+	guest := tools.WithGuardEnv(context.Background(), map[string]any{"user": map[string]any{"role": "guest"}})
+	tests := []struct {
+		name        string
+		ctx         context.Context
+		call        llm.ToolCall
+		wantErr     error
+		wantContent []string
+		check       func(t *testing.T, r tools.Result)
+	}{
+		{name: "ok", call: llmCall("echo", `{"text":"ab","times":2}`), wantContent: []string{"abab"}},
+		{name: "empty arguments", call: llm.ToolCall{Name: "boom"}, wantErr: tools.ErrPanic},
+		{name: "unknown tool lists tools", call: llmCall("nope", `{}`), wantErr: tools.ErrUnknownTool,
+			wantContent: []string{`unknown tool "nope"`, `"echo"`, `"pay"`, `"raw"`}},
+		{name: "missing field", call: llmCall("echo", `{}`), wantErr: tools.ErrInvalidArguments,
+			wantContent: []string{"/text", "missing required property", "fix the arguments"}},
+		{name: "wrong type", call: llmCall("echo", `{"text":5}`), wantErr: tools.ErrInvalidArguments,
+			wantContent: []string{"/text", "got number, want string"}},
+		{name: "out of range", call: llmCall("echo", `{"text":"a","times":9}`), wantErr: tools.ErrInvalidArguments,
+			wantContent: []string{"/times", "maximum"}},
+		{name: "unknown key", call: llmCall("echo", `{"text":"a","loud":true}`), wantErr: tools.ErrInvalidArguments,
+			wantContent: []string{"/loud", "unknown property"}},
+		{name: "not json", call: llmCall("echo", `{"text":`), wantErr: tools.ErrInvalidArguments,
+			wantContent: []string{"not valid JSON"}},
+		{name: "not an object", call: llmCall("echo", `"hi"`), wantErr: tools.ErrInvalidArguments,
+			wantContent: []string{"must be a JSON object"}},
+		{name: "panic", call: llmCall("boom", `{}`), wantErr: tools.ErrPanic,
+			wantContent: []string{"panic: kaboom", "internal error"},
+			check: func(t *testing.T, r tools.Result) {
+				var pe *tools.PanicError
+				if !errors.As(r.Err, &pe) || !strings.Contains(string(pe.Stack), "dispatch_test.go") {
+					t.Errorf("no stack in %#v", r.Err)
+				}
+				if strings.Contains(r.Content, "goroutine") {
+					t.Errorf("stack leaked to the model: %q", r.Content)
+				}
+			}},
+		{name: "timeout", call: llmCall("slow", `{}`), wantErr: tools.ErrTimeout, wantContent: []string{"timed out after 20ms"}},
+		{name: "timeout of a tool that ignores ctx", call: llmCall("stubborn", `{}`), wantErr: context.DeadlineExceeded,
+			wantContent: []string{"timed out"}},
+		{name: "tool error", call: llmCall("fail", `{}`), wantContent: []string{"error: the disk is full"},
+			check: func(t *testing.T, r tools.Result) {
+				if r.Err == nil || r.Err.Error() != "the disk is full" {
+					t.Errorf("err = %v", r.Err)
+				}
+			}},
+		{name: "retried", call: llmCall("flaky", `{}`), wantContent: []string{"ok"},
+			check: func(t *testing.T, r tools.Result) {
+				if r.Attempts != 3 {
+					t.Errorf("attempts = %d, want 3", r.Attempts)
+				}
+			}},
+		{name: "truncated", call: llmCall("big", `{}`), wantContent: []string{"…[truncated 150 bytes]"},
+			check: func(t *testing.T, r tools.Result) {
+				if !r.Truncated || !strings.HasPrefix(r.Content, strings.Repeat("é", 25)+"…") {
+					t.Errorf("content %q", r.Content)
+				}
+			}},
+		{name: "guard allows small amount", ctx: guest, call: llmCall("pay", `{"amount":50,"to":"bob"}`),
+			wantContent: []string{`{"paid":50,"to":"bob"}`}},
+		{name: "guard denies large amount", ctx: guest, call: llmCall("pay", `{"amount":500,"to":"bob"}`), wantErr: tools.ErrDenied,
+			wantContent: []string{"denied by guard", `amount <= 100 || user.role == "admin"`}},
+		{name: "guard allows admin", ctx: admin, call: llmCall("pay", `{"amount":500,"to":"bob"}`), wantContent: []string{`"paid":500`}},
+		{name: "guard without context fails closed", call: llmCall("pay", `{"amount":500,"to":"bob"}`), wantErr: tools.ErrDenied},
+		{name: "model cannot forge the context", ctx: guest, call: llmCall("pay", `{"amount":500,"to":"bob","user":{"role":"admin"}}`), wantErr: tools.ErrInvalidArguments},
+		{name: "approval denies", ctx: admin, call: llmCall("pay", `{"amount":5,"to":"mallory"}`), wantErr: tools.ErrDenied,
+			wantContent: []string{"denied by approval", "mallory is not a known payee"}},
+		{name: "approval edits", ctx: admin, call: llmCall("pay", `{"amount":5,"to":"bob-typo"}`), wantContent: []string{`"to":"bob"`},
+			check: func(t *testing.T, r tools.Result) {
+				if string(r.Call.Arguments) != `{"amount":5,"to":"bob"}` {
+					t.Errorf("result call arguments %s", r.Call.Arguments)
+				}
+			}},
+		{name: "approval edit revalidated", ctx: admin, call: llmCall("pay", `{"amount":5,"to":"edit-bad"}`), wantErr: tools.ErrInvalidArguments,
+			wantContent: []string{"edited arguments are invalid"}},
+		{name: "raw tool", call: llmCall("raw", `{"n":3}`), wantContent: []string{`{"n":3}`}},
+		{name: "raw tool validated", call: llmCall("raw", `{"n":3.5}`), wantErr: tools.ErrInvalidArguments, wantContent: []string{"/n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := tt.ctx
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			r := d.Dispatch(ctx, tt.call)[0]
+			if tt.wantErr != nil && !errors.Is(r.Err, tt.wantErr) {
+				t.Errorf("err = %v, want %v", r.Err, tt.wantErr)
+			}
+			if tt.wantErr == nil && tt.check == nil && r.Err != nil {
+				t.Errorf("err = %v", r.Err)
+			}
+			for _, w := range tt.wantContent {
+				if !strings.Contains(r.Content, w) {
+					t.Errorf("content %q lacks %q", r.Content, w)
+				}
+			}
+			if r.Err != nil && !strings.HasPrefix(r.Content, "error: ") {
+				t.Errorf("failure content %q does not start with error:", r.Content)
+			}
+			if _, err := uuid.Parse(r.Call.ID); err != nil {
+				t.Errorf("call id %q is not a UUID", r.Call.ID)
+			}
+			if r.Message().ToolCallID != r.Call.ID || r.Message().Role != llm.RoleTool {
+				t.Errorf("bad message %+v", r.Message())
+			}
+			if tt.check != nil {
+				tt.check(t, r)
+			}
+		})
+	}
+}
+
+func TestTypedErrors(t *testing.T) {
+	d, _ := newDispatcher(t)
+	rs := d.Dispatch(context.Background(), llmCall("echo", `{"text":""}`), llmCall("boom", `{}`), llmCall("pay", `{"amount":1,"to":"x"}`), llmCall("slow", `{}`))
+	var ve *tools.ValidationError
+	if !errors.As(rs[0].Err, &ve) || ve.Tool != "echo" || len(ve.Problems) != 1 || ve.Problems[0].Pointer != "/text" {
+		t.Errorf("validation error %#v", rs[0].Err)
+	}
+	var pe *tools.PanicError
+	if !errors.As(rs[1].Err, &pe) || pe.Value != "kaboom" {
+		t.Errorf("panic error %#v", rs[1].Err)
+	}
+	var de *tools.DeniedError
+	if !errors.As(rs[2].Err, &de) || de.By != "approval" {
+		t.Errorf("no approver: %#v", rs[2].Err)
+	}
+	var te *tools.TimeoutError
+	if !errors.As(rs[3].Err, &te) || te.Timeout != 20*time.Millisecond {
+		t.Errorf("timeout error %#v", rs[3].Err)
+	}
+	more := d.Dispatch(context.Background(), llmCall("nope", `{}`), llmCall("fail", `{}`), llmCall("echo", `{"text":"ok"}`))
+	got := []string{}
+	for _, r := range append(rs, more...) {
+		got = append(got, tools.ErrorType(r.Err))
+	}
+	if want := "invalid_arguments panic denied timeout unknown_tool tool_error "; strings.Join(got, " ") != want {
+		t.Errorf("error types %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+func TestDispatchParallelOrderAndBound(t *testing.T) {
+	var running, peak atomic.Int32
+	gate := make(chan struct{})
+	work := tools.MustFunc("work", "Works.", func(ctx context.Context, in struct {
+		N int `json:"n"`
+	}) (int, error) {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		<-gate
+		return in.N * 10, nil
+	})
+	d := tools.NewDispatcher(tools.MustSet(work), tools.WithConcurrency(3))
+	calls := make([]llm.ToolCall, 10)
+	for i := range calls {
+		calls[i] = llmCall("work", fmt.Sprintf(`{"n":%d}`, i))
+	}
+	calls[4].ID = "given-id"
+	done := make(chan []tools.Result)
+	go func() { done <- d.Dispatch(context.Background(), calls...) }()
+	for running.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	close(gate)
+	rs := <-done
+	if p := peak.Load(); p != 3 {
+		t.Errorf("peak concurrency %d, want 3", p)
+	}
+	ids := map[string]bool{}
+	for i, r := range rs {
+		if r.Err != nil || r.Content != fmt.Sprint(i*10) {
+			t.Errorf("result %d: %q %v", i, r.Content, r.Err)
+		}
+		if ids[r.Call.ID] {
+			t.Errorf("duplicate id %s", r.Call.ID)
+		}
+		ids[r.Call.ID] = true
+	}
+	if rs[4].Call.ID != "given-id" {
+		t.Errorf("given id replaced: %s", rs[4].Call.ID)
+	}
+}
+
+func TestDispatchCancelled(t *testing.T) {
+	d, _ := newDispatcher(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rs := d.Dispatch(ctx, llmCall("echo", `{"text":"a"}`), llmCall("echo", `{"text":"b"}`))
+	for _, r := range rs {
+		if !errors.Is(r.Err, context.Canceled) || !strings.Contains(r.Content, "not run") {
+			t.Errorf("%q %v", r.Content, r.Err)
+		}
+	}
+}
+
+func TestApprovalBlocksUntilAnswerOrCancel(t *testing.T) {
+	asked := make(chan tools.ApprovalRequest, 1)
+	answer := make(chan tools.Decision)
+	approver := func(ctx context.Context, req tools.ApprovalRequest) (tools.Decision, error) {
+		asked <- req
+		select {
+		case d := <-answer:
+			return d, nil
+		case <-ctx.Done():
+			return tools.Decision{}, ctx.Err()
+		}
+	}
+	d, _ := newDispatcher(t, tools.WithApprover(approver))
+	ctx := tools.WithGuardEnv(context.Background(), map[string]any{"user": map[string]any{"role": "admin"}})
+	done := make(chan tools.Result)
+	go func() { done <- d.Call(ctx, llmCall("pay", `{"amount":1,"to":"bob"}`)) }()
+	req := <-asked
+	if req.Spec.Name != "pay" || string(req.Call.Arguments) != `{"amount":1,"to":"bob"}` {
+		t.Errorf("request %+v", req)
+	}
+	answer <- tools.Allow()
+	if r := <-done; r.Err != nil {
+		t.Fatalf("allowed call failed: %v", r.Err)
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { done <- d.Call(cctx, llmCall("pay", `{"amount":1,"to":"bob"}`)) }()
+	<-asked
+	cancel()
+	r := <-done
+	if !errors.Is(r.Err, tools.ErrDenied) || !errors.Is(r.Err, context.Canceled) {
+		t.Errorf("cancelled approval: %v", r.Err)
+	}
+}
+
+func TestMiddleware(t *testing.T) {
+	var mu sync.Mutex
+	var log []string
+	mw := func(tag string) tools.CallMiddleware {
+		return func(next tools.CallHandler) tools.CallHandler {
+			return func(ctx context.Context, call llm.ToolCall) tools.Result {
+				if call.ID == "" {
+					t.Error("middleware saw a call without id")
+				}
+				if spec, ok := tools.SpecFrom(ctx); ok != (call.Name == "echo") || ok && spec.Description != "Repeats text." {
+					t.Errorf("SpecFrom(%s) = %+v, %v", call.Name, spec, ok)
+				}
+				mu.Lock()
+				log = append(log, tag+">"+call.Name)
+				mu.Unlock()
+				r := next(ctx, call)
+				mu.Lock()
+				log = append(log, tag+"<"+r.Content)
+				mu.Unlock()
+				return r
+			}
+		}
+	}
+	d, _ := newDispatcher(t, tools.WithMiddleware(mw("a"), mw("b")))
+	d.Dispatch(context.Background(), llmCall("echo", `{"text":"x"}`))
+	d.Dispatch(context.Background(), llmCall("nope", `{}`))
+	want := "a>echo b>echo b<x a<x a>nope b>nope"
+	if got := strings.Join(log, " "); !strings.HasPrefix(got, want) {
+		t.Errorf("log %q, want prefix %q", got, want)
+	}
+	// A panicking middleware does not crash the run.
+	bad := tools.NewDispatcher(d.Tools(), tools.WithMiddleware(func(next tools.CallHandler) tools.CallHandler {
+		return func(ctx context.Context, call llm.ToolCall) tools.Result { panic("middleware bug") }
+	}))
+	if r := bad.Call(context.Background(), llmCall("echo", `{"text":"x"}`)); !errors.Is(r.Err, tools.ErrPanic) {
+		t.Errorf("err %v", r.Err)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	d, _ := newDispatcher(t)
+	sub, err := d.Select("echo", "raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if specs := sub.Specs(); len(specs) != 2 || specs[0].Name != "echo" || specs[1].Name != "raw" {
+		t.Errorf("specs %+v", specs)
+	}
+	r := sub.Call(context.Background(), llmCall("boom", `{}`))
+	if !errors.Is(r.Err, tools.ErrUnknownTool) || strings.Contains(r.Content, "boom") && !strings.Contains(r.Content, `"echo", "raw"`) {
+		t.Errorf("%q %v", r.Content, r.Err)
+	}
+	if _, err := d.Select("echo", "missing"); !errors.Is(err, tools.ErrUnknownTool) {
+		t.Errorf("select unknown: %v", err)
+	}
+	if specs := d.Specs("raw", "echo", "missing"); len(specs) != 2 || specs[0].Name != "raw" {
+		t.Errorf("specs %+v", specs)
+	}
+	if err := d.Validate("echo", json.RawMessage(`{"text":1}`)); !errors.Is(err, tools.ErrInvalidArguments) || !strings.Contains(err.Error(), "/text") {
+		t.Errorf("validate: %v", err)
+	}
+	var zero tools.Dispatcher
+	if r := zero.Call(context.Background(), llmCall("x", `{}`)); !errors.Is(r.Err, tools.ErrUnknownTool) || !strings.Contains(r.Content, "no tools") {
+		t.Errorf("zero dispatcher: %q", r.Content)
+	}
+}
+
+func TestRegistrationErrors(t *testing.T) {
+	ok := func(ctx context.Context, in struct{}) (string, error) { return "", nil }
+	if _, err := tools.Func("bad name!", "", ok); err == nil {
+		t.Error("bad name accepted")
+	}
+	if _, err := tools.Func("g", "", ok, tools.Guard("amount <=")); err == nil || !strings.Contains(err.Error(), "does not compile") {
+		t.Errorf("bad guard: %v", err)
+	}
+	if _, err := tools.Func("s", "", func(ctx context.Context, in string) (string, error) { return in, nil }); err == nil {
+		t.Error("non-struct input accepted")
+	}
+	if _, err := tools.Raw(llm.ToolSpec{Name: "r", Parameters: json.RawMessage(`{"type":"object","properties":{"a":{"type":"wat"}}}`)}, nil); err == nil {
+		t.Error("nil handler accepted")
+	}
+	h := func(ctx context.Context, a json.RawMessage) (any, error) { return nil, nil }
+	if _, err := tools.Raw(llm.ToolSpec{Name: "r", Parameters: json.RawMessage(`{"type":"object","properties":{"a":{"type":"wat"}}}`)}, h); err == nil {
+		t.Error("bad schema accepted")
+	}
+	if _, err := tools.Raw(llm.ToolSpec{Name: "r", Parameters: json.RawMessage(`{"type":"string"}`)}, h); err == nil {
+		t.Error("non-object schema accepted")
+	}
+	a := tools.MustFunc("a", "", ok)
+	if _, err := tools.NewSet(a, a); err == nil {
+		t.Error("duplicate accepted")
+	}
+	s := tools.MustSet(a)
+	if err := s.Add(tools.MustFunc("a", "", ok)); err == nil {
+		t.Error("re-registration accepted")
+	}
+	s.Remove("a")
+	if s.Len() != 0 {
+		t.Error("remove")
+	}
+}
+
+func TestWithOptions(t *testing.T) {
+	var calls atomic.Int32
+	raw := tools.MustRaw(llm.ToolSpec{Name: "r"}, func(ctx context.Context, a json.RawMessage) (any, error) {
+		calls.Add(1)
+		return "ran", nil
+	})
+	guarded, err := tools.With(raw, tools.Guard("tool == 'r' && args.ok == true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := tools.NewDispatcher(tools.MustSet(guarded))
+	if r := d.Call(context.Background(), llmCall("r", `{"ok":false}`)); !errors.Is(r.Err, tools.ErrDenied) {
+		t.Errorf("%v", r.Err)
+	}
+	if r := d.Call(context.Background(), llmCall("r", `{"ok":true}`)); r.Content != "ran" {
+		t.Errorf("%q %v", r.Content, r.Err)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("calls %d", calls.Load())
+	}
+	// An open schema lets the model send any key, but context values win.
+	admin, err := tools.With(tools.MustRaw(llm.ToolSpec{Name: "admin"}, func(ctx context.Context, a json.RawMessage) (any, error) {
+		return "ran", nil
+	}), tools.Guard(`user.role == "admin"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = tools.NewDispatcher(tools.MustSet(admin))
+	guest := tools.WithGuardEnv(context.Background(), map[string]any{"user": map[string]any{"role": "guest"}})
+	if r := d.Call(guest, llmCall("admin", `{"user":{"role":"admin"}}`)); !errors.Is(r.Err, tools.ErrDenied) {
+		t.Errorf("forged context allowed: %q", r.Content)
+	}
+}
+
+func TestMoreOptions(t *testing.T) {
+	// Inline: the timeout reaches the tool through ctx.
+	inline := tools.MustFunc("inline", "", func(ctx context.Context, in struct{}) (string, error) {
+		<-ctx.Done()
+		return "", ctx.Err()
+	}, tools.Inline(), tools.Timeout(10*time.Millisecond))
+	// A retry waiting in its backoff gives up when ctx is done.
+	var attempts atomic.Int32
+	retry := tools.MustFunc("retry", "", func(ctx context.Context, in struct{}) (string, error) {
+		attempts.Add(1)
+		return "", tools.Retryable(errors.New("busy"))
+	}, tools.Retry(tools.RetryPolicy{Attempts: 5, Backoff: time.Hour}))
+	boom := tools.MustFunc("boom", "", func(ctx context.Context, in struct{}) (string, error) { panic("logged") })
+	plain := tools.MustFunc("plain", "", func(ctx context.Context, in struct{}) (string, error) { return "ran", nil })
+
+	var logged strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logged.Write(p)
+	}), nil))
+	var asked atomic.Int32
+	d := tools.NewDispatcher(tools.MustSet(inline, retry, boom, plain), tools.WithLogger(logger), tools.WithApproveAll(),
+		tools.WithApprover(func(ctx context.Context, req tools.ApprovalRequest) (tools.Decision, error) {
+			asked.Add(1)
+			return tools.Allow(), nil
+		}))
+
+	if r := d.Call(context.Background(), llmCall("inline", `{}`)); !errors.Is(r.Err, tools.ErrTimeout) {
+		t.Errorf("inline: %v", r.Err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	r := d.Call(ctx, llmCall("retry", `{}`))
+	if !errors.Is(r.Err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second || attempts.Load() != 1 {
+		t.Errorf("retry: %v after %v, %d attempts", r.Err, time.Since(start), attempts.Load())
+	}
+	d.Call(context.Background(), llmCall("boom", `{}`))
+	if r := d.Call(context.Background(), llmCall("plain", `{}`)); r.Content != "ran" {
+		t.Errorf("plain: %q", r.Content)
+	}
+	if asked.Load() != 4 {
+		t.Errorf("approver asked %d times, want 4", asked.Load())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logged.String(), "tool call failed") || !strings.Contains(logged.String(), "stack=") || !strings.Contains(logged.String(), "logged") {
+		t.Errorf("log: %s", logged.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestNestedDispatchDoesNotDeadlock: a tool that dispatches calls through
+// the same dispatcher (an agent used as a tool) runs them under its own
+// slot, so a full bound cannot deadlock.
+func TestNestedDispatchDoesNotDeadlock(t *testing.T) {
+	set := &tools.Set{}
+	d := tools.NewDispatcher(set, tools.WithConcurrency(2))
+	leaf := tools.MustFunc("leaf", "", func(ctx context.Context, in struct{}) (string, error) { return "leaf", nil })
+	outer := tools.MustFunc("outer", "", func(ctx context.Context, in struct{}) (string, error) {
+		rs := d.Dispatch(ctx, llmCall("leaf", `{}`), llmCall("leaf", `{}`), llmCall("leaf", `{}`))
+		parts := []string{}
+		for _, r := range rs {
+			parts = append(parts, r.Content)
+		}
+		return strings.Join(parts, "+"), nil
+	})
+	if err := set.Add(leaf, outer); err != nil {
+		t.Fatal(err)
+	}
+	calls := []llm.ToolCall{llmCall("outer", `{}`), llmCall("outer", `{}`), llmCall("outer", `{}`), llmCall("outer", `{}`)}
+	for _, r := range d.Dispatch(context.Background(), calls...) {
+		if r.Content != "leaf+leaf+leaf" {
+			t.Errorf("%q %v", r.Content, r.Err)
+		}
+	}
+}

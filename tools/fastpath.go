@@ -1,0 +1,713 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"regexp"
+	"strconv"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// The fast path validates arguments in one pass over their bytes, with no
+// allocation, for the keywords that tool schemas mostly use. It is only
+// ever trusted to accept: when it finds a problem, or meets a keyword or a
+// value it does not decide exactly as the reference validator
+// (santhosh-tekuri/jsonschema) would, the arguments go through the
+// reference validator, which gives the verdict and the error. So a call
+// with valid arguments costs microseconds, and the fast path can never let
+// through what the schema forbids. A differential fuzz test holds it to
+// that.
+
+type fastResult uint8
+
+const (
+	fastOK fastResult = iota
+	fastBad
+	fastUnknown
+)
+
+const (
+	tNull uint8 = 1 << iota
+	tBool
+	tInt
+	tNum
+	tStr
+	tArr
+	tObj
+)
+
+type fastSchema struct {
+	types uint8 // 0: any type
+	slow  bool  // uses a keyword the fast path does not implement
+
+	hasEnum  bool
+	enumStr  []string
+	enumBool uint8 // bit 0: false allowed, bit 1: true allowed
+	enumNull bool
+
+	props    map[string]*fastSchema
+	reqIndex map[string]uint8
+	reqMask  uint64
+	addl     uint8 // 0: any, 1: forbidden, 2: addlSch
+	addlSch  *fastSchema
+
+	items              *fastSchema
+	minItems, maxItems int64 // -1: none
+
+	minLen, maxLen int64 // -1: none
+	pattern        *regexp.Regexp
+	format         bool
+
+	hasMin, hasMax, hasExMin, hasExMax bool
+	min, max, exMin, exMax             float64
+
+	anyOf []*fastSchema
+}
+
+// annotation and unknown keywords are ignored by the reference validator
+// too; these are the assertions the fast path leaves to it.
+var slowKeywords = map[string]bool{
+	"$ref": true, "$dynamicRef": true, "$recursiveRef": true, "allOf": true, "oneOf": true,
+	"not": true, "if": true, "then": true, "else": true, "dependentSchemas": true,
+	"dependencies": true, "dependentRequired": true, "prefixItems": true, "additionalItems": true,
+	"contains": true, "minContains": true, "maxContains": true, "patternProperties": true,
+	"propertyNames": true, "unevaluatedItems": true, "unevaluatedProperties": true,
+	"multipleOf": true, "uniqueItems": true, "maxProperties": true, "minProperties": true,
+	"$recursiveAnchor": true, "$dynamicAnchor": true,
+}
+
+// compileFast builds the fast-path form of a schema document (as
+// jsonschema.UnmarshalJSON decodes it). It never fails: what it cannot
+// handle is marked slow.
+func compileFast(doc any) *fastSchema {
+	s := &fastSchema{minItems: -1, maxItems: -1, minLen: -1, maxLen: -1}
+	switch d := doc.(type) {
+	case bool:
+		if !d {
+			s.slow = true
+		}
+		return s
+	case map[string]any:
+		for k, v := range d {
+			if slowKeywords[k] {
+				s.slow = true
+				continue
+			}
+			switch k {
+			case "type":
+				s.types = typeBits(v, &s.slow)
+			case "enum":
+				l, ok := v.([]any)
+				if !ok {
+					s.slow = true
+					continue
+				}
+				s.addEnum(l)
+			case "const":
+				s.addEnum([]any{v})
+			case "properties":
+				m, ok := v.(map[string]any)
+				if !ok {
+					s.slow = true
+					continue
+				}
+				s.props = make(map[string]*fastSchema, len(m))
+				for name, ps := range m {
+					s.props[name] = compileFast(ps)
+				}
+			case "required":
+				l, ok := v.([]any)
+				if !ok || len(l) > 64 {
+					s.slow = true
+					continue
+				}
+				s.reqIndex = make(map[string]uint8, len(l))
+				for _, r := range l {
+					name, ok := r.(string)
+					if !ok {
+						s.slow = true
+						continue
+					}
+					if _, dup := s.reqIndex[name]; !dup {
+						i := uint8(len(s.reqIndex))
+						s.reqIndex[name] = i
+						s.reqMask |= 1 << i
+					}
+				}
+			case "additionalProperties":
+				switch a := v.(type) {
+				case bool:
+					if !a {
+						s.addl = 1
+					}
+				case map[string]any:
+					s.addl, s.addlSch = 2, compileFast(a)
+				default:
+					s.slow = true
+				}
+			case "items":
+				switch v.(type) {
+				case bool, map[string]any:
+					s.items = compileFast(v)
+				default:
+					s.slow = true
+				}
+			case "minItems":
+				s.minItems = intKeyword(v, &s.slow)
+			case "maxItems":
+				s.maxItems = intKeyword(v, &s.slow)
+			case "minLength":
+				s.minLen = intKeyword(v, &s.slow)
+			case "maxLength":
+				s.maxLen = intKeyword(v, &s.slow)
+			case "pattern":
+				p, ok := v.(string)
+				if !ok {
+					s.slow = true
+					continue
+				}
+				re, err := regexp.Compile(p)
+				if err != nil {
+					s.slow = true
+					continue
+				}
+				s.pattern = re
+			case "format":
+				s.format = true
+			case "minimum":
+				s.min, s.hasMin = floatKeyword(v, &s.slow)
+			case "maximum":
+				s.max, s.hasMax = floatKeyword(v, &s.slow)
+			case "exclusiveMinimum":
+				s.exMin, s.hasExMin = floatKeyword(v, &s.slow)
+			case "exclusiveMaximum":
+				s.exMax, s.hasExMax = floatKeyword(v, &s.slow)
+			case "anyOf":
+				l, ok := v.([]any)
+				if !ok || len(l) == 0 {
+					s.slow = true
+					continue
+				}
+				for _, x := range l {
+					s.anyOf = append(s.anyOf, compileFast(x))
+				}
+			}
+		}
+		return s
+	}
+	s.slow = true
+	return s
+}
+
+func typeBits(v any, slow *bool) uint8 {
+	one := func(name string) uint8 {
+		switch name {
+		case "null":
+			return tNull
+		case "boolean":
+			return tBool
+		case "integer":
+			return tInt
+		case "number":
+			return tNum
+		case "string":
+			return tStr
+		case "array":
+			return tArr
+		case "object":
+			return tObj
+		}
+		*slow = true
+		return 0
+	}
+	switch t := v.(type) {
+	case string:
+		return one(t)
+	case []any:
+		var bits uint8
+		for _, x := range t {
+			name, ok := x.(string)
+			if !ok {
+				*slow = true
+				return 0
+			}
+			bits |= one(name)
+		}
+		if bits == 0 {
+			*slow = true
+		}
+		return bits
+	}
+	*slow = true
+	return 0
+}
+
+func (s *fastSchema) addEnum(l []any) {
+	if s.hasEnum {
+		s.slow = true // enum and const together
+		return
+	}
+	s.hasEnum = true
+	for _, e := range l {
+		switch x := e.(type) {
+		case string:
+			s.enumStr = append(s.enumStr, x)
+		case bool:
+			if x {
+				s.enumBool |= 2
+			} else {
+				s.enumBool |= 1
+			}
+		case nil:
+			s.enumNull = true
+		default: // numbers, arrays, objects: compared by the reference validator
+			s.slow = true
+		}
+	}
+}
+
+func intKeyword(v any, slow *bool) int64 {
+	n, ok := v.(json.Number)
+	if !ok {
+		*slow = true
+		return -1
+	}
+	i, err := n.Int64()
+	if err != nil || i < 0 {
+		*slow = true
+		return -1
+	}
+	return i
+}
+
+func floatKeyword(v any, slow *bool) (float64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		*slow = true
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || math.IsInf(f, 0) {
+		*slow = true
+		return 0, false
+	}
+	return f, true
+}
+
+// fastScanner walks JSON bytes.
+type fastScanner struct {
+	b []byte
+	i int
+}
+
+func (sc *fastScanner) ws() {
+	for sc.i < len(sc.b) {
+		switch sc.b[sc.i] {
+		case ' ', '\t', '\n', '\r':
+			sc.i++
+		default:
+			return
+		}
+	}
+}
+
+// validateFast checks a whole arguments document.
+func (s *fastSchema) validateFast(b []byte) fastResult {
+	if s == nil {
+		return fastUnknown
+	}
+	sc := fastScanner{b: b}
+	sc.ws()
+	if sc.i >= len(b) || b[sc.i] != '{' {
+		return fastUnknown
+	}
+	r := s.check(&sc, 0)
+	if r != fastOK {
+		return r
+	}
+	sc.ws()
+	if sc.i != len(b) {
+		return fastBad
+	}
+	return fastOK
+}
+
+const maxFastDepth = 64
+
+// check consumes one value and validates it against s.
+func (s *fastSchema) check(sc *fastScanner, depth int) fastResult {
+	if s.slow || depth > maxFastDepth {
+		return fastUnknown
+	}
+	sc.ws()
+	start := sc.i
+	r := s.checkOwn(sc, depth)
+	if r != fastOK || len(s.anyOf) == 0 {
+		return r
+	}
+	end := sc.i
+	res := fastBad
+	for _, br := range s.anyOf {
+		sub := fastScanner{b: sc.b[:end], i: start}
+		switch br.check(&sub, depth+1) {
+		case fastOK:
+			if sub.i == end {
+				return fastOK
+			}
+			res = fastUnknown
+		case fastUnknown:
+			res = fastUnknown
+		}
+	}
+	return res
+}
+
+func (s *fastSchema) checkOwn(sc *fastScanner, depth int) fastResult {
+	if sc.i >= len(sc.b) {
+		return fastBad
+	}
+	switch c := sc.b[sc.i]; {
+	case c == '{':
+		if s.types != 0 && s.types&tObj == 0 || s.hasEnum {
+			return fastBad
+		}
+		return s.checkObject(sc, depth)
+	case c == '[':
+		if s.types != 0 && s.types&tArr == 0 || s.hasEnum {
+			return fastBad
+		}
+		return s.checkArray(sc, depth)
+	case c == '"':
+		if s.types != 0 && s.types&tStr == 0 {
+			return fastBad
+		}
+		return s.checkString(sc)
+	case c == 't' || c == 'f' || c == 'n':
+		var lit string
+		var bit uint8
+		switch c {
+		case 't':
+			lit, bit = "true", tBool
+		case 'f':
+			lit, bit = "false", tBool
+		default:
+			lit, bit = "null", tNull
+		}
+		if !bytes.HasPrefix(sc.b[sc.i:], []byte(lit)) {
+			return fastBad
+		}
+		sc.i += len(lit)
+		if s.types != 0 && s.types&bit == 0 {
+			return fastBad
+		}
+		if s.hasEnum {
+			switch c {
+			case 't':
+				if s.enumBool&2 == 0 {
+					return fastBad
+				}
+			case 'f':
+				if s.enumBool&1 == 0 {
+					return fastBad
+				}
+			default:
+				if !s.enumNull {
+					return fastBad
+				}
+			}
+		}
+		return fastOK
+	case c == '-' || c >= '0' && c <= '9':
+		start := sc.i
+		integral, ok := scanNumber(sc)
+		if !ok {
+			return fastBad
+		}
+		if s.hasEnum {
+			return fastBad
+		}
+		if s.types != 0 && s.types&tNum == 0 {
+			if s.types&tInt == 0 {
+				return fastBad
+			}
+			if !integral {
+				return fastUnknown // 1.0 and 1e2 are integers to JSON Schema
+			}
+		}
+		if s.hasMin || s.hasMax || s.hasExMin || s.hasExMax {
+			num := sc.b[start:sc.i]
+			f, err := strconv.ParseFloat(unsafe.String(&num[0], len(num)), 64)
+			if err != nil {
+				return fastUnknown
+			}
+			// Rounding to float64 keeps order, so a strict inequality
+			// between rounded values holds between the exact ones; only
+			// equality is undecided.
+			if s.hasMin && !(f > s.min) || s.hasExMin && !(f > s.exMin) ||
+				s.hasMax && !(f < s.max) || s.hasExMax && !(f < s.exMax) {
+				if s.hasMin && f < s.min || s.hasExMin && f < s.exMin ||
+					s.hasMax && f > s.max || s.hasExMax && f > s.exMax {
+					return fastBad
+				}
+				return fastUnknown
+			}
+		}
+		return fastOK
+	}
+	return fastBad
+}
+
+func (s *fastSchema) checkObject(sc *fastScanner, depth int) fastResult {
+	sc.i++ // {
+	var seen uint64
+	sc.ws()
+	if sc.i < len(sc.b) && sc.b[sc.i] == '}' {
+		sc.i++
+		if s.reqMask != 0 {
+			return fastBad
+		}
+		return fastOK
+	}
+	for {
+		sc.ws()
+		if sc.i >= len(sc.b) || sc.b[sc.i] != '"' {
+			return fastBad
+		}
+		key, plain, ok := scanString(sc)
+		if !ok {
+			return fastBad
+		}
+		if !plain {
+			return fastUnknown
+		}
+		sc.ws()
+		if sc.i >= len(sc.b) || sc.b[sc.i] != ':' {
+			return fastBad
+		}
+		sc.i++
+		if len(s.reqIndex) > 0 {
+			if i, ok := s.reqIndex[string(key)]; ok {
+				seen |= 1 << i
+			}
+		}
+		child := s.props[string(key)]
+		if child == nil {
+			switch s.addl {
+			case 1:
+				return fastBad
+			case 2:
+				child = s.addlSch
+			}
+		}
+		if child == nil {
+			if !skipValue(sc, depth+1) {
+				return fastBad
+			}
+		} else if r := child.check(sc, depth+1); r != fastOK {
+			return r
+		}
+		sc.ws()
+		if sc.i >= len(sc.b) {
+			return fastBad
+		}
+		switch sc.b[sc.i] {
+		case ',':
+			sc.i++
+			continue
+		case '}':
+			sc.i++
+			if seen&s.reqMask != s.reqMask {
+				return fastBad
+			}
+			return fastOK
+		}
+		return fastBad
+	}
+}
+
+func (s *fastSchema) checkArray(sc *fastScanner, depth int) fastResult {
+	sc.i++ // [
+	var n int64
+	sc.ws()
+	if sc.i < len(sc.b) && sc.b[sc.i] == ']' {
+		sc.i++
+	} else {
+		for {
+			if s.items != nil {
+				if r := s.items.check(sc, depth+1); r != fastOK {
+					return r
+				}
+			} else if !skipValue(sc, depth+1) {
+				return fastBad
+			}
+			n++
+			sc.ws()
+			if sc.i >= len(sc.b) {
+				return fastBad
+			}
+			if sc.b[sc.i] == ',' {
+				sc.i++
+				continue
+			}
+			if sc.b[sc.i] == ']' {
+				sc.i++
+				break
+			}
+			return fastBad
+		}
+	}
+	if s.minItems >= 0 && n < s.minItems || s.maxItems >= 0 && n > s.maxItems {
+		return fastBad
+	}
+	return fastOK
+}
+
+func (s *fastSchema) checkString(sc *fastScanner) fastResult {
+	str, plain, ok := scanString(sc)
+	if !ok {
+		return fastBad
+	}
+	needValue := s.hasEnum || s.pattern != nil || s.minLen >= 0 || s.maxLen >= 0
+	if s.format {
+		return fastUnknown
+	}
+	if !needValue {
+		return fastOK
+	}
+	if !plain {
+		return fastUnknown
+	}
+	if s.hasEnum {
+		found := false
+		for _, e := range s.enumStr {
+			if string(str) == e {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fastBad
+		}
+	}
+	if s.minLen >= 0 || s.maxLen >= 0 {
+		n := int64(utf8.RuneCount(str))
+		if s.minLen >= 0 && n < s.minLen || s.maxLen >= 0 && n > s.maxLen {
+			return fastBad
+		}
+	}
+	if s.pattern != nil && !s.pattern.Match(str) {
+		return fastBad
+	}
+	return fastOK
+}
+
+// scanString consumes a JSON string. plain reports a string without
+// escapes that is valid UTF-8, whose bytes are its value.
+func scanString(sc *fastScanner) (val []byte, plain, ok bool) {
+	sc.i++ // "
+	start := sc.i
+	plain = true
+	ascii := true
+	for sc.i < len(sc.b) {
+		c := sc.b[sc.i]
+		switch {
+		case c == '"':
+			val = sc.b[start:sc.i]
+			sc.i++
+			if !ascii && !utf8.Valid(val) {
+				plain = false
+			}
+			return val, plain, true
+		case c == '\\':
+			plain = false
+			sc.i++
+			if sc.i >= len(sc.b) {
+				return nil, false, false
+			}
+			switch sc.b[sc.i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				sc.i++
+			case 'u':
+				if sc.i+4 >= len(sc.b) {
+					return nil, false, false
+				}
+				for _, h := range sc.b[sc.i+1 : sc.i+5] {
+					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+						return nil, false, false
+					}
+				}
+				sc.i += 5
+			default:
+				return nil, false, false
+			}
+		case c < 0x20:
+			return nil, false, false
+		default:
+			if c >= 0x80 {
+				ascii = false
+			}
+			sc.i++
+		}
+	}
+	return nil, false, false
+}
+
+// scanNumber consumes a JSON number, reporting whether it has neither a
+// fraction nor an exponent.
+func scanNumber(sc *fastScanner) (integral, ok bool) {
+	b := sc.b
+	i := sc.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false, false
+	}
+	integral = true
+	if i < len(b) && b[i] == '.' {
+		integral = false
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		integral = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false, false
+		}
+	}
+	sc.i = i
+	return integral, true
+}
+
+// skipValue consumes any JSON value, checking its syntax.
+func skipValue(sc *fastScanner, depth int) bool {
+	if depth > maxFastDepth {
+		return false
+	}
+	open := fastSchema{minItems: -1, maxItems: -1, minLen: -1, maxLen: -1}
+	sc.ws()
+	return open.checkOwn(sc, depth) == fastOK
+}

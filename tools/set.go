@@ -1,0 +1,213 @@
+package tools
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/plait-ai/plait/llm"
+)
+
+// Set is a registry of tools by name, each with its schema compiled once.
+// Its specs go into llm requests; a [Dispatcher] runs its tools. The zero
+// value is an empty set ready to use. A Set is safe for concurrent use.
+type Set struct {
+	mu      sync.RWMutex
+	entries map[string]*entry
+	order   []string // registration order
+}
+
+type entry struct {
+	tool Tool
+	spec llm.ToolSpec
+	val  *validator
+	opts *options
+}
+
+// NewSet returns a set of the given tools (see [Set.Add]).
+func NewSet(tools ...Tool) (*Set, error) {
+	s := &Set{}
+	if err := s.Add(tools...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// MustSet is like [NewSet] but panics on error.
+func MustSet(tools ...Tool) *Set {
+	s, err := NewSet(tools...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Add registers tools. It compiles each tool's schema (reusing the one
+// [Func], [Raw] and [With] compiled) and fails, adding none of them, on a
+// nil tool, an invalid name, a name already taken, or a schema that does
+// not compile.
+func (s *Set) Add(tools ...Tool) error {
+	news := make([]*entry, 0, len(tools))
+	seen := map[string]bool{}
+	for _, t := range tools {
+		if t == nil {
+			return fmt.Errorf("tools: Add: a nil tool")
+		}
+		spec := t.Spec()
+		if err := checkName(spec.Name); err != nil {
+			return err
+		}
+		if seen[spec.Name] {
+			return fmt.Errorf("tools: tool %q is given twice", spec.Name)
+		}
+		seen[spec.Name] = true
+		e := &entry{tool: t, spec: spec, opts: &options{}}
+		if c, ok := t.(configured); ok && c.toolOptions() != nil {
+			e.opts = c.toolOptions()
+		}
+		if v, ok := t.(validated); ok && v.validator() != nil {
+			e.val = v.validator()
+		} else {
+			val, err := compileSchema(spec.Name, spec.Parameters)
+			if err != nil {
+				return err
+			}
+			e.val = val
+		}
+		news = append(news, e)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range news {
+		if _, ok := s.entries[e.spec.Name]; ok {
+			return fmt.Errorf("tools: a tool named %q is already registered", e.spec.Name)
+		}
+	}
+	if s.entries == nil {
+		s.entries = make(map[string]*entry, len(news))
+	}
+	for _, e := range news {
+		s.entries[e.spec.Name] = e
+		s.order = append(s.order, e.spec.Name)
+	}
+	return nil
+}
+
+// Remove unregisters the named tools; unknown names are ignored.
+func (s *Set) Remove(names ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range names {
+		delete(s.entries, n)
+	}
+	s.order = slices.DeleteFunc(s.order, func(n string) bool { return slices.Contains(names, n) })
+}
+
+func (s *Set) lookup(name string) *entry {
+	if s == nil {
+		return nil
+	}
+	s.mu.RLock()
+	e := s.entries[name]
+	s.mu.RUnlock()
+	return e
+}
+
+// Tool returns the named tool.
+func (s *Set) Tool(name string) (Tool, bool) {
+	e := s.lookup(name)
+	if e == nil {
+		return nil, false
+	}
+	return e.tool, true
+}
+
+// Names returns the names of the tools in registration order.
+func (s *Set) Names() []string {
+	if s == nil {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.order)
+}
+
+// Len returns the number of tools.
+func (s *Set) Len() int {
+	if s == nil {
+		return 0
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.order)
+}
+
+// Specs returns the specs of the named tools in the order given, or of
+// every tool in registration order when no names are given: what goes into
+// llm.Request.Tools. Names not in the set are skipped.
+func (s *Set) Specs(names ...string) []llm.ToolSpec {
+	if s == nil {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if len(names) == 0 {
+		names = s.order
+	}
+	out := make([]llm.ToolSpec, 0, len(names))
+	for _, n := range names {
+		if e := s.entries[n]; e != nil {
+			out = append(out, e.spec)
+		}
+	}
+	return out
+}
+
+// Select returns a new set of the named tools, sharing their compiled
+// schemas: the tools of one request. An unknown name is an error that
+// lists the tools that exist.
+func (s *Set) Select(names ...string) (*Set, error) {
+	out := &Set{entries: make(map[string]*entry, len(names))}
+	for _, n := range names {
+		e := s.lookup(n)
+		if e == nil {
+			return nil, fmt.Errorf("%w %q; %s", ErrUnknownTool, n, s.available())
+		}
+		if _, dup := out.entries[n]; dup {
+			continue
+		}
+		out.entries[n] = e
+		out.order = append(out.order, n)
+	}
+	return out, nil
+}
+
+// Validate checks args against the named tool's schema without running the
+// tool. The error is a *ValidationError naming each field and what was
+// wrong, or wraps ErrUnknownTool.
+func (s *Set) Validate(name string, args json.RawMessage) error {
+	e := s.lookup(name)
+	if e == nil {
+		return fmt.Errorf("%w %q; %s", ErrUnknownTool, name, s.available())
+	}
+	if len(args) == 0 {
+		args = emptyObject
+	}
+	return e.val.validate(name, args)
+}
+
+// available lists the tools that exist, for a model that named another.
+func (s *Set) available() string {
+	names := s.Names()
+	if len(names) == 0 {
+		return "no tools are available"
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return "the available tools are " + strings.Join(q, ", ")
+}
