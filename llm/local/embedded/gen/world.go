@@ -17,12 +17,12 @@ type topic struct {
 var realTopics = []topic{
 	{"Transformer", "Transformer", "The Transformer is a neural network architecture built on self-attention, introduced in 2017.", "Transformer 是一种基于自注意力的神经网络架构，于 2017 年提出。", "2017"},
 	{"BERT", "BERT", "BERT is an encoder-only language model released by Google in 2018.", "BERT 是谷歌于 2018 年发布的仅编码器语言模型。", "2018"},
-	{"GPT", "GPT", "GPT is a decoder-only language model trained to predict the next token.", "GPT 是一种训练来预测下一个 token 的仅解码器语言模型。", "next token"},
+	{"GPT", "GPT", "GPT is a decoder-only language model trained to predict the next token.", "GPT 是一种训练来预测下一个 token 的仅解码器语言模型。", "token"},
 	{"T5", "T5", "T5 treats every task as text-to-text and was released in 2019.", "T5 把每个任务都当作 text-to-text（文本到文本），于 2019 年发布。", "text-to-text"},
 	{"RAG", "检索增强生成", "RAG adds retrieved documents to the prompt so answers cite sources.", "检索增强生成（RAG）把检索到的文档加入提示，使回答引用来源。", "RAG"},
 	{"chain of thought", "思维链", "Chain of thought prompting asks the model to reason step by step.", "思维链提示让模型 step by step 地推理。", "step by step"},
 	{"Ollama", "Ollama", "Ollama runs GGUF models locally and serves them on port 11434.", "Ollama 在本地运行 GGUF 模型，并在端口 11434 提供服务。", "11434"},
-	{"LoRA", "LoRA", "LoRA fine-tunes a model by training low-rank adapters of rank 8 or 16.", "LoRA 通过训练秩为 8 或 16 的低秩适配器来微调模型。", "low-rank"},
+	{"LoRA", "LoRA", "LoRA fine-tunes a model by training low-rank adapters of rank 8 or 16.", "LoRA 通过训练秩为 8 或 16 的低秩适配器来微调模型。", "16"},
 }
 
 var (
