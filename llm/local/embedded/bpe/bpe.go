@@ -233,5 +233,3 @@ func WriteGGUF(w *gguf.Writer, v *tokenizer.Vocab) (err error) {
 	set("tokenizer.ggml.add_eos_token", v.AddEOS)
 	return err
 }
-
-
