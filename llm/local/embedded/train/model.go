@@ -223,25 +223,42 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 	ws.xf = x
 	ws.xfn, ws.invf = make([]float32, n*d), make([]float32, n)
 	rmsNorm(ws.xfn, ws.invf, x, p.OutNorm, n, d, c.Eps)
-	ws.logits = make([]float32, n*c.Vocab)
-	matmul(th, ws.logits, ws.xfn, p.Embed, n, d, c.Vocab)
-	ws.losses = make([]float64, n)
+	// Only the rows that carry a loss go through the output projection.
+	var rows []int
+	var tsel []int32
+	for r, tg := range targets {
+		if tg >= 0 {
+			rows = append(rows, r)
+			tsel = append(tsel, tg)
+		}
+	}
+	m := len(rows)
+	xsel := make([]float32, m*d)
+	for i, r := range rows {
+		copy(xsel[i*d:(i+1)*d], ws.xfn[r*d:(r+1)*d])
+	}
+	ws.logits = make([]float32, m*c.Vocab)
+	matmul(th, ws.logits, xsel, p.Embed, m, d, c.Vocab)
+	ws.losses = make([]float64, m)
 	if count == 0 {
 		if grads != nil {
 			clear(grads.flat())
 		}
 		return 0, 0
 	}
-	total := crossEntropy(th, ws.logits, targets, c.Vocab, 1/float32(count), ws.losses)
+	total := crossEntropy(th, ws.logits, tsel, c.Vocab, 1/float32(count), ws.losses)
 	if grads == nil {
 		return total / float64(count), count
 	}
 
 	// Backward.
 	clear(grads.flat())
-	dlog := ws.logits
+	dsel := make([]float32, m*d)
+	matmulBack(th, dsel, grads.Embed, ws.logits, xsel, p.Embed, m, d, c.Vocab)
 	dxfn := make([]float32, n*d)
-	matmulBack(th, dxfn, grads.Embed, dlog, ws.xfn, p.Embed, n, d, c.Vocab)
+	for i, r := range rows {
+		copy(dxfn[r*d:(r+1)*d], dsel[i*d:(i+1)*d])
+	}
 	dx := make([]float32, n*d)
 	rmsNormBack(dx, grads.OutNorm, dxfn, ws.xf, p.OutNorm, ws.invf, n, d)
 	for l := c.Layers - 1; l >= 0; l-- {

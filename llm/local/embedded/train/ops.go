@@ -4,6 +4,8 @@ import (
 	"math"
 	"runtime"
 	"sync"
+
+	"github.com/plait-ai/plait/llm/local/quant"
 )
 
 // parallel runs fn over [0,n) split into contiguous chunks, one per
@@ -35,7 +37,12 @@ func parallel(threads, n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
+// dot and axpy use the runtime's AVX2 kernels (package quant) where they
+// pay, and plain Go on short vectors.
 func dot(a, b []float32) float32 {
+	if len(a) >= 16 {
+		return quant.DotF32(a, b[:len(a)])
+	}
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -53,6 +60,10 @@ func dot(a, b []float32) float32 {
 
 // axpy: y += a*x.
 func axpy(y []float32, a float32, x []float32) {
+	if len(y) >= 16 {
+		quant.Axpy(a, x[:len(y)], y)
+		return
+	}
 	x = x[:len(y)]
 	i := 0
 	for ; i+4 <= len(y); i += 4 {
