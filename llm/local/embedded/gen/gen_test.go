@@ -34,8 +34,8 @@ func executor(t *testing.T, specs []llm.ToolSpec) tools.Executor {
 
 func TestPlansParseAndValidate(t *testing.T) {
 	for _, split := range []gen.Split{gen.Train, gen.Eval} {
-		exs := gen.Generate(gen.Config{Seed: 7, Split: split}, 300)
-		if len(exs) != 300 {
+		exs := gen.Generate(gen.Config{Seed: 7, Split: split}, 150)
+		if len(exs) != 150 {
 			t.Fatalf("got %d examples", len(exs))
 		}
 		langs := map[gen.Lang]int{}
