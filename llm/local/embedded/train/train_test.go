@@ -51,8 +51,9 @@ func micro(vocab int) train.Config {
 func TestMicroLearns(t *testing.T) {
 	c := micro(16)
 	c.Steps = 200
-	if testing.Short() {
-		c.Steps = 120
+	limit := 0.25
+	if testing.Short() || raceEnabled {
+		c.Steps, limit = 100, 0.35
 	}
 	ds, err := train.NewDataset(progressions(256, 16, 24, 1), c.BatchTokens, 1)
 	if err != nil {
@@ -80,7 +81,7 @@ func TestMicroLearns(t *testing.T) {
 		}
 	}
 	t.Logf("loss %.4f → %.4f", first, last)
-	if last > first*0.25 {
+	if last > first*limit {
 		t.Fatalf("loss fell only from %.4f to %.4f", first, last)
 	}
 }
@@ -136,6 +137,9 @@ func TestResumeRejectsGarbage(t *testing.T) {
 // loads it with the runtime and checks that greedy decoding reproduces a
 // memorized reply.
 func TestExportLoadGenerate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("memorizing takes minutes under the race detector; the export path has no concurrency of its own")
+	}
 	convs := [][]llm.Message{
 		{llm.UserMessage("What is 2+2?"), llm.AssistantMessage("4, of course.")},
 		{llm.UserMessage("Capital of France?"), llm.AssistantMessage("Paris.")},
