@@ -54,6 +54,17 @@ type namedTensor struct {
 	decay bool
 }
 
+// paramCount is the number of parameters of c, or -1 when it overflows.
+func paramCount(c *Config) int64 {
+	hd := int64(c.HeadDim())
+	qd, kd := int64(c.Heads)*hd, int64(c.KVHeads)*hd
+	d, f, v, l := int64(c.Dim), int64(c.FFN), int64(c.Vocab), int64(c.Layers)
+	if d > 1<<20 || f > 1<<22 || v > 1<<22 || l > 1<<12 || qd > 1<<20 || kd > 1<<20 {
+		return -1
+	}
+	return v*d + d + l*(2*d+qd*d+2*kd*d+d*qd+3*f*d)
+}
+
 // newParams allocates zeroed parameters for c backed by one slice.
 func newParams(c *Config) *Params {
 	hd := c.HeadDim()

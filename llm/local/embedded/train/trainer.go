@@ -218,6 +218,21 @@ func Resume(path string, data Source, steps int) (*Trainer, error) {
 	if steps > 0 {
 		h.Config.Steps = steps
 	}
+	if err := h.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
+	if h.Step < 0 {
+		return nil, fmt.Errorf("%w: step %d", ErrCheckpoint, h.Step)
+	}
+	// Check the size before allocating anything the header asks for.
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("train: resume: %w", err)
+	}
+	want := paramCount(&h.Config)
+	if want <= 0 || want != int64(h.Params) || fi.Size() != int64(len(ckptMagic))+4+int64(n)+3*4*want {
+		return nil, fmt.Errorf("%w: %s does not hold the %d parameters its header describes", ErrCheckpoint, path, want)
+	}
 	t, err := New(h.Config, data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
