@@ -335,7 +335,7 @@ func (b *builder) build(tmpl string) bool {
 			o.Args = resolveArgs(o.Args, b.ex.Observations[:i])
 		}
 	}
-	b.ex.PlanJSON = string(marshal(b.ex.Plan))
+	b.ex.PlanJSON = planJSON(&b.ex.Plan)
 	return true
 }
 
@@ -391,6 +391,32 @@ func (b *builder) finish(n int) {
 	}
 	b.r.Shuffle(len(specs), func(i, j int) { specs[i], specs[j] = specs[j], specs[i] })
 	b.ex.Tools = specs
+}
+
+// planJSON writes p as the planner's response schema requires it: every
+// step with id, task, tool, args and deps (an empty list where a step needs
+// nothing; planner.Step's own encoding omits it, which the schema, and so
+// constrained decoding, rejects).
+func planJSON(p *planner.Plan) string {
+	type step struct {
+		ID   string          `json:"id"`
+		Task string          `json:"task"`
+		Tool string          `json:"tool"`
+		Args json.RawMessage `json:"args"`
+		Deps []string        `json:"deps"`
+	}
+	out := struct {
+		Thought string `json:"thought"`
+		Steps   []step `json:"steps"`
+	}{Thought: p.Thought}
+	for _, s := range p.Steps {
+		deps := s.Deps
+		if deps == nil {
+			deps = []string{}
+		}
+		out.Steps = append(out.Steps, step{s.ID, s.Task, s.Tool, s.Args, deps})
+	}
+	return string(marshal(out))
 }
 
 // marshal encodes v as compact JSON without HTML escaping.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/llm/local/embedded/gen"
 	"github.com/plait-ai/plait/planner"
@@ -47,6 +49,9 @@ func TestPlansParseAndValidate(t *testing.T) {
 			if held != (split == gen.Eval) {
 				t.Fatalf("split %v example %d uses template %s catalog %s", split, i, e.Template, e.Catalog)
 			}
+			if err := matchesSchema(e.PlanJSON); err != nil {
+				t.Fatalf("example %d: %v\n%s", i, err, e.PlanJSON)
+			}
 			p, err := planner.Parse(e.PlanJSON, e.Tools)
 			if err != nil {
 				t.Fatalf("example %d: %v\n%s", i, err, e.PlanJSON)
@@ -76,6 +81,28 @@ func TestPlansParseAndValidate(t *testing.T) {
 			t.Fatalf("split %v: not varied: %v %v", split, langs, tmpls)
 		}
 	}
+}
+
+// matchesSchema validates a plan against planner.Schema, the response
+// schema constrained decoding enforces.
+func matchesSchema(plan string) error {
+	c := jsonschema.NewCompiler()
+	var sch any
+	if err := json.Unmarshal(planner.Schema, &sch); err != nil {
+		return err
+	}
+	if err := c.AddResource("plan.json", sch); err != nil {
+		return err
+	}
+	s, err := c.Compile("plan.json")
+	if err != nil {
+		return err
+	}
+	var v any
+	if err := json.Unmarshal([]byte(plan), &v); err != nil {
+		return err
+	}
+	return s.Validate(v)
 }
 
 func TestDeterministic(t *testing.T) {
