@@ -1,0 +1,163 @@
+// Command train trains plait's embedded model on synthetic agent traces and
+// exports it as a llama GGUF file.
+//
+//	go run ./llm/local/embedded/cmd/train -config tiny -out model.gguf
+//
+// It generates the training traces (package gen, training split), trains a
+// byte-level BPE tokenizer on them (package bpe), trains the model (package
+// train) and writes a checkpoint every -save-every steps to -ckpt (with the
+// vocabulary beside it, as -ckpt.vocab.gguf). -resume continues from the
+// checkpoint, with the same data order, so the loss curve is the one an
+// uninterrupted run would give. The exported file is Q8_0 unless -quant
+// f32.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/plait-ai/plait/llm/local/embedded/bpe"
+	"github.com/plait-ai/plait/llm/local/embedded/corpus"
+	"github.com/plait-ai/plait/llm/local/embedded/gen"
+	"github.com/plait-ai/plait/llm/local/embedded/train"
+	"github.com/plait-ai/plait/llm/local/ggml"
+	"github.com/plait-ai/plait/llm/local/gguf"
+	"github.com/plait-ai/plait/llm/local/tokenizer"
+)
+
+func main() {
+	var (
+		config    = flag.String("config", "tiny", "preset: micro, tiny or small (see package train)")
+		out       = flag.String("out", "model.gguf", "the GGUF file to write")
+		ckpt      = flag.String("ckpt", "train.ckpt", "checkpoint file")
+		resume    = flag.Bool("resume", false, "continue from -ckpt")
+		steps     = flag.Int("steps", 0, "optimizer steps (0: the preset's)")
+		examples  = flag.Int("examples", 6000, "synthetic traces to train on")
+		vocabSize = flag.Int("vocab", 2048, "tokenizer vocabulary size")
+		seed      = flag.Uint64("seed", 1, "seed of the data, the tokenizer and the weights")
+		quantize  = flag.String("quant", "q8_0", "exported weight type: q8_0 or f32")
+		threads   = flag.Int("threads", runtime.GOMAXPROCS(0), "threads")
+		logEvery  = flag.Int("log-every", 10, "log the loss every N steps")
+		saveEvery = flag.Int("save-every", 50, "checkpoint every N steps")
+		name      = flag.String("name", "plait-embedded", "general.name of the exported model")
+	)
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+	cfg, ok := train.Presets[*config]
+	if !ok {
+		log.Fatalf("unknown config %q", *config)
+	}
+	exs := gen.Generate(gen.Config{Seed: *seed, Split: gen.Train}, *examples)
+	convs := corpus.Conversations(exs)
+	vocabPath := *ckpt + ".vocab.gguf"
+	var v *tokenizer.Vocab
+	if *resume {
+		f, err := gguf.Open(vocabPath)
+		if err != nil {
+			log.Fatalf("resume: %v", err)
+		}
+		if v, err = tokenizer.VocabFromGGUF(f); err != nil {
+			log.Fatalf("resume: %v", err)
+		}
+		f.Close()
+	} else {
+		texts, err := corpus.Texts(convs)
+		if err != nil {
+			log.Fatal(err)
+		}
+		t0 := time.Now()
+		if v, err = bpe.Train(texts, bpe.Options{VocabSize: *vocabSize, Specials: bpe.ChatML}); err != nil {
+			log.Fatal(err)
+		}
+		var w gguf.Writer
+		w.Set("general.architecture", "tokenizer")
+		if err := bpe.WriteGGUF(&w, v); err != nil {
+			log.Fatal(err)
+		}
+		if err := w.WriteFile(vocabPath); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("tokenizer: %d tokens in %v", len(v.Tokens), time.Since(t0).Round(time.Millisecond))
+	}
+	tok, err := tokenizer.New(v)
+	if err != nil {
+		log.Fatal(err)
+	}
+	seqs, skipped, err := corpus.Sequences(tok, convs, cfg.MaxSeq)
+	if err != nil {
+		log.Fatal(err)
+	}
+	total := 0
+	for _, s := range seqs {
+		total += len(s.Tokens)
+	}
+	log.Printf("data: %d sequences, %d tokens (%.0f per sequence), %d skipped as longer than %d", len(seqs), total, float64(total)/float64(len(seqs)), skipped, cfg.MaxSeq)
+	cfg.Vocab = len(v.Tokens)
+	cfg.Seed = *seed
+	cfg.Threads = *threads
+	if *steps > 0 {
+		cfg.Steps = *steps
+	}
+	ds, err := train.NewDataset(seqs, cfg.BatchTokens, *seed)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var tr *train.Trainer
+	if *resume {
+		tr, err = train.Resume(*ckpt, ds, *steps)
+		if err == nil {
+			c := tr.Config()
+			c.Threads = *threads
+			log.Printf("resumed at step %d of %d", tr.StepNum(), c.Steps)
+		}
+	} else {
+		tr, err = train.New(cfg, ds)
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := tr.Config()
+	log.Printf("model: %d parameters, dim %d, %d layers, %d heads (%d kv), ffn %d, vocab %d; %d steps of %d tokens", tr.Params().Count(), c.Dim, c.Layers, c.Heads, c.KVHeads, c.FFN, c.Vocab, c.Steps, c.BatchTokens)
+	t0, toks := time.Now(), 0
+	var sum float64
+	var n int
+	for tr.StepNum() < c.Steps {
+		st, err := tr.Step()
+		if err != nil {
+			log.Fatal(err)
+		}
+		toks += st.Tokens
+		sum += st.Loss
+		n++
+		if st.Step%*logEvery == 0 || st.Step == c.Steps {
+			el := time.Since(t0).Seconds()
+			log.Printf("step %d/%d loss %.4f (mean %.4f) lr %.2e grad %.2f | %.0f tokens/s", st.Step, c.Steps, st.Loss, sum/float64(n), st.LR, st.GradNorm, float64(toks)/el)
+			sum, n = 0, 0
+		}
+		if st.Step%*saveEvery == 0 || st.Step == c.Steps {
+			if err := tr.Save(*ckpt); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+	typ := ggml.Q8_0
+	if *quantize == "f32" {
+		typ = ggml.F32
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := tr.Export(f, train.ExportOptions{Vocab: v, Type: typ, Name: *name}); err != nil {
+		log.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		log.Fatal(err)
+	}
+	fi, _ := os.Stat(*out)
+	fmt.Printf("wrote %s (%d bytes)\n", *out, fi.Size())
+}
