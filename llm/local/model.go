@@ -18,6 +18,7 @@ import (
 	"github.com/plait-ai/plait/llm/local/chat"
 	"github.com/plait-ai/plait/llm/local/constrain"
 	"github.com/plait-ai/plait/llm/local/discover"
+	"github.com/plait-ai/plait/llm/local/embedded"
 	"github.com/plait-ai/plait/llm/local/gguf"
 	"github.com/plait-ai/plait/llm/local/quant"
 	"github.com/plait-ai/plait/llm/local/sample"
@@ -588,10 +589,18 @@ var Provider = llm.ProviderFunc(func(ctx context.Context, spec string, cfg llm.C
 
 // Resolve turns a model spec into a GGUF path: a path to a .gguf file, a
 // name in Ollama's local store ("qwen2.5:0.5b"), or a file in $PLAIT_MODELS
-// (see package discover). The empty spec names the embedded default model.
+// (see package discover). The empty spec names the embedded default model:
+// the one a package registered with embedded.Register.
 func Resolve(spec string) (string, error) {
 	if spec == "" {
-		return "", fmt.Errorf("local: no embedded default model is bundled in this build; give a path or a name, as llm.Open(\"local/path/to/model.gguf\") or llm.Open(\"local/qwen2.5:0.5b\")")
+		path, err := embedded.Path()
+		if errors.Is(err, embedded.ErrNoModel) {
+			return "", fmt.Errorf("local: no embedded default model is bundled in this build (import a package that registers one, see llm/local/embedded); give a path or a name, as llm.Open(\"local/path/to/model.gguf\") or llm.Open(\"local/qwen2.5:0.5b\")")
+		}
+		if err != nil {
+			return "", fmt.Errorf("local: embedded default model: %w", err)
+		}
+		return path, nil
 	}
 	m, err := discover.Find(spec)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/plait-ai/plait/internal/testenv"
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/llm/local"
+	"github.com/plait-ai/plait/llm/local/embedded"
 )
 
 func load(t *testing.T, name string) *local.Model {
@@ -315,4 +317,28 @@ func seeds(n int64) int64 {
 		return max(1, n/2)
 	}
 	return n
+}
+
+func TestOpenEmbeddedDefault(t *testing.T) {
+	if _, _, ok := embedded.Default(); ok {
+		t.Skip("a default model is already registered in this binary")
+	}
+	if _, err := llm.Open("local"); err == nil || !strings.Contains(err.Error(), "no embedded default model") {
+		t.Fatalf("Open(local) with none registered: %v", err)
+	}
+	data, err := os.ReadFile(testenv.Shared(t, "models", "tiny-llama-spm-f32.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	embedded.Register("tiny-test", data)
+	m, err := llm.Open("local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.(*local.Model).Close()
+	if _, err := m.Generate(context.Background(), greedyReq("hi", 2)); err != nil {
+		t.Fatal(err)
+	}
 }
