@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -187,9 +187,6 @@ func (m *Model) Stream(ctx context.Context, req *llm.Request) iter.Seq2[llm.Chun
 	}
 }
 
-// errStopped ends generation when the caller stops iterating.
-var errStopped = errors.New("stopped")
-
 func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.Chunk, error) bool) error {
 	tools := req.Tools
 	if req.ToolChoice.Mode == llm.ToolChoiceNone {
@@ -267,7 +264,13 @@ func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.C
 	smp := sample.New(params)
 
 	st, reused := m.acquire(ids)
-	defer func() { m.release(st, ids) }()
+	defer m.release(st)
+	if reused == len(ids) {
+		// The whole prompt is cached, but its last token's logits are not
+		// kept: evaluate that token again.
+		reused--
+		st.st.Truncate(reused)
+	}
 	for _, id := range ids[:reused] {
 		smp.Accept(id)
 	}
@@ -276,12 +279,7 @@ func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.C
 	// stay bounded.
 	var logits []float32
 	const chunk = 64
-	rest := ids[reused:]
-	if len(rest) == 0 { // the whole prompt is cached: re-evaluate the last token
-		st.st.Truncate(len(ids) - 1)
-		rest = ids[len(ids)-1:]
-	}
-	for len(rest) > 0 {
+	for rest := ids[reused:]; len(rest) > 0; {
 		n := min(chunk, len(rest))
 		if logits, err = st.st.Forward(ctx, rest[:n], false); err != nil {
 			st.tokens = nil
@@ -290,9 +288,9 @@ func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.C
 		for _, id := range rest[:n] {
 			smp.Accept(id)
 		}
-		st.tokens = append(st.tokens[:0], ids[:st.st.Pos()]...)
 		rest = rest[n:]
 	}
+	st.tokens = append(st.tokens[:0], ids...)
 
 	stops := append(append([]string(nil), m.tmpl.Stop()...), req.Stop...)
 	stopper := sample.NewStopMatcher(stops)
@@ -306,7 +304,7 @@ func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.C
 	streamed := 0              // bytes of answer already yielded
 	held := false              // a tool call has started: stop streaming text
 	markers := m.callMarkers(tools)
-	var mask []uint64
+	var guide guideBuf
 	usage := llm.Usage{InputTokens: len(ids), CachedInputTokens: reused}
 	finish := llm.FinishLength
 	// flush yields the answer text that cannot be the start of a tool call.
@@ -324,7 +322,7 @@ func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.C
 		if !held && !final {
 			hold := 0
 			for _, mk := range markers {
-				hold = max(hold, partialSuffix(a, mk))
+				hold = max(hold, sample.PartialSuffix(a, mk))
 			}
 			upto -= hold
 		}
@@ -358,7 +356,7 @@ loop:
 		// logits slice is ours to modify.
 		var tok int32
 		if constrained {
-			tok, mask = m.sampleConstrained(smp, logits, matcher, mask, maxTokens-gen)
+			tok = m.sampleConstrained(smp, logits, matcher, &guide, maxTokens-gen)
 		} else {
 			tok = smp.Sample(logits)
 		}
@@ -425,17 +423,6 @@ loop:
 	return nil
 }
 
-// partialSuffix returns the length of the longest suffix of s that is a
-// proper prefix of marker.
-func partialSuffix(s, marker string) int {
-	for n := min(len(marker)-1, len(s)); n > 0; n-- {
-		if strings.HasSuffix(s, marker[:n]) {
-			return n
-		}
-	}
-	return 0
-}
-
 // callMarkers returns the texts that start a tool call in the template's
 // format (and in the format constrained decoding writes), when the request
 // has tools: text from a marker on is held back from the stream and parsed
@@ -491,38 +478,35 @@ func (m *Model) buildVocab() {
 	m.voc = constrain.NewVocab(toks, m.tok.EOG())
 }
 
+// guideBuf holds one generation's buffers for constrained sampling.
+type guideBuf struct {
+	mask []uint64
+	work []float32 // a copy of the logits for the first, unmasked draw
+}
+
 // sampleConstrained samples a token the matcher allows: the sampled token
 // is checked first and a full mask is built only when it is rejected, as
 // llama.cpp does. When few tokens remain, it steers toward completing the
 // output.
-func (m *Model) sampleConstrained(smp *sample.Sampler, logits []float32, mt *constrain.Matcher, mask []uint64, budget int) (int32, []uint64) {
+func (m *Model) sampleConstrained(smp *sample.Sampler, logits []float32, mt *constrain.Matcher, g *guideBuf, budget int) int32 {
 	if budget > mt.Remaining()+4 {
-		work := append([]float32(nil), logits...)
-		tok := smp.Sample(work)
+		g.work = append(g.work[:0], logits...)
+		tok := smp.Sample(g.work)
 		if m.voc.Allowed(mt, tok) {
-			return tok, mask
+			return tok
 		}
-		mask = m.voc.Fill(mt, mask)
+		g.mask = m.voc.Fill(mt, g.mask)
 	} else {
-		mask = m.voc.FillFinishing(mt, mask)
+		g.mask = m.voc.FillFinishing(mt, g.mask)
 	}
-	inf := float32(math.Inf(-1))
-	any := false
-	for i := range logits {
-		if mask[i>>6]&(1<<(uint(i)&63)) == 0 {
-			logits[i] = inf
-		} else {
-			any = true
-		}
-	}
-	if !any {
+	if !slices.ContainsFunc(g.mask, func(w uint64) bool { return w != 0 }) {
 		// Nothing can continue: end the output.
-		eog := m.tok.EOG()
-		if len(eog) > 0 {
-			return eog[0], mask
+		if eog := m.tok.EOG(); len(eog) > 0 {
+			return eog[0]
 		}
 	}
-	return smp.Sample(logits), mask
+	constrain.ApplyMask(logits, g.mask)
+	return smp.Sample(logits)
 }
 
 // acquire returns the idle state whose tokens share the longest prefix with
@@ -548,7 +532,7 @@ func (m *Model) acquire(ids []int32) (*cached, int) {
 }
 
 // release keeps a state for reuse by the next request.
-func (m *Model) release(c *cached, _ []int32) {
+func (m *Model) release(c *cached) {
 	if c.tokens == nil {
 		return // failed midway: its cache is not trustworthy
 	}

@@ -131,7 +131,6 @@ type Transformer struct {
 	output  quant.Matrix
 	outNorm []float32
 	layers  []layer
-	invFreq []float32 // per rotated pair
 	// ggml computes each pair's angle as pos·thetaScale^i by repeated
 	// float32 multiplication, times a per-pair factor (frequency scale and
 	// rope_freqs); doing the same keeps results bit-compatible.
@@ -213,15 +212,15 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 			return nil, fmt.Errorf("%w: %s model without %sattn_q_norm/attn_k_norm", ErrUnsupportedModel, cfg.Arch, p)
 		}
 	}
-	// RoPE inverse frequencies, with per-dimension factors where the file
-	// has them (Llama 3.1's rope_freqs).
+	// RoPE: pair i turns by pos·thetaScale^i·ropeFactor[i], the factor
+	// holding the frequency scale and, where the file has them, Llama 3.1's
+	// per-pair rope_freqs.
 	var factors []float32
 	if _, ok := f.Tensor("rope_freqs.weight"); ok {
 		if factors, err = vector(f, "rope_freqs.weight", cfg.RopeDim/2); err != nil {
 			return nil, err
 		}
 	}
-	t.invFreq = make([]float32, cfg.RopeDim/2)
 	t.thetaScale = float32(math.Pow(cfg.RopeBase, -2/float64(cfg.RopeDim)))
 	t.ropeFactor = make([]float32, cfg.RopeDim/2)
 	for i := range t.ropeFactor {
@@ -229,13 +228,6 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 		if factors != nil && factors[i] != 0 {
 			t.ropeFactor[i] /= factors[i]
 		}
-	}
-	for i := range t.invFreq {
-		fr := math.Pow(cfg.RopeBase, -2*float64(i)/float64(cfg.RopeDim)) * cfg.RopeScale
-		if factors != nil && factors[i] != 0 {
-			fr /= float64(factors[i])
-		}
-		t.invFreq[i] = float32(fr)
 	}
 	return t, nil
 }
@@ -582,7 +574,7 @@ func (t *Transformer) rope(v []float32, heads, pos int) {
 	c := t.cfg
 	hd, half := c.HeadDim, c.RopeDim/2
 	theta := float32(pos)
-	for i := range t.invFreq {
+	for i := range t.ropeFactor {
 		sin, cos := math.Sincos(float64(theta * t.ropeFactor[i]))
 		theta *= t.thetaScale
 		cs, sn := float32(cos), float32(sin)

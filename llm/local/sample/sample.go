@@ -347,12 +347,7 @@ func (m *StopMatcher) Write(delta string) (emit string, stopped bool) {
 	}
 	hold := 0
 	for _, s := range m.stops {
-		for n := min(len(s)-1, len(m.pending)); n > hold; n-- {
-			if strings.HasSuffix(m.pending, s[:n]) {
-				hold = n
-				break
-			}
-		}
+		hold = max(hold, PartialSuffix(m.pending, s))
 	}
 	emit = m.pending[:len(m.pending)-hold]
 	m.pending = m.pending[len(m.pending)-hold:]
@@ -367,4 +362,16 @@ func (m *StopMatcher) Flush() string {
 		return ""
 	}
 	return p
+}
+
+// PartialSuffix returns the length of the longest suffix of s that is a
+// proper prefix of marker: how much of s to hold back while streaming, in
+// case the next text completes marker.
+func PartialSuffix(s, marker string) int {
+	for n := min(len(marker)-1, len(s)); n > 0; n-- {
+		if strings.HasSuffix(s, marker[:n]) {
+			return n
+		}
+	}
+	return 0
 }
