@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	ollama "github.com/ollama/ollama/api"
 	"github.com/openai/openai-go/v3"
@@ -354,8 +355,8 @@ func TestConcurrencyLimit(t *testing.T) {
 		r.Body.Close()
 		done <- r.StatusCode
 	}()
-	for m.Calls() == 0 {
-		// wait until the first request holds the slot
+	for m.Calls() == 0 { // wait until the first request holds the slot
+		time.Sleep(time.Millisecond)
 	}
 	r, err := http.Post(ts.URL+"/v1/chat/completions", "application/json", strings.NewReader(body))
 	if err != nil {
