@@ -11,7 +11,7 @@ import (
 
 // SearchInput is the input of search_kb.
 type SearchInput struct {
-	Query string `json:"query" jsonschema:"description=Keywords to look for, in English or Chinese."`
+	Query string `json:"query" jsonschema:"description=Keywords to look for (English or Chinese)."`
 	Limit int    `json:"limit,omitempty" jsonschema:"description=How many documents to return (1 to 10; default 5).,minimum=0,maximum=10"`
 }
 
@@ -22,7 +22,7 @@ type SearchOutput struct {
 
 // ReadInput is the input of read_doc.
 type ReadInput struct {
-	ID string `json:"id" jsonschema:"description=The document's id, as search_kb returned it."`
+	ID string `json:"id" jsonschema:"description=The document's id as search_kb returned it."`
 }
 
 // NoteInput is the input of take_note.

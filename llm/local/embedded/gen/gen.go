@@ -44,6 +44,9 @@ type Example struct {
 	Catalog  string
 	Lang     Lang
 	Goal     string
+	// Instructions are the catalog's agent instructions (see
+	// [Catalog.Instructions]).
+	Instructions string
 	// Tools are the tools offered, in the order the system prompt lists
 	// them (the needed ones and distractors).
 	Tools []llm.ToolSpec
@@ -62,7 +65,7 @@ type Example struct {
 // with the tools, the goal, and the plan as the assistant's reply.
 func (e *Example) PlanMessages() []llm.Message {
 	return []llm.Message{
-		llm.SystemMessage(planner.SystemPrompt("", e.Tools)),
+		llm.SystemMessage(planner.SystemPrompt(e.Instructions, e.Tools)),
 		llm.UserMessage(GoalPrompt(e.Goal)),
 		llm.AssistantMessage(e.PlanJSON),
 	}
@@ -76,18 +79,64 @@ func GoalPrompt(goal string) string { return "Goal: " + goal + "\n" }
 // prompt without instructions).
 const JoinSystem = "You write the final answer to a goal from the outputs of the steps that were run for it. Ground every claim in those outputs and cite the steps you use as [id], for example [s1] or [s1, s3]. Do not invent results that no step returned."
 
-// AnswerMessages is the answering conversation: the join prompt, the goal
-// with what the steps did, and the answer.
-func (e *Example) AnswerMessages() []llm.Message {
+// The closing lines of the join prompt: when the agent may still replan,
+// and when it may not.
+const (
+	JoinCloseReplan = "Answer the goal now, citing the steps you use as [id]. If the outputs are not enough to answer, reply with REPLAN: and what is missing, instead."
+	JoinClose       = "Answer the goal now from these outputs, citing the steps you use as [id]."
+)
+
+// JoinSystemPrompt is the join's system prompt for an agent with
+// instructions, as package agent writes it.
+func JoinSystemPrompt(instructions string) string {
+	if instructions = strings.TrimSpace(instructions); instructions != "" {
+		return instructions + "\n\n" + JoinSystem
+	}
+	return JoinSystem
+}
+
+// AnswerMessages is the answering conversation as package agent's join
+// writes it: the join prompt, the goal with the run's scratchpad (the
+// thought, the plan, each tool call and observation), and the answer.
+// canReplan selects the closing line of an agent with replans left.
+func (e *Example) AnswerMessages() []llm.Message { return e.answerMessages(true) }
+
+// AnswerMessagesFinal is [Example.AnswerMessages] for a join that may not
+// replan.
+func (e *Example) AnswerMessagesFinal() []llm.Message { return e.answerMessages(false) }
+
+func (e *Example) answerMessages(canReplan bool) []llm.Message {
 	var b strings.Builder
 	b.WriteString("Goal: ")
 	b.WriteString(e.Goal)
 	b.WriteString("\n\nWhat the steps did:\n")
-	for _, o := range e.Observations {
-		fmt.Fprintf(&b, "[%s] %s %s -> %s\n", o.Step, o.Tool, o.Args, o.Content)
+	if e.Plan.Thought != "" {
+		b.WriteString("Thought: ")
+		b.WriteString(e.Plan.Thought)
+		b.WriteByte('\n')
 	}
-	b.WriteString("\nAnswer the goal now from these outputs, citing the steps you use as [id].")
-	return []llm.Message{llm.SystemMessage(JoinSystem), llm.UserMessage(b.String()), llm.AssistantMessage(e.Answer)}
+	b.WriteString("Plan: ")
+	for i, s := range e.Plan.Steps {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(s.ID)
+		b.WriteString(": ")
+		b.WriteString(s.Tool)
+		b.Write(s.Args)
+	}
+	b.WriteByte('\n')
+	for _, o := range e.Observations {
+		fmt.Fprintf(&b, "Tool call [%s] (%s): %s\n", o.Step, o.Tool, o.Args)
+		fmt.Fprintf(&b, "Observation [%s] (%s): %s\n", o.Step, o.Tool, o.Content)
+	}
+	b.WriteByte('\n')
+	if canReplan {
+		b.WriteString(JoinCloseReplan)
+	} else {
+		b.WriteString(JoinClose)
+	}
+	return []llm.Message{llm.SystemMessage(JoinSystemPrompt(e.Instructions)), llm.UserMessage(b.String()), llm.AssistantMessage(e.Answer)}
 }
 
 // Config configures [Generate].
@@ -126,7 +175,15 @@ func Generate(cfg Config, n int) []Example {
 func generate(cfg Config, i uint64) (Example, bool) {
 	r := rand.New(rand.NewPCG(cfg.Seed, i))
 	tmpl := Templates[r.IntN(len(Templates))]
-	cat := Catalogs[r.IntN(len(Catalogs))]
+	var cat *Catalog
+	switch x := r.IntN(20); {
+	case x < 7:
+		cat = Researcher // the quick start's agent
+	case x < 14 && cfg.Split == Train:
+		cat = RandomCatalog(r)
+	default:
+		cat = Catalogs[r.IntN(len(Catalogs))]
+	}
 	held := HeldOutTemplates[tmpl] || HeldOutCatalogs[cat.Name]
 	if held != (cfg.Split == Eval) {
 		return Example{}, false
@@ -138,7 +195,7 @@ func generate(cfg Config, i uint64) (Example, bool) {
 			lang = Chinese
 		}
 	}
-	b := &builder{r: r, cat: cat, lang: lang, ex: Example{Template: tmpl, Catalog: cat.Name, Lang: lang}}
+	b := &builder{r: r, cat: cat, lang: lang, ex: Example{Template: tmpl, Catalog: cat.Name, Lang: lang, Instructions: cat.Instructions}}
 	if !b.build(tmpl) {
 		return Example{}, false
 	}
@@ -168,7 +225,7 @@ func (b *builder) zh() bool { return b.lang == Chinese }
 func (b *builder) step(role Role, task string, arg string, deps []string, obs []byte) string {
 	t, _ := b.cat.Tool(role)
 	id := fmt.Sprintf("s%d", len(b.ex.Plan.Steps)+1)
-	args := marshal(map[string]string{t.Arg: arg})
+	args := t.args(arg)
 	b.ex.Plan.Steps = append(b.ex.Plan.Steps, planner.Step{ID: id, Task: task, Tool: t.Name, Args: args, Deps: deps})
 	b.ex.Observations = append(b.ex.Observations, Observation{Step: id, Tool: t.Name, Args: args, Content: string(obs)})
 	found := false
@@ -190,23 +247,36 @@ func (b *builder) has(roles ...Role) bool {
 	return true
 }
 
-func (b *builder) lookup(tp topic) (search, read string) {
+func (b *builder) lookup(tp topic) (search, read, answer, full string) {
 	name := tp.Name
 	if b.zh() {
 		name = tp.ZhName
 	}
-	id := docID(b.r)
-	text := tp.Text
-	if b.zh() {
-		text = tp.ZhText
+	doc := b.document(tp)
+	var hits []any
+	if b.cat.Rich {
+		hits = append(hits, hit{doc.ID, doc.Title, 6 + b.r.Float64()*8, snippet(doc.Text, 240)})
+		score := 0.5 + b.r.Float64()*2
+		for range 2 {
+			o := b.document(pickTopic(b.r))
+			if o.ID == doc.ID {
+				continue
+			}
+			hits = append(hits, hit{o.ID, o.Title, score, snippet(o.Text, 240)})
+			score *= 0.6 + b.r.Float64()*0.4
+		}
+	} else {
+		hits = append(hits, map[string]string{"id": doc.ID, "title": name})
 	}
-	st, _ := b.cat.Tool(RoleSearch)
-	_ = st
-	search = b.step(RoleSearch, b.pickT("Search for "+name, "搜索"+name), name, nil,
-		marshal(map[string]any{"hits": []map[string]string{{"id": id, "title": name}}}))
-	read = b.step(RoleRead, b.pickT("Read the top document", "阅读第一篇文档"), "${"+search+".hits[0].id}", []string{search},
-		marshal(map[string]string{"id": id, "text": text}))
-	return search, read
+	search = b.step(RoleSearch, b.pickT("Search for "+name, "搜索"+name), name, nil, marshal(map[string]any{"hits": hits}))
+	var out []byte
+	if b.cat.Rich {
+		out = marshal(doc)
+	} else {
+		out = marshal(map[string]string{"id": doc.ID, "text": doc.Text})
+	}
+	read = b.step(RoleRead, b.pickT("Read the top document", "阅读第一篇文档"), "${"+search+".hits[0].id}", []string{search}, out)
+	return search, read, firstSentence(doc.Text), doc.Text
 }
 
 func (b *builder) pickT(en, zh string) string {
@@ -231,7 +301,7 @@ func (b *builder) build(tmpl string) bool {
 		var goals []string
 		switch tmpl {
 		case "lookup":
-			goals = []string{b.pick([]string{"What is %s?", "Tell me about %s.", "Explain %s briefly."}, []string{"%s是什么？", "介绍一下%s。", "简单解释%s。"})}
+			goals = []string{b.pick([]string{"What is %s?", "Tell me about %s.", "Explain %s briefly.", "What do you know about %s?", "Describe %s."}, []string{"%s是什么？", "介绍一下%s。", "简单解释%s。", "什么是%s？", "请讲讲%s。"})}
 		case "lookup_alt":
 			goals = []string{b.pick([]string{"I need to know about %s.", "Give me facts on %s."}, []string{"请帮我查一下%s。", "关于%s有什么资料？"})}
 		case "lookup_note":
@@ -239,16 +309,12 @@ func (b *builder) build(tmpl string) bool {
 		}
 		b.ex.Goal = fmt.Sprintf(goals[0], name)
 		b.ex.Plan.Thought = b.pickT("Search the knowledge base for "+name+", then read the top hit.", "先在知识库中搜索"+name+"，再阅读第一条结果。")
-		_, read := b.lookup(tp)
-		text := tp.Text
-		if b.zh() {
-			text = tp.ZhText
-		}
+		_, read, text, full := b.lookup(tp)
 		b.ex.Answer = text + " [" + read + "]"
 		if tmpl == "lookup_note" {
 			b.ex.Plan.Thought += b.pickT(" Then save its text as a note.", "然后把内容记为笔记。")
 			n := b.step(RoleNote, b.pickT("Save the text as a note", "把内容记为笔记"), "${"+read+".text}", []string{read}, []byte(`{"ok":true}`))
-			b.ex.Observations[len(b.ex.Observations)-1].Args = marshal(map[string]string{b.argOf(RoleNote): text})
+			b.ex.Observations[len(b.ex.Observations)-1].Args = marshal(map[string]string{b.argOf(RoleNote): full})
 			b.ex.Answer = text + " [" + read + ", " + n + "]"
 		}
 		b.ex.Fact = tp.Fact
@@ -314,15 +380,8 @@ func (b *builder) build(tmpl string) bool {
 		}
 		b.ex.Goal = fmt.Sprintf(b.pick([]string{"Compare %s and %s.", "How do %s and %s differ?"}, []string{"比较%s和%s。", "%s和%s有什么不同？"}), n1, n2)
 		b.ex.Plan.Thought = b.pickT("Search for both in parallel, then read the top hit of each.", "并行搜索两者，再分别阅读第一条结果。")
-		id1, id2 := docID(r), docID(r)
-		tx1, tx2 := t1.Text, t2.Text
-		if b.zh() {
-			tx1, tx2 = t1.ZhText, t2.ZhText
-		}
-		s1 := b.step(RoleSearch, b.pickT("Search for "+n1, "搜索"+n1), n1, nil, marshal(map[string]any{"hits": []map[string]string{{"id": id1, "title": n1}}}))
-		s2 := b.step(RoleSearch, b.pickT("Search for "+n2, "搜索"+n2), n2, nil, marshal(map[string]any{"hits": []map[string]string{{"id": id2, "title": n2}}}))
-		r1 := b.step(RoleRead, b.pickT("Read about "+n1, "阅读"+n1+"的文档"), "${"+s1+".hits[0].id}", []string{s1}, marshal(map[string]string{"id": id1, "text": tx1}))
-		r2 := b.step(RoleRead, b.pickT("Read about "+n2, "阅读"+n2+"的文档"), "${"+s2+".hits[0].id}", []string{s2}, marshal(map[string]string{"id": id2, "text": tx2}))
+		_, r1, tx1, _ := b.lookup(t1)
+		_, r2, tx2, _ := b.lookup(t2)
 		b.ex.Answer = tx1 + " [" + r1 + "] " + tx2 + " [" + r2 + "]"
 		b.ex.Fact = t1.Fact
 	default:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"unicode/utf8"
 )
 
 // topic is something the knowledge base holds a document about. Fact is a
@@ -23,6 +24,161 @@ var realTopics = []topic{
 	{"chain of thought", "思维链", "Chain of thought prompting asks the model to reason step by step.", "思维链提示让模型 step by step 地推理。", "step by step"},
 	{"Ollama", "Ollama", "Ollama runs GGUF models locally and serves them on port 11434.", "Ollama 在本地运行 GGUF 模型，并在端口 11434 提供服务。", "11434"},
 	{"LoRA", "LoRA", "LoRA fine-tunes a model by training low-rank adapters of rank 8 or 16.", "LoRA 通过训练秩为 8 或 16 的低秩适配器来微调模型。", "16"},
+	{"retrieval-augmented generation", "检索增强生成", "Retrieval-augmented generation (RAG) retrieves documents and adds them to the prompt before the model answers.", "检索增强生成（RAG）在模型回答之前检索文档并把它们加入提示。", "RAG"},
+	{"fine-tuning", "微调", "Fine-tuning continues training a pre-trained model on task data, often with LoRA.", "微调在任务数据上继续训练预训练模型，常用 LoRA。", "LoRA"},
+	{"prompt engineering", "提示工程", "Prompt engineering designs the input text, for example with few-shot examples.", "提示工程设计输入文本，例如使用 few-shot 示例。", "few-shot"},
+	{"LLM agents", "大模型智能体", "An LLM agent plans steps and calls tools in a loop such as ReAct.", "大模型智能体规划步骤，并以 ReAct 这样的循环调用工具。", "ReAct"},
+	{"local deployment", "本地部署", "Local deployment runs a quantized GGUF model on your own machine.", "本地部署在自己的机器上运行量化的 GGUF 模型。", "GGUF"},
+	{"self-attention", "自注意力", "Self-attention lets every token attend to every other token, as the 2017 Transformer does.", "自注意力让每个 token 关注其他所有 token，正如 2017 年的 Transformer。", "2017"},
+}
+
+// extras are sentences that follow a document's first one: the body a
+// real note has, with numbers that are not the answer.
+var extras = []struct{ en, zh string }{
+	{"It is described in more detail in the references of this note.", "本文的参考资料中有更详细的描述。"},
+	{"Several later systems build on it.", "后来的许多系统都以它为基础。"},
+	{"Its main advantage is simplicity.", "它的主要优点是简单。"},
+	{"Practitioners often compare it with older approaches.", "实践者常把它与更早的方法比较。"},
+	{"A typical setup takes %d minutes to configure.", "典型的配置需要 %d 分钟。"},
+	{"Version %d added support for larger inputs.", "第 %d 版增加了对更大输入的支持。"},
+	{"It is maintained by a team of %d people.", "它由一个 %d 人的团队维护。"},
+	{"Its quality depends on the data it is given.", "它的质量取决于所给的数据。"},
+}
+
+// document is a knowledge-base document as the researcher's read_doc
+// returns it.
+type document struct {
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Source string `json:"source"`
+	Text   string `json:"text"`
+}
+
+// hit is a search hit as the researcher's search_kb returns it.
+type hit struct {
+	ID      string  `json:"id"`
+	Title   string  `json:"title"`
+	Score   float64 `json:"score"`
+	Snippet string  `json:"snippet"`
+}
+
+// document writes tp's document in the example's language: for rich
+// catalogs a Markdown note with a heading and a few more sentences (hard
+// wrapped in English, a sentence a line or run on in Chinese), else the
+// one sentence.
+func (b *builder) document(tp topic) document {
+	title, first := tp.Name, tp.Text
+	if b.zh() {
+		title, first = tp.ZhName, tp.ZhText
+	}
+	if !b.cat.Rich {
+		return document{ID: docID(b.r), Title: title, Text: first}
+	}
+	sents := []string{first}
+	for range b.r.IntN(4) {
+		x := extras[b.r.IntN(len(extras))]
+		s := x.en
+		if b.zh() {
+			s = x.zh
+		}
+		if strings.Contains(s, "%d") {
+			s = fmt.Sprintf(s, 2+b.r.IntN(60))
+		}
+		sents = append(sents, s)
+	}
+	var body string
+	if b.zh() {
+		sep := ""
+		if b.r.IntN(2) == 0 {
+			sep = "\n"
+		}
+		body = strings.Join(sents, sep)
+	} else {
+		body = wrap(strings.Join(sents, " "), 70+b.r.IntN(10))
+	}
+	if len(title) > 0 && title[0] >= 'a' && title[0] <= 'z' {
+		title = strings.ToUpper(title[:1]) + title[1:]
+	}
+	return document{ID: slug(tp.Name), Title: title, Source: "bundled", Text: "# " + title + "\n\n" + body + "\n"}
+}
+
+// wrap breaks text into lines of at most width bytes at spaces.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(text) {
+		if i > 0 {
+			if n+1+len(w) > width {
+				b.WriteByte('\n')
+				n = 0
+			} else {
+				b.WriteByte(' ')
+				n++
+			}
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
+}
+
+// slug is a document id made from a name, as the researcher's knowledge
+// base names documents after their files.
+func slug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(name) {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(c)
+			dash = false
+		} else {
+			dash = true
+		}
+	}
+	if b.Len() == 0 {
+		return "doc"
+	}
+	return b.String()
+}
+
+// snippet is the start of a document's body, whitespace collapsed, cut
+// at n bytes with an ellipsis, as the researcher's search_kb writes it.
+func snippet(text string, n int) string {
+	body := text
+	if strings.HasPrefix(strings.TrimSpace(body), "#") {
+		if i := strings.Index(body, "\n"); i >= 0 {
+			body = body[i+1:]
+		}
+	}
+	body = strings.Join(strings.Fields(body), " ")
+	if len(body) <= n {
+		return body
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return body[:cut] + "…"
+}
+
+// firstSentence is the first sentence of a document's body, with its
+// line breaks made spaces: what an extractive answer quotes.
+func firstSentence(text string) string {
+	body := snippet(text, len(text)+1)
+	for i, c := range body {
+		switch c {
+		case '。', '！', '？':
+			return body[:i+len(string(c))]
+		case '.', '!', '?':
+			if i+1 == len(body) || body[i+1] == ' ' {
+				return body[:i+1]
+			}
+		}
+	}
+	return body
 }
 
 var (

@@ -18,6 +18,7 @@ import (
 	"log"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/plait-ai/plait/llm/local/embedded/bpe"
@@ -44,12 +45,17 @@ func main() {
 		logEvery  = flag.Int("log-every", 10, "log the loss every N steps")
 		saveEvery = flag.Int("save-every", 50, "checkpoint every N steps")
 		name      = flag.String("name", "plait-embedded", "general.name of the exported model")
+		maxSeq    = flag.Int("max-seq", 0, "longest training sequence and exported context (0: the preset's)")
+		lengths   = flag.Bool("lengths", false, "print the distribution of sequence lengths and exit")
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	cfg, ok := train.Presets[*config]
 	if !ok {
 		log.Fatalf("unknown config %q", *config)
+	}
+	if *maxSeq > 0 {
+		cfg.MaxSeq = *maxSeq
 	}
 	exs := gen.Generate(gen.Config{Seed: *seed, Split: gen.Train}, *examples)
 	convs := corpus.Conversations(exs)
@@ -94,6 +100,10 @@ func main() {
 	total := 0
 	for _, s := range seqs {
 		total += len(s.Tokens)
+	}
+	if *lengths {
+		printLengths(seqs)
+		return
 	}
 	log.Printf("data: %d sequences, %d tokens (%.0f per sequence), %d skipped as longer than %d", len(seqs), total, float64(total)/float64(len(seqs)), skipped, cfg.MaxSeq)
 	cfg.Vocab = len(v.Tokens)
@@ -160,4 +170,25 @@ func main() {
 	}
 	fi, _ := os.Stat(*out)
 	fmt.Printf("wrote %s (%d bytes)\n", *out, fi.Size())
+}
+
+// printLengths prints the quantiles of the sequences' lengths in tokens,
+// and of the tokens that carry a loss.
+func printLengths(seqs []train.Sequence) {
+	n := make([]int, len(seqs))
+	l := make([]int, len(seqs))
+	for i, s := range seqs {
+		n[i] = len(s.Tokens)
+		for _, t := range s.Targets {
+			if t >= 0 {
+				l[i]++
+			}
+		}
+	}
+	slices.Sort(n)
+	slices.Sort(l)
+	for _, q := range []float64{0.1, 0.5, 0.9, 0.99, 1} {
+		i := min(len(n)-1, int(q*float64(len(n))))
+		fmt.Printf("q%.2f: %d tokens, %d with a loss\n", q, n[i], l[i])
+	}
 }
