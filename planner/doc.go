@@ -5,8 +5,10 @@
 // A [Planner] sends a chain-of-thought prompt: the model reasons about the
 // goal, the tools (their specs) and what memory holds, then writes a plan,
 // a JSON object with a "thought" and "steps". Where the backend takes a
-// response schema, the plan is requested under [Schema]. Either way the
-// reply is read leniently by [Parse]: fenced JSON, prose around it, trailing
+// response schema, the plan is requested under [SchemaFor] of the tools,
+// so that a grammar-constrained backend can only write steps that call an
+// offered tool with arguments of its schema (or references); [Schema] is
+// the tool-independent form. Either way the reply is read leniently by [Parse]: fenced JSON, prose around it, trailing
 // commas and other near-JSON, and LLMCompiler's numbered text form
 // (`1. search(query="x")`, `$1` references, `join()`).
 //

@@ -143,9 +143,10 @@ func idString(r json.RawMessage) string {
 	return ""
 }
 
-// Schema is the JSON schema of a plan, sent as the response schema to
-// backends that take one. The thought comes first so that the model
-// reasons before it writes steps.
+// Schema is the tool-independent JSON schema of a plan: any tool name,
+// any arguments object. The thought comes first so that the model reasons
+// before it writes steps. A [Planner] sends [SchemaFor] of its tools
+// instead, which constrains each step's tool and arguments.
 var Schema = json.RawMessage(`{"type":"object","properties":{` +
 	`"thought":{"type":"string","description":"Your reasoning: what the goal needs, which tools provide it, which steps can run in parallel."},` +
 	`"steps":{"type":"array","items":{"type":"object","properties":{` +

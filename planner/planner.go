@@ -22,8 +22,8 @@ type Config struct {
 	// MaxRepairs is how many times an invalid plan goes back to the model
 	// with its problems: 0 means 2, a negative number means none.
 	MaxRepairs int
-	// NoSchema stops the planner sending the plan's JSON schema as the
-	// request's response schema. Without it, a request the backend
+	// NoSchema stops the planner sending the plan's JSON schema
+	// (SchemaFor of the tools' specs) as the request's response schema. Without it, a request the backend
 	// rejects as invalid is sent again once without the schema. The reply
 	// is parsed leniently either way.
 	NoSchema bool
@@ -58,7 +58,7 @@ func New(cfg Config) (*Planner, error) {
 	p.specOf = indexSpecs(p.specs)
 	p.system = SystemPrompt(cfg.Instructions, p.specs)
 	if !cfg.NoSchema {
-		p.schema = &llm.JSONSchema{Name: "plan", Schema: Schema}
+		p.schema = &llm.JSONSchema{Name: "plan", Schema: SchemaFor(p.specs)}
 	}
 	return p, nil
 }

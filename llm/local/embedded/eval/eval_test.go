@@ -1,13 +1,16 @@
 package eval_test
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
 
 	"github.com/plait-ai/plait/llm/llmtest"
+	"github.com/plait-ai/plait/llm/local/constrain"
 	"github.com/plait-ai/plait/llm/local/embedded/eval"
 	"github.com/plait-ai/plait/llm/local/embedded/gen"
+	"github.com/plait-ai/plait/planner"
 )
 
 func TestScorePlan(t *testing.T) {
@@ -64,7 +67,28 @@ func TestRunScripted(t *testing.T) {
 	if reqs[0].ResponseSchema == nil || reqs[1].ResponseSchema != nil {
 		t.Fatal("the plan request must carry the schema, the answer request not")
 	}
+	if !bytes.Equal(reqs[0].ResponseSchema.Schema, planner.SchemaFor(exs[0].Tools)) {
+		t.Error("the plan request does not carry the schema of the example's tools")
+	}
 	if !strings.Contains(got.String(), "valid 50%") {
 		t.Fatalf("String: %s", got)
+	}
+}
+
+// TestGoldPlansFitTheSchema checks that constrained decoding leaves the
+// expected plans possible: each is accepted by the grammar of the schema
+// the constrained evaluation sends.
+func TestGoldPlansFitTheSchema(t *testing.T) {
+	for _, split := range []gen.Split{gen.Train, gen.Eval} {
+		for i, e := range gen.Generate(gen.Config{Seed: 7, Split: split}, 40) {
+			g, err := constrain.CompileSchema(planner.SchemaFor(e.Tools), constrain.Options{})
+			if err != nil {
+				t.Fatalf("example %d: CompileSchema: %v", i, err)
+			}
+			m := g.NewMatcher()
+			if !m.Accept([]byte(e.PlanJSON)) || !m.Done() {
+				t.Errorf("split %v example %d (%s): the grammar rejects the expected plan\n%s", split, i, e.Template, e.PlanJSON)
+			}
+		}
 	}
 }
