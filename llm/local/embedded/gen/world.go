@@ -43,6 +43,14 @@ var extras = []struct{ en, zh string }{
 	{"Version %d added support for larger inputs.", "第 %d 版增加了对更大输入的支持。"},
 	{"It is maintained by a team of %d people.", "它由一个 %d 人的团队维护。"},
 	{"Its quality depends on the data it is given.", "它的质量取决于所给的数据。"},
+	{"Critics point out that it needs careful tuning before it works well on new problems.", "批评者指出，它在新问题上表现良好之前需要仔细调优。"},
+	{"The original paper reports results on %d benchmarks and compares several variants.", "原论文报告了 %d 个基准上的结果，并比较了几个变体。"},
+	{"In production, teams usually monitor its latency and memory use.", "在生产环境中，团队通常会监控它的延迟和内存占用。"},
+	{"A common mistake is to apply it without first measuring the baseline.", "一个常见的错误是在没有先测量基线的情况下使用它。"},
+	{"Open-source implementations exist in Go, Python and Rust.", "Go、Python 和 Rust 都有开源实现。"},
+	{"It was revised %d years later to fix a subtle problem with long inputs.", "%d 年后它经过修订，修复了长输入上的一个细微问题。"},
+	{"Most tutorials start with a small example and then scale it up step by step.", "大多数教程从一个小例子开始，再逐步扩大规模。"},
+	{"Its name is often abbreviated in papers and talks.", "在论文和演讲中，它的名字常被缩写。"},
 }
 
 // document is a knowledge-base document as the researcher's read_doc
@@ -75,7 +83,7 @@ func (b *builder) document(tp topic) document {
 		return document{ID: docID(b.r), Title: title, Text: first}
 	}
 	sents := []string{first}
-	for range b.r.IntN(4) {
+	for range 1 + b.r.IntN(8) {
 		x := extras[b.r.IntN(len(extras))]
 		s := x.en
 		if b.zh() {
