@@ -43,8 +43,10 @@ type Options struct {
 	// Name is the model name reported in responses; defaults to the file name.
 	Name string
 	// Defaults are the sampling settings used where a request leaves them
-	// unset. The zero value uses Ollama's defaults (temperature 0.8,
-	// top-k 40, top-p 0.9, repeat penalty 1.1).
+	// unset. Nil uses Ollama's defaults (temperature 0.8, top-k 40, top-p
+	// 0.9, repeat penalty 1.1), each replaced by the setting the file
+	// recommends under the general.sampling.* keys (KeySamplingTemp, ...)
+	// when it has one.
 	Defaults *sample.Params
 }
 
@@ -134,12 +136,18 @@ func New(f *gguf.File, opts Options) (*Model, error) {
 	d := sample.Params{Temperature: 0.8, TopK: 40, TopP: 0.9, RepeatPenalty: 1.1}
 	if opts.Defaults != nil {
 		d = *opts.Defaults
+	} else {
+		fileDefaults(f, &d)
 	}
 	return &Model{
 		name: name, file: f, tok: tok, tr: tr, tmpl: tmpl, pool: pool,
 		ctxLen: ctxLen, sem: make(chan struct{}, conc), deflt: d,
 	}, nil
 }
+
+// Defaults returns the sampling settings the model uses where a request
+// leaves them unset (see Options.Defaults).
+func (m *Model) Defaults() sample.Params { return m.deflt }
 
 // Close releases the model's memory map and threads. Calls in progress must
 // have finished.
@@ -541,6 +549,36 @@ func (m *Model) release(c *cached) {
 	m.idle = append(m.idle, c)
 	if len(m.idle) > cap(m.sem) {
 		m.idle = m.idle[1:]
+	}
+}
+
+// The metadata keys through which a GGUF file recommends its sampling
+// settings (as llama.cpp's general.sampling.* keys do); each one present
+// replaces the Ollama default it names.
+const (
+	KeySamplingTemp          = "general.sampling.temp"
+	KeySamplingTopK          = "general.sampling.top_k"
+	KeySamplingTopP          = "general.sampling.top_p"
+	KeySamplingMinP          = "general.sampling.min_p"
+	KeySamplingRepeatPenalty = "general.sampling.penalty_repeat"
+)
+
+// fileDefaults applies the sampling settings f recommends to d.
+func fileDefaults(f *gguf.File, d *sample.Params) {
+	if v, err := f.Float(KeySamplingTemp); err == nil {
+		d.Temperature = float32(v)
+	}
+	if v, err := f.Int(KeySamplingTopK); err == nil {
+		d.TopK = int(v)
+	}
+	if v, err := f.Float(KeySamplingTopP); err == nil {
+		d.TopP = float32(v)
+	}
+	if v, err := f.Float(KeySamplingMinP); err == nil {
+		d.MinP = float32(v)
+	}
+	if v, err := f.Float(KeySamplingRepeatPenalty); err == nil {
+		d.RepeatPenalty = float32(v)
 	}
 }
 

@@ -162,7 +162,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := tr.Export(f, train.ExportOptions{Vocab: v, Type: typ, Name: *name}); err != nil {
+	// The model is meant to be decoded greedily: it recommends so in the
+	// file, and package local follows (a request can still ask otherwise).
+	kvs := map[string]any{
+		"general.license":                 "Apache-2.0",
+		"general.sampling.temp":           float32(0),
+		"general.sampling.penalty_repeat": float32(1),
+	}
+	if err := tr.Export(f, train.ExportOptions{Vocab: v, Type: typ, Name: *name, KVs: kvs}); err != nil {
 		log.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
