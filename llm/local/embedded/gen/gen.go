@@ -153,7 +153,7 @@ type Config struct {
 // Templates names every goal template; HeldOutTemplates those only Eval
 // uses.
 var (
-	Templates        = []string{"lookup", "calc", "note", "weather", "compare", "lookup_alt", "lookup_note"}
+	Templates        = []string{"lookup", "calc", "note", "weather", "compare", "lookup_save", "lookup_alt", "lookup_note"}
 	HeldOutTemplates = map[string]bool{"lookup_alt": true, "lookup_note": true}
 )
 
@@ -289,8 +289,9 @@ func (b *builder) pickT(en, zh string) string {
 func (b *builder) build(tmpl string) bool {
 	r := b.r
 	switch tmpl {
-	case "lookup", "lookup_alt", "lookup_note":
-		if !b.has(RoleSearch, RoleRead) || (tmpl == "lookup_note" && !b.has(RoleNote)) {
+	case "lookup", "lookup_alt", "lookup_save", "lookup_note":
+		saves := tmpl == "lookup_save" || tmpl == "lookup_note"
+		if !b.has(RoleSearch, RoleRead) || (saves && !b.has(RoleNote)) {
 			return false
 		}
 		tp := pickTopic(r)
@@ -304,6 +305,8 @@ func (b *builder) build(tmpl string) bool {
 			goals = []string{b.pick([]string{"What is %s?", "Tell me about %s.", "Explain %s briefly.", "What do you know about %s?", "Describe %s."}, []string{"%s是什么？", "介绍一下%s。", "简单解释%s。", "什么是%s？", "请讲讲%s。"})}
 		case "lookup_alt":
 			goals = []string{b.pick([]string{"I need to know about %s.", "Give me facts on %s."}, []string{"请帮我查一下%s。", "关于%s有什么资料？"})}
+		case "lookup_save":
+			goals = []string{b.pick([]string{"Search for %s and save a note.", "Read about %s and keep a note of the facts."}, []string{"搜索%s并保存笔记。", "阅读%s的资料，把要点记下来。"})}
 		case "lookup_note":
 			goals = []string{b.pick([]string{"Look up %s and take a note of it.", "Find %s and save what it says."}, []string{"查一下%s并做笔记。", "找到%s的资料并记下来。"})}
 		}
@@ -311,7 +314,7 @@ func (b *builder) build(tmpl string) bool {
 		b.ex.Plan.Thought = b.pickT("Search the knowledge base for "+name+", then read the top hit.", "先在知识库中搜索"+name+"，再阅读第一条结果。")
 		_, read, text, full := b.lookup(tp)
 		b.ex.Answer = text + " [" + read + "]"
-		if tmpl == "lookup_note" {
+		if saves {
 			b.ex.Plan.Thought += b.pickT(" Then save its text as a note.", "然后把内容记为笔记。")
 			n := b.step(RoleNote, b.pickT("Save the text as a note", "把内容记为笔记"), "${"+read+".text}", []string{read}, []byte(`{"ok":true}`))
 			b.ex.Observations[len(b.ex.Observations)-1].Args = marshal(map[string]string{b.argOf(RoleNote): full})
