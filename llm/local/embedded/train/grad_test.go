@@ -105,11 +105,11 @@ func TestGradAttention(t *testing.T) {
 	q, k, v := randSlice(r, tl*heads*hd, 1), randSlice(r, tl*kvh*hd, 1), randSlice(r, tl*kvh*hd, 1)
 	gy := randSlice(r, tl*heads*hd, 1)
 	out, p := make([]float32, tl*heads*hd), make([]float32, heads*tl*tl)
-	attention(out, p, q, k, v, tl, heads, kvh, hd)
+	attention(out, p, q, k, v, nil, tl, heads, kvh, hd)
 	dq, dk, dv := make([]float32, len(q)), make([]float32, len(k)), make([]float32, len(v))
-	attentionBack(dq, dk, dv, gy, p, q, k, v, make([]float32, tl), tl, heads, kvh, hd)
+	attentionBack(dq, dk, dv, gy, p, q, k, v, nil, tl, heads, kvh, hd)
 	checkGrad(t, "attention", [][]float32{q, k, v}, [][]float32{dq, dk, dv}, func() float64 {
-		attention(out, p, q, k, v, tl, heads, kvh, hd)
+		attention(out, p, q, k, v, nil, tl, heads, kvh, hd)
 		return weighted(out, gy)
 	})
 }

@@ -205,13 +205,18 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		a.att = make([]float32, n*qd)
 		a.p = make([]float32, ws.pOffs[nseq])
 		parallel(th, nseq, func(lo, hi int) {
+			maxT := 0
+			for s := lo; s < hi; s++ {
+				maxT = max(maxT, ws.offs[s+1]-ws.offs[s])
+			}
+			tmp := make([]float32, hd*maxT)
 			for s := lo; s < hi; s++ {
 				o, t := ws.offs[s], ws.offs[s+1]-ws.offs[s]
 				for i := range t {
 					rope.rope(a.q[(o+i)*qd:(o+i+1)*qd], c.Heads, i, false)
 					rope.rope(a.k[(o+i)*kd:(o+i+1)*kd], c.KVHeads, i, false)
 				}
-				attention(a.att[o*qd:], a.p[ws.pOffs[s]:ws.pOffs[s+1]], a.q[o*qd:], a.k[o*kd:], a.v[o*kd:], t, c.Heads, c.KVHeads, hd)
+				attention(a.att[o*qd:], a.p[ws.pOffs[s]:ws.pOffs[s+1]], a.q[o*qd:], a.k[o*kd:], a.v[o*kd:], tmp, t, c.Heads, c.KVHeads, hd)
 			}
 		})
 		a.x2 = make([]float32, n*d)
@@ -293,7 +298,7 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 			for s := lo; s < hi; s++ {
 				maxT = max(maxT, ws.offs[s+1]-ws.offs[s])
 			}
-			tmp := make([]float32, maxT)
+			tmp := make([]float32, attentionTmp(maxT, hd))
 			for s := lo; s < hi; s++ {
 				o, t := ws.offs[s], ws.offs[s+1]-ws.offs[s]
 				attentionBack(dq[o*qd:], dk[o*kd:], dv[o*kd:], datt[o*qd:], a.p[ws.pOffs[s]:ws.pOffs[s+1]], a.q[o*qd:], a.k[o*kd:], a.v[o*kd:], tmp, t, c.Heads, c.KVHeads, hd)

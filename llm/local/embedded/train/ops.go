@@ -80,43 +80,21 @@ func axpy(y []float32, a float32, x []float32) {
 // matmul sets y[n,o] = Σ_i x[n,i]·w[o,i] for n rows; w is out×in, row major
 // (a GGUF matrix whose rows have length in).
 func matmul(threads int, y, x, w []float32, n, in, out int) {
-	parallel(threads, n, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr := x[r*in : (r+1)*in]
-			yr := y[r*out : (r+1)*out]
-			for o := range out {
-				yr[o] = dot(xr, w[o*in:(o+1)*in])
-			}
-		}
-	})
+	wt := make([]float32, in*out)
+	transpose(wt, w, out, in, in)
+	clear(y[:n*out])
+	gemmPar(threads, n, out, in, x, in, wt, out, y, out)
 }
 
 // matmulBack accumulates the gradients of y = matmul(x, w): dx += dy·w
 // (when dx is not nil) and dw += dyᵀ·x.
 func matmulBack(threads int, dx, dw, dy, x, w []float32, n, in, out int) {
 	if dx != nil {
-		parallel(threads, n, func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				dxr := dx[r*in : (r+1)*in]
-				dyr := dy[r*out : (r+1)*out]
-				for o, g := range dyr {
-					if g != 0 {
-						axpy(dxr, g, w[o*in:(o+1)*in])
-					}
-				}
-			}
-		})
+		gemmPar(threads, n, in, out, dy, out, w, in, dx, in)
 	}
-	parallel(threads, out, func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			dwo := dw[o*in : (o+1)*in]
-			for r := range n {
-				if g := dy[r*out+o]; g != 0 {
-					axpy(dwo, g, x[r*in:(r+1)*in])
-				}
-			}
-		}
-	})
+	dyt := make([]float32, out*n)
+	transpose(dyt, dy, n, out, out)
+	gemmPar(threads, out, in, n, dyt, n, x, in, dw, in)
 }
 
 // rmsNorm sets y = x/rms(x)·w row by row and stores 1/rms per row in inv.
@@ -210,69 +188,121 @@ func swigluBack(dg, du, dh, g, u []float32) {
 	}
 }
 
+// attnBlock is the number of query rows whose scores are computed
+// together: the causal mask wastes at most this many columns per row.
+const attnBlock = 32
+
 // attention computes causal multi-head attention for one sequence of t
 // rows. q is t×(heads·hd), k and v t×(kvHeads·hd), out t×(heads·hd); p
-// receives the attention probabilities, heads×t×t.
-func attention(out, p, q, k, v []float32, t, heads, kvHeads, hd int) {
+// receives the attention probabilities, heads×t×t. tmp has room for
+// attentionTmp(t, hd) floats (nil allocates).
+func attention(out, p, q, k, v, tmp []float32, t, heads, kvHeads, hd int) {
 	qd, kd := heads*hd, kvHeads*hd
 	group := heads / kvHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	if len(tmp) < hd*t {
+		tmp = make([]float32, hd*t)
+	}
+	kt := tmp[:hd*t] // this KV head's keys, transposed: hd×t
 	for h := range heads {
 		kh := h / group
-		for i := range t {
-			qi := q[i*qd+h*hd : i*qd+(h+1)*hd]
-			pr := p[(h*t+i)*t : (h*t+i+1)*t]
-			mx := float32(math.Inf(-1))
-			for j := 0; j <= i; j++ {
-				s := dot(qi, k[j*kd+kh*hd:j*kd+(kh+1)*hd]) * scale
-				pr[j] = s
-				mx = max(mx, s)
+		if h%group == 0 {
+			transpose(kt, k[kh*hd:], t, hd, kd)
+		}
+		ph := p[h*t*t : (h+1)*t*t]
+		for i0 := 0; i0 < t; i0 += attnBlock {
+			i1 := min(i0+attnBlock, t)
+			for i := i0; i < i1; i++ {
+				clear(ph[i*t : i*t+i1])
 			}
-			var sum float32
-			for j := 0; j <= i; j++ {
-				e := float32(math.Exp(float64(pr[j] - mx)))
-				pr[j] = e
-				sum += e
+			// Scores of rows [i0,i1) against keys [0,i1).
+			gemm(i1-i0, i1, hd, q[i0*qd+h*hd:], qd, kt, t, ph[i0*t:], t)
+			for i := i0; i < i1; i++ {
+				pr := ph[i*t : (i+1)*t]
+				softmaxRow(pr[:i+1], scale)
+				clear(pr[i+1:])
 			}
-			o := out[i*qd+h*hd : i*qd+(h+1)*hd]
-			clear(o)
-			for j := 0; j <= i; j++ {
-				pr[j] /= sum
-				axpy(o, pr[j], v[j*kd+kh*hd:j*kd+(kh+1)*hd])
+			o := out[i0*qd+h*hd:]
+			for i := i0; i < i1; i++ {
+				clear(o[(i-i0)*qd : (i-i0)*qd+hd])
 			}
-			clear(pr[i+1:])
+			gemm(i1-i0, hd, i1, ph[i0*t:], t, v[kh*hd:], kd, o, qd)
 		}
 	}
 }
 
-// attentionBack accumulates dq, dk, dv from dout. tmp has room for t
-// floats.
+// attentionTmp is the scratch attention and attentionBack need for a
+// sequence of t rows and heads of size hd.
+func attentionTmp(t, hd int) int { return 2*t*t + hd*t }
+
+// softmaxRow sets s to softmax(s·scale).
+func softmaxRow(s []float32, scale float32) {
+	mx := float32(math.Inf(-1))
+	for j, x := range s {
+		x *= scale
+		s[j] = x
+		mx = max(mx, x)
+	}
+	var sum float32
+	for j, x := range s {
+		e := expf(x - mx)
+		s[j] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for j := range s {
+		s[j] *= inv
+	}
+}
+
+// attentionBack accumulates dq, dk, dv from dout. tmp has room for
+// attentionTmp(t, hd) floats (nil allocates).
 func attentionBack(dq, dk, dv, dout, p, q, k, v, tmp []float32, t, heads, kvHeads, hd int) {
 	qd, kd := heads*hd, kvHeads*hd
 	group := heads / kvHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	if len(tmp) < attentionTmp(t, hd) {
+		tmp = make([]float32, attentionTmp(t, hd))
+	}
+	ds := tmp[:t*t]          // dP, then dS, row i over keys j ≤ i
+	tr := tmp[t*t : 2*t*t]   // Pᵀ, then dSᵀ
+	vt := tmp[2*t*t:][:hd*t] // this KV head's values, transposed
 	for h := range heads {
 		kh := h / group
-		for i := range t {
-			do := dout[i*qd+h*hd : i*qd+(h+1)*hd]
-			pr := p[(h*t+i)*t : (h*t+i+1)*t]
-			dp := tmp[:i+1]
-			var c float32
-			for j := 0; j <= i; j++ {
-				dp[j] = dot(do, v[j*kd+kh*hd:j*kd+(kh+1)*hd])
-				c += dp[j] * pr[j]
-				axpy(dv[j*kd+kh*hd:j*kd+(kh+1)*hd], pr[j], do)
-			}
-			qi := q[i*qd+h*hd : i*qd+(h+1)*hd]
-			dqi := dq[i*qd+h*hd : i*qd+(h+1)*hd]
-			for j := 0; j <= i; j++ {
-				ds := pr[j] * (dp[j] - c) * scale
-				if ds == 0 {
-					continue
+		if h%group == 0 {
+			transpose(vt, v[kh*hd:], t, hd, kd)
+		}
+		ph := p[h*t*t : (h+1)*t*t]
+		clear(ds)
+		for i0 := 0; i0 < t; i0 += attnBlock {
+			i1 := min(i0+attnBlock, t)
+			// dP = dO·Vᵀ for rows [i0,i1), keys [0,i1).
+			gemm(i1-i0, i1, hd, dout[i0*qd+h*hd:], qd, vt, t, ds[i0*t:], t)
+			for i := i0; i < i1; i++ {
+				pr, dr := ph[i*t:i*t+i+1], ds[i*t:i*t+i1]
+				var c float32
+				for j, pj := range pr {
+					c += dr[j] * pj
 				}
-				axpy(dqi, ds, k[j*kd+kh*hd:j*kd+(kh+1)*hd])
-				axpy(dk[j*kd+kh*hd:j*kd+(kh+1)*hd], ds, qi)
+				for j, pj := range pr {
+					dr[j] = pj * (dr[j] - c) * scale
+				}
+				clear(dr[i+1:])
 			}
+			// dQ += dS·K over keys [0,i1).
+			gemm(i1-i0, hd, i1, ds[i0*t:], t, k[kh*hd:], kd, dq[i0*qd+h*hd:], qd)
+		}
+		// dV += Pᵀ·dO and dK += dSᵀ·Q: row j of the transposes is zero
+		// before column j.
+		transpose(tr, ph, t, t, t)
+		for j0 := 0; j0 < t; j0 += attnBlock {
+			j1 := min(j0+attnBlock, t)
+			gemm(j1-j0, hd, t-j0, tr[j0*t+j0:], t, dout[j0*qd+h*hd:], qd, dv[j0*kd+kh*hd:], kd)
+		}
+		transpose(tr, ds, t, t, t)
+		for j0 := 0; j0 < t; j0 += attnBlock {
+			j1 := min(j0+attnBlock, t)
+			gemm(j1-j0, hd, t-j0, tr[j0*t+j0:], t, q[j0*qd+h*hd:], qd, dk[j0*kd+kh*hd:], kd)
 		}
 	}
 }
@@ -314,4 +344,24 @@ func crossEntropy(threads int, logits []float32, targets []int32, vocab int, sca
 		total += losses[r]
 	}
 	return total
+}
+
+// expf is e^x in float32 (Cephes' expf: Cody–Waite reduction by ln 2 and
+// a degree-6 polynomial, within a few ulps), falling back to math.Exp
+// outside [-87, 88] and for NaN.
+func expf(x float32) float32 {
+	if !(x <= 88 && x >= -87) {
+		return float32(math.Exp(float64(x)))
+	}
+	z := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
+	r := x - z*0.693359375
+	r -= z * -2.12194440e-4
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	y := p*r*r + r + 1
+	return y * math.Float32frombits(uint32(int32(z)+127)<<23)
 }

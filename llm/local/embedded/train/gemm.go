@@ -1,0 +1,115 @@
+package train
+
+import "fmt"
+
+// Blocking of gemm: kc rows of B (and columns of A) by nc columns of B are
+// reused from cache across all the row blocks of A.
+const (
+	gemmKC = 256
+	gemmNC = 512
+)
+
+// gemm adds A·B to C, where A is m×k, B k×n and C m×n, all row major with
+// the given leading dimensions (in elements). It runs on the calling
+// goroutine.
+func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m <= 0 || n <= 0 || k <= 0 {
+		return
+	}
+	if len(a) < (m-1)*lda+k || len(b) < (k-1)*ldb+n || len(c) < (m-1)*ldc+n {
+		panic(fmt.Sprintf("train: gemm %d×%d×%d: operands too short (%d, %d, %d)", m, n, k, len(a), len(b), len(c)))
+	}
+	asm := useAsm
+	m4 := m &^ 3
+	for p0 := 0; p0 < k; p0 += gemmKC {
+		kk := min(gemmKC, k-p0)
+		for j0 := 0; j0 < n; j0 += gemmNC {
+			nn := min(gemmNC, n-j0)
+			for i := 0; i < m4; i += 4 {
+				j := j0
+				if asm {
+					ai := &a[i*lda+p0]
+					for ; j+16 <= j0+nn; j += 16 {
+						gemm4x16(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
+					}
+					if j+8 <= j0+nn {
+						gemm4x8(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
+						j += 8
+					}
+				}
+				if j < j0+nn {
+					gemmGo(4, j0+nn-j, kk, a[i*lda+p0:], lda, b[p0*ldb+j:], ldb, c[i*ldc+j:], ldc)
+				}
+			}
+			if m4 < m {
+				gemmGo(m-m4, nn, kk, a[m4*lda+p0:], lda, b[p0*ldb+j0:], ldb, c[m4*ldc+j0:], ldc)
+			}
+		}
+	}
+}
+
+// gemmGo is the portable kernel: each row of C gains a[i,p]·B[p,:] for
+// every p, four rows of B at a time.
+func gemmGo(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for i := range m {
+		ci := c[i*ldc : i*ldc+n]
+		ai := a[i*lda : i*lda+k]
+		p := 0
+		for ; p+4 <= k; p += 4 {
+			a0, a1, a2, a3 := ai[p], ai[p+1], ai[p+2], ai[p+3]
+			b0 := b[p*ldb : p*ldb+n]
+			b1 := b[(p+1)*ldb : (p+1)*ldb+n]
+			b2 := b[(p+2)*ldb : (p+2)*ldb+n]
+			b3 := b[(p+3)*ldb : (p+3)*ldb+n]
+			for j := range ci {
+				ci[j] += a0*b0[j] + a1*b1[j] + a2*b2[j] + a3*b3[j]
+			}
+		}
+		for ; p < k; p++ {
+			ap := ai[p]
+			bp := b[p*ldb : p*ldb+n]
+			for j := range ci {
+				ci[j] += ap * bp[j]
+			}
+		}
+	}
+}
+
+// gemmPar is gemm split over threads goroutines, by blocks of rows of C
+// when there are enough, else by blocks of columns; each element of C is
+// written by one goroutine.
+func gemmPar(threads, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m <= 0 || n <= 0 || k <= 0 {
+		return
+	}
+	rowBlocks, colBlocks := (m+3)/4, (n+15)/16
+	if rowBlocks >= 4*colBlocks || rowBlocks >= 16 || colBlocks < 2 {
+		parallel(threads, rowBlocks, func(lo, hi int) {
+			r0, r1 := lo*4, min(hi*4, m)
+			gemm(r1-r0, n, k, a[r0*lda:], lda, b, ldb, c[r0*ldc:], ldc)
+		})
+		return
+	}
+	parallel(threads, colBlocks, func(lo, hi int) {
+		c0, c1 := lo*16, min(hi*16, n)
+		gemm(m, c1-c0, k, a, lda, b[c0:], ldb, c[c0:], ldc)
+	})
+}
+
+// transpose sets dst (cols×rows, leading dimension rows) to the transpose
+// of src (rows×cols, leading dimension lds).
+func transpose(dst, src []float32, rows, cols, lds int) {
+	const blk = 32
+	for r0 := 0; r0 < rows; r0 += blk {
+		r1 := min(r0+blk, rows)
+		for c0 := 0; c0 < cols; c0 += blk {
+			c1 := min(c0+blk, cols)
+			for r := r0; r < r1; r++ {
+				s := src[r*lds+c0 : r*lds+c1]
+				for i, v := range s {
+					dst[(c0+i)*rows+r] = v
+				}
+			}
+		}
+	}
+}

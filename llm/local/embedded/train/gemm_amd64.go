@@ -1,0 +1,18 @@
+package train
+
+import "golang.org/x/sys/cpu"
+
+// useAsm selects the AVX2/FMA micro-kernels; tests turn it off to check
+// the pure-Go path.
+var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// gemm4x16 adds A[4×k]·B[k×16] to C[4×16]; the leading dimensions are in
+// elements.
+//
+//go:noescape
+func gemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// gemm4x8 adds A[4×k]·B[k×8] to C[4×8].
+//
+//go:noescape
+func gemm4x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)

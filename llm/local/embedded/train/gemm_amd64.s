@@ -1,0 +1,120 @@
+#include "textflag.h"
+
+// func gemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// C[4×16] += A[4×k]·B[k×16]; leading dimensions in elements.
+TEXT ·gemm4x16(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), DX
+	MOVQ c+40(FP), R10
+	MOVQ ldc+48(FP), R11
+	SHLQ $2, R8
+	SHLQ $2, DX
+	SHLQ $2, R11
+	LEAQ (R8)(R8*2), R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ    store16
+
+loop16:
+	VMOVUPS      (DI), Y12
+	VMOVUPS      32(DI), Y13
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (SI)(R8*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (SI)(R8*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (SI)(R9*1), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	ADDQ         $4, SI
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          loop16
+
+store16:
+	VADDPS  (R10), Y0, Y0
+	VADDPS  32(R10), Y1, Y1
+	VMOVUPS Y0, (R10)
+	VMOVUPS Y1, 32(R10)
+	ADDQ    R11, R10
+	VADDPS  (R10), Y2, Y2
+	VADDPS  32(R10), Y3, Y3
+	VMOVUPS Y2, (R10)
+	VMOVUPS Y3, 32(R10)
+	ADDQ    R11, R10
+	VADDPS  (R10), Y4, Y4
+	VADDPS  32(R10), Y5, Y5
+	VMOVUPS Y4, (R10)
+	VMOVUPS Y5, 32(R10)
+	ADDQ    R11, R10
+	VADDPS  (R10), Y6, Y6
+	VADDPS  32(R10), Y7, Y7
+	VMOVUPS Y6, (R10)
+	VMOVUPS Y7, 32(R10)
+	VZEROUPPER
+	RET
+
+// func gemm4x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// C[4×8] += A[4×k]·B[k×8].
+TEXT ·gemm4x8(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), DX
+	MOVQ c+40(FP), R10
+	MOVQ ldc+48(FP), R11
+	SHLQ $2, R8
+	SHLQ $2, DX
+	SHLQ $2, R11
+	LEAQ (R8)(R8*2), R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y2, Y2, Y2
+	VXORPS Y4, Y4, Y4
+	VXORPS Y6, Y6, Y6
+	TESTQ CX, CX
+	JZ    store8
+
+loop8:
+	VMOVUPS      (DI), Y12
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VBROADCASTSS (SI)(R8*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (SI)(R8*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VBROADCASTSS (SI)(R9*1), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	ADDQ         $4, SI
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          loop8
+
+store8:
+	VADDPS  (R10), Y0, Y0
+	VMOVUPS Y0, (R10)
+	ADDQ    R11, R10
+	VADDPS  (R10), Y2, Y2
+	VMOVUPS Y2, (R10)
+	ADDQ    R11, R10
+	VADDPS  (R10), Y4, Y4
+	VMOVUPS Y4, (R10)
+	ADDQ    R11, R10
+	VADDPS  (R10), Y6, Y6
+	VMOVUPS Y6, (R10)
+	VZEROUPPER
+	RET

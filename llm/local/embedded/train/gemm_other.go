@@ -1,0 +1,14 @@
+//go:build !amd64
+
+package train
+
+// useAsm is false: there are no assembly micro-kernels off amd64.
+var useAsm = false
+
+func gemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("train: no gemm4x16 kernel on this architecture")
+}
+
+func gemm4x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("train: no gemm4x8 kernel on this architecture")
+}

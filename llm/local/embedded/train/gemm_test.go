@@ -1,0 +1,86 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// kernelPaths runs f with the assembly kernels (where the CPU has them)
+// and with the portable Go kernels.
+func kernelPaths(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	saved := useAsm
+	defer func() { useAsm = saved }()
+	for _, asm := range []bool{false, true} {
+		if asm && !saved {
+			continue
+		}
+		useAsm = asm
+		t.Run(fmt.Sprintf("asm=%v", asm), f)
+	}
+}
+
+// closeTo reports the first index where got and want differ by more than
+// float32 rounding of sums of the given magnitude.
+func closeTo(got, want []float32, tol float64) (int, bool) {
+	for i := range want {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if d > tol*(1+math.Abs(float64(want[i]))) || math.IsNaN(float64(got[i])) {
+			return i, false
+		}
+	}
+	return -1, true
+}
+
+func TestGemm(t *testing.T) {
+	shapes := []struct{ m, n, k int }{
+		{1, 1, 1}, {4, 16, 1}, {3, 7, 5}, {4, 8, 3}, {5, 17, 9}, {8, 24, 24},
+		{13, 40, 33}, {4, 16, 700}, {9, 600, 20}, {2, 1, 300}, {31, 53, 257},
+	}
+	kernelPaths(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(1, 2))
+		for _, s := range shapes {
+			// Leading dimensions wider than the operands.
+			lda, ldb, ldc := s.k+3, s.n+5, s.n+1
+			a := randSlice(r, s.m*lda, 1)
+			b := randSlice(r, s.k*ldb, 1)
+			c := randSlice(r, s.m*ldc, 1)
+			want := append([]float32(nil), c...)
+			for i := range s.m {
+				for j := range s.n {
+					var sum float64
+					for p := range s.k {
+						sum += float64(a[i*lda+p]) * float64(b[p*ldb+j])
+					}
+					want[i*ldc+j] += float32(sum)
+				}
+			}
+			for _, threads := range []int{1, 2, 3} {
+				got := append([]float32(nil), c...)
+				gemmPar(threads, s.m, s.n, s.k, a, lda, b, ldb, got, ldc)
+				if i, ok := closeTo(got, want, 1e-5*math.Sqrt(float64(s.k))); !ok {
+					t.Fatalf("%dx%dx%d threads %d: c[%d] = %v, want %v", s.m, s.n, s.k, threads, i, got[i], want[i])
+				}
+			}
+		}
+	})
+}
+
+func TestTranspose(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, s := range [][2]int{{1, 1}, {3, 70}, {65, 33}} {
+		rows, cols, lds := s[0], s[1], s[1]+2
+		src := randSlice(r, rows*lds, 1)
+		dst := make([]float32, rows*cols)
+		transpose(dst, src, rows, cols, lds)
+		for i := range rows {
+			for j := range cols {
+				if dst[j*rows+i] != src[i*lds+j] {
+					t.Fatalf("%v: dst[%d,%d] = %v, want %v", s, j, i, dst[j*rows+i], src[i*lds+j])
+				}
+			}
+		}
+	}
+}
