@@ -13,11 +13,33 @@ const (
 // the given leading dimensions (in elements). It runs on the calling
 // goroutine.
 func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	gemmOp(false, m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// gemmT adds Aᵀ·B to C, where A is k×m (row major, leading dimension
+// lda), B k×n and C m×n.
+func gemmT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	gemmOp(true, m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// gemmOp is gemm, or gemmT when transA is set.
+func gemmOp(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if m <= 0 || n <= 0 || k <= 0 {
 		return
 	}
-	if len(a) < (m-1)*lda+k || len(b) < (k-1)*ldb+n || len(c) < (m-1)*ldc+n {
+	alen := (m-1)*lda + k
+	if transA {
+		alen = (k-1)*lda + m
+	}
+	if len(a) < alen || len(b) < (k-1)*ldb+n || len(c) < (m-1)*ldc+n {
 		panic(fmt.Sprintf("train: gemm %d×%d×%d: operands too short (%d, %d, %d)", m, n, k, len(a), len(b), len(c)))
+	}
+	// aAt is the offset of A's element (row i, inner index p).
+	aAt := func(i, p int) int { return i*lda + p }
+	k16, k8, kgo := gemm4x16, gemm4x8, gemmGo
+	if transA {
+		aAt = func(i, p int) int { return p*lda + i }
+		k16, k8, kgo = gemm4x16T, gemm4x8T, gemmGoT
 	}
 	asm := useAsm
 	m4 := m &^ 3
@@ -28,21 +50,46 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 			for i := 0; i < m4; i += 4 {
 				j := j0
 				if asm {
-					ai := &a[i*lda+p0]
+					ai := &a[aAt(i, p0)]
 					for ; j+16 <= j0+nn; j += 16 {
-						gemm4x16(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
+						k16(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
 					}
 					if j+8 <= j0+nn {
-						gemm4x8(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
+						k8(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
 						j += 8
 					}
 				}
 				if j < j0+nn {
-					gemmGo(4, j0+nn-j, kk, a[i*lda+p0:], lda, b[p0*ldb+j:], ldb, c[i*ldc+j:], ldc)
+					kgo(4, j0+nn-j, kk, a[aAt(i, p0):], lda, b[p0*ldb+j:], ldb, c[i*ldc+j:], ldc)
 				}
 			}
 			if m4 < m {
-				gemmGo(m-m4, nn, kk, a[m4*lda+p0:], lda, b[p0*ldb+j0:], ldb, c[m4*ldc+j0:], ldc)
+				kgo(m-m4, nn, kk, a[aAt(m4, p0):], lda, b[p0*ldb+j0:], ldb, c[m4*ldc+j0:], ldc)
+			}
+		}
+	}
+}
+
+// gemmGoT is gemmGo with A transposed (k×m).
+func gemmGoT(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for i := range m {
+		ci := c[i*ldc : i*ldc+n]
+		p := 0
+		for ; p+4 <= k; p += 4 {
+			a0, a1, a2, a3 := a[p*lda+i], a[(p+1)*lda+i], a[(p+2)*lda+i], a[(p+3)*lda+i]
+			b0 := b[p*ldb : p*ldb+n]
+			b1 := b[(p+1)*ldb : (p+1)*ldb+n]
+			b2 := b[(p+2)*ldb : (p+2)*ldb+n]
+			b3 := b[(p+3)*ldb : (p+3)*ldb+n]
+			for j := range ci {
+				ci[j] += a0*b0[j] + a1*b1[j] + a2*b2[j] + a3*b3[j]
+			}
+		}
+		for ; p < k; p++ {
+			ap := a[p*lda+i]
+			bp := b[p*ldb : p*ldb+n]
+			for j := range ci {
+				ci[j] += ap * bp[j]
 			}
 		}
 	}
@@ -79,6 +126,11 @@ func gemmGo(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32
 // when there are enough, else by blocks of columns; each element of C is
 // written by one goroutine.
 func gemmPar(threads, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	gemmParOp(threads, false, m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// gemmParOp is gemmPar, with A transposed (k×m) when transA is set.
+func gemmParOp(threads int, transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if m <= 0 || n <= 0 || k <= 0 {
 		return
 	}
@@ -86,13 +138,17 @@ func gemmPar(threads, m, n, k int, a []float32, lda int, b []float32, ldb int, c
 	if rowBlocks >= 4*colBlocks || rowBlocks >= 16 || colBlocks < 2 {
 		parallel(threads, rowBlocks, func(lo, hi int) {
 			r0, r1 := lo*4, min(hi*4, m)
-			gemm(r1-r0, n, k, a[r0*lda:], lda, b, ldb, c[r0*ldc:], ldc)
+			if transA {
+				gemmOp(true, r1-r0, n, k, a[r0:], lda, b, ldb, c[r0*ldc:], ldc)
+			} else {
+				gemmOp(false, r1-r0, n, k, a[r0*lda:], lda, b, ldb, c[r0*ldc:], ldc)
+			}
 		})
 		return
 	}
 	parallel(threads, colBlocks, func(lo, hi int) {
 		c0, c1 := lo*16, min(hi*16, n)
-		gemm(m, c1-c0, k, a, lda, b[c0:], ldb, c[c0:], ldc)
+		gemmOp(transA, m, c1-c0, k, a, lda, b[c0:], ldb, c[c0:], ldc)
 	})
 }
 

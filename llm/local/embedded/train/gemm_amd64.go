@@ -16,3 +16,14 @@ func gemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc i
 //
 //go:noescape
 func gemm4x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// gemm4x16T adds Aᵀ·B[k×16] to C[4×16], where A is k×4 with leading
+// dimension lda.
+//
+//go:noescape
+func gemm4x16T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// gemm4x8T adds Aᵀ·B[k×8] to C[4×8], where A is k×4.
+//
+//go:noescape
+func gemm4x8T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)

@@ -12,3 +12,11 @@ func gemm4x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc i
 func gemm4x8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
 	panic("train: no gemm4x8 kernel on this architecture")
 }
+
+func gemm4x16T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("train: no gemm4x16T kernel on this architecture")
+}
+
+func gemm4x8T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("train: no gemm4x8T kernel on this architecture")
+}

@@ -57,11 +57,24 @@ func TestGemm(t *testing.T) {
 					want[i*ldc+j] += float32(sum)
 				}
 			}
+			// The same A stored transposed: k×m with leading dimension m+2.
+			ldt := s.m + 2
+			at := make([]float32, s.k*ldt)
+			for i := range s.m {
+				for p := range s.k {
+					at[p*ldt+i] = a[i*lda+p]
+				}
+			}
 			for _, threads := range []int{1, 2, 3} {
 				got := append([]float32(nil), c...)
 				gemmPar(threads, s.m, s.n, s.k, a, lda, b, ldb, got, ldc)
 				if i, ok := closeTo(got, want, 1e-5*math.Sqrt(float64(s.k))); !ok {
 					t.Fatalf("%dx%dx%d threads %d: c[%d] = %v, want %v", s.m, s.n, s.k, threads, i, got[i], want[i])
+				}
+				got = append(got[:0], c...)
+				gemmParOp(threads, true, s.m, s.n, s.k, at, ldt, b, ldb, got, ldc)
+				if i, ok := closeTo(got, want, 1e-5*math.Sqrt(float64(s.k))); !ok {
+					t.Fatalf("transposed A %dx%dx%d threads %d: c[%d] = %v, want %v", s.m, s.n, s.k, threads, i, got[i], want[i])
 				}
 			}
 		}

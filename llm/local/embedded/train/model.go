@@ -229,7 +229,9 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		a.g, a.u, a.h = make([]float32, n*f), make([]float32, n*f), make([]float32, n*f)
 		matmul(th, a.g, a.xn2, w.Gate, n, d, f)
 		matmul(th, a.u, a.xn2, w.Up, n, d, f)
-		swiglu(a.h, a.g, a.u)
+		parallel(th, n, func(lo, hi int) {
+			swiglu(a.h[lo*f:hi*f], a.g[lo*f:hi*f], a.u[lo*f:hi*f])
+		})
 		x = make([]float32, n*d)
 		matmul(th, x, a.h, w.Down, n, f, d)
 		for i := range x {
@@ -283,7 +285,9 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		dh := make([]float32, n*f)
 		matmulBack(th, dh, gw.Down, dx, a.h, w.Down, n, f, d)
 		dg, du := make([]float32, n*f), make([]float32, n*f)
-		swigluBack(dg, du, dh, a.g, a.u)
+		parallel(th, n, func(lo, hi int) {
+			swigluBack(dg[lo*f:hi*f], du[lo*f:hi*f], dh[lo*f:hi*f], a.g[lo*f:hi*f], a.u[lo*f:hi*f])
+		})
 		dxn2 := make([]float32, n*d)
 		matmulBack(th, dxn2, gw.Gate, dg, a.xn2, w.Gate, n, d, f)
 		matmulBack(th, dxn2, gw.Up, du, a.xn2, w.Up, n, d, f)

@@ -92,9 +92,7 @@ func matmulBack(threads int, dx, dw, dy, x, w []float32, n, in, out int) {
 	if dx != nil {
 		gemmPar(threads, n, in, out, dy, out, w, in, dx, in)
 	}
-	dyt := make([]float32, out*n)
-	transpose(dyt, dy, n, out, out)
-	gemmPar(threads, out, in, n, dyt, n, x, in, dw, in)
+	gemmParOp(threads, true, out, in, n, dy, out, x, in, dw, in)
 }
 
 // rmsNorm sets y = x/rms(x)·w row by row and stores 1/rms per row in inv.
@@ -169,7 +167,7 @@ func (t *ropeTable) rope(v []float32, heads, pos int, inverse bool) {
 	}
 }
 
-func sigmoid(x float32) float32 { return 1 / (1 + float32(math.Exp(float64(-x)))) }
+func sigmoid(x float32) float32 { return 1 / (1 + expf(-x)) }
 
 // swiglu sets h = silu(g)·u.
 func swiglu(h, g, u []float32) {
@@ -233,7 +231,7 @@ func attention(out, p, q, k, v, tmp []float32, t, heads, kvHeads, hd int) {
 
 // attentionTmp is the scratch attention and attentionBack need for a
 // sequence of t rows and heads of size hd.
-func attentionTmp(t, hd int) int { return 2*t*t + hd*t }
+func attentionTmp(t, hd int) int { return t*t + hd*t }
 
 // softmaxRow sets s to softmax(s·scale).
 func softmaxRow(s []float32, scale float32) {
@@ -264,9 +262,8 @@ func attentionBack(dq, dk, dv, dout, p, q, k, v, tmp []float32, t, heads, kvHead
 	if len(tmp) < attentionTmp(t, hd) {
 		tmp = make([]float32, attentionTmp(t, hd))
 	}
-	ds := tmp[:t*t]          // dP, then dS, row i over keys j ≤ i
-	tr := tmp[t*t : 2*t*t]   // Pᵀ, then dSᵀ
-	vt := tmp[2*t*t:][:hd*t] // this KV head's values, transposed
+	ds := tmp[:t*t]        // dP, then dS, row i over keys j ≤ i
+	vt := tmp[t*t:][:hd*t] // this KV head's values, transposed
 	for h := range heads {
 		kh := h / group
 		if h%group == 0 {
@@ -292,17 +289,12 @@ func attentionBack(dq, dk, dv, dout, p, q, k, v, tmp []float32, t, heads, kvHead
 			// dQ += dS·K over keys [0,i1).
 			gemm(i1-i0, hd, i1, ds[i0*t:], t, k[kh*hd:], kd, dq[i0*qd+h*hd:], qd)
 		}
-		// dV += Pᵀ·dO and dK += dSᵀ·Q: row j of the transposes is zero
-		// before column j.
-		transpose(tr, ph, t, t, t)
+		// dV += Pᵀ·dO and dK += dSᵀ·Q, by blocks of keys [j0,j1): only
+		// the queries i ≥ j0 see them.
 		for j0 := 0; j0 < t; j0 += attnBlock {
 			j1 := min(j0+attnBlock, t)
-			gemm(j1-j0, hd, t-j0, tr[j0*t+j0:], t, dout[j0*qd+h*hd:], qd, dv[j0*kd+kh*hd:], kd)
-		}
-		transpose(tr, ds, t, t, t)
-		for j0 := 0; j0 < t; j0 += attnBlock {
-			j1 := min(j0+attnBlock, t)
-			gemm(j1-j0, hd, t-j0, tr[j0*t+j0:], t, q[j0*qd+h*hd:], qd, dk[j0*kd+kh*hd:], kd)
+			gemmT(j1-j0, hd, t-j0, ph[j0*t+j0:], t, dout[j0*qd+h*hd:], qd, dv[j0*kd+kh*hd:], kd)
+			gemmT(j1-j0, hd, t-j0, ds[j0*t+j0:], t, q[j0*qd+h*hd:], qd, dk[j0*kd+kh*hd:], kd)
 		}
 	}
 }
@@ -327,9 +319,9 @@ func crossEntropy(threads int, logits []float32, targets []int32, vocab int, sca
 			}
 			var sum float64
 			for i, x := range row {
-				e := math.Exp(float64(x - mx))
-				row[i] = float32(e)
-				sum += e
+				e := expf(x - mx)
+				row[i] = e
+				sum += float64(e)
 			}
 			losses[r] = -math.Log(float64(row[tg]) / sum)
 			inv := float32(1 / sum)
