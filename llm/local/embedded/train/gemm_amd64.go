@@ -27,3 +27,10 @@ func gemm4x16T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc 
 //
 //go:noescape
 func gemm4x8T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// expAffine8 sets s[i] = expf(s[i]*a - shift) for the first groups of
+// eight of n (a multiple of 8) elements whose arguments are within
+// [-87, 88]; it returns how many it set.
+//
+//go:noescape
+func expAffine8(s *float32, n int, a, shift float32) int

@@ -235,3 +235,94 @@ store8t:
 	VMOVUPS Y6, (R10)
 	VZEROUPPER
 	RET
+
+// Constants of expf, one float32 (or int32) each.
+DATA expConsts<>+0(SB)/4, $0x42b00000  // 88
+DATA expConsts<>+4(SB)/4, $0xc2ae0000  // -87
+DATA expConsts<>+8(SB)/4, $0x3fb8aa3b  // log2(e)
+DATA expConsts<>+12(SB)/4, $0x3f000000 // 0.5
+DATA expConsts<>+16(SB)/4, $0x3f318000 // C1
+DATA expConsts<>+20(SB)/4, $0xb95e8083 // C2
+DATA expConsts<>+24(SB)/4, $0x39506967 // p0
+DATA expConsts<>+28(SB)/4, $0x3ab743ce // p1
+DATA expConsts<>+32(SB)/4, $0x3c088908 // p2
+DATA expConsts<>+36(SB)/4, $0x3d2aa9c1 // p3
+DATA expConsts<>+40(SB)/4, $0x3e2aaaaa // p4
+DATA expConsts<>+44(SB)/4, $0x3f000000 // p5
+DATA expConsts<>+48(SB)/4, $0x3f800000 // 1
+DATA expConsts<>+52(SB)/4, $127
+GLOBL expConsts<>(SB), RODATA|NOPTR, $56
+
+// func expAffine8(s *float32, n int, a, shift float32) int
+// Sets s[i] = expf(s[i]*a - shift) eight at a time for n (a multiple of
+// 8) elements, stopping before the first group with an argument outside
+// [-87, 88] or NaN; returns how many it set. Same operations, in the same
+// order and without fusing, as the Go expf.
+TEXT ·expAffine8(SB), NOSPLIT, $0-32
+	MOVQ         s+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS a+16(FP), Y6
+	VBROADCASTSS shift+20(FP), Y7
+	VBROADCASTSS expConsts<>+0(SB), Y15
+	VBROADCASTSS expConsts<>+4(SB), Y14
+	VBROADCASTSS expConsts<>+8(SB), Y13
+	VBROADCASTSS expConsts<>+12(SB), Y12
+	VBROADCASTSS expConsts<>+16(SB), Y11
+	VBROADCASTSS expConsts<>+20(SB), Y10
+	VBROADCASTSS expConsts<>+48(SB), Y9
+	VBROADCASTSS expConsts<>+52(SB), Y8
+	XORQ         BX, BX
+	TESTQ        CX, CX
+	JZ           expdone
+
+exploop:
+	VMOVUPS      (SI), Y0
+	VMULPS       Y6, Y0, Y0
+	VSUBPS       Y7, Y0, Y0
+	VCMPPS       $2, Y15, Y0, Y1    // x <= 88
+	VCMPPS       $0x1d, Y14, Y0, Y2 // x >= -87
+	VANDPS       Y1, Y2, Y1
+	VMOVMSKPS    Y1, AX
+	CMPL         AX, $0xff
+	JNE          expdone
+	VMULPS       Y13, Y0, Y1
+	VADDPS       Y12, Y1, Y1
+	VROUNDPS     $1, Y1, Y1         // z = floor(x·log2e + 0.5)
+	VMULPS       Y11, Y1, Y2
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y10, Y1, Y2
+	VSUBPS       Y2, Y0, Y0         // r
+	VBROADCASTSS expConsts<>+24(SB), Y3
+	VMULPS       Y0, Y3, Y3
+	VBROADCASTSS expConsts<>+28(SB), Y4
+	VADDPS       Y4, Y3, Y3
+	VMULPS       Y0, Y3, Y3
+	VBROADCASTSS expConsts<>+32(SB), Y4
+	VADDPS       Y4, Y3, Y3
+	VMULPS       Y0, Y3, Y3
+	VBROADCASTSS expConsts<>+36(SB), Y4
+	VADDPS       Y4, Y3, Y3
+	VMULPS       Y0, Y3, Y3
+	VBROADCASTSS expConsts<>+40(SB), Y4
+	VADDPS       Y4, Y3, Y3
+	VMULPS       Y0, Y3, Y3
+	VBROADCASTSS expConsts<>+44(SB), Y4
+	VADDPS       Y4, Y3, Y3
+	VMULPS       Y0, Y0, Y4         // r·r
+	VMULPS       Y4, Y3, Y3
+	VADDPS       Y0, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VCVTTPS2DQ   Y1, Y1
+	VPADDD       Y8, Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VMOVUPS      Y3, (SI)
+	ADDQ         $32, SI
+	ADDQ         $8, BX
+	SUBQ         $8, CX
+	JNZ          exploop
+
+expdone:
+	MOVQ BX, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -114,3 +114,28 @@ func TestExpf(t *testing.T) {
 		t.Errorf("expf(NaN) = %v, want NaN", got)
 	}
 }
+
+func TestExpAffine(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	in := randSlice(r, 1003, 40)
+	// Out-of-range and special arguments in some groups of eight.
+	in[5], in[17], in[40], in[41] = 200, -300, float32(math.NaN()), float32(math.Inf(-1))
+	in[1000] = float32(math.Inf(1))
+	for _, c := range []struct{ a, shift float32 }{{1, 0}, {-1, 0}, {1, 3.5}, {0.5, -2}} {
+		want := make([]float32, len(in))
+		for i, x := range in {
+			want[i] = expf(float32(x*c.a) - c.shift)
+		}
+		kernelPaths(t, func(t *testing.T) {
+			for _, n := range []int{0, 1, 7, 8, 9, 64, len(in)} {
+				got := append([]float32(nil), in[:n]...)
+				expAffine(got, c.a, c.shift)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("a=%v shift=%v n=%d: exp(%v) = %v, want %v", c.a, c.shift, n, in[i], got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}

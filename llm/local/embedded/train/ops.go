@@ -167,19 +167,21 @@ func (t *ropeTable) rope(v []float32, heads, pos int, inverse bool) {
 	}
 }
 
-func sigmoid(x float32) float32 { return 1 / (1 + expf(-x)) }
-
 // swiglu sets h = silu(g)·u.
 func swiglu(h, g, u []float32) {
-	for i := range h {
-		h[i] = g[i] * sigmoid(g[i]) * u[i]
+	copy(h, g)
+	expAffine(h, -1, 0)
+	for i, e := range h {
+		h[i] = g[i] * (1 / (1 + e)) * u[i]
 	}
 }
 
-// swigluBack sets dg and du from dh.
+// swigluBack sets dg and du from dh; dg must not overlap the others.
 func swigluBack(dg, du, dh, g, u []float32) {
+	copy(dg, g)
+	expAffine(dg, -1, 0)
 	for i := range dh {
-		s := sigmoid(g[i])
+		s := 1 / (1 + dg[i])
 		silu := g[i] * s
 		du[i] = dh[i] * silu
 		dg[i] = dh[i] * u[i] * s * (1 + g[i]*(1-s))
@@ -241,10 +243,9 @@ func softmaxRow(s []float32, scale float32) {
 		s[j] = x
 		mx = max(mx, x)
 	}
+	expAffine(s, 1, mx)
 	var sum float32
-	for j, x := range s {
-		e := expf(x - mx)
-		s[j] = e
+	for _, e := range s {
 		sum += e
 	}
 	inv := 1 / sum
@@ -317,10 +318,9 @@ func crossEntropy(threads int, logits []float32, targets []int32, vocab int, sca
 			for _, x := range row {
 				mx = max(mx, x)
 			}
+			expAffine(row, 1, mx)
 			var sum float64
-			for i, x := range row {
-				e := expf(x - mx)
-				row[i] = e
+			for _, e := range row {
 				sum += float64(e)
 			}
 			losses[r] = -math.Log(float64(row[tg]) / sum)
@@ -340,20 +340,43 @@ func crossEntropy(threads int, logits []float32, targets []int32, vocab int, sca
 
 // expf is e^x in float32 (Cephes' expf: Cody–Waite reduction by ln 2 and
 // a degree-6 polynomial, within a few ulps), falling back to math.Exp
-// outside [-87, 88] and for NaN.
+// outside [-87, 88] and for NaN. Every operation is rounded to float32
+// on its own, as expAffine8 does eight at a time.
 func expf(x float32) float32 {
 	if !(x <= 88 && x >= -87) {
 		return float32(math.Exp(float64(x)))
 	}
-	z := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
-	r := x - z*0.693359375
-	r -= z * -2.12194440e-4
+	z := float32(math.Floor(float64(float32(x*1.44269504088896341) + 0.5)))
+	r := x - float32(z*0.693359375)
+	r -= float32(z * -2.12194440e-4)
 	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	y := p*r*r + r + 1
+	p = float32(p*r) + 1.3981999507e-3
+	p = float32(p*r) + 8.3334519073e-3
+	p = float32(p*r) + 4.1665795894e-2
+	p = float32(p*r) + 1.6666665459e-1
+	p = float32(p*r) + 5.0000001201e-1
+	y := float32(float32(p*float32(r*r))+r) + 1
 	return y * math.Float32frombits(uint32(int32(z)+127)<<23)
+}
+
+// expAffine sets s[i] = expf(s[i]*a - shift), eight at a time where it
+// can.
+func expAffine(s []float32, a, shift float32) {
+	i := 0
+	if useAsm {
+		n8 := len(s) &^ 7
+		for i < n8 {
+			i += expAffine8(&s[i], n8-i, a, shift)
+			if i < n8 {
+				// A group with an argument out of range.
+				for j := i; j < i+8; j++ {
+					s[j] = expf(float32(s[j]*a) - shift)
+				}
+				i += 8
+			}
+		}
+	}
+	for ; i < len(s); i++ {
+		s[i] = expf(float32(s[i]*a) - shift)
+	}
 }
