@@ -36,35 +36,52 @@ func gemmOp(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int
 	}
 	// aAt is the offset of A's element (row i, inner index p).
 	aAt := func(i, p int) int { return i*lda + p }
-	k16, k8, kgo := gemm4x16, gemm4x8, gemmGo
+	k32, k16, k8, kgo := gemm8x32, gemm4x16, gemm4x8, gemmGo
 	if transA {
 		aAt = func(i, p int) int { return p*lda + i }
-		k16, k8, kgo = gemm4x16T, gemm4x8T, gemmGoT
+		k32, k16, k8, kgo = gemm8x32T, gemm4x16T, gemm4x8T, gemmGoT
 	}
-	asm := useAsm
-	m4 := m &^ 3
+	asm, wide := useAsm, useAsm && useAVX512
+	m4, m8 := m&^3, 0
+	if wide {
+		m8 = m &^ 7
+	}
 	for p0 := 0; p0 < k; p0 += gemmKC {
 		kk := min(gemmKC, k-p0)
 		for j0 := 0; j0 < n; j0 += gemmNC {
-			nn := min(gemmNC, n-j0)
-			for i := 0; i < m4; i += 4 {
-				j := j0
+			j1 := j0 + min(gemmNC, n-j0)
+			// rows4 does four rows from column j to j1.
+			rows4 := func(i, j int) {
 				if asm {
 					ai := &a[aAt(i, p0)]
-					for ; j+16 <= j0+nn; j += 16 {
+					for ; j+16 <= j1; j += 16 {
 						k16(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
 					}
-					if j+8 <= j0+nn {
+					if j+8 <= j1 {
 						k8(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
 						j += 8
 					}
 				}
-				if j < j0+nn {
-					kgo(4, j0+nn-j, kk, a[aAt(i, p0):], lda, b[p0*ldb+j:], ldb, c[i*ldc+j:], ldc)
+				if j < j1 {
+					kgo(4, j1-j, kk, a[aAt(i, p0):], lda, b[p0*ldb+j:], ldb, c[i*ldc+j:], ldc)
 				}
 			}
+			for i := 0; i < m8; i += 8 {
+				ai := &a[aAt(i, p0)]
+				j := j0
+				for ; j+32 <= j1; j += 32 {
+					k32(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
+				}
+				if j < j1 {
+					rows4(i, j)
+					rows4(i+4, j)
+				}
+			}
+			for i := m8; i < m4; i += 4 {
+				rows4(i, j0)
+			}
 			if m4 < m {
-				kgo(m-m4, nn, kk, a[aAt(m4, p0):], lda, b[p0*ldb+j0:], ldb, c[m4*ldc+j0:], ldc)
+				kgo(m-m4, j1-j0, kk, a[aAt(m4, p0):], lda, b[p0*ldb+j0:], ldb, c[m4*ldc+j0:], ldc)
 			}
 		}
 	}

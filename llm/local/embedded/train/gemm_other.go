@@ -22,3 +22,13 @@ func gemm4x8T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc i
 }
 
 func expAffine8(s *float32, n int, a, shift float32) int { return 0 }
+
+var useAVX512 = false
+
+func gemm8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("train: no gemm8x32 kernel on this architecture")
+}
+
+func gemm8x32T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("train: no gemm8x32T kernel on this architecture")
+}

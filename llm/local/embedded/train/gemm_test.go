@@ -1,7 +1,6 @@
 package train
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -11,14 +10,22 @@ import (
 // and with the portable Go kernels.
 func kernelPaths(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	for _, asm := range []bool{false, true} {
-		if asm && !saved {
+	saved, saved512 := useAsm, useAVX512
+	defer func() { useAsm, useAVX512 = saved, saved512 }()
+	for _, c := range []struct {
+		name     string
+		asm, avx bool
+		have     bool
+	}{
+		{"go", false, false, true},
+		{"avx2", true, false, saved},
+		{"avx512", true, true, saved512},
+	} {
+		if !c.have {
 			continue
 		}
-		useAsm = asm
-		t.Run(fmt.Sprintf("asm=%v", asm), f)
+		useAsm, useAVX512 = c.asm, c.avx
+		t.Run(c.name, f)
 	}
 }
 
@@ -38,6 +45,7 @@ func TestGemm(t *testing.T) {
 	shapes := []struct{ m, n, k int }{
 		{1, 1, 1}, {4, 16, 1}, {3, 7, 5}, {4, 8, 3}, {5, 17, 9}, {8, 24, 24},
 		{13, 40, 33}, {4, 16, 700}, {9, 600, 20}, {2, 1, 300}, {31, 53, 257},
+		{8, 32, 1}, {16, 96, 300}, {23, 72, 17}, {40, 1100, 5},
 	}
 	kernelPaths(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
