@@ -186,3 +186,43 @@ func transpose(dst, src []float32, rows, cols, lds int) {
 		}
 	}
 }
+
+// maxF32 is the largest element of a non-empty s.
+func maxF32(s []float32) float32 {
+	mx := s[0]
+	i := 0
+	if n16 := len(s) &^ 15; useAsm && n16 > 0 {
+		mx = maxF32x16(&s[0], n16)
+		i = n16
+	}
+	for _, x := range s[i:] {
+		mx = max(mx, x)
+	}
+	return mx
+}
+
+// sumF32 is the sum of s (in float32, eight lanes at a time where it can).
+func sumF32(s []float32) float32 {
+	var sum float32
+	i := 0
+	if n16 := len(s) &^ 15; useAsm && n16 > 0 {
+		sum = sumF32x16(&s[0], n16)
+		i = n16
+	}
+	for _, x := range s[i:] {
+		sum += x
+	}
+	return sum
+}
+
+// scaleF32 multiplies s by a.
+func scaleF32(s []float32, a float32) {
+	i := 0
+	if n16 := len(s) &^ 15; useAsm && n16 > 0 {
+		scaleF32x16(&s[0], n16, a)
+		i = n16
+	}
+	for j := range s[i:] {
+		s[i+j] *= a
+	}
+}

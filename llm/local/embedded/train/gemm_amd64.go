@@ -47,3 +47,18 @@ func gemm8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc i
 //
 //go:noescape
 func gemm8x32T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// maxF32x16 is the largest of n floats, n a positive multiple of 16.
+//
+//go:noescape
+func maxF32x16(s *float32, n int) float32
+
+// sumF32x16 is the sum of n floats, n a multiple of 16.
+//
+//go:noescape
+func sumF32x16(s *float32, n int) float32
+
+// scaleF32x16 multiplies n floats by a, n a multiple of 16.
+//
+//go:noescape
+func scaleF32x16(s *float32, n int, a float32)

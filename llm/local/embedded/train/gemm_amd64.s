@@ -539,3 +539,84 @@ gemm8x32T_store:
 	VMOVUPS Z15, 64(R10)
 	VZEROUPPER
 	RET
+
+// func maxF32x16(s *float32, n int) float32
+// The largest of n (a positive multiple of 16) floats.
+TEXT ·maxF32x16(SB), NOSPLIT, $0-20
+	MOVQ    s+0(FP), SI
+	MOVQ    n+8(FP), CX
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	ADDQ    $64, SI
+	SUBQ    $16, CX
+	JZ      maxreduce
+
+maxloop:
+	VMAXPS (SI), Y0, Y0
+	VMAXPS 32(SI), Y1, Y1
+	ADDQ   $64, SI
+	SUBQ   $16, CX
+	JNZ    maxloop
+
+maxreduce:
+	VMAXPS       Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXPS       X1, X0, X0
+	VMOVSS       X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func sumF32x16(s *float32, n int) float32
+// The sum of n (a multiple of 16) floats.
+TEXT ·sumF32x16(SB), NOSPLIT, $0-20
+	MOVQ   s+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	TESTQ  CX, CX
+	JZ     sumreduce
+
+sumloop:
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	ADDQ   $64, SI
+	SUBQ   $16, CX
+	JNZ    sumloop
+
+sumreduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VADDPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSS       X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func scaleF32x16(s *float32, n int, a float32)
+// Multiplies n (a multiple of 16) floats by a.
+TEXT ·scaleF32x16(SB), NOSPLIT, $0-20
+	MOVQ         s+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS a+16(FP), Y2
+	TESTQ        CX, CX
+	JZ           scaledone
+
+scaleloop:
+	VMULPS  (SI), Y2, Y0
+	VMULPS  32(SI), Y2, Y1
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	ADDQ    $64, SI
+	SUBQ    $16, CX
+	JNZ     scaleloop
+
+scaledone:
+	VZEROUPPER
+	RET

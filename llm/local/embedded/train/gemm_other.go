@@ -32,3 +32,11 @@ func gemm8x32(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc i
 func gemm8x32T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
 	panic("train: no gemm8x32T kernel on this architecture")
 }
+
+func maxF32x16(s *float32, n int) float32 { panic("train: no maxF32x16 kernel on this architecture") }
+
+func sumF32x16(s *float32, n int) float32 { panic("train: no sumF32x16 kernel on this architecture") }
+
+func scaleF32x16(s *float32, n int, a float32) {
+	panic("train: no scaleF32x16 kernel on this architecture")
+}

@@ -139,3 +139,30 @@ func TestExpAffine(t *testing.T) {
 		})
 	}
 }
+
+func TestVectorHelpers(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	kernelPaths(t, func(t *testing.T) {
+		for _, n := range []int{1, 5, 15, 16, 17, 32, 100, 513} {
+			s := randSlice(r, n, 3)
+			wantMax, wantSum := s[0], 0.0
+			for _, x := range s {
+				wantMax = max(wantMax, x)
+				wantSum += float64(x)
+			}
+			if got := maxF32(s); got != wantMax {
+				t.Errorf("n=%d: maxF32 = %v, want %v", n, got, wantMax)
+			}
+			if got := sumF32(s); math.Abs(float64(got)-wantSum) > 1e-5*float64(n) {
+				t.Errorf("n=%d: sumF32 = %v, want %v", n, got, wantSum)
+			}
+			scaled := append([]float32(nil), s...)
+			scaleF32(scaled, 0.25)
+			for i := range s {
+				if scaled[i] != s[i]*0.25 {
+					t.Fatalf("n=%d: scaleF32[%d] = %v, want %v", n, i, scaled[i], s[i]*0.25)
+				}
+			}
+		}
+	})
+}

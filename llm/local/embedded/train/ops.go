@@ -235,23 +235,12 @@ func attention(out, p, q, k, v, tmp []float32, t, heads, kvHeads, hd int) {
 // sequence of t rows and heads of size hd.
 func attentionTmp(t, hd int) int { return t*t + hd*t }
 
-// softmaxRow sets s to softmax(s·scale).
+// softmaxRow sets s to softmax(s·scale), scale > 0.
 func softmaxRow(s []float32, scale float32) {
-	mx := float32(math.Inf(-1))
-	for j, x := range s {
-		x *= scale
-		s[j] = x
-		mx = max(mx, x)
-	}
-	expAffine(s, 1, mx)
-	var sum float32
-	for _, e := range s {
-		sum += e
-	}
-	inv := 1 / sum
-	for j := range s {
-		s[j] *= inv
-	}
+	// max(s·scale) = max(s)·scale: rounding is monotonic.
+	mx := maxF32(s) * scale
+	expAffine(s, scale, mx)
+	scaleF32(s, 1/sumF32(s))
 }
 
 // attentionBack accumulates dq, dk, dv from dout. tmp has room for
