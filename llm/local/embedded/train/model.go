@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 )
 
 // Params are a model's weights, in GGUF's orientation: a matrix is out×in,
@@ -192,6 +193,13 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		}
 	}
 	ws.layers = make([]layerActs, c.Layers)
+	defer func() {
+		for l := range ws.layers {
+			if ws.layers[l].p != nil {
+				putProbs(ws.layers[l].p)
+			}
+		}
+	}()
 	for l := range c.Layers {
 		w := &p.Blocks[l]
 		a := &ws.layers[l]
@@ -203,7 +211,7 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		matmul(th, a.k, a.xn1, w.Wk, n, d, kd)
 		matmul(th, a.v, a.xn1, w.Wv, n, d, kd)
 		a.att = make([]float32, n*qd)
-		a.p = make([]float32, ws.pOffs[nseq])
+		a.p = getProbs(ws.pOffs[nseq])
 		parallel(th, nseq, func(lo, hi int) {
 			maxT := 0
 			for s := lo; s < hi; s++ {
@@ -329,3 +337,17 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 	}
 	return total / float64(count), count
 }
+
+// probBufs recycles the attention probabilities (heads×t×t per sequence
+// and layer, the largest activations) from one step to the next; attention
+// overwrites every element, so they need no clearing.
+var probBufs sync.Pool // of *[]float32
+
+func getProbs(n int) []float32 {
+	if s, ok := probBufs.Get().(*[]float32); ok && cap(*s) >= n {
+		return (*s)[:n]
+	}
+	return make([]float32, n)
+}
+
+func putProbs(s []float32) { probBufs.Put(&s) }

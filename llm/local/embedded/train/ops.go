@@ -194,8 +194,10 @@ const attnBlock = 32
 
 // attention computes causal multi-head attention for one sequence of t
 // rows. q is t×(heads·hd), k and v t×(kvHeads·hd), out t×(heads·hd); p
-// receives the attention probabilities, heads×t×t. tmp has room for
-// attentionTmp(t, hd) floats (nil allocates).
+// receives the attention probabilities, heads×t×t: row i holds those of
+// keys j ≤ i, zeros up to the end of its block of attnBlock rows, and
+// whatever p held beyond (attentionBack reads no further). tmp has room
+// for attentionTmp(t, hd) floats (nil allocates).
 func attention(out, p, q, k, v, tmp []float32, t, heads, kvHeads, hd int) {
 	qd, kd := heads*hd, kvHeads*hd
 	group := heads / kvHeads
@@ -220,7 +222,7 @@ func attention(out, p, q, k, v, tmp []float32, t, heads, kvHeads, hd int) {
 			for i := i0; i < i1; i++ {
 				pr := ph[i*t : (i+1)*t]
 				softmaxRow(pr[:i+1], scale)
-				clear(pr[i+1:])
+				clear(pr[i+1 : i1])
 			}
 			o := out[i0*qd+h*hd:]
 			for i := i0; i < i1; i++ {
