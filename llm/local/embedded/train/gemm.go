@@ -36,10 +36,12 @@ func gemmOp(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int
 	}
 	// aAt is the offset of A's element (row i, inner index p).
 	aAt := func(i, p int) int { return i*lda + p }
-	k32, k16, k8, kgo := gemm8x32, gemm4x16, gemm4x8, gemmGo
+	k32, k24, k16w := gemm8x32, gemm8x24, gemm8x16
+	k16, k8, kgo := gemm4x16, gemm4x8, gemmGo
 	if transA {
 		aAt = func(i, p int) int { return p*lda + i }
-		k32, k16, k8, kgo = gemm8x32T, gemm4x16T, gemm4x8T, gemmGoT
+		k32, k24, k16w = gemm8x32T, gemm8x24T, gemm8x16T
+		k16, k8, kgo = gemm4x16T, gemm4x8T, gemmGoT
 	}
 	asm, wide := useAsm, useAsm && useAVX512
 	m4, m8 := m&^3, 0
@@ -71,6 +73,13 @@ func gemmOp(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int
 				j := j0
 				for ; j+32 <= j1; j += 32 {
 					k32(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
+				}
+				if j+24 <= j1 {
+					k24(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
+					j += 24
+				} else if j+16 <= j1 {
+					k16w(kk, ai, lda, &b[p0*ldb+j], ldb, &c[i*ldc+j], ldc)
+					j += 16
 				}
 				if j < j1 {
 					rows4(i, j)

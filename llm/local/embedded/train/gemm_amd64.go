@@ -62,3 +62,23 @@ func sumF32x16(s *float32, n int) float32
 //
 //go:noescape
 func scaleF32x16(s *float32, n int, a float32)
+
+// gemm8x24 adds A[8×k]·B[k×24] to C[8×24] with AVX-512.
+//
+//go:noescape
+func gemm8x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// gemm8x24T adds Aᵀ·B[k×24] to C[8×24], where A is k×8.
+//
+//go:noescape
+func gemm8x24T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// gemm8x16 adds A[8×k]·B[k×16] to C[8×16] with AVX-512.
+//
+//go:noescape
+func gemm8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// gemm8x16T adds Aᵀ·B[k×16] to C[8×16], where A is k×8.
+//
+//go:noescape
+func gemm8x16T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)

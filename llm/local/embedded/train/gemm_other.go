@@ -40,3 +40,19 @@ func sumF32x16(s *float32, n int) float32 { panic("train: no sumF32x16 kernel on
 func scaleF32x16(s *float32, n int, a float32) {
 	panic("train: no scaleF32x16 kernel on this architecture")
 }
+
+func gemm8x24(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("train: no gemm8x24 kernel on this architecture")
+}
+
+func gemm8x24T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("train: no gemm8x24T kernel on this architecture")
+}
+
+func gemm8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("train: no gemm8x16 kernel on this architecture")
+}
+
+func gemm8x16T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("train: no gemm8x16T kernel on this architecture")
+}
