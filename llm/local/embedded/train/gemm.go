@@ -235,3 +235,17 @@ func scaleF32(s []float32, a float32) {
 		s[i+j] *= a
 	}
 }
+
+// softmaxGrad sets d[j] = p[j]·(d[j] - c)·scale, the gradient of the
+// scaled scores from that of the probabilities p (c = Σ d·p).
+func softmaxGrad(d, p []float32, c, scale float32) {
+	p = p[:len(d)]
+	i := 0
+	if n8 := len(d) &^ 7; useAsm && n8 > 0 {
+		softmaxGrad8(&d[0], &p[0], n8, c, scale)
+		i = n8
+	}
+	for ; i < len(d); i++ {
+		d[i] = p[i] * (d[i] - c) * scale
+	}
+}

@@ -82,3 +82,9 @@ func gemm8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc i
 //
 //go:noescape
 func gemm8x16T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// softmaxGrad8 sets d[j] = p[j]·(d[j] - c)·scale for n elements, n a
+// multiple of 8.
+//
+//go:noescape
+func softmaxGrad8(d, p *float32, n int, c, scale float32)

@@ -980,3 +980,29 @@ gemm8x16T_store:
 	VMOVUPS Z7, 0(R10)
 	VZEROUPPER
 	RET
+
+// func softmaxGrad8(d, p *float32, n int, c, scale float32)
+// Sets d[j] = p[j]·(d[j] - c)·scale for n (a multiple of 8) elements.
+TEXT ·softmaxGrad8(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), DI
+	MOVQ         p+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS c+24(FP), Y2
+	VBROADCASTSS scale+28(FP), Y3
+	TESTQ        CX, CX
+	JZ           sgdone
+
+sgloop:
+	VMOVUPS (DI), Y0
+	VSUBPS  Y2, Y0, Y0
+	VMULPS  (SI), Y0, Y0
+	VMULPS  Y3, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JNZ     sgloop
+
+sgdone:
+	VZEROUPPER
+	RET

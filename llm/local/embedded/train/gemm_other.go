@@ -56,3 +56,7 @@ func gemm8x16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc i
 func gemm8x16T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
 	panic("train: no gemm8x16T kernel on this architecture")
 }
+
+func softmaxGrad8(d, p *float32, n int, c, scale float32) {
+	panic("train: no softmaxGrad8 kernel on this architecture")
+}

@@ -174,3 +174,20 @@ func TestVectorHelpers(t *testing.T) {
 		}
 	})
 }
+
+func TestSoftmaxGrad(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	kernelPaths(t, func(t *testing.T) {
+		for _, n := range []int{1, 7, 8, 9, 33} {
+			d, p := randSlice(r, n, 1), randSlice(r, n, 1)
+			got := append([]float32(nil), d...)
+			softmaxGrad(got, p, 0.3, 0.2)
+			for i := range d {
+				want := p[i] * (d[i] - 0.3) * 0.2
+				if math.Abs(float64(got[i]-want)) > 1e-6*(1+math.Abs(float64(want))) {
+					t.Fatalf("n=%d: d[%d] = %v, want %v", n, i, got[i], want)
+				}
+			}
+		}
+	})
+}

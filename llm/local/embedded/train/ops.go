@@ -269,13 +269,7 @@ func attentionBack(dq, dk, dv, dout, p, q, k, v, tmp []float32, t, heads, kvHead
 			gemm(i1-i0, i1, hd, dout[i0*qd+h*hd:], qd, vt, t, ds[i0*t:], t)
 			for i := i0; i < i1; i++ {
 				pr, dr := ph[i*t:i*t+i+1], ds[i*t:i*t+i1]
-				var c float32
-				for j, pj := range pr {
-					c += dr[j] * pj
-				}
-				for j, pj := range pr {
-					dr[j] = pj * (dr[j] - c) * scale
-				}
+				softmaxGrad(dr[:i+1], pr, dot(dr[:i+1], pr), scale)
 				clear(dr[i+1:])
 			}
 			// dQ += dS·K over keys [0,i1).
