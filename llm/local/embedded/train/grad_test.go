@@ -144,11 +144,12 @@ func TestGradModel(t *testing.T) {
 		p.flat()[i] = x*10 + float32(r.NormFloat64()*0.05)
 	}
 	rt := newRope(c.MaxSeq, c.HeadDim(), c.Base)
+	var scr scratch // reused across the calls, as by a Trainer
 	b := &Batch{
 		Tokens:  [][]int32{{1, 4, 2, 7, 3}, {5, 9, 10}},
 		Targets: [][]int32{{4, 2, -1, 3, 8}, {9, 10, 0}},
 	}
-	lossAndGrad(&c, p, g, rt, b)
+	lossAndGrad(&c, p, g, rt, b, &scr)
 	// Float32 central differences are noisy at single entries, so each
 	// tensor is compared as a whole: ‖analytic − numeric‖ / ‖analytic +
 	// numeric‖ must be small (a wrong term gives errors of order one).
@@ -158,9 +159,9 @@ func TestGradModel(t *testing.T) {
 			old := tn.data[i]
 			const h = 1e-3
 			tn.data[i] = old + h
-			fp, _ := lossAndGrad(&c, p, nil, rt, b)
+			fp, _ := lossAndGrad(&c, p, nil, rt, b, &scr)
 			tn.data[i] = old - h
-			fm, _ := lossAndGrad(&c, p, nil, rt, b)
+			fm, _ := lossAndGrad(&c, p, nil, rt, b, &scr)
 			tn.data[i] = old
 			num := (fp - fm) / (2 * h)
 			got := float64(g.tensors()[k].data[i])

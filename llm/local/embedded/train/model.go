@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 )
 
 // Params are a model's weights, in GGUF's orientation: a matrix is out×in,
@@ -160,8 +159,9 @@ type workspace struct {
 
 // lossAndGrad runs forward and backward over b and returns the mean loss
 // over the targets and their count. grads receives the gradient of the mean
-// loss (it is overwritten).
-func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float64, int) {
+// loss (it is overwritten). scr, when not nil, lends the buffers that
+// outlive the call.
+func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *scratch) (float64, int) {
 	th := c.Threads
 	hd := c.HeadDim()
 	qd, kd, d, f := c.Heads*hd, c.KVHeads*hd, c.Dim, c.FFN
@@ -193,13 +193,6 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		}
 	}
 	ws.layers = make([]layerActs, c.Layers)
-	defer func() {
-		for l := range ws.layers {
-			if ws.layers[l].p != nil {
-				putProbs(ws.layers[l].p)
-			}
-		}
-	}()
 	for l := range c.Layers {
 		w := &p.Blocks[l]
 		a := &ws.layers[l]
@@ -211,7 +204,7 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		matmul(th, a.k, a.xn1, w.Wk, n, d, kd)
 		matmul(th, a.v, a.xn1, w.Wv, n, d, kd)
 		a.att = make([]float32, n*qd)
-		a.p = getProbs(ws.pOffs[nseq])
+		a.p = scr.probsFor(l, ws.pOffs[nseq])
 		parallel(th, nseq, func(lo, hi int) {
 			maxT := 0
 			for s := lo; s < hi; s++ {
@@ -338,16 +331,24 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 	return total / float64(count), count
 }
 
-// probBufs recycles the attention probabilities (heads×t×t per sequence
-// and layer, the largest activations) from one step to the next; attention
-// overwrites every element, so they need no clearing.
-var probBufs sync.Pool // of *[]float32
-
-func getProbs(n int) []float32 {
-	if s, ok := probBufs.Get().(*[]float32); ok && cap(*s) >= n {
-		return (*s)[:n]
-	}
-	return make([]float32, n)
+// scratch keeps the attention probabilities (heads×t×t per sequence and
+// layer, the largest activations) from one step to the next, so that each
+// step does not fault in fresh memory for them; attention overwrites every
+// element it later reads. A nil *scratch allocates afresh.
+type scratch struct {
+	probs [][]float32
 }
 
-func putProbs(s []float32) { probBufs.Put(&s) }
+// probsFor returns room for n probabilities of layer l.
+func (s *scratch) probsFor(l, n int) []float32 {
+	if s == nil {
+		return make([]float32, n)
+	}
+	for len(s.probs) <= l {
+		s.probs = append(s.probs, nil)
+	}
+	if cap(s.probs[l]) < n {
+		s.probs[l] = make([]float32, n)
+	}
+	return s.probs[l][:n]
+}
