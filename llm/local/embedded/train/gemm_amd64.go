@@ -35,8 +35,9 @@ func gemm4x8T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc i
 //go:noescape
 func expAffine8(s *float32, n int, a, shift float32) int
 
-// useAVX512 selects the 8×32 AVX-512 micro-kernels.
-var useAVX512 = useAsm && cpu.X86.HasAVX512F
+// useAVX512 selects the 8-row AVX-512 micro-kernels (which use 256-bit
+// EVEX forms too, hence VL).
+var useAVX512 = useAsm && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 
 // gemm8x32 adds A[8×k]·B[k×32] to C[8×32] with AVX-512.
 //

@@ -198,7 +198,9 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *sc
 		a := &ws.layers[l]
 		a.x = x
 		a.xn1, a.inv1 = make([]float32, n*d), make([]float32, n)
-		rmsNorm(a.xn1, a.inv1, x, w.AttnNorm, n, d, c.Eps)
+		parallel(th, n, func(lo, hi int) {
+			rmsNorm(a.xn1[lo*d:hi*d], a.inv1[lo:hi], x[lo*d:hi*d], w.AttnNorm, hi-lo, d, c.Eps)
+		})
 		a.q, a.k, a.v = make([]float32, n*qd), make([]float32, n*kd), make([]float32, n*kd)
 		matmul(th, a.q, a.xn1, w.Wq, n, d, qd)
 		matmul(th, a.k, a.xn1, w.Wk, n, d, kd)
@@ -226,7 +228,9 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *sc
 			a.x2[i] += x[i]
 		}
 		a.xn2, a.inv2 = make([]float32, n*d), make([]float32, n)
-		rmsNorm(a.xn2, a.inv2, a.x2, w.FFNNorm, n, d, c.Eps)
+		parallel(th, n, func(lo, hi int) {
+			rmsNorm(a.xn2[lo*d:hi*d], a.inv2[lo:hi], a.x2[lo*d:hi*d], w.FFNNorm, hi-lo, d, c.Eps)
+		})
 		a.g, a.u, a.h = make([]float32, n*f), make([]float32, n*f), make([]float32, n*f)
 		matmul(th, a.g, a.xn2, w.Gate, n, d, f)
 		matmul(th, a.u, a.xn2, w.Up, n, d, f)
@@ -241,7 +245,9 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *sc
 	}
 	ws.xf = x
 	ws.xfn, ws.invf = make([]float32, n*d), make([]float32, n)
-	rmsNorm(ws.xfn, ws.invf, x, p.OutNorm, n, d, c.Eps)
+	parallel(th, n, func(lo, hi int) {
+		rmsNorm(ws.xfn[lo*d:hi*d], ws.invf[lo:hi], x[lo*d:hi*d], p.OutNorm, hi-lo, d, c.Eps)
+	})
 	// Only the rows that carry a loss go through the output projection.
 	var rows []int
 	var tsel []int32
