@@ -74,11 +74,22 @@ func TestGemm(t *testing.T) {
 					at[p*ldt+i] = a[i*lda+p]
 				}
 			}
+			var first []float32
 			for _, threads := range []int{1, 2, 3} {
 				got := append([]float32(nil), c...)
 				gemmPar(threads, s.m, s.n, s.k, a, lda, b, ldb, got, ldc)
 				if i, ok := closeTo(got, want, 1e-5*math.Sqrt(float64(s.k))); !ok {
 					t.Fatalf("%dx%dx%d threads %d: c[%d] = %v, want %v", s.m, s.n, s.k, threads, i, got[i], want[i])
+				}
+				// The split over threads does not change any sum's order.
+				if first == nil {
+					first = got
+				} else {
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+							t.Fatalf("%dx%dx%d threads %d: c[%d] = %v, with one thread %v", s.m, s.n, s.k, threads, i, got[i], first[i])
+						}
+					}
 				}
 				got = append(got[:0], c...)
 				gemmParOp(threads, true, s.m, s.n, s.k, at, ldt, b, ldb, got, ldc)
