@@ -53,7 +53,8 @@ func TestGradMatmul(t *testing.T) {
 	dx, dw := make([]float32, n*in), make([]float32, out*in)
 	matmulBack(2, dx, dw, gy, x, w, n, in, out)
 	checkGrad(t, "matmul", [][]float32{x, w}, [][]float32{dx, dw}, func() float64 {
-		matmul(2, y, x, w, n, in, out)
+		clear(y)
+		matmulAdd(2, y, x, w, n, in, out)
 		return weighted(y, gy)
 	})
 }

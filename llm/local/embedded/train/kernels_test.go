@@ -17,9 +17,13 @@ func TestMatmulMatchesReference(t *testing.T) {
 			x, w := randSlice(r, s.n*s.in, 1), randSlice(r, s.out*s.in, 1)
 			dy := randSlice(r, s.n*s.out, 1)
 			tol := 1e-5 * math.Sqrt(float64(max(s.in, s.n, s.out)))
-			want, got := make([]float32, s.n*s.out), randSlice(r, s.n*s.out, 1)
+			y0 := randSlice(r, s.n*s.out, 1)
+			want, got := make([]float32, s.n*s.out), append([]float32(nil), y0...)
 			matmulRef(1, want, x, w, s.n, s.in, s.out)
-			matmul(2, got, x, w, s.n, s.in, s.out)
+			for i := range want {
+				want[i] += y0[i]
+			}
+			matmulAdd(2, got, x, w, s.n, s.in, s.out)
 			if i, ok := closeTo(got, want, tol); !ok {
 				t.Fatalf("matmul %v: y[%d] = %v, want %v", s, i, got[i], want[i])
 			}

@@ -202,9 +202,9 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *sc
 			rmsNorm(a.xn1[lo*d:hi*d], a.inv1[lo:hi], x[lo*d:hi*d], w.AttnNorm, hi-lo, d, c.Eps)
 		})
 		a.q, a.k, a.v = make([]float32, n*qd), make([]float32, n*kd), make([]float32, n*kd)
-		matmul(th, a.q, a.xn1, w.Wq, n, d, qd)
-		matmul(th, a.k, a.xn1, w.Wk, n, d, kd)
-		matmul(th, a.v, a.xn1, w.Wv, n, d, kd)
+		matmulAdd(th, a.q, a.xn1, w.Wq, n, d, qd)
+		matmulAdd(th, a.k, a.xn1, w.Wk, n, d, kd)
+		matmulAdd(th, a.v, a.xn1, w.Wv, n, d, kd)
 		a.att = make([]float32, n*qd)
 		a.p = scr.probsFor(l, ws.pOffs[nseq])
 		parallel(th, nseq, func(lo, hi int) {
@@ -212,7 +212,7 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *sc
 			for s := lo; s < hi; s++ {
 				maxT = max(maxT, ws.offs[s+1]-ws.offs[s])
 			}
-			tmp := make([]float32, hd*maxT)
+			tmp := make([]float32, attentionTmp(maxT, hd))
 			for s := lo; s < hi; s++ {
 				o, t := ws.offs[s], ws.offs[s+1]-ws.offs[s]
 				for i := range t {
@@ -223,25 +223,21 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *sc
 			}
 		})
 		a.x2 = make([]float32, n*d)
-		matmul(th, a.x2, a.att, w.Wo, n, qd, d)
-		for i := range a.x2 {
-			a.x2[i] += x[i]
-		}
+		copy(a.x2, x) // the residual
+		matmulAdd(th, a.x2, a.att, w.Wo, n, qd, d)
 		a.xn2, a.inv2 = make([]float32, n*d), make([]float32, n)
 		parallel(th, n, func(lo, hi int) {
 			rmsNorm(a.xn2[lo*d:hi*d], a.inv2[lo:hi], a.x2[lo*d:hi*d], w.FFNNorm, hi-lo, d, c.Eps)
 		})
 		a.g, a.u, a.h = make([]float32, n*f), make([]float32, n*f), make([]float32, n*f)
-		matmul(th, a.g, a.xn2, w.Gate, n, d, f)
-		matmul(th, a.u, a.xn2, w.Up, n, d, f)
+		matmulAdd(th, a.g, a.xn2, w.Gate, n, d, f)
+		matmulAdd(th, a.u, a.xn2, w.Up, n, d, f)
 		parallel(th, n, func(lo, hi int) {
 			swiglu(a.h[lo*f:hi*f], a.g[lo*f:hi*f], a.u[lo*f:hi*f])
 		})
 		x = make([]float32, n*d)
-		matmul(th, x, a.h, w.Down, n, f, d)
-		for i := range x {
-			x[i] += a.x2[i]
-		}
+		copy(x, a.x2) // the residual
+		matmulAdd(th, x, a.h, w.Down, n, f, d)
 	}
 	ws.xf = x
 	ws.xfn, ws.invf = make([]float32, n*d), make([]float32, n)
@@ -263,7 +259,7 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *sc
 		copy(xsel[i*d:(i+1)*d], ws.xfn[r*d:(r+1)*d])
 	}
 	ws.logits = make([]float32, m*c.Vocab)
-	matmul(th, ws.logits, xsel, p.Embed, m, d, c.Vocab)
+	matmulAdd(th, ws.logits, xsel, p.Embed, m, d, c.Vocab)
 	ws.losses = make([]float64, m)
 	if count == 0 {
 		if grads != nil {

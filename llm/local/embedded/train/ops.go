@@ -77,16 +77,16 @@ func axpy(y []float32, a float32, x []float32) {
 	}
 }
 
-// matmul sets y[n,o] = Σ_i x[n,i]·w[o,i] for n rows; w is out×in, row major
-// (a GGUF matrix whose rows have length in).
-func matmul(threads int, y, x, w []float32, n, in, out int) {
+// matmulAdd adds Σ_i x[n,i]·w[o,i] to y[n,o] for n rows; w is out×in, row
+// major (a GGUF matrix whose rows have length in). Given a zero y it is the
+// product; given the residual, the residual connection.
+func matmulAdd(threads int, y, x, w []float32, n, in, out int) {
 	wt := make([]float32, in*out)
 	transpose(wt, w, out, in, in)
-	clear(y[:n*out])
 	gemmPar(threads, n, out, in, x, in, wt, out, y, out)
 }
 
-// matmulBack accumulates the gradients of y = matmul(x, w): dx += dy·w
+// matmulBack accumulates the gradients of y = x·wᵀ (matmulAdd): dx += dy·w
 // (when dx is not nil) and dw += dyᵀ·x.
 func matmulBack(threads int, dx, dw, dy, x, w []float32, n, in, out int) {
 	if dx != nil {
@@ -202,10 +202,11 @@ func attention(out, p, q, k, v, tmp []float32, t, heads, kvHeads, hd int) {
 	qd, kd := heads*hd, kvHeads*hd
 	group := heads / kvHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	if len(tmp) < hd*t {
-		tmp = make([]float32, hd*t)
+	if len(tmp) < attentionTmp(t, hd) {
+		tmp = make([]float32, attentionTmp(t, hd))
 	}
-	kt := tmp[:hd*t] // this KV head's keys, transposed: hd×t
+	kt := tmp[:hd*t]               // this KV head's keys, transposed: hd×t
+	sb := tmp[hd*t:][:attnBlock*t] // one block's scores, kept in cache
 	for h := range heads {
 		kh := h / group
 		if h%group == 0 {
@@ -214,28 +215,30 @@ func attention(out, p, q, k, v, tmp []float32, t, heads, kvHeads, hd int) {
 		ph := p[h*t*t : (h+1)*t*t]
 		for i0 := 0; i0 < t; i0 += attnBlock {
 			i1 := min(i0+attnBlock, t)
+			rows := i1 - i0
+			// Scores of rows [i0,i1) against keys [0,i1), then their
+			// probabilities, zero past the diagonal.
+			blk := sb[:rows*i1]
+			clear(blk)
+			gemm(rows, i1, hd, q[i0*qd+h*hd:], qd, kt, t, blk, i1)
 			for i := i0; i < i1; i++ {
-				clear(ph[i*t : i*t+i1])
-			}
-			// Scores of rows [i0,i1) against keys [0,i1).
-			gemm(i1-i0, i1, hd, q[i0*qd+h*hd:], qd, kt, t, ph[i0*t:], t)
-			for i := i0; i < i1; i++ {
-				pr := ph[i*t : (i+1)*t]
-				softmaxRow(pr[:i+1], scale)
-				clear(pr[i+1 : i1])
+				sr := blk[(i-i0)*i1 : (i-i0+1)*i1]
+				softmaxRow(sr[:i+1], scale)
+				clear(sr[i+1:])
+				copy(ph[i*t:i*t+i1], sr)
 			}
 			o := out[i0*qd+h*hd:]
-			for i := i0; i < i1; i++ {
-				clear(o[(i-i0)*qd : (i-i0)*qd+hd])
+			for r := range rows {
+				clear(o[r*qd : r*qd+hd])
 			}
-			gemm(i1-i0, hd, i1, ph[i0*t:], t, v[kh*hd:], kd, o, qd)
+			gemm(rows, hd, i1, blk, i1, v[kh*hd:], kd, o, qd)
 		}
 	}
 }
 
 // attentionTmp is the scratch attention and attentionBack need for a
 // sequence of t rows and heads of size hd.
-func attentionTmp(t, hd int) int { return t*t + hd*t }
+func attentionTmp(t, hd int) int { return max(t, attnBlock)*t + hd*t }
 
 // softmaxRow sets s to softmax(s·scale), scale > 0.
 func softmaxRow(s []float32, scale float32) {
