@@ -66,7 +66,7 @@ func TestGradRMSNorm(t *testing.T) {
 	y, inv := make([]float32, n*d), make([]float32, n)
 	rmsNorm(y, inv, x, w, n, d, 1e-5)
 	dx, dw := make([]float32, n*d), make([]float32, d)
-	rmsNormBack(dx, dw, gy, x, w, inv, n, d)
+	rmsNormBack(2, dx, dw, gy, x, w, inv, n, d)
 	checkGrad(t, "rmsnorm", [][]float32{x, w}, [][]float32{dx, dw}, func() float64 {
 		rmsNorm(y, inv, x, w, n, d, 1e-5)
 		return weighted(y, gy)

@@ -281,7 +281,7 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *sc
 		copy(dxfn[r*d:(r+1)*d], dsel[i*d:(i+1)*d])
 	}
 	dx := make([]float32, n*d)
-	rmsNormBack(dx, grads.OutNorm, dxfn, ws.xf, p.OutNorm, ws.invf, n, d)
+	rmsNormBack(th, dx, grads.OutNorm, dxfn, ws.xf, p.OutNorm, ws.invf, n, d)
 	for l := c.Layers - 1; l >= 0; l-- {
 		w, gw, a := &p.Blocks[l], &grads.Blocks[l], &ws.layers[l]
 		// FFN: x_out = x2 + down(h).
@@ -295,7 +295,7 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *sc
 		matmulBack(th, dxn2, gw.Gate, dg, a.xn2, w.Gate, n, d, f)
 		matmulBack(th, dxn2, gw.Up, du, a.xn2, w.Up, n, d, f)
 		dx2 := dx // the residual passes the gradient through
-		rmsNormBack(dx2, gw.FFNNorm, dxn2, a.x2, w.FFNNorm, a.inv2, n, d)
+		rmsNormBack(th, dx2, gw.FFNNorm, dxn2, a.x2, w.FFNNorm, a.inv2, n, d)
 		// Attention: x2 = x + wo(att).
 		datt := make([]float32, n*qd)
 		matmulBack(th, datt, gw.Wo, dx2, a.att, w.Wo, n, qd, d)
@@ -319,7 +319,7 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *sc
 		matmulBack(th, dxn1, gw.Wq, dq, a.xn1, w.Wq, n, d, qd)
 		matmulBack(th, dxn1, gw.Wk, dk, a.xn1, w.Wk, n, d, kd)
 		matmulBack(th, dxn1, gw.Wv, dv, a.xn1, w.Wv, n, d, kd)
-		rmsNormBack(dx2, gw.AttnNorm, dxn1, a.x, w.AttnNorm, a.inv1, n, d)
+		rmsNormBack(th, dx2, gw.AttnNorm, dxn1, a.x, w.AttnNorm, a.inv1, n, d)
 		dx = dx2
 	}
 	// Embedding rows.

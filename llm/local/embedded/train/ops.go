@@ -111,21 +111,33 @@ func rmsNorm(y, inv, x, w []float32, n, d int, eps float32) {
 	}
 }
 
-// rmsNormBack accumulates dx and dw for y = rmsNorm(x, w).
-func rmsNormBack(dx, dw, dy, x, w, inv []float32, n, d int) {
-	for r := range n {
-		xr, dyr, dxr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
-		s := inv[r]
-		var c float32
-		for i := range xr {
-			c += dyr[i] * w[i] * xr[i]
-			dw[i] += dyr[i] * xr[i] * s
+// rmsNormBack accumulates dx and dw for y = rmsNorm(x, w), dx by rows and
+// dw by columns over threads goroutines (each sum in row order).
+func rmsNormBack(threads int, dx, dw, dy, x, w, inv []float32, n, d int) {
+	parallel(threads, n, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, dyr, dxr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
+			s := inv[r]
+			var c float32
+			for i := range xr {
+				c += dyr[i] * w[i] * xr[i]
+			}
+			k := c * s * s * s / float32(d)
+			for i := range xr {
+				dxr[i] += dyr[i]*w[i]*s - xr[i]*k
+			}
 		}
-		k := c * s * s * s / float32(d)
-		for i := range xr {
-			dxr[i] += dyr[i]*w[i]*s - xr[i]*k
+	})
+	parallel(threads, d, func(lo, hi int) {
+		dwc := dw[lo:hi]
+		for r := range n {
+			s := inv[r]
+			xr, dyr := x[r*d+lo:r*d+hi], dy[r*d+lo:r*d+hi]
+			for i := range dwc {
+				dwc[i] += dyr[i] * xr[i] * s
+			}
 		}
-	}
+	})
 }
 
 // ropeTable holds cos and sin of position p, pair i at [p*half+i].
