@@ -89,3 +89,8 @@ func gemm8x16T(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc 
 //
 //go:noescape
 func softmaxGrad8(d, p *float32, n int, c, scale float32)
+
+// expAffine16 is expAffine8 with AVX-512, for n a multiple of 16.
+//
+//go:noescape
+func expAffine16(s *float32, n int, a, shift float32) int

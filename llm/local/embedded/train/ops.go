@@ -363,6 +363,19 @@ func expf(x float32) float32 {
 // can.
 func expAffine(s []float32, a, shift float32) {
 	i := 0
+	if useAVX512 {
+		n16 := len(s) &^ 15
+		for i < n16 {
+			i += expAffine16(&s[i], n16-i, a, shift)
+			if i < n16 {
+				// A group with an argument out of range.
+				for j := i; j < i+16; j++ {
+					s[j] = expf(float32(s[j]*a) - shift)
+				}
+				i += 16
+			}
+		}
+	}
 	if useAsm {
 		n8 := len(s) &^ 7
 		for i < n8 {
