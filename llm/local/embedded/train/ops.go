@@ -314,20 +314,14 @@ func crossEntropy(threads int, logits []float32, targets []int32, vocab int, sca
 				losses[r] = 0
 				continue
 			}
-			mx := row[0]
-			for _, x := range row {
-				mx = max(mx, x)
-			}
+			mx := maxF32(row)
 			expAffine(row, 1, mx)
 			var sum float64
 			for _, e := range row {
 				sum += float64(e)
 			}
 			losses[r] = -math.Log(float64(row[tg]) / sum)
-			inv := float32(1 / sum)
-			for i := range row {
-				row[i] *= inv * scale
-			}
+			scaleF32(row, float32(1/sum)*scale)
 			row[tg] -= scale
 		}
 	})
