@@ -7,16 +7,35 @@ import (
 )
 
 // BenchmarkStep measures training throughput (tokens per second, all
-// positions) of one optimizer step on random progressions, for the micro
-// and small presets with a 2048-token vocabulary.
+// positions) of one optimizer step on random progressions: the micro and
+// small presets with a 2048-token vocabulary and a loss on every position,
+// and the base preset with a 4096-token vocabulary on 512-token sequences
+// with a loss on one position in ten (as in chat traces, where only the
+// replies are trained on).
 func BenchmarkStep(b *testing.B) {
-	for _, name := range []string{"micro", "small"} {
-		b.Run(name, func(b *testing.B) {
-			c := train.Presets[name]
-			c.Vocab = 2048
+	for _, bc := range []struct {
+		name, preset string
+		vocab, seq   int
+		lossEvery    int
+	}{
+		{"micro", "micro", 2048, 256, 1},
+		{"small", "small", 2048, 256, 1},
+		{"base-sparse", "base", 4096, 512, 10},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := train.Presets[bc.preset]
+			c.Vocab = bc.vocab
 			c.Steps = 1 << 30
-			seqLen := min(c.MaxSeq, 256)
-			ds, err := train.NewDataset(progressions(512, c.Vocab, seqLen, 1), c.BatchTokens, 1)
+			seqLen := min(c.MaxSeq, bc.seq)
+			seqs := progressions(512, c.Vocab, seqLen, 1)
+			for _, s := range seqs {
+				for j := range s.Targets {
+					if j%bc.lossEvery != 0 {
+						s.Targets[j] = -1
+					}
+				}
+			}
+			ds, err := train.NewDataset(seqs, c.BatchTokens, 1)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -5,8 +5,13 @@
 // RMSNorm, rotary position embeddings in the normal (interleaved) layout,
 // causal grouped-query attention, and a SwiGLU feed-forward. Forward and
 // backward run in float32 (each op is checked against finite differences in
-// the tests); matrix products are split over goroutines by rows and use the
-// runtime's AVX2 dot and axpy kernels (package quant). The optimizer is
+// the tests). Every matrix product, attention's included (by blocks of
+// query rows on the causal triangle), is one cache-blocked SGEMM with
+// register-blocked AVX2/FMA or AVX-512 micro-kernels (a pure-Go path
+// elsewhere), split over goroutines by rows or columns of the result; the
+// softmax, SwiGLU and cross-entropy use a vectorized float32 exp. Each
+// element's sum is taken in the same order whatever the split, so results
+// do not depend on the thread count. The optimizer is
 // AdamW with decoupled weight decay on matrices, a linear warm-up and a
 // cosine decay, and clipping by the global gradient norm.
 //

@@ -53,7 +53,8 @@ func TestGradMatmul(t *testing.T) {
 	dx, dw := make([]float32, n*in), make([]float32, out*in)
 	matmulBack(2, dx, dw, gy, x, w, n, in, out)
 	checkGrad(t, "matmul", [][]float32{x, w}, [][]float32{dx, dw}, func() float64 {
-		matmul(2, y, x, w, n, in, out)
+		clear(y)
+		matmulAdd(2, y, x, w, n, in, out)
 		return weighted(y, gy)
 	})
 }
@@ -65,7 +66,7 @@ func TestGradRMSNorm(t *testing.T) {
 	y, inv := make([]float32, n*d), make([]float32, n)
 	rmsNorm(y, inv, x, w, n, d, 1e-5)
 	dx, dw := make([]float32, n*d), make([]float32, d)
-	rmsNormBack(dx, dw, gy, x, w, inv, n, d)
+	rmsNormBack(2, dx, dw, gy, x, w, inv, n, d)
 	checkGrad(t, "rmsnorm", [][]float32{x, w}, [][]float32{dx, dw}, func() float64 {
 		rmsNorm(y, inv, x, w, n, d, 1e-5)
 		return weighted(y, gy)
@@ -105,11 +106,11 @@ func TestGradAttention(t *testing.T) {
 	q, k, v := randSlice(r, tl*heads*hd, 1), randSlice(r, tl*kvh*hd, 1), randSlice(r, tl*kvh*hd, 1)
 	gy := randSlice(r, tl*heads*hd, 1)
 	out, p := make([]float32, tl*heads*hd), make([]float32, heads*tl*tl)
-	attention(out, p, q, k, v, tl, heads, kvh, hd)
+	attention(out, p, q, k, v, nil, tl, heads, kvh, hd)
 	dq, dk, dv := make([]float32, len(q)), make([]float32, len(k)), make([]float32, len(v))
-	attentionBack(dq, dk, dv, gy, p, q, k, v, make([]float32, tl), tl, heads, kvh, hd)
+	attentionBack(dq, dk, dv, gy, p, q, k, v, nil, tl, heads, kvh, hd)
 	checkGrad(t, "attention", [][]float32{q, k, v}, [][]float32{dq, dk, dv}, func() float64 {
-		attention(out, p, q, k, v, tl, heads, kvh, hd)
+		attention(out, p, q, k, v, nil, tl, heads, kvh, hd)
 		return weighted(out, gy)
 	})
 }
@@ -144,11 +145,12 @@ func TestGradModel(t *testing.T) {
 		p.flat()[i] = x*10 + float32(r.NormFloat64()*0.05)
 	}
 	rt := newRope(c.MaxSeq, c.HeadDim(), c.Base)
+	var scr scratch // reused across the calls, as by a Trainer
 	b := &Batch{
 		Tokens:  [][]int32{{1, 4, 2, 7, 3}, {5, 9, 10}},
 		Targets: [][]int32{{4, 2, -1, 3, 8}, {9, 10, 0}},
 	}
-	lossAndGrad(&c, p, g, rt, b)
+	lossAndGrad(&c, p, g, rt, b, &scr)
 	// Float32 central differences are noisy at single entries, so each
 	// tensor is compared as a whole: ‖analytic − numeric‖ / ‖analytic +
 	// numeric‖ must be small (a wrong term gives errors of order one).
@@ -158,9 +160,9 @@ func TestGradModel(t *testing.T) {
 			old := tn.data[i]
 			const h = 1e-3
 			tn.data[i] = old + h
-			fp, _ := lossAndGrad(&c, p, nil, rt, b)
+			fp, _ := lossAndGrad(&c, p, nil, rt, b, &scr)
 			tn.data[i] = old - h
-			fm, _ := lossAndGrad(&c, p, nil, rt, b)
+			fm, _ := lossAndGrad(&c, p, nil, rt, b, &scr)
 			tn.data[i] = old
 			num := (fp - fm) / (2 * h)
 			got := float64(g.tensors()[k].data[i])

@@ -159,8 +159,9 @@ type workspace struct {
 
 // lossAndGrad runs forward and backward over b and returns the mean loss
 // over the targets and their count. grads receives the gradient of the mean
-// loss (it is overwritten).
-func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float64, int) {
+// loss (it is overwritten). scr, when not nil, lends the buffers that
+// outlive the call.
+func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch, scr *scratch) (float64, int) {
 	th := c.Threads
 	hd := c.HeadDim()
 	qd, kd, d, f := c.Heads*hd, c.KVHeads*hd, c.Dim, c.FFN
@@ -197,43 +198,52 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		a := &ws.layers[l]
 		a.x = x
 		a.xn1, a.inv1 = make([]float32, n*d), make([]float32, n)
-		rmsNorm(a.xn1, a.inv1, x, w.AttnNorm, n, d, c.Eps)
+		parallel(th, n, func(lo, hi int) {
+			rmsNorm(a.xn1[lo*d:hi*d], a.inv1[lo:hi], x[lo*d:hi*d], w.AttnNorm, hi-lo, d, c.Eps)
+		})
 		a.q, a.k, a.v = make([]float32, n*qd), make([]float32, n*kd), make([]float32, n*kd)
-		matmul(th, a.q, a.xn1, w.Wq, n, d, qd)
-		matmul(th, a.k, a.xn1, w.Wk, n, d, kd)
-		matmul(th, a.v, a.xn1, w.Wv, n, d, kd)
+		matmulAdd(th, a.q, a.xn1, w.Wq, n, d, qd)
+		matmulAdd(th, a.k, a.xn1, w.Wk, n, d, kd)
+		matmulAdd(th, a.v, a.xn1, w.Wv, n, d, kd)
 		a.att = make([]float32, n*qd)
-		a.p = make([]float32, ws.pOffs[nseq])
+		a.p = scr.probsFor(l, ws.pOffs[nseq])
 		parallel(th, nseq, func(lo, hi int) {
+			maxT := 0
+			for s := lo; s < hi; s++ {
+				maxT = max(maxT, ws.offs[s+1]-ws.offs[s])
+			}
+			tmp := make([]float32, attentionTmp(maxT, hd))
 			for s := lo; s < hi; s++ {
 				o, t := ws.offs[s], ws.offs[s+1]-ws.offs[s]
 				for i := range t {
 					rope.rope(a.q[(o+i)*qd:(o+i+1)*qd], c.Heads, i, false)
 					rope.rope(a.k[(o+i)*kd:(o+i+1)*kd], c.KVHeads, i, false)
 				}
-				attention(a.att[o*qd:], a.p[ws.pOffs[s]:ws.pOffs[s+1]], a.q[o*qd:], a.k[o*kd:], a.v[o*kd:], t, c.Heads, c.KVHeads, hd)
+				attention(a.att[o*qd:], a.p[ws.pOffs[s]:ws.pOffs[s+1]], a.q[o*qd:], a.k[o*kd:], a.v[o*kd:], tmp, t, c.Heads, c.KVHeads, hd)
 			}
 		})
 		a.x2 = make([]float32, n*d)
-		matmul(th, a.x2, a.att, w.Wo, n, qd, d)
-		for i := range a.x2 {
-			a.x2[i] += x[i]
-		}
+		copy(a.x2, x) // the residual
+		matmulAdd(th, a.x2, a.att, w.Wo, n, qd, d)
 		a.xn2, a.inv2 = make([]float32, n*d), make([]float32, n)
-		rmsNorm(a.xn2, a.inv2, a.x2, w.FFNNorm, n, d, c.Eps)
+		parallel(th, n, func(lo, hi int) {
+			rmsNorm(a.xn2[lo*d:hi*d], a.inv2[lo:hi], a.x2[lo*d:hi*d], w.FFNNorm, hi-lo, d, c.Eps)
+		})
 		a.g, a.u, a.h = make([]float32, n*f), make([]float32, n*f), make([]float32, n*f)
-		matmul(th, a.g, a.xn2, w.Gate, n, d, f)
-		matmul(th, a.u, a.xn2, w.Up, n, d, f)
-		swiglu(a.h, a.g, a.u)
+		matmulAdd(th, a.g, a.xn2, w.Gate, n, d, f)
+		matmulAdd(th, a.u, a.xn2, w.Up, n, d, f)
+		parallel(th, n, func(lo, hi int) {
+			swiglu(a.h[lo*f:hi*f], a.g[lo*f:hi*f], a.u[lo*f:hi*f])
+		})
 		x = make([]float32, n*d)
-		matmul(th, x, a.h, w.Down, n, f, d)
-		for i := range x {
-			x[i] += a.x2[i]
-		}
+		copy(x, a.x2) // the residual
+		matmulAdd(th, x, a.h, w.Down, n, f, d)
 	}
 	ws.xf = x
 	ws.xfn, ws.invf = make([]float32, n*d), make([]float32, n)
-	rmsNorm(ws.xfn, ws.invf, x, p.OutNorm, n, d, c.Eps)
+	parallel(th, n, func(lo, hi int) {
+		rmsNorm(ws.xfn[lo*d:hi*d], ws.invf[lo:hi], x[lo*d:hi*d], p.OutNorm, hi-lo, d, c.Eps)
+	})
 	// Only the rows that carry a loss go through the output projection.
 	var rows []int
 	var tsel []int32
@@ -249,7 +259,7 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		copy(xsel[i*d:(i+1)*d], ws.xfn[r*d:(r+1)*d])
 	}
 	ws.logits = make([]float32, m*c.Vocab)
-	matmul(th, ws.logits, xsel, p.Embed, m, d, c.Vocab)
+	matmulAdd(th, ws.logits, xsel, p.Embed, m, d, c.Vocab)
 	ws.losses = make([]float64, m)
 	if count == 0 {
 		if grads != nil {
@@ -271,19 +281,21 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		copy(dxfn[r*d:(r+1)*d], dsel[i*d:(i+1)*d])
 	}
 	dx := make([]float32, n*d)
-	rmsNormBack(dx, grads.OutNorm, dxfn, ws.xf, p.OutNorm, ws.invf, n, d)
+	rmsNormBack(th, dx, grads.OutNorm, dxfn, ws.xf, p.OutNorm, ws.invf, n, d)
 	for l := c.Layers - 1; l >= 0; l-- {
 		w, gw, a := &p.Blocks[l], &grads.Blocks[l], &ws.layers[l]
 		// FFN: x_out = x2 + down(h).
 		dh := make([]float32, n*f)
 		matmulBack(th, dh, gw.Down, dx, a.h, w.Down, n, f, d)
 		dg, du := make([]float32, n*f), make([]float32, n*f)
-		swigluBack(dg, du, dh, a.g, a.u)
+		parallel(th, n, func(lo, hi int) {
+			swigluBack(dg[lo*f:hi*f], du[lo*f:hi*f], dh[lo*f:hi*f], a.g[lo*f:hi*f], a.u[lo*f:hi*f])
+		})
 		dxn2 := make([]float32, n*d)
 		matmulBack(th, dxn2, gw.Gate, dg, a.xn2, w.Gate, n, d, f)
 		matmulBack(th, dxn2, gw.Up, du, a.xn2, w.Up, n, d, f)
 		dx2 := dx // the residual passes the gradient through
-		rmsNormBack(dx2, gw.FFNNorm, dxn2, a.x2, w.FFNNorm, a.inv2, n, d)
+		rmsNormBack(th, dx2, gw.FFNNorm, dxn2, a.x2, w.FFNNorm, a.inv2, n, d)
 		// Attention: x2 = x + wo(att).
 		datt := make([]float32, n*qd)
 		matmulBack(th, datt, gw.Wo, dx2, a.att, w.Wo, n, qd, d)
@@ -293,7 +305,7 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 			for s := lo; s < hi; s++ {
 				maxT = max(maxT, ws.offs[s+1]-ws.offs[s])
 			}
-			tmp := make([]float32, maxT)
+			tmp := make([]float32, attentionTmp(maxT, hd))
 			for s := lo; s < hi; s++ {
 				o, t := ws.offs[s], ws.offs[s+1]-ws.offs[s]
 				attentionBack(dq[o*qd:], dk[o*kd:], dv[o*kd:], datt[o*qd:], a.p[ws.pOffs[s]:ws.pOffs[s+1]], a.q[o*qd:], a.k[o*kd:], a.v[o*kd:], tmp, t, c.Heads, c.KVHeads, hd)
@@ -307,7 +319,7 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		matmulBack(th, dxn1, gw.Wq, dq, a.xn1, w.Wq, n, d, qd)
 		matmulBack(th, dxn1, gw.Wk, dk, a.xn1, w.Wk, n, d, kd)
 		matmulBack(th, dxn1, gw.Wv, dv, a.xn1, w.Wv, n, d, kd)
-		rmsNormBack(dx2, gw.AttnNorm, dxn1, a.x, w.AttnNorm, a.inv1, n, d)
+		rmsNormBack(th, dx2, gw.AttnNorm, dxn1, a.x, w.AttnNorm, a.inv1, n, d)
 		dx = dx2
 	}
 	// Embedding rows.
@@ -319,4 +331,26 @@ func lossAndGrad(c *Config, p, grads *Params, rope *ropeTable, b *Batch) (float6
 		}
 	}
 	return total / float64(count), count
+}
+
+// scratch keeps the attention probabilities (heads×t×t per sequence and
+// layer, the largest activations) from one step to the next, so that each
+// step does not fault in fresh memory for them; attention overwrites every
+// element it later reads. A nil *scratch allocates afresh.
+type scratch struct {
+	probs [][]float32
+}
+
+// probsFor returns room for n probabilities of layer l.
+func (s *scratch) probsFor(l, n int) []float32 {
+	if s == nil {
+		return make([]float32, n)
+	}
+	for len(s.probs) <= l {
+		s.probs = append(s.probs, nil)
+	}
+	if cap(s.probs[l]) < n {
+		s.probs[l] = make([]float32, n)
+	}
+	return s.probs[l][:n]
 }

@@ -77,46 +77,22 @@ func axpy(y []float32, a float32, x []float32) {
 	}
 }
 
-// matmul sets y[n,o] = Σ_i x[n,i]·w[o,i] for n rows; w is out×in, row major
-// (a GGUF matrix whose rows have length in).
-func matmul(threads int, y, x, w []float32, n, in, out int) {
-	parallel(threads, n, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr := x[r*in : (r+1)*in]
-			yr := y[r*out : (r+1)*out]
-			for o := range out {
-				yr[o] = dot(xr, w[o*in:(o+1)*in])
-			}
-		}
-	})
+// matmulAdd adds Σ_i x[n,i]·w[o,i] to y[n,o] for n rows; w is out×in, row
+// major (a GGUF matrix whose rows have length in). Given a zero y it is the
+// product; given the residual, the residual connection.
+func matmulAdd(threads int, y, x, w []float32, n, in, out int) {
+	wt := make([]float32, in*out)
+	transpose(wt, w, out, in, in)
+	gemmPar(threads, n, out, in, x, in, wt, out, y, out)
 }
 
-// matmulBack accumulates the gradients of y = matmul(x, w): dx += dy·w
+// matmulBack accumulates the gradients of y = x·wᵀ (matmulAdd): dx += dy·w
 // (when dx is not nil) and dw += dyᵀ·x.
 func matmulBack(threads int, dx, dw, dy, x, w []float32, n, in, out int) {
 	if dx != nil {
-		parallel(threads, n, func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				dxr := dx[r*in : (r+1)*in]
-				dyr := dy[r*out : (r+1)*out]
-				for o, g := range dyr {
-					if g != 0 {
-						axpy(dxr, g, w[o*in:(o+1)*in])
-					}
-				}
-			}
-		})
+		gemmPar(threads, n, in, out, dy, out, w, in, dx, in)
 	}
-	parallel(threads, out, func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			dwo := dw[o*in : (o+1)*in]
-			for r := range n {
-				if g := dy[r*out+o]; g != 0 {
-					axpy(dwo, g, x[r*in:(r+1)*in])
-				}
-			}
-		}
-	})
+	gemmParOp(threads, true, out, in, n, dy, out, x, in, dw, in)
 }
 
 // rmsNorm sets y = x/rms(x)·w row by row and stores 1/rms per row in inv.
@@ -135,21 +111,33 @@ func rmsNorm(y, inv, x, w []float32, n, d int, eps float32) {
 	}
 }
 
-// rmsNormBack accumulates dx and dw for y = rmsNorm(x, w).
-func rmsNormBack(dx, dw, dy, x, w, inv []float32, n, d int) {
-	for r := range n {
-		xr, dyr, dxr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
-		s := inv[r]
-		var c float32
-		for i := range xr {
-			c += dyr[i] * w[i] * xr[i]
-			dw[i] += dyr[i] * xr[i] * s
+// rmsNormBack accumulates dx and dw for y = rmsNorm(x, w), dx by rows and
+// dw by columns over threads goroutines (each sum in row order).
+func rmsNormBack(threads int, dx, dw, dy, x, w, inv []float32, n, d int) {
+	parallel(threads, n, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, dyr, dxr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
+			s := inv[r]
+			var c float32
+			for i := range xr {
+				c += dyr[i] * w[i] * xr[i]
+			}
+			k := c * s * s * s / float32(d)
+			for i := range xr {
+				dxr[i] += dyr[i]*w[i]*s - xr[i]*k
+			}
 		}
-		k := c * s * s * s / float32(d)
-		for i := range xr {
-			dxr[i] += dyr[i]*w[i]*s - xr[i]*k
+	})
+	parallel(threads, d, func(lo, hi int) {
+		dwc := dw[lo:hi]
+		for r := range n {
+			s := inv[r]
+			xr, dyr := x[r*d+lo:r*d+hi], dy[r*d+lo:r*d+hi]
+			for i := range dwc {
+				dwc[i] += dyr[i] * xr[i] * s
+			}
 		}
-	}
+	})
 }
 
 // ropeTable holds cos and sin of position p, pair i at [p*half+i].
@@ -191,88 +179,123 @@ func (t *ropeTable) rope(v []float32, heads, pos int, inverse bool) {
 	}
 }
 
-func sigmoid(x float32) float32 { return 1 / (1 + float32(math.Exp(float64(-x)))) }
-
 // swiglu sets h = silu(g)·u.
 func swiglu(h, g, u []float32) {
-	for i := range h {
-		h[i] = g[i] * sigmoid(g[i]) * u[i]
+	copy(h, g)
+	expAffine(h, -1, 0)
+	for i, e := range h {
+		h[i] = g[i] * (1 / (1 + e)) * u[i]
 	}
 }
 
-// swigluBack sets dg and du from dh.
+// swigluBack sets dg and du from dh; dg must not overlap the others.
 func swigluBack(dg, du, dh, g, u []float32) {
+	copy(dg, g)
+	expAffine(dg, -1, 0)
 	for i := range dh {
-		s := sigmoid(g[i])
+		s := 1 / (1 + dg[i])
 		silu := g[i] * s
 		du[i] = dh[i] * silu
 		dg[i] = dh[i] * u[i] * s * (1 + g[i]*(1-s))
 	}
 }
 
+// attnBlock is the number of query rows whose scores are computed
+// together: the causal mask wastes at most this many columns per row.
+const attnBlock = 32
+
 // attention computes causal multi-head attention for one sequence of t
 // rows. q is t×(heads·hd), k and v t×(kvHeads·hd), out t×(heads·hd); p
-// receives the attention probabilities, heads×t×t.
-func attention(out, p, q, k, v []float32, t, heads, kvHeads, hd int) {
+// receives the attention probabilities, heads×t×t: row i holds those of
+// keys j ≤ i, zeros up to the end of its block of attnBlock rows, and
+// whatever p held beyond (attentionBack reads no further). tmp has room
+// for attentionTmp(t, hd) floats (nil allocates).
+func attention(out, p, q, k, v, tmp []float32, t, heads, kvHeads, hd int) {
 	qd, kd := heads*hd, kvHeads*hd
 	group := heads / kvHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	if len(tmp) < attentionTmp(t, hd) {
+		tmp = make([]float32, attentionTmp(t, hd))
+	}
+	kt := tmp[:hd*t]               // this KV head's keys, transposed: hd×t
+	sb := tmp[hd*t:][:attnBlock*t] // one block's scores, kept in cache
 	for h := range heads {
 		kh := h / group
-		for i := range t {
-			qi := q[i*qd+h*hd : i*qd+(h+1)*hd]
-			pr := p[(h*t+i)*t : (h*t+i+1)*t]
-			mx := float32(math.Inf(-1))
-			for j := 0; j <= i; j++ {
-				s := dot(qi, k[j*kd+kh*hd:j*kd+(kh+1)*hd]) * scale
-				pr[j] = s
-				mx = max(mx, s)
+		if h%group == 0 {
+			transpose(kt, k[kh*hd:], t, hd, kd)
+		}
+		ph := p[h*t*t : (h+1)*t*t]
+		for i0 := 0; i0 < t; i0 += attnBlock {
+			i1 := min(i0+attnBlock, t)
+			rows := i1 - i0
+			// Scores of rows [i0,i1) against keys [0,i1), then their
+			// probabilities, zero past the diagonal.
+			blk := sb[:rows*i1]
+			clear(blk)
+			gemm(rows, i1, hd, q[i0*qd+h*hd:], qd, kt, t, blk, i1)
+			for i := i0; i < i1; i++ {
+				sr := blk[(i-i0)*i1 : (i-i0+1)*i1]
+				softmaxRow(sr[:i+1], scale)
+				clear(sr[i+1:])
+				copy(ph[i*t:i*t+i1], sr)
 			}
-			var sum float32
-			for j := 0; j <= i; j++ {
-				e := float32(math.Exp(float64(pr[j] - mx)))
-				pr[j] = e
-				sum += e
+			o := out[i0*qd+h*hd:]
+			for r := range rows {
+				clear(o[r*qd : r*qd+hd])
 			}
-			o := out[i*qd+h*hd : i*qd+(h+1)*hd]
-			clear(o)
-			for j := 0; j <= i; j++ {
-				pr[j] /= sum
-				axpy(o, pr[j], v[j*kd+kh*hd:j*kd+(kh+1)*hd])
-			}
-			clear(pr[i+1:])
+			gemm(rows, hd, i1, blk, i1, v[kh*hd:], kd, o, qd)
 		}
 	}
 }
 
-// attentionBack accumulates dq, dk, dv from dout. tmp has room for t
-// floats.
+// attentionTmp is the scratch attention and attentionBack need for a
+// sequence of t rows and heads of size hd.
+func attentionTmp(t, hd int) int { return max(t, attnBlock)*t + hd*t }
+
+// softmaxRow sets s to softmax(s·scale), scale > 0.
+func softmaxRow(s []float32, scale float32) {
+	// max(s·scale) = max(s)·scale: rounding is monotonic.
+	mx := maxF32(s) * scale
+	expAffine(s, scale, mx)
+	scaleF32(s, 1/sumF32(s))
+}
+
+// attentionBack accumulates dq, dk, dv from dout. tmp has room for
+// attentionTmp(t, hd) floats (nil allocates).
 func attentionBack(dq, dk, dv, dout, p, q, k, v, tmp []float32, t, heads, kvHeads, hd int) {
 	qd, kd := heads*hd, kvHeads*hd
 	group := heads / kvHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	if len(tmp) < attentionTmp(t, hd) {
+		tmp = make([]float32, attentionTmp(t, hd))
+	}
+	ds := tmp[:t*t]        // dP, then dS, row i over keys j ≤ i
+	vt := tmp[t*t:][:hd*t] // this KV head's values, transposed
 	for h := range heads {
 		kh := h / group
-		for i := range t {
-			do := dout[i*qd+h*hd : i*qd+(h+1)*hd]
-			pr := p[(h*t+i)*t : (h*t+i+1)*t]
-			dp := tmp[:i+1]
-			var c float32
-			for j := 0; j <= i; j++ {
-				dp[j] = dot(do, v[j*kd+kh*hd:j*kd+(kh+1)*hd])
-				c += dp[j] * pr[j]
-				axpy(dv[j*kd+kh*hd:j*kd+(kh+1)*hd], pr[j], do)
+		if h%group == 0 {
+			transpose(vt, v[kh*hd:], t, hd, kd)
+		}
+		ph := p[h*t*t : (h+1)*t*t]
+		clear(ds)
+		for i0 := 0; i0 < t; i0 += attnBlock {
+			i1 := min(i0+attnBlock, t)
+			// dP = dO·Vᵀ for rows [i0,i1), keys [0,i1).
+			gemm(i1-i0, i1, hd, dout[i0*qd+h*hd:], qd, vt, t, ds[i0*t:], t)
+			for i := i0; i < i1; i++ {
+				pr, dr := ph[i*t:i*t+i+1], ds[i*t:i*t+i1]
+				softmaxGrad(dr[:i+1], pr, dot(dr[:i+1], pr), scale)
+				clear(dr[i+1:])
 			}
-			qi := q[i*qd+h*hd : i*qd+(h+1)*hd]
-			dqi := dq[i*qd+h*hd : i*qd+(h+1)*hd]
-			for j := 0; j <= i; j++ {
-				ds := pr[j] * (dp[j] - c) * scale
-				if ds == 0 {
-					continue
-				}
-				axpy(dqi, ds, k[j*kd+kh*hd:j*kd+(kh+1)*hd])
-				axpy(dk[j*kd+kh*hd:j*kd+(kh+1)*hd], ds, qi)
-			}
+			// dQ += dS·K over keys [0,i1).
+			gemm(i1-i0, hd, i1, ds[i0*t:], t, k[kh*hd:], kd, dq[i0*qd+h*hd:], qd)
+		}
+		// dV += Pᵀ·dO and dK += dSᵀ·Q, by blocks of keys [j0,j1): only
+		// the queries i ≥ j0 see them.
+		for j0 := 0; j0 < t; j0 += attnBlock {
+			j1 := min(j0+attnBlock, t)
+			gemmT(j1-j0, hd, t-j0, ph[j0*t+j0:], t, dout[j0*qd+h*hd:], qd, dv[j0*kd+kh*hd:], kd)
+			gemmT(j1-j0, hd, t-j0, ds[j0*t+j0:], t, q[j0*qd+h*hd:], qd, dk[j0*kd+kh*hd:], kd)
 		}
 	}
 }
@@ -291,21 +314,14 @@ func crossEntropy(threads int, logits []float32, targets []int32, vocab int, sca
 				losses[r] = 0
 				continue
 			}
-			mx := row[0]
-			for _, x := range row {
-				mx = max(mx, x)
-			}
+			mx := maxF32(row)
+			expAffine(row, 1, mx)
 			var sum float64
-			for i, x := range row {
-				e := math.Exp(float64(x - mx))
-				row[i] = float32(e)
-				sum += e
+			for _, e := range row {
+				sum += float64(e)
 			}
 			losses[r] = -math.Log(float64(row[tg]) / sum)
-			inv := float32(1 / sum)
-			for i := range row {
-				row[i] *= inv * scale
-			}
+			scaleF32(row, float32(1/sum)*scale)
 			row[tg] -= scale
 		}
 	})
@@ -314,4 +330,60 @@ func crossEntropy(threads int, logits []float32, targets []int32, vocab int, sca
 		total += losses[r]
 	}
 	return total
+}
+
+// expf is e^x in float32 (Cephes' expf: Cody–Waite reduction by ln 2 and
+// a degree-6 polynomial, within a few ulps), falling back to math.Exp
+// outside [-87, 88] and for NaN. Every operation is rounded to float32
+// on its own, as expAffine8 does eight at a time.
+func expf(x float32) float32 {
+	if !(x <= 88 && x >= -87) {
+		return float32(math.Exp(float64(x)))
+	}
+	z := float32(math.Floor(float64(float32(x*1.44269504088896341) + 0.5)))
+	r := x - float32(z*0.693359375)
+	r -= float32(z * -2.12194440e-4)
+	p := float32(1.9875691500e-4)
+	p = float32(p*r) + 1.3981999507e-3
+	p = float32(p*r) + 8.3334519073e-3
+	p = float32(p*r) + 4.1665795894e-2
+	p = float32(p*r) + 1.6666665459e-1
+	p = float32(p*r) + 5.0000001201e-1
+	y := float32(float32(p*float32(r*r))+r) + 1
+	return y * math.Float32frombits(uint32(int32(z)+127)<<23)
+}
+
+// expAffine sets s[i] = expf(s[i]*a - shift), eight at a time where it
+// can.
+func expAffine(s []float32, a, shift float32) {
+	i := 0
+	if useAVX512 {
+		n16 := len(s) &^ 15
+		for i < n16 {
+			i += expAffine16(&s[i], n16-i, a, shift)
+			if i < n16 {
+				// A group with an argument out of range.
+				for j := i; j < i+16; j++ {
+					s[j] = expf(float32(s[j]*a) - shift)
+				}
+				i += 16
+			}
+		}
+	}
+	if useAsm {
+		n8 := len(s) &^ 7
+		for i < n8 {
+			i += expAffine8(&s[i], n8-i, a, shift)
+			if i < n8 {
+				// A group with an argument out of range.
+				for j := i; j < i+8; j++ {
+					s[j] = expf(float32(s[j]*a) - shift)
+				}
+				i += 8
+			}
+		}
+	}
+	for ; i < len(s); i++ {
+		s[i] = expf(float32(s[i]*a) - shift)
+	}
 }

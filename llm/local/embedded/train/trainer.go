@@ -36,6 +36,7 @@ type Trainer struct {
 	p, g, m, v *Params
 	step       int
 	rope       *ropeTable
+	scr        scratch // buffers reused from step to step
 }
 
 // New returns a trainer for cfg with freshly initialized weights.
@@ -99,7 +100,7 @@ func (t *Trainer) Step() (Stats, error) {
 		}
 		toks += len(s)
 	}
-	loss, count := lossAndGrad(c, t.p, t.g, t.rope, b)
+	loss, count := lossAndGrad(c, t.p, t.g, t.rope, b, &t.scr)
 	// Clip by the global norm.
 	var ss float64
 	for _, x := range t.g.flat() {
@@ -141,7 +142,7 @@ func (t *Trainer) Step() (Stats, error) {
 // Loss returns the mean loss of b under the current weights, without
 // changing them.
 func (t *Trainer) Loss(b *Batch) float64 {
-	l, _ := lossAndGrad(&t.cfg, t.p, nil, t.rope, b)
+	l, _ := lossAndGrad(&t.cfg, t.p, nil, t.rope, b, &t.scr)
 	return l
 }
 
