@@ -6,6 +6,7 @@ package corpus
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/llm/local/chat"
@@ -64,4 +65,43 @@ func Sequences(tok *tokenizer.Tokenizer, convs [][]llm.Message, maxSeq int) (seq
 		seqs = append(seqs, s)
 	}
 	return seqs, skipped, nil
+}
+
+// CopySequences returns n sequences that teach copying, the skill a plan
+// needs to repeat names from its goal and an answer to quote its
+// documents: a span of tokens taken from seqs, other tokens from seqs,
+// then the span again, with the loss only on the repeat (after its first
+// token, which nothing announces). Mixed into the training data, they make
+// the attention heads that copy (induction heads) form early. Every
+// sequence fits in maxSeq tokens; the same seed gives the same sequences.
+func CopySequences(seqs []train.Sequence, n, maxSeq int, seed uint64) []train.Sequence {
+	if len(seqs) == 0 || maxSeq < 8 {
+		return nil
+	}
+	r := rand.New(rand.NewPCG(seed, 0xC0B1))
+	out := make([]train.Sequence, 0, n)
+	for len(out) < n {
+		a := seqs[r.IntN(len(seqs))].Tokens
+		b := seqs[r.IntN(len(seqs))].Tokens
+		l := min(4+r.IntN(45), len(a), (maxSeq-1)/2)
+		f := min(r.IntN(400), len(b), maxSeq-1-2*l)
+		if l < 2 || f < 0 {
+			continue
+		}
+		s := r.IntN(len(a) - l + 1)
+		o := r.IntN(len(b) - f + 1)
+		ids := make([]int32, 0, 2*l+f)
+		ids = append(ids, a[s:s+l]...)
+		ids = append(ids, b[o:o+f]...)
+		ids = append(ids, a[s:s+l]...)
+		seq := train.Sequence{Tokens: ids[:len(ids)-1], Targets: make([]int32, len(ids)-1)}
+		for i := range seq.Targets {
+			seq.Targets[i] = -1
+			if i+1 > l+f {
+				seq.Targets[i] = ids[i+1]
+			}
+		}
+		out = append(out, seq)
+	}
+	return out
 }

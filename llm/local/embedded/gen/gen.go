@@ -177,9 +177,9 @@ func generate(cfg Config, i uint64) (Example, bool) {
 	tmpl := Templates[r.IntN(len(Templates))]
 	var cat *Catalog
 	switch x := r.IntN(20); {
-	case x < 7:
+	case x < 6:
 		cat = Researcher // the quick start's agent
-	case x < 14 && cfg.Split == Train:
+	case x < 16 && cfg.Split == Train:
 		cat = RandomCatalog(r)
 	default:
 		cat = Catalogs[r.IntN(len(Catalogs))]

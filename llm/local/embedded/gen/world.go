@@ -230,16 +230,43 @@ func syntheticTopic(r *rand.Rand) topic {
 	}
 }
 
+// pickTopic draws a topic: a made-up one, or one of the real topics'
+// names with made-up facts. Real names never come with the same text
+// twice, so a model learns to copy what the documents say rather than to
+// recall what it was trained on.
 func pickTopic(r *rand.Rand) topic {
+	var t topic
 	if r.IntN(4) == 0 {
-		return realTopics[r.IntN(len(realTopics))]
+		rt := realTopics[r.IntN(len(realTopics))]
+		p := people[r.IntN(len(people))]
+		year := fmt.Sprint(1950 + r.IntN(75))
+		if r.IntN(2) == 0 {
+			t = topic{Name: rt.Name, ZhName: rt.ZhName,
+				Text:   fmt.Sprintf("%s was first described by %s in %s.", upperFirst(rt.Name), p, year),
+				ZhText: fmt.Sprintf("%s由 %s 于 %s 年首次提出。", rt.ZhName, p, year),
+				Fact:   year}
+		} else {
+			v := fmt.Sprint(2 + r.IntN(98))
+			t = topic{Name: rt.Name, ZhName: rt.ZhName,
+				Text:   fmt.Sprintf("%s uses %s layers and was written by %s.", upperFirst(rt.Name), v, p),
+				ZhText: fmt.Sprintf("%s使用 %s 层，由 %s 编写。", rt.ZhName, v, p),
+				Fact:   v}
+		}
+		return t
 	}
-	t := syntheticTopic(r)
+	t = syntheticTopic(r)
 	if strings.HasSuffix(t.Fact, " layers") {
 		// Keep the fact a substring of both texts.
 		t.Fact = strings.TrimSuffix(t.Fact, " layers")
 	}
 	return t
+}
+
+func upperFirst(s string) string {
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		return strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
 }
 
 func docID(r *rand.Rand) string { return fmt.Sprintf("doc-%d", 100+r.IntN(900)) }

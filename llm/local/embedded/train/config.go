@@ -87,5 +87,5 @@ var Presets = map[string]Config{
 	"micro": {Dim: 32, Layers: 2, Heads: 4, KVHeads: 2, FFN: 64, MaxSeq: 64, Steps: 300, BatchTokens: 512, LR: 3e-3, MinLR: 3e-4, Warmup: 20, WeightDecay: 0.01},
 	"tiny":  {Dim: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 192, MaxSeq: 768, Steps: 600, BatchTokens: 4096, LR: 3e-3, MinLR: 3e-4, Warmup: 30, WeightDecay: 0.05},
 	"base":  {Dim: 96, Layers: 3, Heads: 4, KVHeads: 2, FFN: 256, MaxSeq: 1280, Steps: 1400, BatchTokens: 4096, LR: 2e-3, MinLR: 2e-4, Warmup: 60, WeightDecay: 0.05},
-	"small": {Dim: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 352, MaxSeq: 640, Steps: 1500, BatchTokens: 4096, LR: 2e-3, MinLR: 2e-4, Warmup: 100, WeightDecay: 0.05},
+	"small": {Dim: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 352, MaxSeq: 1280, Steps: 3000, BatchTokens: 4096, LR: 2e-3, MinLR: 2e-4, Warmup: 100, WeightDecay: 0.05},
 }

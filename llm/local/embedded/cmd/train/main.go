@@ -47,6 +47,7 @@ func main() {
 		name      = flag.String("name", "plait-embedded", "general.name of the exported model")
 		maxSeq    = flag.Int("max-seq", 0, "longest training sequence and exported context (0: the preset's)")
 		lengths   = flag.Bool("lengths", false, "print the distribution of sequence lengths and exit")
+		copyFrac  = flag.Float64("copy", 0.25, "copying sequences to add, as a fraction of the trace sequences (see corpus.CopySequences)")
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime)
@@ -101,6 +102,7 @@ func main() {
 	for _, s := range seqs {
 		total += len(s.Tokens)
 	}
+	seqs = append(seqs, corpus.CopySequences(seqs, int(*copyFrac*float64(len(seqs))), cfg.MaxSeq, *seed)...)
 	if *lengths {
 		printLengths(seqs)
 		return
