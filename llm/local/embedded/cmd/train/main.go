@@ -98,16 +98,17 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	copies := corpus.CopySequences(seqs, int(*copyFrac*float64(len(seqs))), cfg.MaxSeq, *seed)
+	seqs = append(seqs, copies...)
 	total := 0
 	for _, s := range seqs {
 		total += len(s.Tokens)
 	}
-	seqs = append(seqs, corpus.CopySequences(seqs, int(*copyFrac*float64(len(seqs))), cfg.MaxSeq, *seed)...)
 	if *lengths {
 		printLengths(seqs)
 		return
 	}
-	log.Printf("data: %d sequences, %d tokens (%.0f per sequence), %d skipped as longer than %d", len(seqs), total, float64(total)/float64(len(seqs)), skipped, cfg.MaxSeq)
+	log.Printf("data: %d sequences (%d of them copying), %d tokens (%.0f per sequence), %d skipped as longer than %d", len(seqs), len(copies), total, float64(total)/float64(len(seqs)), skipped, cfg.MaxSeq)
 	cfg.Vocab = len(v.Tokens)
 	cfg.Seed = *seed
 	cfg.Threads = *threads
