@@ -22,9 +22,8 @@ import (
 // join (answer or replan), replanning on failures within the budget.
 func (r *run) planExecute() error {
 	a := r.a
-	done := map[string]planner.Done{}   // completed steps, for replans
-	records := map[string]*StepRecord{} // completed steps' records, by id
-	env := map[string]any{}             // decoded outputs that expressions read
+	var st planState
+	var done map[string]planner.Done // completed steps, for replans
 	var reason string
 	var prev *planner.Plan
 	notes := ""
@@ -88,7 +87,7 @@ func (r *run) planExecute() error {
 			r.emit(Event{Type: EventReplan, Plan: plan, Text: reason})
 		}
 
-		failures, err := r.execute(prog, planIdx, done, records, env)
+		failures, err := r.execute(prog, planIdx, &st)
 		if err != nil {
 			return err
 		}
@@ -100,7 +99,7 @@ func (r *run) planExecute() error {
 			}
 			if !again {
 				r.res.Answer = answer
-				r.res.Citations = citations(answer, func(id string) bool { _, ok := records[id]; return ok })
+				r.res.Citations = citations(answer, func(id string) bool { _, ok := st.records[id]; return ok })
 				return nil
 			}
 			reason = "the results are not enough: " + answer
@@ -112,8 +111,47 @@ func (r *run) planExecute() error {
 		}
 		r.res.Replans++
 		prev = plan
+		done = r.doneSteps(st.records)
 		notes = r.render()
 	}
+}
+
+// planState is what plan-and-execute keeps across the plans of a run. Its
+// maps are made when first written: a run whose plan has no references
+// needs no environment.
+type planState struct {
+	records map[string]*StepRecord // completed steps' records, by id
+	env     map[string]any         // decoded outputs that expressions read
+}
+
+// doneSteps returns the completed steps, by id, as the planner takes them
+// for a replan: each with its tool and its arguments as its plan wrote
+// them. It is made only when a run replans.
+func (r *run) doneSteps(records map[string]*StepRecord) map[string]planner.Done {
+	if len(records) == 0 {
+		return nil
+	}
+	done := make(map[string]planner.Done, len(records))
+	for id, rec := range records {
+		d := planner.Done{Tool: rec.Tool, Args: rec.Args}
+		if rec.Plan >= 0 && rec.Plan < len(r.res.Plans) {
+			for _, st := range r.res.Plans[rec.Plan].Steps {
+				if st.ID == id {
+					d.Args = st.Args
+					break
+				}
+			}
+		}
+		done[id] = d
+	}
+	return done
+}
+
+func (ps *planState) setEnv(id string, v any) {
+	if ps.env == nil {
+		ps.env = make(map[string]any)
+	}
+	ps.env[id] = v
 }
 
 // addPlanning adds the planner's calls and usage to the result and checks
@@ -178,10 +216,12 @@ type stepJob struct {
 	launchItem
 	r       *run
 	results chan<- stepOutcome
+	call    [1]llm.ToolCall // the dispatch's argument, here rather than on the heap per step
 }
 
 func (j *stepJob) runTask() {
-	j.r.runStep(j.i, j.st, j.rec, j.input, j.validated, j.results)
+	rec := j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
+	j.results <- stepOutcome{i: j.i, rec: rec}
 }
 
 type stepOutcome struct {
@@ -189,10 +229,14 @@ type stepOutcome struct {
 	rec StepRecord
 }
 
+// maxSlots is the plan size up to which execute keeps its bookkeeping on
+// the stack.
+const maxSlots = 8
+
 // execute runs prog's steps, in parallel where their dependencies allow.
 // It returns the failures that call for a replan, described for the model,
 // or an error that stops the run (a budget, a cancellation).
-func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planner.Done, records map[string]*StepRecord, env map[string]any) ([]string, error) {
+func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]string, error) {
 	a := r.a
 	n := prog.Len()
 	type slot struct {
@@ -201,7 +245,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		waiting    int32 // unfinished deps
 		dependents []int
 	}
-	slots := make([]slot, n)
+	var slotBuf [maxSlots]slot
+	var slots []slot
+	if n <= maxSlots {
+		slots = slotBuf[:n]
+	} else {
+		slots = make([]slot, n)
+	}
 	for i := 0; i < n; i++ {
 		for _, d := range prog.Deps(i) {
 			slots[i].waiting++
@@ -209,16 +259,17 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		}
 	}
 	// Outputs of earlier plans' steps that this plan's expressions read.
-	for id, rec := range records {
-		if _, ok := env[id]; !ok && prog.Reads(id) {
-			env[id] = decodeOutput(rec)
+	for id, rec := range ps.records {
+		if _, ok := ps.env[id]; !ok && prog.Reads(id) {
+			ps.setEnv(id, decodeOutput(rec))
 		}
 	}
 	if free := cap(r.res.Steps) - len(r.res.Steps); free < n {
 		r.res.Steps = append(make([]StepRecord, 0, len(r.res.Steps)+n), r.res.Steps...)
 	}
-	results := make(chan stepOutcome, n)
+	var results chan stepOutcome // made when a step first goes to a worker
 	inFlight := 0
+	unlaunched := n // steps still pending
 	var failures []string
 	var stopErr error
 
@@ -239,6 +290,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		slots[i].state = blocked
 		for _, d := range slots[i].dependents {
 			if slots[d].state == pending {
+				unlaunched--
 				st := prog.Step(d)
 				failures = append(failures, fmt.Sprintf("step %s (%s) did not run because %s", st.ID, stepWhat(st), why))
 				block(d, "step "+prog.Step(i).ID+" did not complete")
@@ -247,17 +299,22 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 	}
 	finish = func(i int, rec StepRecord) {
 		st := prog.Step(i)
+		if slots[i].state == pending {
+			unlaunched--
+		}
 		r.res.Steps = append(r.res.Steps, rec)
 		recp := &r.res.Steps[len(r.res.Steps)-1]
 		switch rec.Status {
 		case StepDone, StepReused:
 			slots[i].state = finished
-			if rec.Status == StepDone || records[st.ID] == nil {
-				records[st.ID] = recp
+			if rec.Status == StepDone || ps.records[st.ID] == nil {
+				if ps.records == nil {
+					ps.records = make(map[string]*StepRecord, n)
+				}
+				ps.records[st.ID] = recp
 			}
-			done[st.ID] = planner.Done{Tool: st.Tool, Args: st.Args}
 			if prog.Reads(st.ID) {
-				env[st.ID] = decodeOutput(recp)
+				ps.setEnv(st.ID, decodeOutput(recp))
 			}
 			release(i, false)
 		case StepSkipped:
@@ -269,13 +326,42 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		}
 		r.emit(Event{Type: EventStepFinished, Step: recp})
 	}
+	// gates reports whether no pending step can start before step k
+	// ends: each one needs k, directly or through other pending steps.
+	// Running k on this goroutine, which schedules the others only once
+	// k is done, then delays no step.
+	gates := func(k int) bool {
+		if unlaunched == 0 {
+			return true
+		}
+		if n > 64 {
+			return false
+		}
+		var behind uint64 // steps that cannot start before k ends
+		stack := make([]int, 0, maxSlots)
+		stack = append(stack, k)
+		count := 0
+		for len(stack) > 0 {
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, d := range slots[i].dependents {
+				if behind&(1<<d) == 0 && slots[d].state == pending {
+					behind |= 1 << d
+					count++
+					stack = append(stack, d)
+				}
+			}
+		}
+		return count == unlaunched
+	}
 
-	var launchBuf [8]launchItem
+	var launchBuf [maxSlots]launchItem
 	var jobs []stepJob // by step index: a step is launched at most once
 	launch := launchBuf[:0]
 	next := 0 // no step before next is pending and ready-able: scan from here
 	for {
 		// Launch every ready step, in plan order, up to the parallelism.
+		var inlined *stepOutcome
 		if stopErr == nil {
 			for i := next; i < n; i++ {
 				if slots[i].state != pending || slots[i].waiting > 0 {
@@ -286,7 +372,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 				}
 				st := prog.Step(i)
 				if prog.Reused(i) {
-					prior := records[st.ID]
+					prior := ps.records[st.ID]
 					rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: st.Args, Status: StepReused}
 					if prior != nil {
 						rec.Output, rec.Content = prior.Output, prior.Content
@@ -300,7 +386,10 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					i = next - 1
 					continue
 				}
-				ok, err := prog.When(i, env)
+				if ps.env == nil && (st.When != "" || prog.HasRefs(i)) {
+					ps.env = make(map[string]any) // expressions see an empty environment, never a nil one
+				}
+				ok, err := prog.When(i, ps.env)
 				if err != nil {
 					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
 					i = next - 1
@@ -316,13 +405,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					stopErr = &BudgetError{Budget: "steps", Limit: int64(max)}
 					break
 				}
-				args, err := prog.Args(i, env)
+				args, err := prog.Args(i, ps.env)
 				if err != nil {
 					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
 					i = next - 1
 					continue
 				}
-				if prior := sameCall(records, planIdx, st.Tool, args); prior != nil {
+				if prior := sameCall(ps.records, planIdx, st.Tool, args); prior != nil {
 					// A replan repeated a completed call under a new id:
 					// its output stands.
 					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args, Status: StepReused, Output: prior.Output, Content: prior.Content})
@@ -330,11 +419,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					continue
 				}
 				slots[i].state = running
+				unlaunched--
 				inFlight++
 				r.stepsRun++
 				input := ""
 				if st.Tool == "" {
-					input = r.depOutputs(prog, i, records)
+					input = r.depOutputs(prog, i, ps.records)
 				}
 				rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args}
 				if st.Tool != "" {
@@ -351,27 +441,46 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 			for next < n && slots[next].state != pending {
 				next++
 			}
-			if len(launch) == 1 && inFlight == 1 {
-				// The only step that can run: run it here rather than
-				// hand it to another goroutine and wait.
-				l := launch[0]
-				r.runStep(l.i, l.st, l.rec, l.input, l.validated, results)
-			} else {
+			// One launched step runs here rather than on a worker, saving
+			// a hand-over to another goroutine and back, when that delays
+			// no other step: it is the only step running, or every step
+			// still to launch needs it. The last such step goes here, the
+			// others to workers first, so that they all run together.
+			here := -1
+			if len(launch) > 0 {
+				last := len(launch) - 1
+				if inFlight == 1 || gates(launch[last].i) {
+					here = last
+				}
+			}
+			for k, l := range launch {
+				if k == here {
+					continue
+				}
 				if jobs == nil {
 					jobs = make([]stepJob, n)
+					results = make(chan stepOutcome, n)
 				}
-				for _, l := range launch {
-					j := &jobs[l.i]
-					*j = stepJob{launchItem: l, r: r, results: results}
-					goStep(j)
-				}
+				j := &jobs[l.i]
+				*j = stepJob{launchItem: l, r: r, results: results}
+				goStep(j)
+			}
+			if here >= 0 {
+				l := launch[here]
+				rec := r.runStep(l.st, l.rec, l.input, l.validated, &r.callBuf)
+				inlined = &stepOutcome{i: l.i, rec: rec}
 			}
 			launch = launch[:0]
 		}
 		if inFlight == 0 {
 			break
 		}
-		o := <-results
+		var o stepOutcome
+		if inlined != nil {
+			o = *inlined
+		} else {
+			o = <-results
+		}
 		inFlight--
 		st := prog.Step(o.i)
 		if o.rec.Err != nil {
@@ -430,12 +539,13 @@ func stepWhat(st *planner.Step) string {
 	return "reasoning"
 }
 
-// runStep runs one step in its own goroutine and sends the outcome.
+// runStep runs one step and returns its record; buf is room for the
+// dispatch's argument.
 //
 // validated says that rec.Args are the step's arguments exactly as the
 // planner validated them when it compiled the plan (the step has no
 // references), so the executor need not validate them again.
-func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, validated bool, results chan<- stepOutcome) {
+func (r *run) runStep(st *planner.Step, rec StepRecord, input string, validated bool, buf *[1]llm.ToolCall) StepRecord {
 	ctx := r.ctx
 	if d := r.a.limits.StepTimeout; d > 0 {
 		var cancel context.CancelFunc
@@ -449,13 +559,13 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, val
 			span.SetAttributes(trace.StepToolKey.String(st.Tool))
 		}
 	}
-	rec = r.stepBody(ctx, st, rec, input, validated)
+	rec = r.stepBody(ctx, st, rec, input, validated, buf)
 	span.End(rec.Err) // before the scheduler learns the step is done
-	results <- stepOutcome{i: i, rec: rec}
+	return rec
 }
 
 // stepBody runs one step and returns its record.
-func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string, validated bool) StepRecord {
+func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string, validated bool, buf *[1]llm.ToolCall) StepRecord {
 	start := time.Now()
 	if st.Tool == "" {
 		text, err := r.reasonStep(ctx, st, input)
@@ -484,7 +594,8 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 	// which approve validates) are not validated again when the executor
 	// can skip it; resolved references were never validated and go
 	// through Dispatch.
-	calls := []llm.ToolCall{call}
+	buf[0] = call
+	calls := buf[:]
 	var res tools.Result
 	if ve, ok := r.w.exec.(tools.ValidatedExecutor); ok && validated {
 		res = ve.DispatchValidated(ctx, calls...)[0]
@@ -614,10 +725,10 @@ func (r *run) joinCall(canReplan bool) (string, bool, error) {
 	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: b.String()})
 	req := &llm.Request{Messages: msgs}
 
-	var gate replanGate
-	gate.on = canReplan
+	var gate *replanGate
 	var deltas func(string)
 	if r.sink != nil {
+		gate = &replanGate{on: canReplan}
 		deltas = func(t string) {
 			if out := gate.feed(t); out != "" {
 				r.emit(Event{Type: EventAnswerDelta, Text: out})

@@ -24,6 +24,9 @@ func (r *run) react() error {
 	msgs = append(msgs, r.history...)
 	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: r.goal})
 	req := &llm.Request{Messages: msgs, Tools: a.specs}
+	// Room for a call and an observation each of a few calls, rather
+	// than the scratchpad's default capacity: most runs need less.
+	r.pad.Grow(8)
 	var deltas func(string)
 	if r.sink != nil {
 		deltas = func(t string) { r.emit(Event{Type: EventAnswerDelta, Text: t}) }
@@ -121,17 +124,7 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		}
 	}
 	if a.cfg.Approve != nil {
-		run = make([]bool, len(calls))
-		calls = append([]llm.ToolCall(nil), calls...) // approvals may edit them
-		var wg sync.WaitGroup
-		for i := range calls {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				calls[i], run[i] = r.approve(ctx, &recs[i], "", calls[i])
-			}()
-		}
-		wg.Wait()
+		calls, run = r.approveTurn(ctx, recs, calls)
 	}
 	todo := calls
 	if run != nil {
@@ -154,21 +147,7 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 	switch {
 	case len(todo) == 0:
 	case r.traced:
-		// Each call is a step span of its own, its execute_tool span
-		// under it; the calls still run together.
-		results = make([]tools.Result, len(todo))
-		var wg sync.WaitGroup
-		for j := range todo {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sctx, span := trace.StartStep(ctx, todo[j].ID, "")
-				span.SetAttributes(trace.StepToolKey.String(todo[j].Name))
-				results[j] = r.w.exec.Dispatch(sctx, todo[j])[0]
-				span.End(results[j].Err)
-			}()
-		}
-		wg.Wait()
+		results = r.dispatchTraced(ctx, todo)
 	default:
 		results = r.w.exec.Dispatch(ctx, todo...)
 	}
@@ -196,6 +175,44 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		}
 	}
 	return recs
+}
+
+// approveTurn asks the approval hook about a turn's calls, in parallel.
+// It returns the calls as approved (edits applied) and which may run. (A
+// function of its own so that the variables its goroutines share do not
+// move to the heap on every turn of runs without a hook.)
+func (r *run) approveTurn(ctx context.Context, recs []StepRecord, calls []llm.ToolCall) ([]llm.ToolCall, []bool) {
+	run := make([]bool, len(calls))
+	calls = append([]llm.ToolCall(nil), calls...) // approvals may edit them
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			calls[i], run[i] = r.approve(ctx, &recs[i], "", calls[i])
+		}()
+	}
+	wg.Wait()
+	return calls, run
+}
+
+// dispatchTraced runs a turn's calls together, each as a step span of its
+// own with its execute_tool span under it.
+func (r *run) dispatchTraced(ctx context.Context, todo []llm.ToolCall) []tools.Result {
+	results := make([]tools.Result, len(todo))
+	var wg sync.WaitGroup
+	for j := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sctx, span := trace.StartStep(ctx, todo[j].ID, "")
+			span.SetAttributes(trace.StepToolKey.String(todo[j].Name))
+			results[j] = r.w.exec.Dispatch(sctx, todo[j])[0]
+			span.End(results[j].Err)
+		}()
+	}
+	wg.Wait()
+	return results
 }
 
 func reactPrompt(instructions string) string {

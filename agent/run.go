@@ -90,20 +90,19 @@ type run struct {
 	fatal   error
 	history []llm.Message
 
-	stepsRun int          // steps started; owned by the scheduling goroutine
-	padBytes atomic.Int64 // bytes noted in the scratchpad
+	stepsRun int             // steps started; owned by the scheduling goroutine
+	callBuf  [1]llm.ToolCall // the dispatch of a step run on the scheduling goroutine
+	padBytes atomic.Int64    // bytes noted in the scratchpad
 }
 
 func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err error) {
-	id, uerr := uuid.NewV7()
-	if uerr != nil {
-		id = uuid.New()
-	}
+	start := time.Now()
+	id := newRunID(start)
 	r := &run{
 		a:     a,
 		goal:  goal,
 		sink:  s,
-		start: time.Now(),
+		start: start,
 		res:   &Result{RunID: id, Strategy: a.cfg.Strategy, ConversationID: ConversationFrom(ctx)},
 	}
 	r.pad = memory.NewScratchpad(a.cfg.Memory.Counter)
