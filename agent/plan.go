@@ -211,17 +211,18 @@ type launchItem struct {
 }
 
 // stepJob is a step handed to a worker (see workers.go): one slice of them
-// per plan, rather than a closure and a copy of the item per step.
+// per plan, rather than a closure and a copy of the item per step. The
+// worker leaves the step's record in rec and sends the step's index.
 type stepJob struct {
 	launchItem
 	r       *run
-	results chan<- stepOutcome
+	results chan<- int
 	call    [1]llm.ToolCall // the dispatch's argument, here rather than on the heap per step
 }
 
 func (j *stepJob) runTask() {
-	rec := j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
-	j.results <- stepOutcome{i: j.i, rec: rec}
+	j.rec = j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
+	j.results <- j.i
 }
 
 type stepOutcome struct {
@@ -267,7 +268,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 	if free := cap(r.res.Steps) - len(r.res.Steps); free < n {
 		r.res.Steps = append(make([]StepRecord, 0, len(r.res.Steps)+n), r.res.Steps...)
 	}
-	var results chan stepOutcome // made when a step first goes to a worker
+	var results chan int // made when a step first goes to a worker
 	inFlight := 0
 	unlaunched := n // steps still pending
 	var failures []string
@@ -459,7 +460,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				}
 				if jobs == nil {
 					jobs = make([]stepJob, n)
-					results = make(chan stepOutcome, n)
+					results = make(chan int, n)
 				}
 				j := &jobs[l.i]
 				*j = stepJob{launchItem: l, r: r, results: results}
@@ -479,7 +480,8 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		if inlined != nil {
 			o = *inlined
 		} else {
-			o = <-results
+			i := <-results
+			o = stepOutcome{i: i, rec: jobs[i].rec}
 		}
 		inFlight--
 		st := prog.Step(o.i)

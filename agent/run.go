@@ -294,7 +294,10 @@ func citations(answer string, known func(string) bool) []string {
 		if end < 0 || end > 200 {
 			continue
 		}
-		for part := range strings.SplitSeq(answer[i+1:i+end], ",") {
+		list := answer[i+1 : i+end]
+		for list != "" {
+			part, rest, _ := strings.Cut(list, ",")
+			list = rest
 			id := strings.TrimSpace(part)
 			if id != "" && known(id) && !slices.Contains(out, id) {
 				out = append(out, id)
