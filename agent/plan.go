@@ -690,7 +690,7 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 		b.WriteString("\nOutputs of the steps it needs:\n")
 		b.WriteString(input)
 	}
-	req := &llm.Request{Messages: []llm.Message{llm.SystemMessage(r.a.reason), llm.UserMessage(b.String())}}
+	req := newRequest(r.a.reason, nil, b.String())
 	resp, err := r.w.model.Generate(ctx, req)
 	var u llm.Usage
 	if resp != nil {
@@ -721,11 +721,7 @@ func (r *run) joinCall(canReplan bool) (string, bool, error) {
 	} else {
 		b.WriteString("\nAnswer the goal now from these outputs, citing the steps you use as [id].")
 	}
-	msgs := make([]llm.Message, 0, 2+len(r.history))
-	msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: r.a.join})
-	msgs = append(msgs, r.history...)
-	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: b.String()})
-	req := &llm.Request{Messages: msgs}
+	req := newRequest(r.a.join, r.history, b.String())
 
 	var gate *replanGate
 	var deltas func(string)
@@ -762,6 +758,27 @@ func (r *run) joinCall(canReplan bool) (string, bool, error) {
 		}
 	}
 	return text, false, nil
+}
+
+// newRequest returns a request of a system message, the history and a
+// user message. Without history, the request and its messages are one
+// allocation.
+func newRequest(system string, history []llm.Message, user string) *llm.Request {
+	if len(history) == 0 {
+		p := &struct {
+			req  llm.Request
+			msgs [2]llm.Message
+		}{}
+		p.msgs[0] = llm.Message{Role: llm.RoleSystem, Content: system}
+		p.msgs[1] = llm.Message{Role: llm.RoleUser, Content: user}
+		p.req.Messages = p.msgs[:]
+		return &p.req
+	}
+	msgs := make([]llm.Message, 0, 2+len(history))
+	msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: system})
+	msgs = append(msgs, history...)
+	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: user})
+	return &llm.Request{Messages: msgs}
 }
 
 // cutReplan reports whether text asks to replan, and why.

@@ -19,7 +19,9 @@ import (
 // turn; the calls of one turn run together; a turn without calls answers.
 func (r *run) react() error {
 	a := r.a
-	msgs := make([]llm.Message, 0, 4+len(r.history)+8)
+	// Room for the prompt and three turns of one call each (a message for
+	// the call, one for its result): most runs, before any growth.
+	msgs := make([]llm.Message, 0, 2+len(r.history)+6)
 	msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: a.react})
 	msgs = append(msgs, r.history...)
 	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: r.goal})
@@ -104,7 +106,6 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	start := time.Now()
 	// The turn's records go straight into the result, where they stay:
 	// no copy of them per turn. Room for a few turns at first, so that
 	// short runs grow the slice once.
@@ -123,7 +124,9 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 			r.emit(Event{Type: EventStepStarted, Step: &ev})
 		}
 	}
+	var start time.Time // for the durations of calls that do not run
 	if a.cfg.Approve != nil {
+		start = time.Now()
 		calls, run = r.approveTurn(ctx, recs, calls)
 	}
 	todo := calls
