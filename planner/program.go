@@ -212,7 +212,7 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 			args = []byte("{}")
 			st.Args = json.RawMessage("{}")
 		}
-		if args[0] != '{' || !json.Valid(args) {
+		if args[0] != '{' || !validJSON(args) {
 			add(label, ProblemInvalidArgs, "args must be a JSON object of the arguments of %q", st.Tool)
 			continue
 		}
