@@ -211,18 +211,19 @@ type launchItem struct {
 }
 
 // stepJob is a step handed to a worker (see workers.go): one slice of them
-// per plan, rather than a closure and a copy of the item per step. The
-// worker leaves the step's record in rec and sends the step's index.
+// per batch of steps launched together, rather than a closure and a copy
+// of the item per step. The worker leaves the step's record in rec and
+// sends the job back.
 type stepJob struct {
 	launchItem
 	r       *run
-	results chan<- int
+	results chan<- *stepJob
 	call    [1]llm.ToolCall // the dispatch's argument, here rather than on the heap per step
 }
 
 func (j *stepJob) runTask() {
 	j.rec = j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
-	j.results <- j.i
+	j.results <- j
 }
 
 type stepOutcome struct {
@@ -268,7 +269,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 	if free := cap(r.res.Steps) - len(r.res.Steps); free < n {
 		r.res.Steps = append(make([]StepRecord, 0, len(r.res.Steps)+n), r.res.Steps...)
 	}
-	var results chan int // made when a step first goes to a worker
+	var results chan *stepJob // made when a step first goes to a worker
 	inFlight := 0
 	unlaunched := n // steps still pending
 	var failures []string
@@ -357,7 +358,6 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 	}
 
 	var launchBuf [maxSlots]launchItem
-	var jobs []stepJob // by step index: a step is launched at most once
 	launch := launchBuf[:0]
 	next := 0 // no step before next is pending and ready-able: scan from here
 	for {
@@ -454,17 +454,17 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 					here = last
 				}
 			}
-			for k, l := range launch {
-				if k == here {
-					continue
+			if toWorkers := len(launch) - min(here+1, 1); toWorkers > 0 {
+				if results == nil {
+					results = make(chan *stepJob, n)
 				}
-				if jobs == nil {
-					jobs = make([]stepJob, n)
-					results = make(chan int, n)
+				jobs := make([]stepJob, 0, toWorkers)
+				for k, l := range launch {
+					if k != here {
+						jobs = append(jobs, stepJob{launchItem: l, r: r, results: results})
+						goStep(&jobs[len(jobs)-1])
+					}
 				}
-				j := &jobs[l.i]
-				*j = stepJob{launchItem: l, r: r, results: results}
-				goStep(j)
 			}
 			if here >= 0 {
 				l := launch[here]
@@ -480,8 +480,8 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		if inlined != nil {
 			o = *inlined
 		} else {
-			i := <-results
-			o = stepOutcome{i: i, rec: jobs[i].rec}
+			j := <-results
+			o = stepOutcome{i: j.i, rec: j.rec}
 		}
 		inFlight--
 		st := prog.Step(o.i)
