@@ -709,13 +709,14 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 // canReplan, for a replan. It returns the answer, or the reason to replan
 // with again set.
 func (r *run) joinCall(canReplan bool) (string, bool, error) {
-	pad := r.render()
+	// The scratchpad is rendered straight into the prompt, which padBytes
+	// (at least the rendered size of every entry) sizes once.
 	var b strings.Builder
-	b.Grow(len(r.goal) + len(pad) + 256)
+	b.Grow(len(r.goal) + int(r.padBytes.Load()) + 256)
 	b.WriteString("Goal: ")
 	b.WriteString(r.goal)
 	b.WriteString("\n\nWhat the steps did:\n")
-	b.WriteString(pad)
+	r.pad.RenderTo(&b, r.renderBudget())
 	if canReplan {
 		b.WriteString("\nAnswer the goal now, citing the steps you use as [id]. If the outputs are not enough to answer, reply with REPLAN: and what is missing, instead.")
 	} else {
