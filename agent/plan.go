@@ -99,7 +99,7 @@ func (r *run) planExecute() error {
 			}
 			if !again {
 				r.res.Answer = answer
-				r.res.Citations = citations(answer, func(id string) bool { _, ok := st.records[id]; return ok })
+				r.res.Citations = citations(answer, func(id string) bool { return st.records.get(id) != nil })
 				return nil
 			}
 			reason = "the results are not enough: " + answer
@@ -120,19 +120,51 @@ func (r *run) planExecute() error {
 // maps are made when first written: a run whose plan has no references
 // needs no environment.
 type planState struct {
-	records map[string]*StepRecord // completed steps' records, by id
-	env     map[string]any         // decoded outputs that expressions read
+	records recordSet      // completed steps' records, by id
+	env     map[string]any // decoded outputs that expressions read
+}
+
+// recordSet maps the ids of completed steps to their records. A run holds
+// a few, looked up a few times each: a slice searched in order costs less
+// than a map.
+type recordSet []recordEntry
+
+type recordEntry struct {
+	id  string
+	rec *StepRecord
+}
+
+// get returns the record of id, or nil.
+func (rs recordSet) get(id string) *StepRecord {
+	for i := range rs {
+		if rs[i].id == id {
+			return rs[i].rec
+		}
+	}
+	return nil
+}
+
+// set makes rec the record of id.
+func (rs *recordSet) set(id string, rec *StepRecord) {
+	for i := range *rs {
+		if (*rs)[i].id == id {
+			(*rs)[i].rec = rec
+			return
+		}
+	}
+	*rs = append(*rs, recordEntry{id, rec})
 }
 
 // doneSteps returns the completed steps, by id, as the planner takes them
 // for a replan: each with its tool and its arguments as its plan wrote
 // them. It is made only when a run replans.
-func (r *run) doneSteps(records map[string]*StepRecord) map[string]planner.Done {
+func (r *run) doneSteps(records recordSet) map[string]planner.Done {
 	if len(records) == 0 {
 		return nil
 	}
 	done := make(map[string]planner.Done, len(records))
-	for id, rec := range records {
+	for _, e := range records {
+		id, rec := e.id, e.rec
 		d := planner.Done{Tool: rec.Tool, Args: rec.Args}
 		if rec.Plan >= 0 && rec.Plan < len(r.res.Plans) {
 			for _, st := range r.res.Plans[rec.Plan].Steps {
@@ -261,9 +293,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		}
 	}
 	// Outputs of earlier plans' steps that this plan's expressions read.
-	for id, rec := range ps.records {
-		if _, ok := ps.env[id]; !ok && prog.Reads(id) {
-			ps.setEnv(id, decodeOutput(rec))
+	for _, e := range ps.records {
+		if _, ok := ps.env[e.id]; !ok && prog.Reads(e.id) {
+			ps.setEnv(e.id, decodeOutput(e.rec))
 		}
 	}
 	if free := cap(r.res.Steps) - len(r.res.Steps); free < n {
@@ -309,11 +341,11 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		switch rec.Status {
 		case StepDone, StepReused:
 			slots[i].state = finished
-			if rec.Status == StepDone || ps.records[st.ID] == nil {
+			if rec.Status == StepDone || ps.records.get(st.ID) == nil {
 				if ps.records == nil {
-					ps.records = make(map[string]*StepRecord, n)
+					ps.records = make(recordSet, 0, n)
 				}
-				ps.records[st.ID] = recp
+				ps.records.set(st.ID, recp)
 			}
 			if prog.Reads(st.ID) {
 				ps.setEnv(st.ID, decodeOutput(recp))
@@ -373,7 +405,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				}
 				st := prog.Step(i)
 				if prog.Reused(i) {
-					prior := ps.records[st.ID]
+					prior := ps.records.get(st.ID)
 					rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: st.Args, Status: StepReused}
 					if prior != nil {
 						rec.Output, rec.Content = prior.Output, prior.Content
@@ -510,12 +542,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 
 // sameCall returns the record of a step of an earlier plan that made the
 // same tool call successfully, or nil.
-func sameCall(records map[string]*StepRecord, planIdx int, tool string, args json.RawMessage) *StepRecord {
+func sameCall(records recordSet, planIdx int, tool string, args json.RawMessage) *StepRecord {
 	if planIdx == 0 || tool == "" {
 		return nil
 	}
-	for _, rec := range records {
-		if rec.Plan < planIdx && rec.Tool == tool && rec.Status == StepDone && jsonSame(rec.Args, args) {
+	for _, e := range records {
+		if rec := e.rec; rec.Plan < planIdx && rec.Tool == tool && rec.Status == StepDone && jsonSame(rec.Args, args) {
 			return rec
 		}
 	}
@@ -666,11 +698,11 @@ func orDefault(s, d string) string {
 
 // depOutputs renders the outputs of the steps step i needs, for a
 // reasoning step's prompt.
-func (r *run) depOutputs(prog *planner.Program, i int, records map[string]*StepRecord) string {
+func (r *run) depOutputs(prog *planner.Program, i int, records recordSet) string {
 	var b strings.Builder
 	for _, d := range prog.Deps(i) {
 		id := prog.Step(d).ID
-		if rec := records[id]; rec != nil {
+		if rec := records.get(id); rec != nil {
 			b.WriteString("[" + id + "] " + rec.Content + "\n")
 		}
 	}
