@@ -801,3 +801,56 @@ func TestReActRecordsAcrossTurns(t *testing.T) {
 		}
 	}
 }
+
+// TestReadyStepNotDelayed checks that a step runs as soon as the steps it
+// needs are done, whatever the other running steps do: here s3 must start
+// while s2, which waits for s3 to start, still runs.
+func TestReadyStepNotDelayed(t *testing.T) {
+	type in struct {
+		Q string `json:"q"`
+	}
+	tests := []struct {
+		name string
+		plan string
+	}{
+		{"dependent of the first", `{"thought":"t","steps":[
+			{"id":"s1","task":"a","tool":"quick","args":{"q":"a"}},
+			{"id":"s2","task":"b","tool":"wait","args":{"q":"b"}},
+			{"id":"s3","task":"c","tool":"mark","args":{"q":"c"},"deps":["s1"]}]}`},
+		{"dependent of a dependent", `{"thought":"t","steps":[
+			{"id":"s1","task":"a","tool":"quick","args":{"q":"a"}},
+			{"id":"s2","task":"b","tool":"wait","args":{"q":"b"}},
+			{"id":"s4","task":"d","tool":"quick","args":{"q":"d"},"deps":["s1"]},
+			{"id":"s3","task":"c","tool":"mark","args":{"q":"c"},"deps":["s4"]}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			started := make(chan struct{})
+			var once sync.Once
+			list := []tools.Tool{
+				tools.MustFunc("quick", "Quick.", func(ctx context.Context, v in) (string, error) { return "q " + v.Q, nil }),
+				tools.MustFunc("mark", "Mark.", func(ctx context.Context, v in) (string, error) {
+					once.Do(func() { close(started) })
+					return "marked", nil
+				}),
+				tools.MustFunc("wait", "Wait for mark.", func(ctx context.Context, v in) (string, error) {
+					select {
+					case <-started:
+						return "saw mark", nil
+					case <-time.After(3 * time.Second):
+						return "", errors.New("mark never started while this step ran")
+					}
+				}),
+			}
+			m := llmtest.New(llmtest.Text(tt.plan), llmtest.Text("Done [s2]."))
+			a := mustAgent(t, agent.Config{Model: m, ToolList: list})
+			res, err := a.Run(context.Background(), "go")
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if s2, _ := res.Step("s2"); s2.Status != agent.StepDone {
+				t.Errorf("s2 = %+v; s3 had to start while s2 ran", s2)
+			}
+		})
+	}
+}

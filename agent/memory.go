@@ -51,11 +51,17 @@ func (r *run) note(kind memory.Kind, step, tool, text string) {
 // the whole scratchpad has fewer bytes than the budget has tokens it fits
 // for sure, and is rendered without counting.
 func (r *run) render() string {
+	return r.pad.Render(r.renderBudget())
+}
+
+// renderBudget is the token budget to render the scratchpad with: 0 while
+// it fits for sure.
+func (r *run) renderBudget() int {
 	budget := r.a.cfg.Memory.scratchpadBudget()
 	if budget > 0 && r.padBytes.Load() <= int64(budget) {
 		budget = 0
 	}
-	return r.pad.Render(budget)
+	return budget
 }
 
 type conversationKey struct{}

@@ -22,9 +22,8 @@ import (
 // join (answer or replan), replanning on failures within the budget.
 func (r *run) planExecute() error {
 	a := r.a
-	done := map[string]planner.Done{}   // completed steps, for replans
-	records := map[string]*StepRecord{} // completed steps' records, by id
-	env := map[string]any{}             // decoded outputs that expressions read
+	var st planState
+	var done map[string]planner.Done // completed steps, for replans
 	var reason string
 	var prev *planner.Plan
 	notes := ""
@@ -88,7 +87,7 @@ func (r *run) planExecute() error {
 			r.emit(Event{Type: EventReplan, Plan: plan, Text: reason})
 		}
 
-		failures, err := r.execute(prog, planIdx, done, records, env)
+		failures, err := r.execute(prog, planIdx, &st)
 		if err != nil {
 			return err
 		}
@@ -100,7 +99,7 @@ func (r *run) planExecute() error {
 			}
 			if !again {
 				r.res.Answer = answer
-				r.res.Citations = citations(answer, func(id string) bool { _, ok := records[id]; return ok })
+				r.res.Citations = citations(answer, func(id string) bool { return st.records.get(id) != nil })
 				return nil
 			}
 			reason = "the results are not enough: " + answer
@@ -112,8 +111,79 @@ func (r *run) planExecute() error {
 		}
 		r.res.Replans++
 		prev = plan
+		done = r.doneSteps(st.records)
 		notes = r.render()
 	}
+}
+
+// planState is what plan-and-execute keeps across the plans of a run. Its
+// maps are made when first written: a run whose plan has no references
+// needs no environment.
+type planState struct {
+	records recordSet      // completed steps' records, by id
+	env     map[string]any // decoded outputs that expressions read
+}
+
+// recordSet maps the ids of completed steps to their records. A run holds
+// a few, looked up a few times each: a slice searched in order costs less
+// than a map.
+type recordSet []recordEntry
+
+type recordEntry struct {
+	id  string
+	rec *StepRecord
+}
+
+// get returns the record of id, or nil.
+func (rs recordSet) get(id string) *StepRecord {
+	for i := range rs {
+		if rs[i].id == id {
+			return rs[i].rec
+		}
+	}
+	return nil
+}
+
+// set makes rec the record of id.
+func (rs *recordSet) set(id string, rec *StepRecord) {
+	for i := range *rs {
+		if (*rs)[i].id == id {
+			(*rs)[i].rec = rec
+			return
+		}
+	}
+	*rs = append(*rs, recordEntry{id, rec})
+}
+
+// doneSteps returns the completed steps, by id, as the planner takes them
+// for a replan: each with its tool and its arguments as its plan wrote
+// them. It is made only when a run replans.
+func (r *run) doneSteps(records recordSet) map[string]planner.Done {
+	if len(records) == 0 {
+		return nil
+	}
+	done := make(map[string]planner.Done, len(records))
+	for _, e := range records {
+		id, rec := e.id, e.rec
+		d := planner.Done{Tool: rec.Tool, Args: rec.Args}
+		if rec.Plan >= 0 && rec.Plan < len(r.res.Plans) {
+			for _, st := range r.res.Plans[rec.Plan].Steps {
+				if st.ID == id {
+					d.Args = st.Args
+					break
+				}
+			}
+		}
+		done[id] = d
+	}
+	return done
+}
+
+func (ps *planState) setEnv(id string, v any) {
+	if ps.env == nil {
+		ps.env = make(map[string]any)
+	}
+	ps.env[id] = v
 }
 
 // addPlanning adds the planner's calls and usage to the result and checks
@@ -173,15 +243,19 @@ type launchItem struct {
 }
 
 // stepJob is a step handed to a worker (see workers.go): one slice of them
-// per plan, rather than a closure and a copy of the item per step.
+// per batch of steps launched together, rather than a closure and a copy
+// of the item per step. The worker leaves the step's record in rec and
+// sends the job back.
 type stepJob struct {
 	launchItem
 	r       *run
-	results chan<- stepOutcome
+	results chan<- *stepJob
+	call    [1]llm.ToolCall // the dispatch's argument, here rather than on the heap per step
 }
 
 func (j *stepJob) runTask() {
-	j.r.runStep(j.i, j.st, j.rec, j.input, j.validated, j.results)
+	j.rec = j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
+	j.results <- j
 }
 
 type stepOutcome struct {
@@ -189,10 +263,14 @@ type stepOutcome struct {
 	rec StepRecord
 }
 
+// maxSlots is the plan size up to which execute keeps its bookkeeping on
+// the stack.
+const maxSlots = 8
+
 // execute runs prog's steps, in parallel where their dependencies allow.
 // It returns the failures that call for a replan, described for the model,
 // or an error that stops the run (a budget, a cancellation).
-func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planner.Done, records map[string]*StepRecord, env map[string]any) ([]string, error) {
+func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]string, error) {
 	a := r.a
 	n := prog.Len()
 	type slot struct {
@@ -201,7 +279,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		waiting    int32 // unfinished deps
 		dependents []int
 	}
-	slots := make([]slot, n)
+	var slotBuf [maxSlots]slot
+	var slots []slot
+	if n <= maxSlots {
+		slots = slotBuf[:n]
+	} else {
+		slots = make([]slot, n)
+	}
 	for i := 0; i < n; i++ {
 		for _, d := range prog.Deps(i) {
 			slots[i].waiting++
@@ -209,16 +293,17 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		}
 	}
 	// Outputs of earlier plans' steps that this plan's expressions read.
-	for id, rec := range records {
-		if _, ok := env[id]; !ok && prog.Reads(id) {
-			env[id] = decodeOutput(rec)
+	for _, e := range ps.records {
+		if _, ok := ps.env[e.id]; !ok && prog.Reads(e.id) {
+			ps.setEnv(e.id, decodeOutput(e.rec))
 		}
 	}
 	if free := cap(r.res.Steps) - len(r.res.Steps); free < n {
 		r.res.Steps = append(make([]StepRecord, 0, len(r.res.Steps)+n), r.res.Steps...)
 	}
-	results := make(chan stepOutcome, n)
+	var results chan *stepJob // made when a step first goes to a worker
 	inFlight := 0
+	unlaunched := n // steps still pending
 	var failures []string
 	var stopErr error
 
@@ -239,6 +324,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		slots[i].state = blocked
 		for _, d := range slots[i].dependents {
 			if slots[d].state == pending {
+				unlaunched--
 				st := prog.Step(d)
 				failures = append(failures, fmt.Sprintf("step %s (%s) did not run because %s", st.ID, stepWhat(st), why))
 				block(d, "step "+prog.Step(i).ID+" did not complete")
@@ -247,17 +333,22 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 	}
 	finish = func(i int, rec StepRecord) {
 		st := prog.Step(i)
+		if slots[i].state == pending {
+			unlaunched--
+		}
 		r.res.Steps = append(r.res.Steps, rec)
 		recp := &r.res.Steps[len(r.res.Steps)-1]
 		switch rec.Status {
 		case StepDone, StepReused:
 			slots[i].state = finished
-			if rec.Status == StepDone || records[st.ID] == nil {
-				records[st.ID] = recp
+			if rec.Status == StepDone || ps.records.get(st.ID) == nil {
+				if ps.records == nil {
+					ps.records = make(recordSet, 0, n)
+				}
+				ps.records.set(st.ID, recp)
 			}
-			done[st.ID] = planner.Done{Tool: st.Tool, Args: st.Args}
 			if prog.Reads(st.ID) {
-				env[st.ID] = decodeOutput(recp)
+				ps.setEnv(st.ID, decodeOutput(recp))
 			}
 			release(i, false)
 		case StepSkipped:
@@ -269,13 +360,41 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 		}
 		r.emit(Event{Type: EventStepFinished, Step: recp})
 	}
+	// gates reports whether no pending step can start before step k
+	// ends: each one needs k, directly or through other pending steps.
+	// Running k on this goroutine, which schedules the others only once
+	// k is done, then delays no step.
+	gates := func(k int) bool {
+		if unlaunched == 0 {
+			return true
+		}
+		if n > 64 {
+			return false
+		}
+		var behind uint64 // steps that cannot start before k ends
+		stack := make([]int, 0, maxSlots)
+		stack = append(stack, k)
+		count := 0
+		for len(stack) > 0 {
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, d := range slots[i].dependents {
+				if behind&(1<<d) == 0 && slots[d].state == pending {
+					behind |= 1 << d
+					count++
+					stack = append(stack, d)
+				}
+			}
+		}
+		return count == unlaunched
+	}
 
-	var launchBuf [8]launchItem
-	var jobs []stepJob // by step index: a step is launched at most once
+	var launchBuf [maxSlots]launchItem
 	launch := launchBuf[:0]
 	next := 0 // no step before next is pending and ready-able: scan from here
 	for {
 		// Launch every ready step, in plan order, up to the parallelism.
+		var inlined *stepOutcome
 		if stopErr == nil {
 			for i := next; i < n; i++ {
 				if slots[i].state != pending || slots[i].waiting > 0 {
@@ -286,7 +405,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 				}
 				st := prog.Step(i)
 				if prog.Reused(i) {
-					prior := records[st.ID]
+					prior := ps.records.get(st.ID)
 					rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: st.Args, Status: StepReused}
 					if prior != nil {
 						rec.Output, rec.Content = prior.Output, prior.Content
@@ -300,7 +419,10 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					i = next - 1
 					continue
 				}
-				ok, err := prog.When(i, env)
+				if ps.env == nil && (st.When != "" || prog.HasRefs(i)) {
+					ps.env = make(map[string]any) // expressions see an empty environment, never a nil one
+				}
+				ok, err := prog.When(i, ps.env)
 				if err != nil {
 					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
 					i = next - 1
@@ -316,13 +438,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					stopErr = &BudgetError{Budget: "steps", Limit: int64(max)}
 					break
 				}
-				args, err := prog.Args(i, env)
+				args, err := prog.Args(i, ps.env)
 				if err != nil {
 					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
 					i = next - 1
 					continue
 				}
-				if prior := sameCall(records, planIdx, st.Tool, args); prior != nil {
+				if prior := sameCall(ps.records, planIdx, st.Tool, args); prior != nil {
 					// A replan repeated a completed call under a new id:
 					// its output stands.
 					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args, Status: StepReused, Output: prior.Output, Content: prior.Content})
@@ -330,11 +452,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 					continue
 				}
 				slots[i].state = running
+				unlaunched--
 				inFlight++
 				r.stepsRun++
 				input := ""
 				if st.Tool == "" {
-					input = r.depOutputs(prog, i, records)
+					input = r.depOutputs(prog, i, ps.records)
 				}
 				rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args}
 				if st.Tool != "" {
@@ -351,27 +474,47 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 			for next < n && slots[next].state != pending {
 				next++
 			}
-			if len(launch) == 1 && inFlight == 1 {
-				// The only step that can run: run it here rather than
-				// hand it to another goroutine and wait.
-				l := launch[0]
-				r.runStep(l.i, l.st, l.rec, l.input, l.validated, results)
-			} else {
-				if jobs == nil {
-					jobs = make([]stepJob, n)
+			// One launched step runs here rather than on a worker, saving
+			// a hand-over to another goroutine and back, when that delays
+			// no other step: it is the only step running, or every step
+			// still to launch needs it. The last such step goes here, the
+			// others to workers first, so that they all run together.
+			here := -1
+			if len(launch) > 0 {
+				last := len(launch) - 1
+				if inFlight == 1 || gates(launch[last].i) {
+					here = last
 				}
-				for _, l := range launch {
-					j := &jobs[l.i]
-					*j = stepJob{launchItem: l, r: r, results: results}
-					goStep(j)
+			}
+			if toWorkers := len(launch) - min(here+1, 1); toWorkers > 0 {
+				if results == nil {
+					results = make(chan *stepJob, n)
 				}
+				jobs := make([]stepJob, 0, toWorkers)
+				for k, l := range launch {
+					if k != here {
+						jobs = append(jobs, stepJob{launchItem: l, r: r, results: results})
+						goStep(&jobs[len(jobs)-1])
+					}
+				}
+			}
+			if here >= 0 {
+				l := launch[here]
+				rec := r.runStep(l.st, l.rec, l.input, l.validated, &r.callBuf)
+				inlined = &stepOutcome{i: l.i, rec: rec}
 			}
 			launch = launch[:0]
 		}
 		if inFlight == 0 {
 			break
 		}
-		o := <-results
+		var o stepOutcome
+		if inlined != nil {
+			o = *inlined
+		} else {
+			j := <-results
+			o = stepOutcome{i: j.i, rec: j.rec}
+		}
 		inFlight--
 		st := prog.Step(o.i)
 		if o.rec.Err != nil {
@@ -399,12 +542,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, done map[string]planne
 
 // sameCall returns the record of a step of an earlier plan that made the
 // same tool call successfully, or nil.
-func sameCall(records map[string]*StepRecord, planIdx int, tool string, args json.RawMessage) *StepRecord {
+func sameCall(records recordSet, planIdx int, tool string, args json.RawMessage) *StepRecord {
 	if planIdx == 0 || tool == "" {
 		return nil
 	}
-	for _, rec := range records {
-		if rec.Plan < planIdx && rec.Tool == tool && rec.Status == StepDone && jsonSame(rec.Args, args) {
+	for _, e := range records {
+		if rec := e.rec; rec.Plan < planIdx && rec.Tool == tool && rec.Status == StepDone && jsonSame(rec.Args, args) {
 			return rec
 		}
 	}
@@ -430,12 +573,13 @@ func stepWhat(st *planner.Step) string {
 	return "reasoning"
 }
 
-// runStep runs one step in its own goroutine and sends the outcome.
+// runStep runs one step and returns its record; buf is room for the
+// dispatch's argument.
 //
 // validated says that rec.Args are the step's arguments exactly as the
 // planner validated them when it compiled the plan (the step has no
 // references), so the executor need not validate them again.
-func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, validated bool, results chan<- stepOutcome) {
+func (r *run) runStep(st *planner.Step, rec StepRecord, input string, validated bool, buf *[1]llm.ToolCall) StepRecord {
 	ctx := r.ctx
 	if d := r.a.limits.StepTimeout; d > 0 {
 		var cancel context.CancelFunc
@@ -449,13 +593,13 @@ func (r *run) runStep(i int, st *planner.Step, rec StepRecord, input string, val
 			span.SetAttributes(trace.StepToolKey.String(st.Tool))
 		}
 	}
-	rec = r.stepBody(ctx, st, rec, input, validated)
+	rec = r.stepBody(ctx, st, rec, input, validated, buf)
 	span.End(rec.Err) // before the scheduler learns the step is done
-	results <- stepOutcome{i: i, rec: rec}
+	return rec
 }
 
 // stepBody runs one step and returns its record.
-func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string, validated bool) StepRecord {
+func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string, validated bool, buf *[1]llm.ToolCall) StepRecord {
 	start := time.Now()
 	if st.Tool == "" {
 		text, err := r.reasonStep(ctx, st, input)
@@ -484,7 +628,8 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 	// which approve validates) are not validated again when the executor
 	// can skip it; resolved references were never validated and go
 	// through Dispatch.
-	calls := []llm.ToolCall{call}
+	buf[0] = call
+	calls := buf[:]
 	var res tools.Result
 	if ve, ok := r.w.exec.(tools.ValidatedExecutor); ok && validated {
 		res = ve.DispatchValidated(ctx, calls...)[0]
@@ -553,11 +698,11 @@ func orDefault(s, d string) string {
 
 // depOutputs renders the outputs of the steps step i needs, for a
 // reasoning step's prompt.
-func (r *run) depOutputs(prog *planner.Program, i int, records map[string]*StepRecord) string {
+func (r *run) depOutputs(prog *planner.Program, i int, records recordSet) string {
 	var b strings.Builder
 	for _, d := range prog.Deps(i) {
 		id := prog.Step(d).ID
-		if rec := records[id]; rec != nil {
+		if rec := records.get(id); rec != nil {
 			b.WriteString("[" + id + "] " + rec.Content + "\n")
 		}
 	}
@@ -577,7 +722,7 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 		b.WriteString("\nOutputs of the steps it needs:\n")
 		b.WriteString(input)
 	}
-	req := &llm.Request{Messages: []llm.Message{llm.SystemMessage(r.a.reason), llm.UserMessage(b.String())}}
+	req := newRequest(r.a.reason, nil, b.String())
 	resp, err := r.w.model.Generate(ctx, req)
 	var u llm.Usage
 	if resp != nil {
@@ -596,28 +741,25 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 // canReplan, for a replan. It returns the answer, or the reason to replan
 // with again set.
 func (r *run) joinCall(canReplan bool) (string, bool, error) {
-	pad := r.render()
+	// The scratchpad is rendered straight into the prompt, which padBytes
+	// (at least the rendered size of every entry) sizes once.
 	var b strings.Builder
-	b.Grow(len(r.goal) + len(pad) + 256)
+	b.Grow(len(r.goal) + int(r.padBytes.Load()) + 256)
 	b.WriteString("Goal: ")
 	b.WriteString(r.goal)
 	b.WriteString("\n\nWhat the steps did:\n")
-	b.WriteString(pad)
+	r.pad.RenderTo(&b, r.renderBudget())
 	if canReplan {
 		b.WriteString("\nAnswer the goal now, citing the steps you use as [id]. If the outputs are not enough to answer, reply with REPLAN: and what is missing, instead.")
 	} else {
 		b.WriteString("\nAnswer the goal now from these outputs, citing the steps you use as [id].")
 	}
-	msgs := make([]llm.Message, 0, 2+len(r.history))
-	msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: r.a.join})
-	msgs = append(msgs, r.history...)
-	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: b.String()})
-	req := &llm.Request{Messages: msgs}
+	req := newRequest(r.a.join, r.history, b.String())
 
-	var gate replanGate
-	gate.on = canReplan
+	var gate *replanGate
 	var deltas func(string)
 	if r.sink != nil {
+		gate = &replanGate{on: canReplan}
 		deltas = func(t string) {
 			if out := gate.feed(t); out != "" {
 				r.emit(Event{Type: EventAnswerDelta, Text: out})
@@ -649,6 +791,27 @@ func (r *run) joinCall(canReplan bool) (string, bool, error) {
 		}
 	}
 	return text, false, nil
+}
+
+// newRequest returns a request of a system message, the history and a
+// user message. Without history, the request and its messages are one
+// allocation.
+func newRequest(system string, history []llm.Message, user string) *llm.Request {
+	if len(history) == 0 {
+		p := &struct {
+			req  llm.Request
+			msgs [2]llm.Message
+		}{}
+		p.msgs[0] = llm.Message{Role: llm.RoleSystem, Content: system}
+		p.msgs[1] = llm.Message{Role: llm.RoleUser, Content: user}
+		p.req.Messages = p.msgs[:]
+		return &p.req
+	}
+	msgs := make([]llm.Message, 0, 2+len(history))
+	msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: system})
+	msgs = append(msgs, history...)
+	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: user})
+	return &llm.Request{Messages: msgs}
 }
 
 // cutReplan reports whether text asks to replan, and why.

@@ -19,11 +19,16 @@ import (
 // turn; the calls of one turn run together; a turn without calls answers.
 func (r *run) react() error {
 	a := r.a
-	msgs := make([]llm.Message, 0, 4+len(r.history)+8)
+	// Room for the prompt and three turns of one call each (a message for
+	// the call, one for its result): most runs, before any growth.
+	msgs := make([]llm.Message, 0, 2+len(r.history)+6)
 	msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: a.react})
 	msgs = append(msgs, r.history...)
 	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: r.goal})
 	req := &llm.Request{Messages: msgs, Tools: a.specs}
+	// Room for a call and an observation each of a few calls, rather
+	// than the scratchpad's default capacity: most runs need less.
+	r.pad.Grow(8)
 	var deltas func(string)
 	if r.sink != nil {
 		deltas = func(t string) { r.emit(Event{Type: EventAnswerDelta, Text: t}) }
@@ -101,7 +106,6 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
-	start := time.Now()
 	// The turn's records go straight into the result, where they stay:
 	// no copy of them per turn. Room for a few turns at first, so that
 	// short runs grow the slice once.
@@ -120,18 +124,10 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 			r.emit(Event{Type: EventStepStarted, Step: &ev})
 		}
 	}
+	var start time.Time // for the durations of calls that do not run
 	if a.cfg.Approve != nil {
-		run = make([]bool, len(calls))
-		calls = append([]llm.ToolCall(nil), calls...) // approvals may edit them
-		var wg sync.WaitGroup
-		for i := range calls {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				calls[i], run[i] = r.approve(ctx, &recs[i], "", calls[i])
-			}()
-		}
-		wg.Wait()
+		start = time.Now()
+		calls, run = r.approveTurn(ctx, recs, calls)
 	}
 	todo := calls
 	if run != nil {
@@ -154,21 +150,7 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 	switch {
 	case len(todo) == 0:
 	case r.traced:
-		// Each call is a step span of its own, its execute_tool span
-		// under it; the calls still run together.
-		results = make([]tools.Result, len(todo))
-		var wg sync.WaitGroup
-		for j := range todo {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sctx, span := trace.StartStep(ctx, todo[j].ID, "")
-				span.SetAttributes(trace.StepToolKey.String(todo[j].Name))
-				results[j] = r.w.exec.Dispatch(sctx, todo[j])[0]
-				span.End(results[j].Err)
-			}()
-		}
-		wg.Wait()
+		results = r.dispatchTraced(ctx, todo)
 	default:
 		results = r.w.exec.Dispatch(ctx, todo...)
 	}
@@ -196,6 +178,44 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		}
 	}
 	return recs
+}
+
+// approveTurn asks the approval hook about a turn's calls, in parallel.
+// It returns the calls as approved (edits applied) and which may run. (A
+// function of its own so that the variables its goroutines share do not
+// move to the heap on every turn of runs without a hook.)
+func (r *run) approveTurn(ctx context.Context, recs []StepRecord, calls []llm.ToolCall) ([]llm.ToolCall, []bool) {
+	run := make([]bool, len(calls))
+	calls = append([]llm.ToolCall(nil), calls...) // approvals may edit them
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			calls[i], run[i] = r.approve(ctx, &recs[i], "", calls[i])
+		}()
+	}
+	wg.Wait()
+	return calls, run
+}
+
+// dispatchTraced runs a turn's calls together, each as a step span of its
+// own with its execute_tool span under it.
+func (r *run) dispatchTraced(ctx context.Context, todo []llm.ToolCall) []tools.Result {
+	results := make([]tools.Result, len(todo))
+	var wg sync.WaitGroup
+	for j := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sctx, span := trace.StartStep(ctx, todo[j].ID, "")
+			span.SetAttributes(trace.StepToolKey.String(todo[j].Name))
+			results[j] = r.w.exec.Dispatch(sctx, todo[j])[0]
+			span.End(results[j].Err)
+		}()
+	}
+	wg.Wait()
+	return results
 }
 
 func reactPrompt(instructions string) string {

@@ -90,20 +90,19 @@ type run struct {
 	fatal   error
 	history []llm.Message
 
-	stepsRun int          // steps started; owned by the scheduling goroutine
-	padBytes atomic.Int64 // bytes noted in the scratchpad
+	stepsRun int             // steps started; owned by the scheduling goroutine
+	callBuf  [1]llm.ToolCall // the dispatch of a step run on the scheduling goroutine
+	padBytes atomic.Int64    // bytes noted in the scratchpad
 }
 
 func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err error) {
-	id, uerr := uuid.NewV7()
-	if uerr != nil {
-		id = uuid.New()
-	}
+	start := time.Now()
+	id := newRunID(start)
 	r := &run{
 		a:     a,
 		goal:  goal,
 		sink:  s,
-		start: time.Now(),
+		start: start,
 		res:   &Result{RunID: id, Strategy: a.cfg.Strategy, ConversationID: ConversationFrom(ctx)},
 	}
 	r.pad = memory.NewScratchpad(a.cfg.Memory.Counter)
@@ -295,7 +294,10 @@ func citations(answer string, known func(string) bool) []string {
 		if end < 0 || end > 200 {
 			continue
 		}
-		for part := range strings.SplitSeq(answer[i+1:i+end], ",") {
+		list := answer[i+1 : i+end]
+		for list != "" {
+			part, rest, _ := strings.Cut(list, ",")
+			list = rest
 			id := strings.TrimSpace(part)
 			if id != "" && known(id) && !slices.Contains(out, id) {
 				out = append(out, id)

@@ -5,8 +5,9 @@ import "time"
 // Steps run on a process-wide pool of worker goroutines rather than on a
 // new goroutine each: a worker's stack has already grown to what tool
 // calls need (argument decoding, JSON encoding), so a step does not pay
-// for growing and copying a fresh stack. Workers that stay idle for
-// workerIdle exit.
+// for growing and copying a fresh stack. A worker that ran no step for a
+// whole period of workerIdle exits (so, after an idle time between one and
+// two periods); its timer is not reset for every step.
 const workerIdle = 10 * time.Second
 
 var idleWorkers = make(chan task)
@@ -27,14 +28,21 @@ func goStep(f task) {
 func worker(f task) {
 	t := time.NewTimer(workerIdle)
 	defer t.Stop()
+	ran := false // a step ran since the timer was last set
 	for {
-		f.runTask()
-		f = nil
-		t.Reset(workerIdle)
+		if f != nil {
+			f.runTask()
+			f = nil
+			ran = true
+		}
 		select {
 		case f = <-idleWorkers:
 		case <-t.C:
-			return
+			if !ran {
+				return
+			}
+			ran = false
+			t.Reset(workerIdle)
 		}
 	}
 }

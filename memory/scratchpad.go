@@ -194,6 +194,30 @@ func (s *Scratchpad) RenderStats(budget int) (text string, omitted int) {
 	return renderEntries(entries, c, budget)
 }
 
+// RenderTo writes what [Scratchpad.RenderStats] returns to b and returns
+// how many entries were left out. With budget <= 0 the entries are written
+// straight into b, with no string of their own: a caller building a prompt
+// around the scratchpad sizes b once for both.
+func (s *Scratchpad) RenderTo(b *strings.Builder, budget int) (omitted int) {
+	s.mu.Lock()
+	entries := s.entries[:len(s.entries):len(s.entries)] // see RenderStats
+	c := s.counter
+	s.mu.Unlock()
+	if budget <= 0 {
+		b.Grow(renderedLen(entries))
+		for i := range entries {
+			writeEntry(b, &entries[i])
+		}
+		return 0
+	}
+	if c == nil {
+		c = Estimator{}
+	}
+	text, omitted := renderEntries(entries, c, budget)
+	b.WriteString(text)
+	return omitted
+}
+
 func writeEntry(b *strings.Builder, e *Entry) {
 	b.WriteString(kindLabels[e.Kind%numKinds])
 	if e.Step != "" {

@@ -270,3 +270,31 @@ func TestScratchpadGrow(t *testing.T) {
 		t.Errorf("entries after Grow: %+v", got)
 	}
 }
+
+// TestScratchpadRenderTo checks that RenderTo writes after what the
+// builder holds exactly what RenderStats returns, with and without a
+// budget.
+func TestScratchpadRenderTo(t *testing.T) {
+	long := strings.Repeat("word ", 60)
+	s := memory.NewScratchpad(nil)
+	s.Add("", memory.KindPlan, "PLAN: 1. find 2. answer")
+	for i := range 4 {
+		s.Append(memory.Entry{Step: fmt.Sprintf("s%d", i), Kind: memory.KindToolCall, Tool: "search", Text: `{"query":"x"}`})
+		s.Append(memory.Entry{Step: fmt.Sprintf("s%d", i), Kind: memory.KindObservation, Tool: "search", Text: long})
+	}
+	for _, budget := range []int{0, -1, 100, 10000} {
+		t.Run(fmt.Sprint(budget), func(t *testing.T) {
+			want, wantOmitted := s.RenderStats(budget)
+			var b strings.Builder
+			b.WriteString("Prefix:\n")
+			omitted := s.RenderTo(&b, budget)
+			if got := b.String(); got != "Prefix:\n"+want || omitted != wantOmitted {
+				t.Errorf("RenderTo wrote %q, %d omitted; want %q, %d", got, omitted, "Prefix:\n"+want, wantOmitted)
+			}
+		})
+	}
+	var b strings.Builder
+	if n := memory.NewScratchpad(nil).RenderTo(&b, 0); n != 0 || b.Len() != 0 {
+		t.Errorf("empty scratchpad: wrote %q, %d omitted", b.String(), n)
+	}
+}

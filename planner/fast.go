@@ -167,11 +167,10 @@ func (sc *scanner) step() (Step, bool) {
 				return st, false
 			}
 			raw := sc.s[sc.i : end+1]
-			if strings.IndexByte(raw, '\'') >= 0 && !json.Valid([]byte(raw)) {
+			if !validJSON(raw) {
 				return st, false
 			}
 			st.Args = json.RawMessage(raw)
-			ok = json.Valid(st.Args)
 			sc.i = end + 1
 		case "deps":
 			if !sc.eat('[') {

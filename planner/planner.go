@@ -153,14 +153,37 @@ type Outcome struct {
 // the last [*ParseError] or [*ValidationError] when no valid plan came.
 func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
 	out := &Outcome{}
-	msgs := make([]llm.Message, 0, 2+len(req.History))
-	msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: p.system})
-	msgs = append(msgs, req.History...)
-	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: userPrompt(req)})
+	// Without history, the first request and its two messages are one
+	// allocation; repairs append to a copy.
+	var first *struct {
+		req  llm.Request
+		msgs [2]llm.Message
+	}
+	var msgs []llm.Message
+	if len(req.History) == 0 {
+		first = &struct {
+			req  llm.Request
+			msgs [2]llm.Message
+		}{}
+		first.msgs[0] = llm.Message{Role: llm.RoleSystem, Content: p.system}
+		first.msgs[1] = llm.Message{Role: llm.RoleUser, Content: userPrompt(req)}
+		msgs = first.msgs[:]
+	} else {
+		msgs = make([]llm.Message, 0, 2+len(req.History))
+		msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: p.system})
+		msgs = append(msgs, req.History...)
+		msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: userPrompt(req)})
+	}
 	opts := Options{Specs: p.specs, Done: req.Done}
 	schema := p.schema
 	for attempt := 0; ; attempt++ {
-		r := &llm.Request{
+		var r *llm.Request
+		if attempt == 0 && first != nil {
+			r = &first.req
+		} else {
+			r = new(llm.Request)
+		}
+		*r = llm.Request{
 			Messages:       msgs,
 			ResponseSchema: schema,
 			Temperature:    p.cfg.Temperature,

@@ -521,3 +521,55 @@ func TestPlannerFallsBackWithoutSchema(t *testing.T) {
 		t.Errorf("calls %d, schemas %v %v", out.Calls, reqs[0].ResponseSchema != nil, reqs[1].ResponseSchema != nil)
 	}
 }
+
+// TestIndexSmallAndLargePlans checks step lookup by id in plans small
+// enough to be searched and large enough to be indexed in a map.
+func TestIndexSmallAndLargePlans(t *testing.T) {
+	chain := func(n int, mutate func(steps []planner.Step)) *planner.Plan {
+		p := &planner.Plan{}
+		for k := 1; k <= n; k++ {
+			st := planner.Step{ID: fmt.Sprintf("s%d", k), Task: fmt.Sprintf("think %d", k)}
+			if k > 1 {
+				st.Deps = []string{fmt.Sprintf("s%d", k-1)}
+			}
+			p.Steps = append(p.Steps, st)
+		}
+		if mutate != nil {
+			mutate(p.Steps)
+		}
+		return p
+	}
+	for _, n := range []int{3, 8, 9, 12} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			prog, err := planner.Compile(chain(n, nil), nil, planner.Options{})
+			if err != nil {
+				t.Fatalf("Compile: %v", err)
+			}
+			for k := 1; k <= n; k++ {
+				i, ok := prog.Index(fmt.Sprintf("s%d", k))
+				if !ok || i != k-1 {
+					t.Errorf("Index(s%d) = %d, %v; want %d, true", k, i, ok, k-1)
+				}
+				if k > 1 && fmt.Sprint(prog.Deps(k-1)) != fmt.Sprint([]int{k - 2}) {
+					t.Errorf("Deps(%d) = %v, want [%d]", k-1, prog.Deps(k-1), k-2)
+				}
+			}
+			for _, id := range []string{"", "nope", fmt.Sprintf("s%d", n+1)} {
+				if i, ok := prog.Index(id); ok {
+					t.Errorf("Index(%q) = %d, true; want false", id, i)
+				}
+			}
+			// The last step takes the first one's id: a duplicate.
+			_, err = planner.Compile(chain(n, func(s []planner.Step) { s[n-1].ID = "s1" }), nil, planner.Options{})
+			var ve *planner.ValidationError
+			if !errors.As(err, &ve) || !ve.Has(planner.ProblemDuplicateID, "s1") {
+				t.Errorf("duplicate id: Compile error = %v, want a duplicate_id problem", err)
+			}
+			// The first step needs the last: a later step.
+			_, err = planner.Compile(chain(n, func(s []planner.Step) { s[0].Deps = []string{fmt.Sprintf("s%d", n)} }), nil, planner.Options{})
+			if !errors.As(err, &ve) || !ve.Has(planner.ProblemLaterStep, "s1") {
+				t.Errorf("later step: Compile error = %v, want a later_step problem", err)
+			}
+		})
+	}
+}

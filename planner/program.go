@@ -115,8 +115,29 @@ type Options struct {
 type Program struct {
 	plan  *Plan
 	steps []compiled
-	index map[string]int
+	index map[string]int // by id, the first step with it; nil for small plans (see lookup)
 	read  map[string]bool
+}
+
+// indexFrom is the plan size from which a program indexes its steps' ids
+// in a map; smaller plans are searched.
+const indexFrom = 9
+
+// lookup returns the position of the first step with the given id.
+func (prog *Program) lookup(id string) (int, bool) {
+	if prog.index != nil {
+		i, ok := prog.index[id]
+		return i, ok
+	}
+	if id == "" {
+		return 0, false
+	}
+	for i := range prog.plan.Steps {
+		if prog.plan.Steps[i].ID == id {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 type compiled struct {
@@ -156,7 +177,10 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 	add := func(step string, k ProblemKind, format string, a ...any) {
 		probs = append(probs, Problem{Step: step, Kind: k, Message: fmt.Sprintf(format, a...)})
 	}
-	prog := &Program{plan: p, steps: make([]compiled, len(p.Steps)), index: make(map[string]int, len(p.Steps))}
+	prog := &Program{plan: p, steps: make([]compiled, len(p.Steps))}
+	if len(p.Steps) >= indexFrom {
+		prog.index = make(map[string]int, len(p.Steps))
+	}
 
 	// Ids.
 	for i := range p.Steps {
@@ -169,7 +193,10 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 		case !isIdent(st.ID):
 			add(label, ProblemBadID, "id %q cannot be referenced; use letters, digits and _ (not starting with a digit), such as s%d", st.ID, i+1)
 		}
-		if j, dup := prog.index[st.ID]; dup {
+		// The first step with this id, if an earlier one: lookup finds
+		// the first in the whole plan, and the map holds the steps
+		// before this one.
+		if j, dup := prog.lookup(st.ID); dup && j < i {
 			add(label, ProblemDuplicateID, "id %q is also the id of step #%d; ids must be unique", st.ID, j+1)
 			continue
 		}
@@ -180,7 +207,9 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 				add(label, ProblemDuplicateID, "id %q names a step already completed (tool %q); give the new step a new id, or repeat that step unchanged to reuse its output", st.ID, d.Tool)
 			}
 		}
-		prog.index[st.ID] = i
+		if prog.index != nil {
+			prog.index[st.ID] = i
+		}
 	}
 
 	// Tools and arguments.
@@ -212,7 +241,7 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 			args = []byte("{}")
 			st.Args = json.RawMessage("{}")
 		}
-		if args[0] != '{' || !json.Valid(args) {
+		if args[0] != '{' || !validJSON(args) {
 			add(label, ProblemInvalidArgs, "args must be a JSON object of the arguments of %q", st.Tool)
 			continue
 		}
@@ -283,11 +312,11 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 		}
 		link := func(id, what string) {
 			if _, done := opts.Done[id]; done {
-				if _, inPlan := prog.index[id]; !inPlan {
+				if _, inPlan := prog.lookup(id); !inPlan {
 					return
 				}
 			}
-			j, ok := prog.index[id]
+			j, ok := prog.lookup(id)
 			switch {
 			case !ok:
 				add(label, ProblemUnknownStep, "%s step %q, which is not in the plan; the steps are: %s", what, id, prog.ids(opts.Done))
@@ -373,7 +402,7 @@ func (prog *Program) ids(done map[string]Done) string {
 		}
 	}
 	for id := range done {
-		if _, ok := prog.index[id]; !ok {
+		if _, ok := prog.lookup(id); !ok {
 			ids = append(ids, id)
 		}
 	}
@@ -386,7 +415,7 @@ func (prog *Program) ids(done map[string]Done) string {
 // isStepRef returns a predicate telling whether "$name" names a step.
 func (prog *Program) isStepRef(done map[string]Done) func(string) bool {
 	return func(id string) bool {
-		if _, ok := prog.index[id]; ok {
+		if _, ok := prog.lookup(id); ok {
 			return true
 		}
 		_, ok := done[id]
@@ -441,8 +470,7 @@ func (prog *Program) Step(i int) *Step { return &prog.plan.Steps[i] }
 
 // Index returns the position of the step with the given id.
 func (prog *Program) Index(id string) (int, bool) {
-	i, ok := prog.index[id]
-	return i, ok
+	return prog.lookup(id)
 }
 
 // Deps returns the positions of the steps step i needs, declared and
