@@ -47,6 +47,7 @@ func main() {
 		name      = flag.String("name", "plait-embedded", "general.name of the exported model")
 		maxSeq    = flag.Int("max-seq", 0, "longest training sequence and exported context (0: the preset's)")
 		lengths   = flag.Bool("lengths", false, "print the distribution of sequence lengths and exit")
+		until     = flag.Int("until", 0, "stop after this step with a checkpoint and no export (0: run to the end); -resume continues")
 		copyFrac  = flag.Float64("copy", 0.25, "copying sequences to add, as a fraction of the trace sequences (see corpus.CopySequences)")
 	)
 	flag.Parse()
@@ -138,7 +139,11 @@ func main() {
 	t0, toks := time.Now(), 0
 	var sum float64
 	var n int
-	for tr.StepNum() < c.Steps {
+	end := c.Steps
+	if *until > 0 && *until < end {
+		end = *until
+	}
+	for tr.StepNum() < end {
 		st, err := tr.Step()
 		if err != nil {
 			log.Fatal(err)
@@ -151,11 +156,15 @@ func main() {
 			log.Printf("step %d/%d loss %.4f (mean %.4f) lr %.2e grad %.2f | %.0f tokens/s", st.Step, c.Steps, st.Loss, sum/float64(n), st.LR, st.GradNorm, float64(toks)/el)
 			sum, n = 0, 0
 		}
-		if st.Step%*saveEvery == 0 || st.Step == c.Steps {
+		if st.Step%*saveEvery == 0 || st.Step == end {
 			if err := tr.Save(*ckpt); err != nil {
 				log.Fatal(err)
 			}
 		}
+	}
+	if end < c.Steps {
+		log.Printf("stopped at step %d of %d; continue with -resume", end, c.Steps)
+		return
 	}
 	typ := ggml.Q8_0
 	if *quantize == "f32" {
