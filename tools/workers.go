@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,18 +33,29 @@ import (
 // goroutine and never come here.
 const toolWorkerIdle = 10 * time.Second
 
-// callJob is one attempt handed to a worker. done is buffered, so the
-// worker never blocks on a caller that has given up.
+// callJob is one attempt handed to a worker. Its outcome is delivered
+// once, on done, by whichever comes first: the worker, with the tool's
+// outcome, or the watchdog (see callctx.go), with a timeout; state says
+// which. done is buffered, so neither ever blocks on a caller that has
+// given up.
 type callJob struct {
-	ctx  context.Context
-	e    *entry
-	args json.RawMessage
-	done chan callOutcome
+	ctx   context.Context
+	e     *entry
+	args  json.RawMessage
+	state atomic.Int32
+	done  chan callOutcome
 }
 
-// jobs are reused when their caller received the outcome; an abandoned
-// job (the timeout won) is left to the garbage collector, since its worker
-// may still write to it.
+const (
+	jobRunning int32 = iota
+	jobFinished
+	jobTimedOut
+)
+
+// jobs are reused when their caller received the worker's outcome and the
+// watchdog has let go of them; an abandoned job (the timeout won, or the
+// caller's context was cancelled) is left to the garbage collector, since
+// its worker may still look at it.
 var jobPool = sync.Pool{New: func() any { return &callJob{done: make(chan callOutcome, 1)} }}
 
 var idleToolWorkers = make(chan *callJob)
@@ -61,10 +73,11 @@ func toolWorker(j *callJob) {
 	t := time.NewTimer(toolWorkerIdle)
 	defer t.Stop()
 	for {
-		ctx, e, args, done := j.ctx, j.e, j.args, j.done
+		out, err := safeCall(j.ctx, j.e, j.args)
+		if j.state.CompareAndSwap(jobRunning, jobFinished) {
+			j.done <- callOutcome{out: out, err: err}
+		}
 		j = nil // the caller may reuse the job once done has a value
-		out, err := safeCall(ctx, e, args)
-		done <- callOutcome{out, err}
 		t.Reset(toolWorkerIdle)
 		select {
 		case j = <-idleToolWorkers:
