@@ -97,18 +97,8 @@ func (c *callCtx) Err() error {
 }
 
 func (c *callCtx) Value(key any) any {
-	switch key {
-	case semKey{}:
-		if c.sem != nil {
-			return c.sem
-		}
-	case causeKey:
-		// Hide the parent's cancelCtx from context.Cause, which would
-		// otherwise report the parent's cause (none) for a call that ran
-		// out of time; Cause then falls back to Err.
-		if causeKey != nil {
-			return nil
-		}
+	if _, ok := key.(semKey); ok && c.sem != nil {
+		return c.sem
 	}
 	return c.parent.Value(key)
 }
@@ -145,28 +135,6 @@ func (c *callCtx) expired() bool {
 	defer c.mu.Unlock()
 	return c.err == context.DeadlineExceeded
 }
-
-// causeKey is the key context.Cause looks its parent cancelCtx up with,
-// learnt once by asking Cause about a context that records the keys it is
-// asked for (nil if Cause asks none: then nothing is hidden).
-var causeKey = func() any {
-	var p keyProbe
-	_ = context.Cause(&p)
-	return p.key
-}()
-
-type keyProbe struct {
-	context.Context
-	key any
-}
-
-func (p *keyProbe) Value(key any) any {
-	if p.key == nil {
-		p.key = key
-	}
-	return nil
-}
-func (p *keyProbe) Err() error { return nil }
 
 // The watchdog: one min-heap of the deadlines of attempts in flight,
 // under one timer set to the earliest. Adding an attempt whose deadline is
