@@ -240,3 +240,33 @@ func TestPanicOnWorkerAndInline(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleWorkersExit: the workers a burst of calls started exit once the
+// calls stop, and new calls after that still run.
+func TestIdleWorkersExit(t *testing.T) {
+	defer tools.SetWorkerIdle(2 * time.Millisecond)()
+	gate := make(chan struct{})
+	var started sync.WaitGroup
+	wait := tools.MustFunc("wait", "", func(ctx context.Context, in struct{}) (string, error) {
+		started.Done()
+		<-gate
+		return "ok", nil
+	})
+	d := tools.NewDispatcher(tools.MustSet(wait), tools.WithConcurrency(16))
+	calls := make([]llm.ToolCall, 16)
+	for i := range calls {
+		calls[i] = llmCall("wait", `{}`)
+	}
+	started.Add(len(calls))
+	go func() { started.Wait(); close(gate) }()
+	for _, r := range d.Dispatch(context.Background(), calls...) {
+		if r.Content != "ok" {
+			t.Fatalf("%q %v", r.Content, r.Err)
+		}
+	}
+	waitFor(t, "every idle worker exited", func() bool { return tools.LiveWorkers() == 0 })
+	started.Add(1)
+	if r := d.Call(context.Background(), llmCall("wait", `{}`)); r.Content != "ok" {
+		t.Fatalf("after the workers exited: %q %v", r.Content, r.Err)
+	}
+}

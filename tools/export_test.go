@@ -3,6 +3,7 @@ package tools
 import (
 	"encoding/json"
 	"reflect"
+	"time"
 	"unsafe"
 )
 
@@ -36,3 +37,12 @@ func WatchedCalls() int {
 	defer watch.mu.Unlock()
 	return len(watch.heap)
 }
+
+// SetWorkerIdle sets the reaper's period until the returned func restores it.
+func SetWorkerIdle(d time.Duration) (restore func()) {
+	old := workerIdle.Swap(int64(d))
+	return func() { workerIdle.Store(old) }
+}
+
+// LiveWorkers is the number of worker goroutines.
+func LiveWorkers() int { return int(workers.live.Load()) }

@@ -26,12 +26,29 @@ import (
 //     costs one goroutine, as before, never the caller.
 //   - A job goes to an idle worker when one is waiting and to a new worker
 //     otherwise, so calls never queue behind a busy (or stuck) worker; the
-//     dispatcher's concurrency bound limits how many run. Workers idle for
-//     toolWorkerIdle exit, so an idle process keeps no goroutines.
+//     dispatcher's concurrency bound limits how many run.
+//   - An idle worker waits on a plain channel receive, with no timer of
+//     its own (a timer reset and a two-way select per call cost about as
+//     much as the rest of the hand-off). One reaper, a timer that runs
+//     every toolWorkerIdle while workers exist, retires the idle workers
+//     beyond the most that were busy at once since it last ran, so a
+//     process idle for two periods keeps no goroutines.
 //
 // Tools marked [Inline], and calls with no timeout, run on the caller's
 // goroutine and never come here.
 const toolWorkerIdle = 10 * time.Second
+
+// workerIdle is toolWorkerIdle, or what a test set.
+var workerIdle atomic.Int64
+
+func init() { workerIdle.Store(int64(toolWorkerIdle)) }
+
+var workers struct {
+	live    atomic.Int32 // workers that exist
+	busy    atomic.Int32 // workers running a job
+	peak    atomic.Int32 // the most busy at once since the reaper last ran
+	reaping atomic.Bool  // the reaper's timer is set
+}
 
 // callJob is one attempt handed to a worker. Its outcome is delivered
 // once, on done, by whichever comes first: the worker, with the tool's
@@ -62,27 +79,49 @@ var idleToolWorkers = make(chan *callJob)
 
 // startJob runs j on an idle worker, or on a new one.
 func startJob(j *callJob) {
+	if b := workers.busy.Add(1); b > workers.peak.Load() {
+		for p := workers.peak.Load(); b > p && !workers.peak.CompareAndSwap(p, b); p = workers.peak.Load() {
+		}
+	}
 	select {
 	case idleToolWorkers <- j:
 	default:
+		workers.live.Add(1)
+		if workers.reaping.CompareAndSwap(false, true) {
+			time.AfterFunc(time.Duration(workerIdle.Load()), reapWorkers)
+		}
 		go toolWorker(j)
 	}
 }
 
 func toolWorker(j *callJob) {
-	t := time.NewTimer(toolWorkerIdle)
-	defer t.Stop()
 	for {
 		out, err := safeCall(j.ctx, j.e, j.args)
 		if j.state.CompareAndSwap(jobRunning, jobFinished) {
 			j.done <- callOutcome{out: out, err: err}
 		}
 		j = nil // the caller may reuse the job once done has a value
-		t.Reset(toolWorkerIdle)
-		select {
-		case j = <-idleToolWorkers:
-		case <-t.C:
+		workers.busy.Add(-1)
+		if j = <-idleToolWorkers; j == nil {
+			workers.live.Add(-1)
 			return
 		}
+	}
+}
+
+// reapWorkers retires the idle workers beyond the most that were busy at
+// once in the last period, and runs again while workers remain.
+func reapWorkers() {
+	keep := workers.peak.Swap(workers.busy.Load())
+	for n := workers.live.Load() - keep; n > 0; n-- {
+		select {
+		case idleToolWorkers <- nil:
+		default:
+			n = 0 // none idle
+		}
+	}
+	workers.reaping.Store(false)
+	if workers.live.Load() > 0 && workers.reaping.CompareAndSwap(false, true) {
+		time.AfterFunc(time.Duration(workerIdle.Load()), reapWorkers)
 	}
 }
