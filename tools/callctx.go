@@ -27,7 +27,6 @@ import (
 type callCtx struct {
 	parent     context.Context
 	parentDone <-chan struct{}
-	deadline   time.Time
 	hasDL      bool // false: no deadline of its own (no timeout)
 	sem        chan struct{}
 
@@ -37,32 +36,42 @@ type callCtx struct {
 	done      chan struct{}
 	stop      func() bool // deregisters the parent's AfterFunc
 
+	when int64 // the deadline, in nanoseconds since epoch (monotonic)
+
 	// Watchdog state, guarded by watch.mu.
-	when int64    // deadline, in nanoseconds of the watchdog's clock
-	idx  int      // index in watch.heap; -1 when not in it
-	job  *callJob // the worker's job, which the watchdog releases
+	idx int      // index in watch.heap; -1 when not in it
+	job *callJob // the worker's job, which the watchdog releases
 }
 
 func newCallCtx(parent context.Context, sem chan struct{}, timeout time.Duration) *callCtx {
 	c := &callCtx{parent: parent, parentDone: parent.Done(), sem: sem, idx: -1}
 	if timeout >= 0 {
-		now := time.Now()
-		c.deadline, c.hasDL = now.Add(timeout), true
-		c.when = int64(now.Sub(watchEpoch)) + int64(timeout)
-		if pd, ok := parent.Deadline(); ok && pd.Before(c.deadline) {
-			// The parent's own timer cancels it first; Deadline reports
-			// the earlier one.
-			c.deadline = pd
-		}
+		// One read of the monotonic clock; the wall-clock deadline is
+		// made only if someone asks for it.
+		c.when, c.hasDL = int64(monoNow()+timeout), true
 	}
 	return c
 }
 
+// epoch is the origin of monoNow's clock.
+var epoch = time.Now()
+
+// monoNow reads the monotonic clock alone (time.Now reads the wall clock
+// too).
+func monoNow() time.Duration { return time.Since(epoch) }
+
+// Deadline is the earlier of the call's own deadline and its parent's
+// (whose own timer cancels the parent, and so the call, first).
 func (c *callCtx) Deadline() (time.Time, bool) {
-	if c.hasDL {
-		return c.deadline, true
+	pd, ok := c.parent.Deadline()
+	if !c.hasDL {
+		return pd, ok
 	}
-	return c.parent.Deadline()
+	d := epoch.Add(time.Duration(c.when))
+	if ok && pd.Before(d) {
+		return pd, true
+	}
+	return d, true
 }
 
 func (c *callCtx) Done() <-chan struct{} {
@@ -142,8 +151,7 @@ func (c *callCtx) expired() bool {
 // touches no timer; removing one never does: when the timer fires for an
 // attempt that has finished, it is simply set to the next deadline.
 var (
-	watchEpoch = time.Now()
-	watch      struct {
+	watch struct {
 		mu    sync.Mutex
 		heap  []*callCtx
 		timer *time.Timer
@@ -158,7 +166,7 @@ func watchAdd(c *callCtx) {
 	watch.heap = append(watch.heap, c)
 	heapUp(c.idx)
 	if watch.armed == 0 || c.when < watch.armed {
-		d := time.Duration(c.when - int64(time.Since(watchEpoch)))
+		d := time.Duration(c.when - int64(monoNow()))
 		if watch.timer == nil {
 			watch.timer = time.AfterFunc(d, watchFire)
 		} else {
@@ -184,7 +192,7 @@ func watchRemove(c *callCtx) {
 func watchFire() {
 	var expired []*callCtx
 	watch.mu.Lock()
-	now := int64(time.Since(watchEpoch))
+	now := int64(monoNow())
 	for len(watch.heap) > 0 && watch.heap[0].when <= now {
 		c := watch.heap[0]
 		heapDelete(0)

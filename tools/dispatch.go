@@ -277,11 +277,11 @@ func (d *Dispatcher) call(ctx context.Context, call llm.ToolCall, validated bool
 			ctx = context.WithValue(ctx, specKey{}, &e.spec)
 		}
 	}
-	start := time.Now()
+	start := monoNow()
 	defer func() {
 		if r := recover(); r != nil {
 			perr := &PanicError{Tool: call.Name, Value: r, Stack: debug.Stack()}
-			res = Result{Call: call, Err: perr, Content: "error: " + clip(perr.Error(), 300), Duration: time.Since(start)}
+			res = Result{Call: call, Err: perr, Content: "error: " + clip(perr.Error(), 300), Duration: monoNow() - start}
 			d.log(ctx, res)
 		}
 	}()
@@ -337,7 +337,7 @@ func (d *Dispatcher) coreValidated(ctx context.Context, call llm.ToolCall) Resul
 }
 
 func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated bool) Result {
-	start := time.Now()
+	start := monoNow()
 	res := d.run(ctx, call, validated)
 	if res.Call.Name == "" {
 		res.Call = call
@@ -347,7 +347,7 @@ func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated 
 		// error text) helps no model.
 		res.Content, _ = truncate(res.Content, maxErrorContent)
 	}
-	res.Duration = time.Since(start)
+	res.Duration = monoNow() - start
 	if res.Err != nil {
 		d.log(ctx, res)
 	}
