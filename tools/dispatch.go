@@ -390,7 +390,13 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool)
 		r.Attempts = attempts
 		return r
 	}
-	content, err := encodeOutput(out)
+	content, ok := "", false
+	if e.enc != nil {
+		content, ok = e.enc(out)
+	}
+	if !ok {
+		content, err = encodeOutput(out)
+	}
 	if err != nil {
 		r := failed(fmt.Errorf("tool %q returned an output that cannot be encoded as JSON: %w", call.Name, err), "")
 		r.Output = out

@@ -46,3 +46,13 @@ func SetWorkerIdle(d time.Duration) (restore func()) {
 
 // LiveWorkers is the number of worker goroutines.
 func LiveWorkers() int { return int(workers.live.Load()) }
+
+// FlatEncode encodes v with the fast encoder of T alone; ok is false when
+// T has none or it gave up.
+func FlatEncode[T any](v T) (string, bool) {
+	enc := flatOutputEncoder[T]()
+	if enc == nil {
+		return "", false
+	}
+	return enc(v)
+}

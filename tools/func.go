@@ -19,7 +19,8 @@ type FuncTool[In, Out any] struct {
 	fn   func(context.Context, In) (Out, error)
 	opts *options
 	val  *validator
-	flat *flatDecoder // nil: In is not a flat struct
+	flat *flatDecoder             // nil: In is not a flat struct
+	enc  func(any) (string, bool) // nil: Out is not a flat struct
 }
 
 // Func makes a tool of fn. The JSON schema of its arguments is reflected
@@ -90,6 +91,7 @@ func Func[In, Out any](name, description string, fn func(ctx context.Context, in
 		opts: o,
 		val:  val,
 		flat: newFlatDecoder(t),
+		enc:  flatOutputEncoder[Out](),
 	}, nil
 }
 
@@ -128,6 +130,24 @@ func (t *FuncTool[In, Out]) Call(ctx context.Context, args json.RawMessage) (any
 }
 
 func (t *FuncTool[In, Out]) toolOptions() *options { return t.opts }
+
+func (t *FuncTool[In, Out]) outputEncoder() func(any) (string, bool) { return t.enc }
+
+// flatOutputEncoder returns the fast encoder of Out's values (see
+// fastencode.go), or nil.
+func flatOutputEncoder[Out any]() func(any) (string, bool) {
+	fe := newFlatEncoder(reflect.TypeFor[Out]())
+	if fe == nil {
+		return nil
+	}
+	return func(o any) (string, bool) {
+		v, ok := o.(Out)
+		if !ok {
+			return "", false
+		}
+		return fe.encode(unsafe.Pointer(&v))
+	}
+}
 func (t *FuncTool[In, Out]) validator() *validator { return t.val }
 
 // decodeArgs decodes validated arguments into v, mapping decoding errors
