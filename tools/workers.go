@@ -20,7 +20,9 @@ import (
 //     grown stack from call to call.
 //   - The safety property is the same as with a goroutine per call: the
 //     caller waits for the worker's outcome or the timeout, whichever comes
-//     first. When the timeout wins, the caller returns a timeout result and
+//     first (the deadline watchdog in callctx.go delivers the timeout to
+//     the job, so the caller waits on one channel, with no timer of its
+//     own). When the timeout wins, the caller returns a timeout result and
 //     abandons the call's job; the worker stays busy until the tool
 //     returns and then goes back to the pool (or exits), so a stuck tool
 //     costs one goroutine, as before, never the caller.
