@@ -38,9 +38,11 @@ func WatchedCalls() int {
 	return len(watch.heap)
 }
 
-// SetWorkerIdle sets the reaper's period until the returned func restores it.
+// SetWorkerIdle sets the reaper's period until the returned func restores
+// it (from the reaper's next run).
 func SetWorkerIdle(d time.Duration) (restore func()) {
 	old := workerIdle.Swap(int64(d))
+	armReaper() // a spare run, so the new period applies now
 	return func() { workerIdle.Store(old) }
 }
 

@@ -90,7 +90,7 @@ func startJob(j *callJob) {
 	default:
 		workers.live.Add(1)
 		if workers.reaping.CompareAndSwap(false, true) {
-			time.AfterFunc(time.Duration(workerIdle.Load()), reapWorkers)
+			armReaper()
 		}
 		go toolWorker(j)
 	}
@@ -124,6 +124,23 @@ func reapWorkers() {
 	}
 	workers.reaping.Store(false)
 	if workers.live.Load() > 0 && workers.reaping.CompareAndSwap(false, true) {
-		time.AfterFunc(time.Duration(workerIdle.Load()), reapWorkers)
+		armReaper()
 	}
+}
+
+// reaper is the one timer that runs reapWorkers.
+var reaper struct {
+	mu sync.Mutex
+	t  *time.Timer
+}
+
+func armReaper() {
+	d := time.Duration(workerIdle.Load())
+	reaper.mu.Lock()
+	if reaper.t == nil {
+		reaper.t = time.AfterFunc(d, reapWorkers)
+	} else {
+		reaper.t.Reset(d)
+	}
+	reaper.mu.Unlock()
 }
