@@ -277,11 +277,11 @@ func (d *Dispatcher) call(ctx context.Context, call llm.ToolCall, validated bool
 			ctx = context.WithValue(ctx, specKey{}, &e.spec)
 		}
 	}
-	start := time.Now()
+	start := monoNow()
 	defer func() {
 		if r := recover(); r != nil {
 			perr := &PanicError{Tool: call.Name, Value: r, Stack: debug.Stack()}
-			res = Result{Call: call, Err: perr, Content: "error: " + clip(perr.Error(), 300), Duration: time.Since(start)}
+			res = Result{Call: call, Err: perr, Content: "error: " + clip(perr.Error(), 300), Duration: monoNow() - start}
 			d.log(ctx, res)
 		}
 	}()
@@ -337,7 +337,7 @@ func (d *Dispatcher) coreValidated(ctx context.Context, call llm.ToolCall) Resul
 }
 
 func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated bool) Result {
-	start := time.Now()
+	start := monoNow()
 	res := d.run(ctx, call, validated)
 	if res.Call.Name == "" {
 		res.Call = call
@@ -347,7 +347,7 @@ func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated 
 		// error text) helps no model.
 		res.Content, _ = truncate(res.Content, maxErrorContent)
 	}
-	res.Duration = time.Since(start)
+	res.Duration = monoNow() - start
 	if res.Err != nil {
 		d.log(ctx, res)
 	}
@@ -390,7 +390,13 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool)
 		r.Attempts = attempts
 		return r
 	}
-	content, err := encodeOutput(out)
+	content, ok := "", false
+	if e.enc != nil {
+		content, ok = e.enc(out)
+	}
+	if !ok {
+		content, err = encodeOutput(out)
+	}
 	if err != nil {
 		r := failed(fmt.Errorf("tool %q returned an output that cannot be encoded as JSON: %w", call.Name, err), "")
 		r.Output = out
@@ -468,11 +474,14 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage)
 	if held, _ := ctx.Value(semKey{}).(chan struct{}); held != sem {
 		select {
 		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return nil, 0, fmt.Errorf("tool %q was not run: %w", e.spec.Name, ctx.Err())
+		default:
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return nil, 0, fmt.Errorf("tool %q was not run: %w", e.spec.Name, ctx.Err())
+			}
 		}
 		defer func() { <-sem }()
-		ctx = context.WithValue(ctx, semKey{}, sem)
 	}
 
 	timeout := d.timeout
@@ -502,7 +511,7 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage)
 				return nil, i, errors.Join(err, fmt.Errorf("retry abandoned: %w", ctx.Err()))
 			}
 		}
-		out, err = callOnce(ctx, e, args, timeout)
+		out, err = callOnce(ctx, sem, e, args, timeout)
 		if err == nil {
 			return out, i + 1, nil
 		}
@@ -518,46 +527,69 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage)
 }
 
 type callOutcome struct {
-	out any
-	err error
+	out      any
+	err      error
+	timedOut bool // from the watchdog: the attempt ran out of time
 }
 
-// callOnce runs one attempt. With a timeout it runs the tool on a pooled
-// worker goroutine (see workers.go), so a tool that ignores ctx cannot
-// hold the run past it.
-func callOnce(ctx context.Context, e *entry, args json.RawMessage, timeout time.Duration) (any, error) {
+// callOnce runs one attempt under a [callCtx] (see callctx.go), which
+// carries sem for calls made from inside the tool. With a timeout it runs
+// the tool on a pooled worker goroutine (see workers.go), so a tool that
+// ignores ctx cannot hold the run past it: the caller waits for the
+// worker's outcome, and the watchdog, when the deadline passes first,
+// hands it a timeout instead.
+func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMessage, timeout time.Duration) (any, error) {
+	c := newCallCtx(ctx, sem, timeout)
 	if timeout < 0 {
-		return safeCall(ctx, e, args)
+		out, err := safeCall(c, e, args)
+		c.cancel(context.Canceled)
+		return out, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	if e.opts.inline {
-		out, err := safeCall(cctx, e, args)
-		if err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		watchAdd(c)
+		out, err := safeCall(c, e, args)
+		watchRemove(c)
+		expired := c.expired()
+		c.cancel(context.Canceled)
+		if err != nil && expired && ctx.Err() == nil {
 			return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
 		}
 		return out, err
 	}
-	// A pooled worker runs the call (see workers.go).
 	j := jobPool.Get().(*callJob)
-	j.ctx, j.e, j.args = cctx, e, args
+	j.ctx, j.e, j.args = c, e, args
+	j.state.Store(jobRunning)
+	c.job = j
+	watchAdd(c)
 	startJob(j)
-	select {
-	case r := <-j.done:
-		j.ctx, j.e, j.args = nil, nil, nil
-		jobPool.Put(j)
-		if r.err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-			return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
-		}
-		return r.out, r.err
-	case <-cctx.Done():
-		// The job is abandoned, not reused: its worker may still write
-		// to it.
-		if ctx.Err() != nil {
+	var r callOutcome
+	if c.parentDone == nil {
+		r = <-j.done
+	} else {
+		select {
+		case r = <-j.done:
+		case <-c.parentDone:
+			// The job is abandoned, not reused: its worker may still
+			// look at it.
+			watchRemove(c)
+			c.cancel(ctx.Err())
 			return nil, fmt.Errorf("tool %q stopped: %w", e.spec.Name, ctx.Err())
 		}
+	}
+	watchRemove(c)
+	if r.timedOut {
+		// Abandoned too: the worker is still running the tool. The
+		// watchdog cancels c.
 		return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
 	}
+	j.ctx, j.e, j.args = nil, nil, nil
+	jobPool.Put(j)
+	expired := c.expired()
+	c.cancel(context.Canceled)
+	if r.err != nil && expired && ctx.Err() == nil {
+		return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
+	}
+	return r.out, r.err
 }
 
 func safeCall(ctx context.Context, e *entry, args json.RawMessage) (out any, err error) {

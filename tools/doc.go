@@ -71,6 +71,10 @@
 // that ignores its context cannot hold the run past its timeout: the
 // caller returns at the timeout and abandons the call. [Inline] runs a
 // tool that honours ctx on the dispatching goroutine instead.
+// Deadlines are enforced by one watchdog for all calls, not a timer per
+// call, and a flat argument struct (and a flat output struct) of a [Func]
+// tool is decoded (encoded) without reflection, exactly as encoding/json
+// would, so a trivial call costs a few microseconds and two allocations.
 // [Dispatcher.DispatchValidated] runs calls whose arguments the caller has
 // already validated (package agent's plan steps) without validating them
 // again. Middlewares (tracing,

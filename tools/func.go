@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"unsafe"
 
 	"github.com/plait-ai/plait/llm"
 )
@@ -18,6 +19,8 @@ type FuncTool[In, Out any] struct {
 	fn   func(context.Context, In) (Out, error)
 	opts *options
 	val  *validator
+	flat *flatDecoder             // nil: In is not a flat struct
+	enc  func(any) (string, bool) // nil: Out is not a flat struct
 }
 
 // Func makes a tool of fn. The JSON schema of its arguments is reflected
@@ -87,6 +90,8 @@ func Func[In, Out any](name, description string, fn func(ctx context.Context, in
 		fn:   fn,
 		opts: o,
 		val:  val,
+		flat: newFlatDecoder(t),
+		enc:  flatOutputEncoder[Out](),
 	}, nil
 }
 
@@ -108,8 +113,14 @@ func (t *FuncTool[In, Out]) Spec() llm.ToolSpec { return t.spec }
 // schema: the dispatcher does that first.
 func (t *FuncTool[In, Out]) Call(ctx context.Context, args json.RawMessage) (any, error) {
 	var in In
-	if err := decodeArgs(t.spec.Name, args, &in); err != nil {
-		return nil, err
+	if t.flat == nil || len(args) == 0 || !t.flat.decode(args, unsafe.Pointer(&in)) {
+		// A variable apart, so that in stays on the stack on the fast
+		// path.
+		p := new(In)
+		if err := decodeArgs(t.spec.Name, args, p); err != nil {
+			return nil, err
+		}
+		in = *p
 	}
 	out, err := t.fn(ctx, in)
 	if err != nil {
@@ -119,6 +130,24 @@ func (t *FuncTool[In, Out]) Call(ctx context.Context, args json.RawMessage) (any
 }
 
 func (t *FuncTool[In, Out]) toolOptions() *options { return t.opts }
+
+func (t *FuncTool[In, Out]) outputEncoder() func(any) (string, bool) { return t.enc }
+
+// flatOutputEncoder returns the fast encoder of Out's values (see
+// fastencode.go), or nil.
+func flatOutputEncoder[Out any]() func(any) (string, bool) {
+	fe := newFlatEncoder(reflect.TypeFor[Out]())
+	if fe == nil {
+		return nil
+	}
+	return func(o any) (string, bool) {
+		v, ok := o.(Out)
+		if !ok {
+			return "", false
+		}
+		return fe.encode(unsafe.Pointer(&v))
+	}
+}
 func (t *FuncTool[In, Out]) validator() *validator { return t.val }
 
 // decodeArgs decodes validated arguments into v, mapping decoding errors

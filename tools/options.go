@@ -80,8 +80,8 @@ func Timeout(d time.Duration) Option {
 }
 
 // Inline runs the tool's calls on the dispatching goroutine instead of
-// handing them to a pooled worker goroutine, which saves one or two
-// microseconds of CPU per call. Its timeout then reaches it only through ctx: use
+// handing them to a pooled worker goroutine, which saves the hand-off to
+// the worker and back (about a microsecond of CPU per call). Its timeout then reaches it only through ctx: use
 // it for tools that return promptly when ctx is done (or never block). By
 // default a call that runs past its timeout is abandoned even if the tool
 // ignores ctx.

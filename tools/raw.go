@@ -113,6 +113,18 @@ type withTool struct {
 func (w *withTool) toolOptions() *options { return w.opts }
 func (w *withTool) validator() *validator { return w.val }
 
+func (w *withTool) outputEncoder() func(any) (string, bool) {
+	if oe, ok := w.Tool.(outputEncoder); ok {
+		return oe.outputEncoder()
+	}
+	return nil
+}
+
+// outputEncoder is a tool with a fast encoder of its outputs.
+type outputEncoder interface {
+	outputEncoder() func(any) (string, bool)
+}
+
 // Unwrap returns the tool With was given.
 func (w *withTool) Unwrap() Tool { return w.Tool }
 

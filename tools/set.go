@@ -25,6 +25,7 @@ type entry struct {
 	spec llm.ToolSpec
 	val  *validator
 	opts *options
+	enc  func(any) (string, bool) // a fast encoder of outputs, or nil
 }
 
 // NewSet returns a set of the given tools (see [Set.Add]).
@@ -67,6 +68,9 @@ func (s *Set) Add(tools ...Tool) error {
 		e := &entry{tool: t, spec: spec, opts: &options{}}
 		if c, ok := t.(configured); ok && c.toolOptions() != nil {
 			e.opts = c.toolOptions()
+		}
+		if oe, ok := t.(outputEncoder); ok {
+			e.enc = oe.outputEncoder()
 		}
 		if v, ok := t.(validated); ok && v.validator() != nil {
 			e.val = v.validator()

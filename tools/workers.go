@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,57 +20,127 @@ import (
 //     grown stack from call to call.
 //   - The safety property is the same as with a goroutine per call: the
 //     caller waits for the worker's outcome or the timeout, whichever comes
-//     first. When the timeout wins, the caller returns a timeout result and
+//     first (the deadline watchdog in callctx.go delivers the timeout to
+//     the job, so the caller waits on one channel, with no timer of its
+//     own). When the timeout wins, the caller returns a timeout result and
 //     abandons the call's job; the worker stays busy until the tool
 //     returns and then goes back to the pool (or exits), so a stuck tool
 //     costs one goroutine, as before, never the caller.
 //   - A job goes to an idle worker when one is waiting and to a new worker
 //     otherwise, so calls never queue behind a busy (or stuck) worker; the
-//     dispatcher's concurrency bound limits how many run. Workers idle for
-//     toolWorkerIdle exit, so an idle process keeps no goroutines.
+//     dispatcher's concurrency bound limits how many run.
+//   - An idle worker waits on a plain channel receive, with no timer of
+//     its own (a timer reset and a two-way select per call cost about as
+//     much as the rest of the hand-off). One reaper, a timer that runs
+//     every toolWorkerIdle while workers exist, retires the idle workers
+//     beyond the most that were busy at once since it last ran, so a
+//     process idle for two periods keeps no goroutines.
 //
 // Tools marked [Inline], and calls with no timeout, run on the caller's
 // goroutine and never come here.
 const toolWorkerIdle = 10 * time.Second
 
-// callJob is one attempt handed to a worker. done is buffered, so the
-// worker never blocks on a caller that has given up.
-type callJob struct {
-	ctx  context.Context
-	e    *entry
-	args json.RawMessage
-	done chan callOutcome
+// workerIdle is toolWorkerIdle, or what a test set.
+var workerIdle atomic.Int64
+
+func init() { workerIdle.Store(int64(toolWorkerIdle)) }
+
+var workers struct {
+	live    atomic.Int32 // workers that exist
+	busy    atomic.Int32 // workers running a job
+	peak    atomic.Int32 // the most busy at once since the reaper last ran
+	reaping atomic.Bool  // the reaper's timer is set
 }
 
-// jobs are reused when their caller received the outcome; an abandoned
-// job (the timeout won) is left to the garbage collector, since its worker
-// may still write to it.
+// callJob is one attempt handed to a worker. Its outcome is delivered
+// once, on done, by whichever comes first: the worker, with the tool's
+// outcome, or the watchdog (see callctx.go), with a timeout; state says
+// which. done is buffered, so neither ever blocks on a caller that has
+// given up.
+type callJob struct {
+	ctx   context.Context
+	e     *entry
+	args  json.RawMessage
+	state atomic.Int32
+	done  chan callOutcome
+}
+
+const (
+	jobRunning int32 = iota
+	jobFinished
+	jobTimedOut
+)
+
+// jobs are reused when their caller received the worker's outcome and the
+// watchdog has let go of them; an abandoned job (the timeout won, or the
+// caller's context was cancelled) is left to the garbage collector, since
+// its worker may still look at it.
 var jobPool = sync.Pool{New: func() any { return &callJob{done: make(chan callOutcome, 1)} }}
 
 var idleToolWorkers = make(chan *callJob)
 
 // startJob runs j on an idle worker, or on a new one.
 func startJob(j *callJob) {
+	if b := workers.busy.Add(1); b > workers.peak.Load() {
+		for p := workers.peak.Load(); b > p && !workers.peak.CompareAndSwap(p, b); p = workers.peak.Load() {
+		}
+	}
 	select {
 	case idleToolWorkers <- j:
 	default:
+		workers.live.Add(1)
+		if workers.reaping.CompareAndSwap(false, true) {
+			armReaper()
+		}
 		go toolWorker(j)
 	}
 }
 
 func toolWorker(j *callJob) {
-	t := time.NewTimer(toolWorkerIdle)
-	defer t.Stop()
 	for {
-		ctx, e, args, done := j.ctx, j.e, j.args, j.done
+		out, err := safeCall(j.ctx, j.e, j.args)
+		if j.state.CompareAndSwap(jobRunning, jobFinished) {
+			j.done <- callOutcome{out: out, err: err}
+		}
 		j = nil // the caller may reuse the job once done has a value
-		out, err := safeCall(ctx, e, args)
-		done <- callOutcome{out, err}
-		t.Reset(toolWorkerIdle)
-		select {
-		case j = <-idleToolWorkers:
-		case <-t.C:
+		workers.busy.Add(-1)
+		if j = <-idleToolWorkers; j == nil {
+			workers.live.Add(-1)
 			return
 		}
 	}
+}
+
+// reapWorkers retires the idle workers beyond the most that were busy at
+// once in the last period, and runs again while workers remain.
+func reapWorkers() {
+	keep := workers.peak.Swap(workers.busy.Load())
+	for n := workers.live.Load() - keep; n > 0; n-- {
+		select {
+		case idleToolWorkers <- nil:
+		default:
+			n = 0 // none idle
+		}
+	}
+	workers.reaping.Store(false)
+	if workers.live.Load() > 0 && workers.reaping.CompareAndSwap(false, true) {
+		armReaper()
+	}
+}
+
+// reaper is the one timer that runs reapWorkers.
+var reaper struct {
+	mu sync.Mutex
+	t  *time.Timer
+}
+
+func armReaper() {
+	d := time.Duration(workerIdle.Load())
+	reaper.mu.Lock()
+	if reaper.t == nil {
+		reaper.t = time.AfterFunc(d, reapWorkers)
+	} else {
+		reaper.t.Reset(d)
+	}
+	reaper.mu.Unlock()
 }

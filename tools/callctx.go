@@ -1,0 +1,270 @@
+package tools
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// callCtx is the context one attempt of a tool call runs under. It does
+// the work of context.WithTimeout plus context.WithValue(semKey) in one
+// allocation and without a runtime timer per call:
+//
+//   - Its deadline is enforced by the watchdog below, one process-wide
+//     heap of the deadlines of the attempts in flight under one shared
+//     timer, instead of a timer per call.
+//   - Its Done channel is made only when someone asks for it (most
+//     trivial tools never do); cancellation of the parent reaches it
+//     through Err, which looks at the parent, and through Done, which
+//     registers with the parent (context.AfterFunc) when it is made.
+//   - It answers Value(semKey{}) with the concurrency slot the call holds,
+//     so that calls made from inside the tool run under it.
+//
+// A callCtx is never reused: a tool may keep its ctx past its return (a
+// goroutine it started, say), and must then see it cancelled, as with
+// context.WithTimeout's cancel.
+type callCtx struct {
+	parent     context.Context
+	parentDone <-chan struct{}
+	hasDL      bool // false: no deadline of its own (no timeout)
+	sem        chan struct{}
+
+	cancelled atomic.Bool // err is set
+	mu        sync.Mutex
+	err       error
+	done      chan struct{}
+	stop      func() bool // deregisters the parent's AfterFunc
+
+	when int64 // the deadline, in nanoseconds since epoch (monotonic)
+
+	// Watchdog state, guarded by watch.mu.
+	idx int      // index in watch.heap; -1 when not in it
+	job *callJob // the worker's job, which the watchdog releases
+}
+
+func newCallCtx(parent context.Context, sem chan struct{}, timeout time.Duration) *callCtx {
+	c := &callCtx{parent: parent, parentDone: parent.Done(), sem: sem, idx: -1}
+	if timeout >= 0 {
+		// One read of the monotonic clock; the wall-clock deadline is
+		// made only if someone asks for it.
+		c.when, c.hasDL = int64(monoNow()+timeout), true
+	}
+	return c
+}
+
+// epoch is the origin of monoNow's clock.
+var epoch = time.Now()
+
+// monoNow reads the monotonic clock alone (time.Now reads the wall clock
+// too).
+func monoNow() time.Duration { return time.Since(epoch) }
+
+// Deadline is the earlier of the call's own deadline and its parent's
+// (whose own timer cancels the parent, and so the call, first).
+func (c *callCtx) Deadline() (time.Time, bool) {
+	pd, ok := c.parent.Deadline()
+	if !c.hasDL {
+		return pd, ok
+	}
+	d := epoch.Add(time.Duration(c.when))
+	if ok && pd.Before(d) {
+		return pd, true
+	}
+	return d, true
+}
+
+func (c *callCtx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.err != nil {
+			close(c.done)
+		} else if c.parentDone != nil {
+			c.stop = context.AfterFunc(c.parent, func() { c.cancel(c.parent.Err()) })
+		}
+	}
+	return c.done
+}
+
+func (c *callCtx) Err() error {
+	if !c.cancelled.Load() {
+		if c.parentDone == nil {
+			return nil
+		}
+		select {
+		case <-c.parentDone:
+			c.cancel(c.parent.Err())
+		default:
+			return nil
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *callCtx) Value(key any) any {
+	if _, ok := key.(semKey); ok && c.sem != nil {
+		return c.sem
+	}
+	return c.parent.Value(key)
+}
+
+func (c *callCtx) String() string { return "tools.callCtx" }
+
+// cancel sets the context's error once, closes Done if it was made and
+// deregisters from the parent.
+func (c *callCtx) cancel(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = err
+	c.cancelled.Store(true)
+	if c.done != nil {
+		close(c.done)
+	}
+	stop := c.stop
+	c.stop = nil
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// expired reports whether the context ran out of its own time.
+func (c *callCtx) expired() bool {
+	if !c.cancelled.Load() {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err == context.DeadlineExceeded
+}
+
+// The watchdog: one min-heap of the deadlines of attempts in flight,
+// under one timer set to the earliest. Adding an attempt whose deadline is
+// not the earliest (the usual case: every call gets the same timeout)
+// touches no timer; removing one never does: when the timer fires for an
+// attempt that has finished, it is simply set to the next deadline.
+var (
+	watch struct {
+		mu    sync.Mutex
+		heap  []*callCtx
+		timer *time.Timer
+		armed int64 // when the timer fires; 0: it is not set
+	}
+)
+
+// watchAdd starts watching c's deadline.
+func watchAdd(c *callCtx) {
+	watch.mu.Lock()
+	c.idx = len(watch.heap)
+	watch.heap = append(watch.heap, c)
+	heapUp(c.idx)
+	if watch.armed == 0 || c.when < watch.armed {
+		d := time.Duration(c.when - int64(monoNow()))
+		if watch.timer == nil {
+			watch.timer = time.AfterFunc(d, watchFire)
+		} else {
+			watch.timer.Reset(d)
+		}
+		watch.armed = c.when
+	}
+	watch.mu.Unlock()
+}
+
+// watchRemove stops watching c. Once it returns, the watchdog no longer
+// touches c or its job.
+func watchRemove(c *callCtx) {
+	watch.mu.Lock()
+	if i := c.idx; i >= 0 {
+		heapDelete(i)
+	}
+	watch.mu.Unlock()
+}
+
+// watchFire expires every attempt whose deadline has passed: it releases
+// a caller waiting for a worker's job at once, then cancels the contexts.
+func watchFire() {
+	var expired []*callCtx
+	watch.mu.Lock()
+	now := int64(monoNow())
+	for len(watch.heap) > 0 && watch.heap[0].when <= now {
+		c := watch.heap[0]
+		heapDelete(0)
+		expired = append(expired, c)
+		if j := c.job; j != nil && j.state.CompareAndSwap(jobRunning, jobTimedOut) {
+			j.done <- callOutcome{timedOut: true}
+		}
+	}
+	watch.armed = 0
+	if len(watch.heap) > 0 {
+		watch.armed = watch.heap[0].when
+		watch.timer.Reset(time.Duration(watch.armed - now))
+	}
+	watch.mu.Unlock()
+	for _, c := range expired {
+		c.cancel(context.DeadlineExceeded)
+	}
+}
+
+func heapLess(i, j int) bool { return watch.heap[i].when < watch.heap[j].when }
+
+func heapSwap(i, j int) {
+	h := watch.heap
+	h[i], h[j] = h[j], h[i]
+	h[i].idx, h[j].idx = i, j
+}
+
+func heapUp(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !heapLess(i, p) {
+			return
+		}
+		heapSwap(i, p)
+		i = p
+	}
+}
+
+func heapDown(i int) bool {
+	n, i0 := len(watch.heap), i
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && heapLess(r, l) {
+			m = r
+		}
+		if !heapLess(m, i) {
+			break
+		}
+		heapSwap(i, m)
+		i = m
+	}
+	return i > i0
+}
+
+func heapDelete(i int) {
+	h := watch.heap
+	n := len(h) - 1
+	c := h[i]
+	if i != n {
+		heapSwap(i, n)
+	}
+	h[n] = nil
+	watch.heap = h[:n]
+	c.idx = -1
+	if i != n && !heapDown(i) {
+		heapUp(i)
+	}
+	if cap(watch.heap) > 64 && len(watch.heap) < cap(watch.heap)/4 {
+		watch.heap = append([]*callCtx(nil), watch.heap...)
+	}
+}

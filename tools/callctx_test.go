@@ -1,0 +1,272 @@
+package tools_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/tools"
+)
+
+type ctxKey struct{}
+
+// waitFor polls cond until it holds, failing the test after a generous
+// bound (a hang, not a timing assertion).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for start := time.Now(); !cond(); time.Sleep(time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("%s: still not so after 10s", what)
+		}
+	}
+}
+
+// TestCallContext: the context a tool runs under has the call's deadline,
+// carries the caller's values, is cancelled when the caller's is (whether
+// the tool watches Done or polls Err, on a worker or inline), reports the
+// timeout (Err and context.Cause) when it runs out of time, and is
+// cancelled once the call is over, like context.WithTimeout's.
+func TestCallContext(t *testing.T) {
+	for _, inline := range []bool{false, true} {
+		var opts []tools.Option
+		if inline {
+			opts = append(opts, tools.Inline())
+		}
+		t.Run(fmt.Sprint("inline=", inline), func(t *testing.T) {
+			t.Run("deadline and values", func(t *testing.T) {
+				var got context.Context
+				tool := tools.MustFunc("look", "", func(ctx context.Context, in struct{}) (string, error) {
+					got = ctx
+					dl, ok := ctx.Deadline()
+					if !ok {
+						return "", errors.New("no deadline")
+					}
+					if ctx.Err() != nil {
+						return "", ctx.Err()
+					}
+					return fmt.Sprint(ctx.Value(ctxKey{}), " ", time.Until(dl).Round(time.Minute)), nil
+				}, opts...)
+				d := tools.NewDispatcher(tools.MustSet(tool))
+				ctx := context.WithValue(context.Background(), ctxKey{}, "v")
+				if r := d.Call(ctx, llmCall("look", `{}`)); r.Err != nil || r.Content != "v 2m0s" {
+					t.Fatalf("got %q, %v; want the caller's value and the default timeout", r.Content, r.Err)
+				}
+				// Over: cancelled, as with context.WithTimeout's cancel.
+				if !errors.Is(got.Err(), context.Canceled) {
+					t.Errorf("after the call: Err %v, want Canceled", got.Err())
+				}
+				select {
+				case <-got.Done():
+				default:
+					t.Error("after the call: Done is not closed")
+				}
+				// An earlier deadline of the caller's wins.
+				pctx, cancel := context.WithTimeout(ctx, time.Minute)
+				defer cancel()
+				pdl, _ := pctx.Deadline()
+				tool2 := tools.MustFunc("dl", "", func(ctx context.Context, in struct{}) (string, error) {
+					dl, _ := ctx.Deadline()
+					return fmt.Sprint(dl.Equal(pdl)), nil
+				}, opts...)
+				d2 := tools.NewDispatcher(tools.MustSet(tool2))
+				if r := d2.Call(pctx, llmCall("dl", `{}`)); r.Content != "true" {
+					t.Errorf("deadline under an earlier parent deadline: %q %v", r.Content, r.Err)
+				}
+			})
+
+			// Cancelling the caller's context reaches the tool, through Done
+			// and through Err.
+			for _, mode := range []string{"done", "err", "derived"} {
+				t.Run("cancel/"+mode, func(t *testing.T) {
+					started := make(chan struct{})
+					saw := make(chan error, 1)
+					tool := tools.MustFunc("wait", "", func(ctx context.Context, in struct{}) (string, error) {
+						close(started)
+						switch mode {
+						case "done":
+							<-ctx.Done()
+						case "err":
+							for ctx.Err() == nil {
+								time.Sleep(100 * time.Microsecond)
+							}
+						case "derived":
+							c, cancel := context.WithCancel(ctx)
+							defer cancel()
+							<-c.Done()
+						}
+						saw <- ctx.Err()
+						return "", ctx.Err()
+					}, opts...)
+					d := tools.NewDispatcher(tools.MustSet(tool))
+					ctx, cancel := context.WithCancel(context.Background())
+					go func() { <-started; cancel() }()
+					r := d.Call(ctx, llmCall("wait", `{}`))
+					if !errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, tools.ErrTimeout) {
+						t.Errorf("result: %v, want Canceled", r.Err)
+					}
+					if err := <-saw; !errors.Is(err, context.Canceled) {
+						t.Errorf("the tool saw %v, want Canceled", err)
+					}
+				})
+			}
+
+			// A tool that honours ctx times out with ErrTimeout; its ctx says
+			// DeadlineExceeded, to Err and to context.Cause, even under a
+			// cancellable parent.
+			t.Run("timeout", func(t *testing.T) {
+				kept := make(chan context.Context, 1)
+				tool := tools.MustFunc("slow", "", func(ctx context.Context, in struct{}) (string, error) {
+					kept <- ctx
+					<-ctx.Done()
+					return "", ctx.Err()
+				}, append(opts, tools.Timeout(5*time.Millisecond))...)
+				d := tools.NewDispatcher(tools.MustSet(tool))
+				parent, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				r := d.Call(parent, llmCall("slow", `{}`))
+				if !errors.Is(r.Err, tools.ErrTimeout) {
+					t.Fatalf("result: %v, want ErrTimeout", r.Err)
+				}
+				ctx := <-kept
+				waitFor(t, "the tool's ctx expired", func() bool { return ctx.Err() != nil })
+				if !errors.Is(ctx.Err(), context.DeadlineExceeded) || !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+					t.Errorf("Err %v, Cause %v; want DeadlineExceeded", ctx.Err(), context.Cause(ctx))
+				}
+			})
+		})
+	}
+}
+
+// TestStubbornToolReleasedAtCancel: a tool that ignores its ctx holds its
+// caller neither past the timeout nor past the cancellation of the
+// caller's context, and its ctx is cancelled for when it looks.
+func TestStubbornToolReleasedAtCancel(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	kept := make(chan context.Context, 2)
+	started := make(chan struct{}, 2)
+	stubborn := tools.MustFunc("stubborn", "", func(ctx context.Context, in struct{}) (string, error) {
+		kept <- ctx
+		started <- struct{}{}
+		<-release
+		return "late", nil
+	}, tools.Timeout(time.Hour))
+	d := tools.NewDispatcher(tools.MustSet(stubborn))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	r := d.Call(ctx, llmCall("stubborn", `{}`))
+	if !errors.Is(r.Err, context.Canceled) || !strings.Contains(r.Content, "stopped") {
+		t.Fatalf("result %v %q, want the call stopped by the cancellation", r.Err, r.Content)
+	}
+	if got := <-kept; !errors.Is(got.Err(), context.Canceled) {
+		t.Errorf("the abandoned tool's ctx: %v, want Canceled", got.Err())
+	}
+	waitFor(t, "the watchdog let go of the call", func() bool { return tools.WatchedCalls() == 0 })
+}
+
+// TestWatchdogManyDeadlines: many calls at once with different timeouts,
+// some of stubborn tools, some quick: every stubborn call times out, every
+// quick call returns its own result, and the watchdog ends with nothing
+// left to watch.
+func TestWatchdogManyDeadlines(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var ts []tools.Tool
+	for i := range 6 {
+		ts = append(ts, tools.MustFunc(fmt.Sprint("stuck", i), "", func(ctx context.Context, in struct{}) (string, error) {
+			<-release
+			return "late", nil
+		}, tools.Timeout(time.Duration(1+3*i)*time.Millisecond)))
+	}
+	ts = append(ts, tools.MustFunc("echo", "", func(ctx context.Context, in echoIn) (string, error) { return in.Text, nil }))
+	ts = append(ts, tools.MustFunc("echoInline", "", func(ctx context.Context, in echoIn) (string, error) { return in.Text, nil },
+		tools.Inline(), tools.Timeout(time.Duration(50)*time.Millisecond)))
+	d := tools.NewDispatcher(tools.MustSet(ts...), tools.WithConcurrency(64))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var calls []llm.ToolCall
+			for i := range 12 {
+				switch i % 3 {
+				case 0:
+					calls = append(calls, llmCall(fmt.Sprint("stuck", (g+i)%6), `{}`))
+				case 1:
+					calls = append(calls, llmCall("echo", fmt.Sprintf(`{"text":"g%d-%d"}`, g, i)))
+				default:
+					calls = append(calls, llmCall("echoInline", fmt.Sprintf(`{"text":"g%d-%d"}`, g, i)))
+				}
+			}
+			for i, r := range d.Dispatch(ctx, calls...) {
+				if i%3 == 0 {
+					if !errors.Is(r.Err, tools.ErrTimeout) {
+						t.Errorf("%s: %v, want a timeout", calls[i].Name, r.Err)
+					}
+				} else if want := fmt.Sprintf("g%d-%d", g, i); r.Err != nil || r.Content != want {
+					t.Errorf("%s: %q %v, want %q", calls[i].Name, r.Content, r.Err, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, "the watchdog watches nothing", func() bool { return tools.WatchedCalls() == 0 })
+}
+
+// TestPanicOnWorkerAndInline: a panic is recovered on either path, and the
+// next call of the same dispatcher runs normally.
+func TestPanicOnWorkerAndInline(t *testing.T) {
+	for _, opts := range [][]tools.Option{nil, {tools.Inline()}} {
+		boom := tools.MustFunc("boom", "", func(ctx context.Context, in echoIn) (string, error) {
+			if in.Text == "boom" {
+				panic("kaboom")
+			}
+			return in.Text, nil
+		}, opts...)
+		d := tools.NewDispatcher(tools.MustSet(boom))
+		for range 3 {
+			if r := d.Call(context.Background(), llmCall("boom", `{"text":"boom"}`)); !errors.Is(r.Err, tools.ErrPanic) {
+				t.Errorf("panic: %v", r.Err)
+			}
+			if r := d.Call(context.Background(), llmCall("boom", `{"text":"ok"}`)); r.Err != nil || r.Content != "ok" {
+				t.Errorf("after a panic: %q %v", r.Content, r.Err)
+			}
+		}
+	}
+}
+
+// TestIdleWorkersExit: the workers a burst of calls started exit once the
+// calls stop, and new calls after that still run.
+func TestIdleWorkersExit(t *testing.T) {
+	defer tools.SetWorkerIdle(2 * time.Millisecond)()
+	gate := make(chan struct{})
+	var started sync.WaitGroup
+	wait := tools.MustFunc("wait", "", func(ctx context.Context, in struct{}) (string, error) {
+		started.Done()
+		<-gate
+		return "ok", nil
+	})
+	d := tools.NewDispatcher(tools.MustSet(wait), tools.WithConcurrency(16))
+	calls := make([]llm.ToolCall, 16)
+	for i := range calls {
+		calls[i] = llmCall("wait", `{}`)
+	}
+	started.Add(len(calls))
+	go func() { started.Wait(); close(gate) }()
+	for _, r := range d.Dispatch(context.Background(), calls...) {
+		if r.Content != "ok" {
+			t.Fatalf("%q %v", r.Content, r.Err)
+		}
+	}
+	waitFor(t, "every idle worker exited", func() bool { return tools.LiveWorkers() == 0 })
+	started.Add(1)
+	if r := d.Call(context.Background(), llmCall("wait", `{}`)); r.Content != "ok" {
+		t.Fatalf("after the workers exited: %q %v", r.Content, r.Err)
+	}
+}

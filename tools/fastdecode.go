@@ -1,0 +1,383 @@
+package tools
+
+import (
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// The fast decoder decodes the arguments of a [Func] tool whose In is a
+// flat struct (exported fields of kinds bool, int*, uint*, float*, string,
+// none with a custom decoding) straight into the struct, without
+// reflection per call and without allocating: it is most of the cost of a
+// trivial call otherwise. Like the fast validator it is only ever trusted
+// to decode what it is sure of, exactly as encoding/json would: a key that
+// is not a field's exact name, a string with an escape, a number that does
+// not fit, a nested value or anything unusual makes it give up, and the
+// caller decodes with encoding/json from scratch, which gives the result
+// or the error. A differential fuzz test holds it to that.
+
+type flatKind uint8
+
+const (
+	fkBool flatKind = iota + 1
+	fkInt
+	fkUint
+	fkFloat32
+	fkFloat64
+	fkString
+)
+
+type flatField struct {
+	name string
+	off  uintptr
+	kind flatKind
+	bits int // of an integer
+}
+
+type flatDecoder struct {
+	fields []flatField
+}
+
+var (
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// newFlatDecoder returns the fast decoder of t, or nil when t is not a
+// struct it handles.
+func newFlatDecoder(t reflect.Type) *flatDecoder {
+	if t.Kind() != reflect.Struct || implementsUnmarshal(t) {
+		return nil
+	}
+	d := &flatDecoder{}
+	seen := map[string]bool{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			return nil
+		}
+		tag, hasTag := f.Tag.Lookup("json")
+		if tag == "-" {
+			continue
+		}
+		if !f.IsExported() {
+			if hasTag {
+				// encoding/json ignores it, but keep to the plain case.
+				return nil
+			}
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(","+opts+",", ",string,") {
+			return nil
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if !plainKey(name) || seen[strings.ToLower(name)] {
+			// Names that fold together are matched by encoding/json's
+			// rules for ties; leave them to it.
+			return nil
+		}
+		seen[strings.ToLower(name)] = true
+		if implementsUnmarshal(f.Type) {
+			return nil
+		}
+		ff := flatField{name: name, off: f.Offset}
+		switch f.Type.Kind() {
+		case reflect.Bool:
+			ff.kind = fkBool
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			ff.kind, ff.bits = fkInt, f.Type.Bits()
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			ff.kind, ff.bits = fkUint, f.Type.Bits()
+		case reflect.Float32:
+			ff.kind = fkFloat32
+		case reflect.Float64:
+			ff.kind = fkFloat64
+		case reflect.String:
+			ff.kind = fkString
+		default:
+			return nil
+		}
+		d.fields = append(d.fields, ff)
+	}
+	return d
+}
+
+func implementsUnmarshal(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return t.Implements(jsonUnmarshalerType) || p.Implements(jsonUnmarshalerType) ||
+		t.Implements(textUnmarshalerType) || p.Implements(textUnmarshalerType)
+}
+
+// plainKey reports whether a field name is ASCII that encoding/json takes
+// as a tag name as it is (letters, digits and its allowed punctuation) and
+// that needs no escaping, so that an unescaped key equal to it is that
+// field.
+func plainKey(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// decode decodes data into the zero struct at p. It returns false when it
+// gave up; p may then hold part of the values, and must be zeroed again.
+func (d *flatDecoder) decode(data []byte, p unsafe.Pointer) bool {
+	i, n := 0, len(data)
+	skip := func() {
+		for i < n && isSpace(data[i]) {
+			i++
+		}
+	}
+	skip()
+	if i == n || data[i] != '{' {
+		return false
+	}
+	i++
+	skip()
+	if i < n && data[i] == '}' {
+		i++
+		skip()
+		return i == n
+	}
+	for {
+		// A key.
+		if i == n || data[i] != '"' {
+			return false
+		}
+		ks := i + 1
+		i = ks
+		for i < n && data[i] != '"' {
+			if data[i] == '\\' || data[i] < 0x20 {
+				return false
+			}
+			i++
+		}
+		if i == n {
+			return false
+		}
+		key := data[ks:i]
+		i++
+		var f *flatField
+		for k := range d.fields {
+			if d.fields[k].name == string(key) {
+				f = &d.fields[k]
+				break
+			}
+		}
+		if f == nil {
+			return false
+		}
+		skip()
+		if i == n || data[i] != ':' {
+			return false
+		}
+		i++
+		skip()
+		if i == n {
+			return false
+		}
+		// A value.
+		at := unsafe.Add(p, f.off)
+		switch c := data[i]; {
+		case c == '"':
+			if f.kind != fkString {
+				return false
+			}
+			vs := i + 1
+			i = vs
+			ascii := true
+			for i < n && data[i] != '"' {
+				c := data[i]
+				if c == '\\' || c < 0x20 {
+					return false
+				}
+				if c >= 0x80 {
+					ascii = false
+				}
+				i++
+			}
+			if i == n {
+				return false
+			}
+			v := data[vs:i]
+			if !ascii && !utf8.Valid(v) {
+				return false
+			}
+			i++
+			*(*string)(at) = string(v)
+		case c == 't' || c == 'f' || c == 'n':
+			var lit string
+			switch c {
+			case 't':
+				lit = "true"
+			case 'f':
+				lit = "false"
+			default:
+				lit = "null"
+			}
+			if n-i < len(lit) || string(data[i:i+len(lit)]) != lit {
+				return false
+			}
+			i += len(lit)
+			if c != 'n' {
+				// null leaves a field of these kinds as it is.
+				if f.kind != fkBool {
+					return false
+				}
+				*(*bool)(at) = c == 't'
+			}
+		case c == '-' || c >= '0' && c <= '9':
+			ns := i
+			isInt, ok := scanJSONNumber(data, &i)
+			if !ok {
+				return false
+			}
+			if !setNumber(f, at, data[ns:i], isInt) {
+				return false
+			}
+		default:
+			return false
+		}
+		skip()
+		if i == n {
+			return false
+		}
+		switch data[i] {
+		case ',':
+			i++
+			skip()
+		case '}':
+			i++
+			skip()
+			return i == n
+		default:
+			return false
+		}
+	}
+}
+
+// scanJSONNumber moves *pi past a JSON number, reporting whether it has no
+// fraction or exponent and whether it is well-formed.
+func scanJSONNumber(data []byte, pi *int) (isInt, ok bool) {
+	i, n := *pi, len(data)
+	if data[i] == '-' {
+		i++
+	}
+	if i == n {
+		return false, false
+	}
+	switch {
+	case data[i] == '0':
+		i++
+	case data[i] >= '1' && data[i] <= '9':
+		for i < n && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+	default:
+		return false, false
+	}
+	isInt = true
+	if i < n && data[i] == '.' {
+		isInt = false
+		i++
+		d := i
+		for i < n && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false, false
+		}
+	}
+	if i < n && (data[i] == 'e' || data[i] == 'E') {
+		isInt = false
+		i++
+		if i < n && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		d := i
+		for i < n && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false, false
+		}
+	}
+	*pi = i
+	return isInt, true
+}
+
+// setNumber stores a number literal in a field as encoding/json would,
+// or reports false where encoding/json would fail or where the field is
+// not a number.
+func setNumber(f *flatField, at unsafe.Pointer, lit []byte, isInt bool) bool {
+	s := unsafe.String(unsafe.SliceData(lit), len(lit))
+	switch f.kind {
+	case fkInt:
+		if !isInt {
+			return false
+		}
+		v, err := strconv.ParseInt(s, 10, f.bits)
+		if err != nil {
+			return false
+		}
+		switch f.bits {
+		case 8:
+			*(*int8)(at) = int8(v)
+		case 16:
+			*(*int16)(at) = int16(v)
+		case 32:
+			*(*int32)(at) = int32(v)
+		default:
+			*(*int64)(at) = v
+		}
+	case fkUint:
+		if !isInt {
+			return false
+		}
+		v, err := strconv.ParseUint(s, 10, f.bits)
+		if err != nil {
+			return false
+		}
+		switch f.bits {
+		case 8:
+			*(*uint8)(at) = uint8(v)
+		case 16:
+			*(*uint16)(at) = uint16(v)
+		case 32:
+			*(*uint32)(at) = uint32(v)
+		default:
+			*(*uint64)(at) = v
+		}
+	case fkFloat32:
+		v, err := strconv.ParseFloat(s, 32)
+		if err != nil {
+			return false
+		}
+		*(*float32)(at) = float32(v)
+	case fkFloat64:
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return false
+		}
+		*(*float64)(at) = v
+	default:
+		return false
+	}
+	return true
+}
