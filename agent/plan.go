@@ -292,6 +292,10 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			slots[d].dependents = append(slots[d].dependents, i)
 		}
 	}
+	// The goal, for "${goal}" (unless a step of the plan is named goal).
+	if _, isStep := prog.Index(planner.GoalRef); prog.Reads(planner.GoalRef) && !isStep {
+		ps.setEnv(planner.GoalRef, r.goal)
+	}
 	// Outputs of earlier plans' steps that this plan's expressions read.
 	for _, e := range ps.records {
 		if _, ok := ps.env[e.id]; !ok && prog.Reads(e.id) {

@@ -82,7 +82,7 @@ Reply with one JSON object and nothing else:
 Rules:
 - Ids are short unique names: s1, s2, ...
 - args must match the tool's argument schema.
-- A step may use the outputs of earlier steps only. Write "${s1}" for a whole output, or an expression such as "${s1.hits[0].url}" (field names as in the tool's JSON output) to take part of one; inside a longer string the value is interpolated.
+- A step may use the outputs of earlier steps only. Write "${s1}" for a whole output, or an expression such as "${s1.hits[0].url}" (field names as in the tool's JSON output) to take part of one; inside a longer string the value is interpolated. "${goal}" is the goal's text, as it was given.
 - Steps that do not depend on each other run in parallel: prefer independent steps.
 - "when" is an optional condition over earlier outputs, such as "len(s1.hits) > 0"; the step is skipped when it is false.
 - A step without a tool is a reasoning step: the model works out its task from the outputs of its deps.

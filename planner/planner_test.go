@@ -573,3 +573,40 @@ func TestIndexSmallAndLargePlans(t *testing.T) {
 		})
 	}
 }
+
+func TestGoalReference(t *testing.T) {
+	p := mustParse(t, `{"steps":[
+		{"id":"s1","task":"search the question","tool":"search","args":{"query":"${goal}"}},
+		{"id":"s2","task":"search again","tool":"search","args":{"query":"more on ${goal}"},"when":"len(goal) > 3"}]}`)
+	prog, err := planner.Compile(p, exec, planner.Options{})
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	if !prog.Reads(planner.GoalRef) || len(prog.Deps(0)) != 0 || len(prog.Deps(1)) != 0 {
+		t.Errorf("Reads(goal) = %v, deps %v %v; want the goal read and no dependencies", prog.Reads(planner.GoalRef), prog.Deps(0), prog.Deps(1))
+	}
+	env := map[string]any{planner.GoalRef: "What is RAG?"}
+	for i, want := range []string{`{"query":"What is RAG?"}`, `{"query":"more on What is RAG?"}`} {
+		got, err := prog.Args(i, env)
+		if err != nil {
+			t.Fatalf("Args(%d): %v", i, err)
+		}
+		if c := compact(t, got); c != want {
+			t.Errorf("Args(%d) = %s, want %s", i, c, want)
+		}
+	}
+	if ok, err := prog.When(1, env); err != nil || !ok {
+		t.Errorf("When(1) = %v, %v; want true", ok, err)
+	}
+	// A step named goal shadows the goal.
+	p = mustParse(t, `{"steps":[
+		{"id":"goal","task":"find","tool":"search","args":{"query":"x"}},
+		{"id":"s2","task":"use it","tool":"fetch","args":{"url":"${goal.url}"}}]}`)
+	prog, err = planner.Compile(p, exec, planner.Options{})
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	if d := prog.Deps(1); len(d) != 1 || d[0] != 0 {
+		t.Errorf("Deps(1) = %v, want [0]: the step named goal", d)
+	}
+}

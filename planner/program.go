@@ -342,6 +342,9 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 					prog.read = map[string]bool{}
 				}
 				prog.read[id] = true
+				if _, isStep := prog.lookup(id); id == GoalRef && !isStep {
+					continue // the goal's text, which the executor provides
+				}
 				link(id, "references")
 			}
 		}
@@ -411,6 +414,13 @@ func (prog *Program) ids(done map[string]Done) string {
 	}
 	return strings.Join(ids, ", ")
 }
+
+// GoalRef is the name under which references and conditions read the
+// goal's text: "${goal}" in a step's arguments is the goal the plan was
+// made for (a search for the question as it was asked, for example). A
+// step whose id is "goal" shadows it. The executor puts the goal into the
+// environment under this name when [Program.Reads] reports it is read.
+const GoalRef = "goal"
 
 // isStepRef returns a predicate telling whether "$name" names a step.
 func (prog *Program) isStepRef(done map[string]Done) func(string) bool {

@@ -26,7 +26,7 @@ func TestScorePlan(t *testing.T) {
 		{"gold", e.PlanJSON, eval.Metrics{Examples: 1, Parsed: 1, Valid: 1, ToolsRight: 1, ArgsExact: 1}},
 		{"fenced with prose", "Here:\n```json\n" + e.PlanJSON + "\n```", eval.Metrics{Examples: 1, Parsed: 1, Valid: 1, ToolsRight: 1, ArgsExact: 1}},
 		{"garbage", "I cannot plan", eval.Metrics{Examples: 1}},
-		{"unknown tool", strings.Replace(e.PlanJSON, e.Plan.Steps[0].Tool, "no_such_tool", 1), eval.Metrics{Examples: 1, Parsed: 1}},
+		{"unknown tool", strings.Replace(e.PlanJSON, `"tool":"`+e.Plan.Steps[0].Tool+`"`, `"tool":"no_such_tool"`, 1), eval.Metrics{Examples: 1, Parsed: 1}},
 		{"other tool", wrongTool, eval.Metrics{Examples: 1, Parsed: 1}},
 		{"extra argument", wrongArg, eval.Metrics{Examples: 1, Parsed: 1}},
 	}

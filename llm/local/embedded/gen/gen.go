@@ -247,7 +247,10 @@ func (b *builder) has(roles ...Role) bool {
 	return true
 }
 
-func (b *builder) lookup(tp topic) (search, read, answer, full string) {
+// lookup adds a search for tp and a read of its top hit. With byGoal the
+// search is for the goal as it was given ("${goal}"), which needs no
+// copying; otherwise for tp's name.
+func (b *builder) lookup(tp topic, byGoal bool) (search, read, answer, full string) {
 	name := tp.Name
 	if b.zh() {
 		name = tp.ZhName
@@ -268,7 +271,18 @@ func (b *builder) lookup(tp topic) (search, read, answer, full string) {
 	} else {
 		hits = append(hits, map[string]string{"id": doc.ID, "title": name})
 	}
-	search = b.step(RoleSearch, b.pickT("Search for "+name, "搜索"+name), name, nil, marshal(map[string]any{"hits": hits}))
+	if byGoal {
+		search = b.step(RoleSearch, b.pickT("Search for the question", "搜索这个问题"), "${"+planner.GoalRef+"}", nil, marshal(map[string]any{"hits": hits}))
+		// The executor re-encodes resolved arguments (keys sorted).
+		t, _ := b.cat.Tool(RoleSearch)
+		resolved := map[string]json.RawMessage{t.Arg: marshal(b.ex.Goal)}
+		for _, kv := range t.Extra {
+			resolved[kv.Key] = json.RawMessage(kv.Value)
+		}
+		b.ex.Observations[len(b.ex.Observations)-1].Args = marshal(resolved)
+	} else {
+		search = b.step(RoleSearch, b.pickT("Search for "+name, "搜索"+name), name, nil, marshal(map[string]any{"hits": hits}))
+	}
 	var out []byte
 	if b.cat.Rich {
 		out = marshal(doc)
@@ -311,8 +325,8 @@ func (b *builder) build(tmpl string) bool {
 			goals = []string{b.pick([]string{"Look up %s and take a note of it.", "Find %s and save what it says."}, []string{"查一下%s并做笔记。", "找到%s的资料并记下来。"})}
 		}
 		b.ex.Goal = fmt.Sprintf(goals[0], name)
-		b.ex.Plan.Thought = b.pickT("Search the knowledge base for "+name+", then read the top hit.", "先在知识库中搜索"+name+"，再阅读第一条结果。")
-		_, read, text, full := b.lookup(tp)
+		b.ex.Plan.Thought = b.pickT("Search the knowledge base for the question, then read the top hit.", "先在知识库中搜索这个问题，再阅读第一条结果。")
+		_, read, text, full := b.lookup(tp, true)
 		b.ex.Answer = text + " [" + read + "]"
 		if saves {
 			b.ex.Plan.Thought += b.pickT(" Then save its text as a note.", "然后把内容记为笔记。")
@@ -383,8 +397,8 @@ func (b *builder) build(tmpl string) bool {
 		}
 		b.ex.Goal = fmt.Sprintf(b.pick([]string{"Compare %s and %s.", "How do %s and %s differ?"}, []string{"比较%s和%s。", "%s和%s有什么不同？"}), n1, n2)
 		b.ex.Plan.Thought = b.pickT("Search for both in parallel, then read the top hit of each.", "并行搜索两者，再分别阅读第一条结果。")
-		_, r1, tx1, _ := b.lookup(t1)
-		_, r2, tx2, _ := b.lookup(t2)
+		_, r1, tx1, _ := b.lookup(t1, false)
+		_, r2, tx2, _ := b.lookup(t2, false)
 		b.ex.Answer = tx1 + " [" + r1 + "] " + tx2 + " [" + r2 + "]"
 		b.ex.Fact = t1.Fact
 	default:
