@@ -40,7 +40,8 @@ type Planner struct {
 	specs  []llm.ToolSpec
 	specOf map[string]*llm.ToolSpec
 	system string
-	schema *llm.JSONSchema
+	schema *llm.JSONSchema // for replans
+	first  *llm.JSONSchema // for first plans: numbered steps
 }
 
 // New returns a planner for cfg.
@@ -59,6 +60,7 @@ func New(cfg Config) (*Planner, error) {
 	p.system = SystemPrompt(cfg.Instructions, p.specs)
 	if !cfg.NoSchema {
 		p.schema = &llm.JSONSchema{Name: "plan", Schema: SchemaFor(p.specs)}
+		p.first = &llm.JSONSchema{Name: "plan", Schema: SchemaForNumbered(p.specs)}
 	}
 	return p, nil
 }
@@ -176,6 +178,9 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
 	}
 	opts := Options{Specs: p.specs, Done: req.Done}
 	schema := p.schema
+	if len(req.Done) == 0 && req.Previous == nil && req.Replan == "" {
+		schema = p.first
+	}
 	for attempt := 0; ; attempt++ {
 		var r *llm.Request
 		if attempt == 0 && first != nil {

@@ -40,9 +40,31 @@ const refPattern = `^\$\{[^}]+\}$`
 // Parameters are empty or not a JSON object gets any object as arguments.
 // With no tools, the steps can only be reasoning steps. The result is a
 // new slice on each call.
-func SchemaFor(specs []llm.ToolSpec) json.RawMessage {
-	type branch struct{ tool, args string }
-	var branches []branch
+func SchemaFor(specs []llm.ToolSpec) json.RawMessage { return schemaFor(specs, 0) }
+
+// NumberedSteps is how many leading steps [SchemaForNumbered] numbers.
+const NumberedSteps = 12
+
+// SchemaForNumbered is [SchemaFor] for a first plan, numbering its steps
+// as the planning prompt asks: the first [NumberedSteps] steps have the ids
+// s1, s2, ... in order, their deps name only earlier steps, and a
+// reference in their top-level arguments may only name an earlier step or
+// the goal ("${goal}", "${s1.hits[0].id}", "see ${s2.text}"). A plan
+// decoded under it cannot repeat an id or use a step before it runs.
+// References there are a step id or goal, optionally followed by a path
+// of fields and indexes; other expressions are not allowed. Steps after
+// the numbered ones are as in SchemaFor. Replans, whose steps may keep the
+// ids of steps already done, use SchemaFor.
+func SchemaForNumbered(specs []llm.ToolSpec) json.RawMessage {
+	return schemaFor(specs, NumberedSteps)
+}
+
+func schemaFor(specs []llm.ToolSpec, numbered int) json.RawMessage {
+	type tool struct {
+		name   string
+		params json.RawMessage
+	}
+	var ts []tool
 	seen := map[string]bool{}
 	for _, s := range specs {
 		if s.Name == "" || seen[s.Name] {
@@ -50,38 +72,82 @@ func SchemaFor(specs []llm.ToolSpec) json.RawMessage {
 		}
 		seen[s.Name] = true
 		name, _ := json.Marshal(s.Name)
-		prefix := "/properties/steps/items/anyOf/" + strconv.Itoa(len(branches)) + "/properties/args"
-		branches = append(branches, branch{`{"const":` + string(name) + `}`, argsSchema(s.Parameters, prefix)})
+		ts = append(ts, tool{string(name), s.Parameters})
 	}
-	branches = append(branches, branch{`{"const":""}`, `{"type":"object","properties":{},"additionalProperties":false}`})
+	// step writes the schema of one step at pointer at; k >= 0 numbers
+	// it (the (k+1)th step), k < 0 leaves it free.
+	step := func(b *strings.Builder, at string, k int) {
+		id, deps := `{"type":"string"}`, `{"type":"array","items":{"type":"string"}}`
+		var refs []string
+		if k >= 0 {
+			id = `{"const":"s` + strconv.Itoa(k+1) + `"}`
+			refs = append(refs, GoalRef)
+			var earlier []string
+			for j := 1; j <= k; j++ {
+				earlier = append(earlier, `"s`+strconv.Itoa(j)+`"`)
+				refs = append(refs, "s"+strconv.Itoa(j))
+			}
+			if k == 0 {
+				deps = `{"type":"array","maxItems":0}`
+			} else {
+				deps = `{"type":"array","items":{"enum":[` + strings.Join(earlier, ",") + `]}}`
+			}
+		}
+		write := func(i int, toolSchema, args string) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(`{"type":"object","properties":{"id":` + id + `,"task":{"type":"string"},"tool":` + toolSchema + `,"args":` + args + `,"deps":` + deps + `,"when":{"type":"string"}},"required":["id","task","tool","args","deps"]}`)
+		}
+		if len(ts) > 0 {
+			b.WriteString(`{"anyOf":[`)
+		}
+		for i, t := range ts {
+			write(i, `{"const":`+t.name+`}`, argsSchema(t.params, at+"/anyOf/"+strconv.Itoa(i)+"/properties/args", refs))
+		}
+		write(len(ts), `{"const":""}`, `{"type":"object","properties":{},"additionalProperties":false}`)
+		if len(ts) > 0 {
+			b.WriteString(`]}`)
+		}
+	}
 
 	var b strings.Builder
 	b.WriteString(`{"type":"object","properties":{` +
 		`"thought":{"type":"string","description":"Your reasoning: what the goal needs, which tools provide it, which steps can run in parallel."},` +
-		`"steps":{"type":"array","items":`)
-	if len(branches) > 1 {
-		b.WriteString(`{"anyOf":[`)
-	}
-	for i, br := range branches {
-		if i > 0 {
-			b.WriteByte(',')
+		`"steps":{"type":"array",`)
+	if numbered > 0 {
+		b.WriteString(`"prefixItems":[`)
+		for k := range numbered {
+			if k > 0 {
+				b.WriteByte(',')
+			}
+			step(&b, "/properties/steps/prefixItems/"+strconv.Itoa(k), k)
 		}
-		b.WriteString(`{"type":"object","properties":{"id":{"type":"string"},"task":{"type":"string"},"tool":`)
-		b.WriteString(br.tool)
-		b.WriteString(`,"args":`)
-		b.WriteString(br.args)
-		b.WriteString(`,"deps":{"type":"array","items":{"type":"string"}},"when":{"type":"string"}},"required":["id","task","tool","args","deps"]}`)
+		b.WriteString(`],`)
 	}
-	if len(branches) > 1 {
-		b.WriteString(`]}`)
-	}
+	b.WriteString(`"items":`)
+	step(&b, "/properties/steps/items", -1)
 	b.WriteString(`}},"required":["thought","steps"]}`)
 	return json.RawMessage(b.String())
 }
 
+// refPatterns returns the pattern of a whole-reference string and of a
+// plain string whose references may only name refs (nil: any reference).
+func refPatterns(refs []string) (whole, plain string) {
+	if refs == nil {
+		return refPattern, ""
+	}
+	names := `(?:` + strings.Join(refs, "|") + `)`
+	ref := `\$\{` + names + `(?:[.\[][^}]*)?\}`
+	return `^` + ref + `$`, `^(?:[^$]|\$[^{]|` + ref + `)*\$?$`
+}
+
 // argsSchema returns a tool's Parameters schema transformed for plans;
 // prefix is the JSON pointer at which it is placed in the plan schema.
-func argsSchema(params json.RawMessage, prefix string) string {
+//
+// With refs set (a numbered step), a reference may only name one of refs,
+// in a whole-reference argument and inside any plain string argument.
+func argsSchema(params json.RawMessage, prefix string, refs []string) string {
 	const anyObject = `{"type":"object"}`
 	v, err := decodeOrdered(params)
 	if err != nil {
@@ -96,9 +162,10 @@ func argsSchema(params json.RawMessage, prefix string) string {
 
 	// Relax the top-level arguments, remembering the pointers whose
 	// targets moved under anyOf/0.
+	whole, plain := refPatterns(refs)
 	ref := newObject()
 	ref.set("type", "string")
-	ref.set("pattern", refPattern)
+	ref.set("pattern", whole)
 	var moved []string
 	wrap := func(s any) any {
 		return newObject().set("anyOf", []any{s, ref})
@@ -110,9 +177,12 @@ func argsSchema(params json.RawMessage, prefix string) string {
 		}
 		for _, k := range props.keys {
 			s := stripAnnotations(props.vals[k])
-			if !takesAnyString(s) {
+			switch {
+			case !takesAnyString(s):
 				props.vals[k] = wrap(s)
 				moved = append(moved, "/"+kw+"/"+escapePointer(k))
+			case plain != "" && isStringType(s):
+				props.vals[k] = newObject().set("type", "string").set("pattern", plain)
 			}
 		}
 	}
@@ -162,6 +232,12 @@ func takesAnyString(s any) bool {
 		}
 	}
 	return false
+}
+
+// isStringType reports whether s is exactly {"type":"string"}.
+func isStringType(s any) bool {
+	o, ok := s.(*object)
+	return ok && len(o.keys) == 1 && o.get("type") == "string"
 }
 
 // stripAnnotations drops annotations from s and its subschemas in place

@@ -230,7 +230,7 @@ func TestPlannerSendsToolSchema(t *testing.T) {
 		noSchema bool
 		want     json.RawMessage
 	}{
-		{"schema", false, planner.SchemaFor(testSpecs)},
+		{"schema", false, planner.SchemaForNumbered(testSpecs)},
 		{"no schema", true, nil},
 	} {
 		m := llmtest.New(llmtest.Text(good))
@@ -246,7 +246,7 @@ func TestPlannerSendsToolSchema(t *testing.T) {
 		case c.want == nil && rs != nil:
 			t.Errorf("%s: sent a schema", c.name)
 		case c.want != nil && (rs == nil || !bytes.Equal(rs.Schema, c.want)):
-			t.Errorf("%s: sent %v, want SchemaFor of the tools", c.name, rs)
+			t.Errorf("%s: sent %v, want SchemaForNumbered of the tools (a first plan)", c.name, rs)
 		}
 	}
 }
@@ -294,10 +294,66 @@ func BenchmarkCompileSchemaFor(b *testing.B) {
 				}
 			}
 		})
+		num := planner.SchemaForNumbered(specs)
+		b.Run(fmt.Sprintf("numbered/tools=%d", n), func(b *testing.B) {
+			b.ReportMetric(float64(len(num)), "schema-bytes")
+			for b.Loop() {
+				if _, err := constrain.CompileSchema(num, constrain.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run(fmt.Sprintf("SchemaFor/tools=%d", n), func(b *testing.B) {
 			for b.Loop() {
 				planner.SchemaFor(specs)
 			}
 		})
+	}
+}
+
+func stepDeps(id, tool, args, deps string) string {
+	return `{"id":"` + id + `","task":"do","tool":"` + tool + `","args":` + args + `,"deps":` + deps + `}`
+}
+
+// TestSchemaForNumbered checks the first-plan schema with both a
+// validator and the grammar: ids s1, s2, ... in order, deps and
+// references only to earlier steps or the goal.
+func TestSchemaForNumbered(t *testing.T) {
+	schema := planner.SchemaForNumbered(schemaSpecs)
+	sch := compileJSONSchema(t, schema)
+	g, err := constrain.CompileSchema(schema, constrain.Options{})
+	if err != nil {
+		t.Fatalf("CompileSchema: %v", err)
+	}
+	search := func(id, query, deps string) string {
+		return stepDeps(id, "search", `{"query":"`+query+`"}`, deps)
+	}
+	var many []string
+	for i := 1; i <= planner.NumberedSteps+2; i++ {
+		many = append(many, search(fmt.Sprintf("s%d", i), "q", "[]"))
+	}
+	many[len(many)-1] = search("free_id", "q", "[]")
+	cases := []schemaCase{
+		{"numbered", plan(search("s1", "${goal}", "[]"), search("s2", "more on ${s1.hits[0].title}", `["s1"]`)), true},
+		{"whole reference in an integer", plan(search("s1", "x", "[]"), stepDeps("s2", "search", `{"query":"y","limit":"${s1.n}"}`, `["s1"]`)), true},
+		{"plain dollars", plan(search("s1", "costs $5 or $", "[]")), true},
+		{"steps after the numbered ones are free", plan(many...), true},
+		{"first id not s1", plan(search("a", "x", "[]")), false},
+		{"repeated id", plan(search("s1", "x", "[]"), search("s1", "y", "[]")), false},
+		{"deps on itself", plan(search("s1", "x", `["s1"]`)), false},
+		{"deps on a later step", plan(search("s1", "x", "[]"), search("s2", "y", `["s3"]`), search("s3", "z", "[]")), false},
+		{"reference to a later step", plan(search("s1", "${s2.x}", "[]"), search("s2", "y", "[]")), false},
+		{"reference inside a string to a missing step", plan(search("s1", "x", "[]"), search("s2", "about ${s9.x}", "[]")), false},
+		{"whole reference to a later step in an integer", plan(stepDeps("s1", "search", `{"query":"y","limit":"${s2.n}"}`, "[]")), false},
+		{"an expression", plan(search("s1", "x", "[]"), search("s2", "${len(s1.hits)}", "[]")), false},
+	}
+	for _, c := range cases {
+		if err := validPlan(sch, c.plan); (err == nil) != c.valid {
+			t.Errorf("%s: validator: err = %v, want valid %v\n%s", c.name, err, c.valid, c.plan)
+		}
+		m := g.NewMatcher()
+		if ok := m.Accept([]byte(c.plan)) && m.Done(); ok != c.valid {
+			t.Errorf("%s: grammar: accepted = %v, want %v\n%s", c.name, ok, c.valid, c.plan)
+		}
 	}
 }

@@ -66,9 +66,12 @@ type Model struct {
 	vocOnce sync.Once
 	voc     *constrain.Vocab
 
-	mu    sync.Mutex
-	idle  []*cached // states kept for prefix reuse, most recent last
-	close sync.Once
+	mu   sync.Mutex
+	idle []*cached // states kept for prefix reuse, most recent last
+
+	gmu      sync.Mutex
+	grammars map[string]*constrain.Grammar // compiled response schemas
+	close    sync.Once
 }
 
 type cached struct {
@@ -231,7 +234,7 @@ func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.C
 	constrained := false
 	switch {
 	case req.ResponseSchema != nil && len(req.ResponseSchema.Schema) > 0:
-		g, err := constrain.CompileSchema(req.ResponseSchema.Schema, constrain.Options{Lax: !req.ResponseSchema.Strict})
+		g, err := m.schemaGrammar(req.ResponseSchema)
 		if err != nil {
 			return &llm.Error{Kind: llm.KindInvalidRequest, Provider: "local", Message: "response schema", Err: err}
 		}
@@ -580,6 +583,42 @@ func fileDefaults(f *gguf.File, d *sample.Params) {
 	if v, err := f.Float(KeySamplingRepeatPenalty); err == nil {
 		d.RepeatPenalty = float32(v)
 	}
+}
+
+// grammarCacheSize is how many compiled response schemas a Model keeps:
+// an agent sends the same plan schema with every planning request.
+const grammarCacheSize = 16
+
+// schemaGrammar compiles rs, or returns the grammar compiled for the
+// same schema before.
+func (m *Model) schemaGrammar(rs *llm.JSONSchema) (*constrain.Grammar, error) {
+	key := string(rs.Schema)
+	if !rs.Strict {
+		key = "lax:" + key
+	}
+	m.gmu.Lock()
+	g, ok := m.grammars[key]
+	m.gmu.Unlock()
+	if ok {
+		return g, nil
+	}
+	g, err := constrain.CompileSchema(rs.Schema, constrain.Options{Lax: !rs.Strict})
+	if err != nil {
+		return nil, err
+	}
+	m.gmu.Lock()
+	defer m.gmu.Unlock()
+	if m.grammars == nil {
+		m.grammars = map[string]*constrain.Grammar{}
+	}
+	if len(m.grammars) >= grammarCacheSize {
+		for k := range m.grammars { // evict one at random
+			delete(m.grammars, k)
+			break
+		}
+	}
+	m.grammars[key] = g
+	return g, nil
 }
 
 func commonPrefix(a, b []int32) int {

@@ -45,7 +45,7 @@ func (m Metrics) String() string {
 // Options configure [Run].
 type Options struct {
 	// Constrained sends the plan's JSON schema for the example's tools
-	// (planner.SchemaFor, what a planner sends) as the response schema.
+	// (planner.SchemaForNumbered, what a planner sends for a first plan) as the response schema.
 	Constrained bool
 	// PlanTokens and AnswerTokens bound the replies; 0 means 400 and 160.
 	PlanTokens, AnswerTokens int
@@ -70,7 +70,7 @@ func Run(ctx context.Context, m llm.Model, exs []gen.Example, opts Options) (Met
 		msgs := e.PlanMessages()
 		req := &llm.Request{Messages: msgs[:2], Temperature: &zero, MaxTokens: pt}
 		if opts.Constrained {
-			req.ResponseSchema = &llm.JSONSchema{Name: "plan", Schema: planner.SchemaFor(e.Tools)}
+			req.ResponseSchema = &llm.JSONSchema{Name: "plan", Schema: planner.SchemaForNumbered(e.Tools)}
 		}
 		resp, err := m.Generate(ctx, req)
 		if err != nil {

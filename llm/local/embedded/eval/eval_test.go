@@ -67,7 +67,7 @@ func TestRunScripted(t *testing.T) {
 	if reqs[0].ResponseSchema == nil || reqs[1].ResponseSchema != nil {
 		t.Fatal("the plan request must carry the schema, the answer request not")
 	}
-	if !bytes.Equal(reqs[0].ResponseSchema.Schema, planner.SchemaFor(exs[0].Tools)) {
+	if !bytes.Equal(reqs[0].ResponseSchema.Schema, planner.SchemaForNumbered(exs[0].Tools)) {
 		t.Error("the plan request does not carry the schema of the example's tools")
 	}
 	if !strings.Contains(got.String(), "valid 50%") {
@@ -81,7 +81,7 @@ func TestRunScripted(t *testing.T) {
 func TestGoldPlansFitTheSchema(t *testing.T) {
 	for _, split := range []gen.Split{gen.Train, gen.Eval} {
 		for i, e := range gen.Generate(gen.Config{Seed: 7, Split: split}, 40) {
-			g, err := constrain.CompileSchema(planner.SchemaFor(e.Tools), constrain.Options{})
+			g, err := constrain.CompileSchema(planner.SchemaForNumbered(e.Tools), constrain.Options{})
 			if err != nil {
 				t.Fatalf("example %d: CompileSchema: %v", i, err)
 			}
