@@ -12,7 +12,8 @@ import (
 	"syscall"
 
 	"github.com/plait-ai/plait/llm"
-	_ "github.com/plait-ai/plait/llm/local" // the "local" provider
+	_ "github.com/plait-ai/plait/llm/local"                // the "local" provider
+	_ "github.com/plait-ai/plait/llm/local/embedded/model" // its default: plait-embedded
 	_ "github.com/plait-ai/plait/llm/providers"
 )
 
