@@ -32,6 +32,6 @@
 //
 // The commands cmd/train and cmd/eval drive them:
 //
-//	go run ./llm/local/embedded/cmd/train -config small -examples 24000 -copy 0.25 -steps 3400 -out model.gguf
+//	go run ./llm/local/embedded/cmd/train -config small -examples 24000 -copy 0.25 -steps 4400 -out model.gguf
 //	go run ./llm/local/embedded/cmd/eval -model model.gguf -n 50
 package embedded
