@@ -94,6 +94,9 @@ func dotQ8_0VNNI(x, y *byte, nb int) float32
 func dotQ4_0VNNI(x, y *byte, nb int) float32
 
 //go:noescape
+func dotQ8_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+
+//go:noescape
 func dotQ5_0VNNI(x, y *byte, nb int) float32
 
 //go:noescape
@@ -137,7 +140,21 @@ func setKernels(vnni bool) {
 			return f(&w[0], &a[0], nb)
 		}
 	}
+	clear(simdRowKernels)
+	r4 := func(f func(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)) rowKernel {
+		return func(w []byte, rb int, a []byte, n int, out *[4]float32) {
+			nb := n / qk
+			if nb == 0 {
+				*out = [4]float32{}
+				return
+			}
+			_ = w[3*rb+rb-1]
+			_ = a[38*nb-1]
+			f(&w[0], rb, &a[0], &a[34*nb], nb, out)
+		}
+	}
 	if vnni {
+		simdRowKernels[ggml.Q8_0] = r4(dotQ8_0R4VNNI)
 		simdKernels[ggml.Q8_0] = scaled(dotQ8_0VNNI)
 		simdKernels[ggml.Q4_0] = scaled(dotQ4_0VNNI)
 		simdKernels[ggml.Q5_0] = scaled(dotQ5_0VNNI)

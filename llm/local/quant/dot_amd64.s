@@ -1429,3 +1429,81 @@ q50vdone:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
+
+// Four weight rows against one activation (decode): the activation block
+// and its scale are loaded once for the four rows, and the call, loop and
+// horizontal-sum overhead of a short row is paid once per four rows. Each
+// row keeps the single-row kernel's two accumulators (even and odd blocks)
+// and its final sum order, so every result is bit-identical to it.
+#define R4Q8(saddr, qaddr, acc) \
+	VPBROADCASTW saddr, X1; \
+	VCVTPH2PS X1, Y1; \
+	VMULPS Y7, Y1, Y1; \
+	VMOVDQU qaddr, Y2; \
+	VPSIGNB Y2, Y2, Y4; \
+	VPSIGNB Y2, Y3, Y5; \
+	VPXOR Y6, Y6, Y6; \
+	VPDPBUSD Y5, Y4, Y6; \
+	VCVTDQ2PS Y6, Y6; \
+	VFMADD231PS Y1, Y6, acc
+
+#define R4Q8BLOCK(xo, yo, do, a0, a1, a2, a3) \
+	VMOVDQU (yo+2)(DI), Y3; \
+	VBROADCASTSS do(DX), Y7; \
+	R4Q8(xo(SI), (xo+2)(SI), a0); \
+	R4Q8(xo(SI)(R8*1), (xo+2)(SI)(R8*1), a1); \
+	R4Q8(xo(SI)(R8*2), (xo+2)(SI)(R8*2), a2); \
+	R4Q8(xo(SI)(R9*1), (xo+2)(SI)(R9*1), a3)
+
+#define R4SUM(even, odd, xe, off) \
+	VADDPS odd, even, even; \
+	VEXTRACTF128 $1, even, X1; \
+	VADDPS X1, xe, xe; \
+	VHADDPS xe, xe, xe; \
+	VHADDPS xe, xe, xe; \
+	VMOVSS xe, off(R10)
+
+// func dotQ8_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ8_0R4VNNI(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ xstride+8(FP), R8
+	MOVQ y+16(FP), DI
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R10
+	LEAQ (R8)(R8*2), R9
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+q80r4loop:
+	CMPQ CX, $2
+	JLT q80r4tail
+	// The next four rows stream in while these are summed.
+	LEAQ (SI)(R8*4), R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 (R11)(R8*1)
+	PREFETCHT0 (R11)(R8*2)
+	PREFETCHT0 (R11)(R9*1)
+	R4Q8BLOCK(0, 0, 0, Y8, Y9, Y10, Y11)
+	R4Q8BLOCK(34, 34, 4, Y12, Y13, Y14, Y15)
+	ADDQ $68, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q80r4loop
+q80r4tail:
+	TESTQ CX, CX
+	JEQ q80r4done
+	R4Q8BLOCK(0, 0, 0, Y8, Y9, Y10, Y11)
+q80r4done:
+	R4SUM(Y8, Y12, X8, 0)
+	R4SUM(Y9, Y13, X9, 4)
+	R4SUM(Y10, Y14, X10, 8)
+	R4SUM(Y11, Y15, X11, 12)
+	VZEROUPPER
+	RET

@@ -549,3 +549,38 @@ func TestDotF32Axpy(t *testing.T) {
 		}
 	}
 }
+
+// MatVec runs four rows per kernel call where the type has such a kernel;
+// every result must equal the single-row Dot bit for bit, for odd and even
+// block counts and row counts that leave a remainder.
+func TestMatVecRowGroupsMatchDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_0, ggml.Q5_0, ggml.Q4_K, ggml.Q6_K} {
+		for _, cols := range []int{32, 96, 256, 896} {
+			if cols%typ.BlockSize() != 0 {
+				continue
+			}
+			for _, rows := range []int{4, 9, 131} {
+				for _, threads := range []int{1, 2} {
+					m := quant.Matrix{Type: typ, Rows: rows, Cols: cols,
+						Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.05))}
+					x := gauss(r, cols, 1)
+					y := make([]float32, rows)
+					p := quant.NewPool(threads)
+					err := quant.MatVec(p, m, x, y)
+					p.Close()
+					if err != nil {
+						t.Fatal(err)
+					}
+					act, _ := quant.QuantizeActivation(typ, x, nil)
+					for i := range rows {
+						want, _ := quant.Dot(typ, m.Row(i), act, cols)
+						if y[i] != want {
+							t.Fatalf("%v cols=%d rows=%d threads=%d: row %d = %v, Dot = %v", typ, cols, rows, threads, i, y[i], want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

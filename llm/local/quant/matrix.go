@@ -77,6 +77,9 @@ func rowChunk(rows, rowBytes, threads int) int {
 	if per := (rows + 8*threads - 1) / (8 * threads); c > per {
 		c = max(1, per)
 	}
+	if c > 2 {
+		c = (c + 3) &^ 3 // whole passes of the four-row kernels
+	}
 	return c
 }
 
@@ -164,14 +167,12 @@ func MatVecQ(p *Pool, m Matrix, a *Activation, y []float32) error {
 	if len(y) < m.Rows {
 		return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(y))
 	}
-	k := kernelFor(m.Type)
+	k, k4 := kernelFor(m.Type), rowKernelFor(m.Type)
 	rb := m.RowBytes()
 	n := m.Cols
 	act := a.data
 	p.For(m.Rows, rowChunk(m.Rows, rb, p.Threads()), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			y[r] = k(m.Data[r*rb:(r+1)*rb], act, n)
-		}
+		matVecRows(k, k4, m.Data, rb, act, n, y, lo, hi)
 	})
 	return nil
 }
@@ -188,6 +189,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 	total := 0
 	type part struct {
 		k    kernel
+		k4   rowKernel
 		rb   int
 		from int
 	}
@@ -203,7 +205,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 		if len(ys[i]) < m.Rows {
 			return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(ys[i]))
 		}
-		parts = append(parts, part{kernelFor(m.Type), m.RowBytes(), total})
+		parts = append(parts, part{kernelFor(m.Type), rowKernelFor(m.Type), m.RowBytes(), total})
 		total += m.Rows
 	}
 	if total == 0 {
@@ -218,10 +220,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 				continue
 			}
 			start := max(lo, pt.from)
-			m, y := ms[i], ys[i]
-			for r := start - pt.from; r < hi-pt.from; r++ {
-				y[r] = pt.k(m.Data[r*pt.rb:(r+1)*pt.rb], act, n)
-			}
+			matVecRows(pt.k, pt.k4, ms[i].Data, pt.rb, act, n, ys[i], start-pt.from, hi-pt.from)
 			hi = start
 		}
 	})
@@ -348,6 +347,36 @@ func offsetKernelFor(t ggml.Type) offsetKernel {
 		return simdOffsetKernels[t]
 	}
 	return nil
+}
+
+// rowKernel computes the dots of four consecutive weight rows (rb bytes
+// apart, n elements each) with one activation, bit-identical to four calls
+// of the type's single-row kernel.
+type rowKernel func(w []byte, rb int, a []byte, n int, out *[4]float32)
+
+var simdRowKernels = map[ggml.Type]rowKernel{}
+
+func rowKernelFor(t ggml.Type) rowKernel {
+	if useSIMD {
+		return simdRowKernels[t]
+	}
+	return nil
+}
+
+// matVecRows sets y[r] = dot(row r of data, act) for r in [lo, hi), four
+// rows per call where the type has a four-row kernel.
+func matVecRows(k kernel, k4 rowKernel, data []byte, rb int, act []byte, n int, y []float32, lo, hi int) {
+	r := lo
+	if k4 != nil {
+		var out [4]float32
+		for ; r+4 <= hi; r += 4 {
+			k4(data[r*rb:(r+4)*rb], rb, act, n, &out)
+			y[r], y[r+1], y[r+2], y[r+3] = out[0], out[1], out[2], out[3]
+		}
+	}
+	for ; r < hi; r++ {
+		y[r] = k(data[r*rb:(r+1)*rb], act, n)
+	}
 }
 
 // multiKernel computes the dots of one weight row (nb blocks) with four
