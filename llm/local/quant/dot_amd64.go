@@ -97,6 +97,12 @@ func dotQ4_0VNNI(x, y *byte, nb int) float32
 func dotQ8_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
 
 //go:noescape
+func dotQ4_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ5_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+
+//go:noescape
 func dotQ5_0VNNI(x, y *byte, nb int) float32
 
 //go:noescape
@@ -155,6 +161,8 @@ func setKernels(vnni bool) {
 	}
 	if vnni {
 		simdRowKernels[ggml.Q8_0] = r4(dotQ8_0R4VNNI)
+		simdRowKernels[ggml.Q4_0] = r4(dotQ4_0R4VNNI)
+		simdRowKernels[ggml.Q5_0] = r4(dotQ5_0R4VNNI)
 		simdKernels[ggml.Q8_0] = scaled(dotQ8_0VNNI)
 		simdKernels[ggml.Q4_0] = scaled(dotQ4_0VNNI)
 		simdKernels[ggml.Q5_0] = scaled(dotQ5_0VNNI)

@@ -1507,3 +1507,155 @@ q80r4done:
 	R4SUM(Y11, Y15, X11, 12)
 	VZEROUPPER
 	RET
+
+// Four-row kernels for Q4_0 and Q5_0, as dotQ8_0R4VNNI; the eight
+// accumulators sit in Y16-Y23 (AVX-512VL) to leave room for the nibble
+// constants: Y14 holds 0x0f bytes, Y15 the offset (8 for Q4_0, 16 for
+// Q5_0).
+// The weight quants are decoded unsigned (q = w + offset, the offset in
+// Y15), so VPDPBUSD takes them straight against the signed activation;
+// the offset's share, offset·(sum of each lane's four activation bytes),
+// is computed once per activation block for the four rows (Y13 holds its
+// negation and seeds each row's sum). Each lane then holds the same
+// integer as the single-row kernels' sign trick gives, so the results are
+// bit-identical.
+#define R4DOT(saddr, acc) \
+	VPBROADCASTW saddr, X1; \
+	VCVTPH2PS X1, Y1; \
+	VMULPS Y7, Y1, Y1; \
+	VMOVDQA Y13, Y6; \
+	VPDPBUSD Y3, Y2, Y6; \
+	VCVTDQ2PS Y6, Y6; \
+	VFMADD231PS Y1, Y6, acc
+
+#define R4Q4(base, acc) \
+	VMOVDQU 2+base, X2; \
+	VPSRLW $4, X2, X10; \
+	VINSERTI128 $1, X10, Y2, Y2; \
+	VPAND Y14, Y2, Y2; \
+	R4DOT(base, acc)
+
+#define R4Q5(base, acc) \
+	KMOVD 2+base, K1; \
+	VMOVDQU 6+base, X2; \
+	VPSRLW $4, X2, X10; \
+	VINSERTI128 $1, X10, Y2, Y2; \
+	VPAND Y14, Y2, Y2; \
+	VPADDB Y15, Y2, K1, Y2; \
+	R4DOT(base, acc)
+
+#define R4ACT(yo, do) \
+	VMOVDQU (yo+2)(DI), Y3; \
+	VBROADCASTSS do(DX), Y7; \
+	VPXOR Y12, Y12, Y12; \
+	VPDPBUSD Y3, Y15, Y12; \
+	VPXOR Y13, Y13, Y13; \
+	VPSUBD Y12, Y13, Y13
+
+#define R4SUMHI(even, odd, off) \
+	VADDPS odd, even, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VHADDPS X0, X0, X0; \
+	VHADDPS X0, X0, X0; \
+	VMOVSS X0, off(R10)
+
+#define R4PROLOGUE \
+	MOVQ x+0(FP), SI; \
+	MOVQ xstride+8(FP), R8; \
+	MOVQ y+16(FP), DI; \
+	MOVQ d+24(FP), DX; \
+	MOVQ nb+32(FP), CX; \
+	MOVQ out+40(FP), R10; \
+	LEAQ (R8)(R8*2), R9; \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+	VPXORD Y20, Y20, Y20; \
+	VPXORD Y21, Y21, Y21; \
+	VPXORD Y22, Y22, Y22; \
+	VPXORD Y23, Y23, Y23; \
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+
+#define R4PREFETCH \
+	LEAQ (SI)(R8*4), R11; \
+	PREFETCHT0 (R11); \
+	PREFETCHT0 (R11)(R8*1); \
+	PREFETCHT0 (R11)(R8*2); \
+	PREFETCHT0 (R11)(R9*1)
+
+#define R4EPILOGUE \
+	R4SUMHI(Y16, Y20, 0); \
+	R4SUMHI(Y17, Y21, 4); \
+	R4SUMHI(Y18, Y22, 8); \
+	R4SUMHI(Y19, Y23, 12); \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+	VPXORD Y20, Y20, Y20; \
+	VPXORD Y21, Y21, Y21; \
+	VPXORD Y22, Y22, Y22; \
+	VPXORD Y23, Y23, Y23; \
+	VZEROUPPER
+
+#define R4Q4BLOCK(xo, yo, do, a0, a1, a2, a3) \
+	R4ACT(yo, do); \
+	R4Q4(xo(SI), a0); \
+	R4Q4(xo(SI)(R8*1), a1); \
+	R4Q4(xo(SI)(R8*2), a2); \
+	R4Q4(xo(SI)(R9*1), a3)
+
+#define R4Q5BLOCK(xo, yo, do, a0, a1, a2, a3) \
+	R4ACT(yo, do); \
+	R4Q5(xo(SI), a0); \
+	R4Q5(xo(SI)(R8*1), a1); \
+	R4Q5(xo(SI)(R8*2), a2); \
+	R4Q5(xo(SI)(R9*1), a3)
+
+// func dotQ4_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ4_0R4VNNI(SB), NOSPLIT, $0-48
+	R4PROLOGUE
+	BCAST_BYTE(0x08080808, Y15, X15)
+q40r4loop:
+	CMPQ CX, $2
+	JLT q40r4tail
+	R4PREFETCH
+	R4Q4BLOCK(0, 0, 0, Y16, Y17, Y18, Y19)
+	R4Q4BLOCK(18, 34, 4, Y20, Y21, Y22, Y23)
+	ADDQ $36, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q40r4loop
+q40r4tail:
+	TESTQ CX, CX
+	JEQ q40r4done
+	R4Q4BLOCK(0, 0, 0, Y16, Y17, Y18, Y19)
+q40r4done:
+	R4EPILOGUE
+	RET
+
+// func dotQ5_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ5_0R4VNNI(SB), NOSPLIT, $0-48
+	R4PROLOGUE
+	BCAST_BYTE(0x10101010, Y15, X15)
+q50r4loop:
+	CMPQ CX, $2
+	JLT q50r4tail
+	R4PREFETCH
+	R4Q5BLOCK(0, 0, 0, Y16, Y17, Y18, Y19)
+	R4Q5BLOCK(22, 34, 4, Y20, Y21, Y22, Y23)
+	ADDQ $44, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q50r4loop
+q50r4tail:
+	TESTQ CX, CX
+	JEQ q50r4done
+	R4Q5BLOCK(0, 0, 0, Y16, Y17, Y18, Y19)
+q50r4done:
+	R4EPILOGUE
+	RET
