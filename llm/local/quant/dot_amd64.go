@@ -159,7 +159,17 @@ func setKernels(vnni bool) {
 			f(&w[0], rb, &a[0], &a[34*nb], nb, out)
 		}
 	}
+	clear(simdGemmKernels)
 	if vnni {
+		simdGemmKernels[ggml.Q8_0] = gemmKernel{off: 128, fn: func(w []byte, rb int, packed []byte, nb int, out *[gemmTokens][gemmRows]float32) {
+			if nb == 0 {
+				*out = [gemmTokens][gemmRows]float32{}
+				return
+			}
+			_ = w[gemmRows*rb-1]
+			_ = packed[nb*gemmBlockBytes-1]
+			gemmQ8_0VNNI(&w[0], rb, &packed[0], nb, out)
+		}}
 		simdRowKernels[ggml.Q8_0] = r4(dotQ8_0R4VNNI)
 		simdRowKernels[ggml.Q4_0] = r4(dotQ4_0R4VNNI)
 		simdRowKernels[ggml.Q5_0] = r4(dotQ5_0R4VNNI)
@@ -279,3 +289,6 @@ func readSum(b []byte) uint64 {
 	}
 	return readSumGo(b)
 }
+
+//go:noescape
+func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)

@@ -1659,3 +1659,166 @@ q50r4tail:
 q50r4done:
 	R4EPILOGUE
 	RET
+
+// Batched products (prompt) as a register-blocked GEMM: eight weight rows
+// times sixteen tokens per call. Per block, the eight rows' quants are
+// loaded unsigned (Q8_0 offset by 128 with an XOR) and transposed so that
+// Y8+g holds bytes 4g..4g+3 of every row, one row per lane; each token's
+// four activation bytes of group g are then broadcast from memory into
+// VPDPBUSD, so one instruction does four products for each of eight rows
+// and the int32 lanes are whole per-row block sums. The activations come
+// packed per block (see packTile): 16×32 quants, 16 int32 corrections
+// (-offset·Σa, which undoes the weights' offset) and 16 float32 scales.
+#define GTRANSPOSE \
+	VPUNPCKLDQ Y1, Y0, Y8; \
+	VPUNPCKHDQ Y1, Y0, Y9; \
+	VPUNPCKLDQ Y3, Y2, Y10; \
+	VPUNPCKHDQ Y3, Y2, Y11; \
+	VPUNPCKLDQ Y5, Y4, Y12; \
+	VPUNPCKHDQ Y5, Y4, Y13; \
+	VPUNPCKLDQ Y7, Y6, Y14; \
+	VPUNPCKHDQ Y7, Y6, Y15; \
+	VPUNPCKLQDQ Y10, Y8, Y0; \
+	VPUNPCKHQDQ Y10, Y8, Y1; \
+	VPUNPCKLQDQ Y11, Y9, Y2; \
+	VPUNPCKHQDQ Y11, Y9, Y3; \
+	VPUNPCKLQDQ Y14, Y12, Y4; \
+	VPUNPCKHQDQ Y14, Y12, Y5; \
+	VPUNPCKLQDQ Y15, Y13, Y6; \
+	VPUNPCKHQDQ Y15, Y13, Y7; \
+	VPERM2I128 $0x20, Y4, Y0, Y8; \
+	VPERM2I128 $0x20, Y5, Y1, Y9; \
+	VPERM2I128 $0x20, Y6, Y2, Y10; \
+	VPERM2I128 $0x20, Y7, Y3, Y11; \
+	VPERM2I128 $0x31, Y4, Y0, Y12; \
+	VPERM2I128 $0x31, Y5, Y1, Y13; \
+	VPERM2I128 $0x31, Y6, Y2, Y14; \
+	VPERM2I128 $0x31, Y7, Y3, Y15
+
+// GSCALES gathers the eight rows' f16 block scales into Y7 as float32.
+#define GSCALES \
+	MOVWLZX (SI), AX; \
+	VMOVD AX, X7; \
+	VPINSRW $1, (SI)(R8*1), X7, X7; \
+	VPINSRW $2, (SI)(R8*2), X7, X7; \
+	VPINSRW $3, (SI)(R9*1), X7, X7; \
+	VPINSRW $4, (R13), X7, X7; \
+	VPINSRW $5, (R13)(R8*1), X7, X7; \
+	VPINSRW $6, (R13)(R8*2), X7, X7; \
+	VPINSRW $7, (R13)(R9*1), X7, X7; \
+	VCVTPH2PS X7, Y7
+
+#define GTOKEN(t, acc, sc, facc) \
+	VPBROADCASTD (512+4*t)(R10), acc; \
+	VPDPBUSD.BCST (32*t)(R10), Y8, acc; \
+	VPDPBUSD.BCST (32*t+4)(R10), Y9, acc; \
+	VPDPBUSD.BCST (32*t+8)(R10), Y10, acc; \
+	VPDPBUSD.BCST (32*t+12)(R10), Y11, acc; \
+	VPDPBUSD.BCST (32*t+16)(R10), Y12, acc; \
+	VPDPBUSD.BCST (32*t+20)(R10), Y13, acc; \
+	VPDPBUSD.BCST (32*t+24)(R10), Y14, acc; \
+	VPDPBUSD.BCST (32*t+28)(R10), Y15, acc; \
+	VCVTDQ2PS acc, acc; \
+	VMULPS.BCST (576+4*t)(R10), Y7, sc; \
+	VFMADD231PS sc, acc, facc
+
+#define GTOKENS \
+	GTOKEN(0, Y0, Y1, Y16); \
+	GTOKEN(1, Y2, Y3, Y17); \
+	GTOKEN(2, Y4, Y5, Y18); \
+	GTOKEN(3, Y0, Y1, Y19); \
+	GTOKEN(4, Y2, Y3, Y20); \
+	GTOKEN(5, Y4, Y5, Y21); \
+	GTOKEN(6, Y0, Y1, Y22); \
+	GTOKEN(7, Y2, Y3, Y23); \
+	GTOKEN(8, Y4, Y5, Y24); \
+	GTOKEN(9, Y0, Y1, Y25); \
+	GTOKEN(10, Y2, Y3, Y26); \
+	GTOKEN(11, Y4, Y5, Y27); \
+	GTOKEN(12, Y0, Y1, Y28); \
+	GTOKEN(13, Y2, Y3, Y29); \
+	GTOKEN(14, Y4, Y5, Y30); \
+	GTOKEN(15, Y0, Y1, Y31)
+
+#define GPROLOGUE \
+	LEAQ (R8)(R8*2), R9; \
+	LEAQ (SI)(R8*4), R13; \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+	VPXORD Y20, Y20, Y20; \
+	VPXORD Y21, Y21, Y21; \
+	VPXORD Y22, Y22, Y22; \
+	VPXORD Y23, Y23, Y23; \
+	VPXORD Y24, Y24, Y24; \
+	VPXORD Y25, Y25, Y25; \
+	VPXORD Y26, Y26, Y26; \
+	VPXORD Y27, Y27, Y27; \
+	VPXORD Y28, Y28, Y28; \
+	VPXORD Y29, Y29, Y29; \
+	VPXORD Y30, Y30, Y30; \
+	VPXORD Y31, Y31, Y31
+
+#define GSTORE(facc, off) \
+	VMOVUPS facc, off(R11); \
+	VPXORD facc, facc, facc
+
+#define GEPILOGUE \
+	GSTORE(Y16, 0); \
+	GSTORE(Y17, 32); \
+	GSTORE(Y18, 64); \
+	GSTORE(Y19, 96); \
+	GSTORE(Y20, 128); \
+	GSTORE(Y21, 160); \
+	GSTORE(Y22, 192); \
+	GSTORE(Y23, 224); \
+	GSTORE(Y24, 256); \
+	GSTORE(Y25, 288); \
+	GSTORE(Y26, 320); \
+	GSTORE(Y27, 352); \
+	GSTORE(Y28, 384); \
+	GSTORE(Y29, 416); \
+	GSTORE(Y30, 448); \
+	GSTORE(Y31, 480); \
+	VZEROUPPER
+
+// func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+TEXT ·gemmQ8_0VNNI(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ rb+8(FP), R8
+	MOVQ act+16(FP), R10
+	MOVQ nb+24(FP), CX
+	GPROLOGUE
+	TESTQ CX, CX
+	JEQ gq80done
+gq80loop:
+	VMOVDQU 2(SI), Y0
+	VMOVDQU 2(SI)(R8*1), Y1
+	VMOVDQU 2(SI)(R8*2), Y2
+	VMOVDQU 2(SI)(R9*1), Y3
+	VMOVDQU 2(R13), Y4
+	VMOVDQU 2(R13)(R8*1), Y5
+	VMOVDQU 2(R13)(R8*2), Y6
+	VMOVDQU 2(R13)(R9*1), Y7
+	BCAST_BYTE(0x80808080, Y8, X8)
+	VPXOR Y8, Y0, Y0
+	VPXOR Y8, Y1, Y1
+	VPXOR Y8, Y2, Y2
+	VPXOR Y8, Y3, Y3
+	VPXOR Y8, Y4, Y4
+	VPXOR Y8, Y5, Y5
+	VPXOR Y8, Y6, Y6
+	VPXOR Y8, Y7, Y7
+	GTRANSPOSE
+	GSCALES
+	GTOKENS
+	ADDQ $34, SI
+	ADDQ $34, R13
+	ADDQ $640, R10
+	DECQ CX
+	JNE gq80loop
+gq80done:
+	MOVQ out+32(FP), R11
+	GEPILOGUE
+	RET
