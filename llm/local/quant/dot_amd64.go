@@ -161,15 +161,20 @@ func setKernels(vnni bool) {
 	}
 	clear(simdGemmKernels)
 	if vnni {
-		simdGemmKernels[ggml.Q8_0] = gemmKernel{off: 128, fn: func(w []byte, rb int, packed []byte, nb int, out *[gemmTokens][gemmRows]float32) {
-			if nb == 0 {
-				*out = [gemmTokens][gemmRows]float32{}
-				return
-			}
-			_ = w[gemmRows*rb-1]
-			_ = packed[nb*gemmBlockBytes-1]
-			gemmQ8_0VNNI(&w[0], rb, &packed[0], nb, out)
-		}}
+		gk := func(off int32, f func(w *byte, rb int, act *byte, nb int, out *[gemmTokens][gemmRows]float32)) gemmKernel {
+			return gemmKernel{off: off, fn: func(w []byte, rb int, packed []byte, nb int, out *[gemmTokens][gemmRows]float32) {
+				if nb == 0 {
+					*out = [gemmTokens][gemmRows]float32{}
+					return
+				}
+				_ = w[gemmRows*rb-1]
+				_ = packed[nb*gemmBlockBytes-1]
+				f(&w[0], rb, &packed[0], nb, out)
+			}}
+		}
+		simdGemmKernels[ggml.Q8_0] = gk(128, gemmQ8_0VNNI)
+		simdGemmKernels[ggml.Q4_0] = gk(8, gemmQ4_0VNNI)
+		simdGemmKernels[ggml.Q5_0] = gk(16, gemmQ5_0VNNI)
 		simdRowKernels[ggml.Q8_0] = r4(dotQ8_0R4VNNI)
 		simdRowKernels[ggml.Q4_0] = r4(dotQ4_0R4VNNI)
 		simdRowKernels[ggml.Q5_0] = r4(dotQ5_0R4VNNI)
@@ -292,3 +297,9 @@ func readSum(b []byte) uint64 {
 
 //go:noescape
 func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+
+//go:noescape
+func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+
+//go:noescape
+func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)

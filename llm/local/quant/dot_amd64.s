@@ -1822,3 +1822,84 @@ gq80done:
 	MOVQ out+32(FP), R11
 	GEPILOGUE
 	RET
+
+// Q4_0 and Q5_0 rows decode to unsigned quants (nibble, plus 16 where the
+// fifth bit is set), so they need no offset of their own.
+#define GQ4ROW(base, dst, xdst) \
+	VMOVDQU 2+base, xdst; \
+	VPSRLW $4, xdst, X13; \
+	VINSERTI128 $1, X13, dst, dst; \
+	VPAND Y14, dst, dst
+
+#define GQ5ROW(base, dst, xdst) \
+	KMOVD 2+base, K1; \
+	VMOVDQU 6+base, xdst; \
+	VPSRLW $4, xdst, X13; \
+	VINSERTI128 $1, X13, dst, dst; \
+	VPAND Y14, dst, dst; \
+	VPADDB Y15, dst, K1, dst
+
+// func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+TEXT ·gemmQ4_0VNNI(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ rb+8(FP), R8
+	MOVQ act+16(FP), R10
+	MOVQ nb+24(FP), CX
+	GPROLOGUE
+	TESTQ CX, CX
+	JEQ gq40done
+gq40loop:
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	GQ4ROW(0(SI), Y0, X0)
+	GQ4ROW(0(SI)(R8*1), Y1, X1)
+	GQ4ROW(0(SI)(R8*2), Y2, X2)
+	GQ4ROW(0(SI)(R9*1), Y3, X3)
+	GQ4ROW(0(R13), Y4, X4)
+	GQ4ROW(0(R13)(R8*1), Y5, X5)
+	GQ4ROW(0(R13)(R8*2), Y6, X6)
+	GQ4ROW(0(R13)(R9*1), Y7, X7)
+	GTRANSPOSE
+	GSCALES
+	GTOKENS
+	ADDQ $18, SI
+	ADDQ $18, R13
+	ADDQ $640, R10
+	DECQ CX
+	JNE gq40loop
+gq40done:
+	MOVQ out+32(FP), R11
+	GEPILOGUE
+	RET
+
+// func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+TEXT ·gemmQ5_0VNNI(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ rb+8(FP), R8
+	MOVQ act+16(FP), R10
+	MOVQ nb+24(FP), CX
+	GPROLOGUE
+	TESTQ CX, CX
+	JEQ gq50done
+gq50loop:
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	BCAST_BYTE(0x10101010, Y15, X15)
+	GQ5ROW(0(SI), Y0, X0)
+	GQ5ROW(0(SI)(R8*1), Y1, X1)
+	GQ5ROW(0(SI)(R8*2), Y2, X2)
+	GQ5ROW(0(SI)(R9*1), Y3, X3)
+	GQ5ROW(0(R13), Y4, X4)
+	GQ5ROW(0(R13)(R8*1), Y5, X5)
+	GQ5ROW(0(R13)(R8*2), Y6, X6)
+	GQ5ROW(0(R13)(R9*1), Y7, X7)
+	GTRANSPOSE
+	GSCALES
+	GTOKENS
+	ADDQ $22, SI
+	ADDQ $22, R13
+	ADDQ $640, R10
+	DECQ CX
+	JNE gq50loop
+gq50done:
+	MOVQ out+32(FP), R11
+	GEPILOGUE
+	RET
