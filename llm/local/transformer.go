@@ -516,11 +516,11 @@ func (s *State) attention(li int, q, out []float32, n int) {
 				sc := dotF16(q16, kc[row:row+hd]) * scale
 				ms, vs := float32(1), float32(1)
 				if sc > M {
-					ms = float32(math.Exp(float64(M - sc)))
+					ms = expf(M - sc)
 					M = sc
 					scaleF16(acc, ms)
 				} else {
-					vs = float32(math.Exp(float64(sc - M)))
+					vs = expf(sc - M)
 				}
 				madF16(acc, vc[row:row+hd], vs)
 				S = S*ms + vs
@@ -633,7 +633,7 @@ func addInto(dst, src []float32) {
 }
 
 // swiglu sets g = silu(g) * u.
-func swiglu(g, u []float32) {
+func swigluGo(g, u []float32) {
 	u = u[:len(g)]
 	for i, x := range g {
 		g[i] = x / (1 + expf(-x)) * u[i]
@@ -655,7 +655,9 @@ func expf(x float32) float32 {
 		ln2hi = 0.693145751953125
 		ln2lo = 1.428606765330187045e-06
 	)
-	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	// Adding 1.5·2^23 rounds to an integer in float32 arithmetic.
+	const round = 12582912
+	n := (x*log2e + round) - round
 	r := x - n*ln2hi - n*ln2lo
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
 	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
