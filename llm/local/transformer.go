@@ -646,10 +646,7 @@ func swigluGo(g, u []float32) {
 // exponent bits. Arguments are clamped to [-87, 88], where e^x is a
 // normal float32; NaN propagates.
 func expf(x float32) float32 {
-	if x != x {
-		return x
-	}
-	x = min(max(x, -87), 88)
+	x = min(max(x, -87), 88) // NaN stays NaN (min and max propagate it)
 	const (
 		log2e = 1.44269504088896341
 		ln2hi = 0.693145751953125
