@@ -14,6 +14,9 @@ func scaleF16AVX2(y *uint16, v float32, n int)
 //go:noescape
 func toF16AVX2(dst *uint16, src *float32, n int)
 
+//go:noescape
+func siluMulAVX2(x, u *float32, n int)
+
 // useF16SIMD selects the F16C/AVX2/FMA kernels; tests turn it off to
 // compare with the portable code.
 var useF16SIMD = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
@@ -58,4 +61,14 @@ func toF16(dst []uint16, src []float32) {
 		toF16AVX2(&dst[0], &src[0], m)
 	}
 	toF16Go(dst[m:n], src[m:n])
+}
+
+func swiglu(g, u []float32) {
+	u = u[:len(g)]
+	m := 0
+	if useF16SIMD && len(g) >= 8 {
+		m = len(g) &^ 7
+		siluMulAVX2(&g[0], &u[0], m)
+	}
+	swigluGo(g[m:], u[m:])
 }

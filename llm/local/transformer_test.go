@@ -293,3 +293,23 @@ func TestUnsupportedModels(t *testing.T) {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed+1)) }
+
+// expf stays within 1 ulp of math.Exp over the range it serves, and keeps
+// NaN and the clamped ends.
+func TestExpf(t *testing.T) {
+	for x := float32(-87); x < 88; x += 0.00731 {
+		got, want := float64(expf(x)), math.Exp(float64(x))
+		if e := math.Abs(got-want) / want; e > 0x1p-23 {
+			t.Fatalf("expf(%v) = %v, want %v (relative error %g)", x, got, want, e)
+		}
+	}
+	if v := expf(float32(math.NaN())); v == v {
+		t.Errorf("expf(NaN) = %v", v)
+	}
+	if v := expf(-1000); v <= 0 || v > 1e-37 {
+		t.Errorf("expf(-1000) = %v, want the smallest value it returns", v)
+	}
+	if v := expf(1000); math.IsInf(float64(v), 0) || v < 1e38 {
+		t.Errorf("expf(1000) = %v, want e^88", v)
+	}
+}

@@ -94,6 +94,15 @@ func dotQ8_0VNNI(x, y *byte, nb int) float32
 func dotQ4_0VNNI(x, y *byte, nb int) float32
 
 //go:noescape
+func dotQ8_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ4_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ5_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+
+//go:noescape
 func dotQ5_0VNNI(x, y *byte, nb int) float32
 
 //go:noescape
@@ -137,7 +146,38 @@ func setKernels(vnni bool) {
 			return f(&w[0], &a[0], nb)
 		}
 	}
+	clear(simdRowKernels)
+	r4 := func(f func(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)) rowKernel {
+		return func(w []byte, rb int, a []byte, n int, out *[4]float32) {
+			nb := n / qk
+			if nb == 0 {
+				*out = [4]float32{}
+				return
+			}
+			_ = w[3*rb+rb-1]
+			_ = a[38*nb-1]
+			f(&w[0], rb, &a[0], &a[34*nb], nb, out)
+		}
+	}
+	clear(simdGemmKernels)
 	if vnni {
+		gk := func(off int32, f func(w *byte, rb int, act *byte, nb int, out *[gemmTokens][gemmRows]float32)) gemmKernel {
+			return gemmKernel{off: off, fn: func(w []byte, rb int, packed []byte, nb int, out *[gemmTokens][gemmRows]float32) {
+				if nb == 0 {
+					*out = [gemmTokens][gemmRows]float32{}
+					return
+				}
+				_ = w[gemmRows*rb-1]
+				_ = packed[nb*gemmBlockBytes-1]
+				f(&w[0], rb, &packed[0], nb, out)
+			}}
+		}
+		simdGemmKernels[ggml.Q8_0] = gk(128, gemmQ8_0VNNI)
+		simdGemmKernels[ggml.Q4_0] = gk(8, gemmQ4_0VNNI)
+		simdGemmKernels[ggml.Q5_0] = gk(16, gemmQ5_0VNNI)
+		simdRowKernels[ggml.Q8_0] = r4(dotQ8_0R4VNNI)
+		simdRowKernels[ggml.Q4_0] = r4(dotQ4_0R4VNNI)
+		simdRowKernels[ggml.Q5_0] = r4(dotQ5_0R4VNNI)
 		simdKernels[ggml.Q8_0] = scaled(dotQ8_0VNNI)
 		simdKernels[ggml.Q4_0] = scaled(dotQ4_0VNNI)
 		simdKernels[ggml.Q5_0] = scaled(dotQ5_0VNNI)
@@ -254,3 +294,12 @@ func readSum(b []byte) uint64 {
 	}
 	return readSumGo(b)
 }
+
+//go:noescape
+func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+
+//go:noescape
+func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+
+//go:noescape
+func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)

@@ -1429,3 +1429,477 @@ q50vdone:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
+
+// Four weight rows against one activation (decode): the activation block
+// and its scale are loaded once for the four rows, and the call, loop and
+// horizontal-sum overhead of a short row is paid once per four rows. Each
+// row keeps the single-row kernel's two accumulators (even and odd blocks)
+// and its final sum order, so every result is bit-identical to it.
+#define R4Q8(saddr, qaddr, acc) \
+	VPBROADCASTW saddr, X1; \
+	VCVTPH2PS X1, Y1; \
+	VMULPS Y7, Y1, Y1; \
+	VMOVDQU qaddr, Y2; \
+	VPSIGNB Y2, Y2, Y4; \
+	VPSIGNB Y2, Y3, Y5; \
+	VPXOR Y6, Y6, Y6; \
+	VPDPBUSD Y5, Y4, Y6; \
+	VCVTDQ2PS Y6, Y6; \
+	VFMADD231PS Y1, Y6, acc
+
+#define R4Q8BLOCK(xo, yo, do, a0, a1, a2, a3) \
+	VMOVDQU (yo+2)(DI), Y3; \
+	VBROADCASTSS do(DX), Y7; \
+	R4Q8(xo(SI), (xo+2)(SI), a0); \
+	R4Q8(xo(SI)(R8*1), (xo+2)(SI)(R8*1), a1); \
+	R4Q8(xo(SI)(R8*2), (xo+2)(SI)(R8*2), a2); \
+	R4Q8(xo(SI)(R9*1), (xo+2)(SI)(R9*1), a3)
+
+#define R4SUM(even, odd, xe, off) \
+	VADDPS odd, even, even; \
+	VEXTRACTF128 $1, even, X1; \
+	VADDPS X1, xe, xe; \
+	VHADDPS xe, xe, xe; \
+	VHADDPS xe, xe, xe; \
+	VMOVSS xe, off(R10)
+
+// func dotQ8_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ8_0R4VNNI(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ xstride+8(FP), R8
+	MOVQ y+16(FP), DI
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R10
+	LEAQ (R8)(R8*2), R9
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+q80r4loop:
+	CMPQ CX, $2
+	JLT q80r4tail
+	// The next four rows stream in while these are summed.
+	LEAQ (SI)(R8*4), R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 (R11)(R8*1)
+	PREFETCHT0 (R11)(R8*2)
+	PREFETCHT0 (R11)(R9*1)
+	R4Q8BLOCK(0, 0, 0, Y8, Y9, Y10, Y11)
+	R4Q8BLOCK(34, 34, 4, Y12, Y13, Y14, Y15)
+	ADDQ $68, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q80r4loop
+q80r4tail:
+	TESTQ CX, CX
+	JEQ q80r4done
+	R4Q8BLOCK(0, 0, 0, Y8, Y9, Y10, Y11)
+q80r4done:
+	R4SUM(Y8, Y12, X8, 0)
+	R4SUM(Y9, Y13, X9, 4)
+	R4SUM(Y10, Y14, X10, 8)
+	R4SUM(Y11, Y15, X11, 12)
+	VZEROUPPER
+	RET
+
+// Four-row kernels for Q4_0 and Q5_0, as dotQ8_0R4VNNI; the eight
+// accumulators sit in Y16-Y23 (AVX-512VL) to leave room for the nibble
+// constants: Y14 holds 0x0f bytes, Y15 the offset (8 for Q4_0, 16 for
+// Q5_0).
+// The weight quants are decoded unsigned (q = w + offset, the offset in
+// Y15), so VPDPBUSD takes them straight against the signed activation;
+// the offset's share, offset·(sum of each lane's four activation bytes),
+// is computed once per activation block for the four rows (Y13 holds its
+// negation and seeds each row's sum). Each lane then holds the same
+// integer as the single-row kernels' sign trick gives, so the results are
+// bit-identical.
+#define R4DOT(saddr, acc) \
+	VPBROADCASTW saddr, X1; \
+	VCVTPH2PS X1, Y1; \
+	VMULPS Y7, Y1, Y1; \
+	VMOVDQA Y13, Y6; \
+	VPDPBUSD Y3, Y2, Y6; \
+	VCVTDQ2PS Y6, Y6; \
+	VFMADD231PS Y1, Y6, acc
+
+#define R4Q4(base, acc) \
+	VMOVDQU 2+base, X2; \
+	VPSRLW $4, X2, X10; \
+	VINSERTI128 $1, X10, Y2, Y2; \
+	VPAND Y14, Y2, Y2; \
+	R4DOT(base, acc)
+
+#define R4Q5(base, acc) \
+	KMOVD 2+base, K1; \
+	VMOVDQU 6+base, X2; \
+	VPSRLW $4, X2, X10; \
+	VINSERTI128 $1, X10, Y2, Y2; \
+	VPAND Y14, Y2, Y2; \
+	VPADDB Y15, Y2, K1, Y2; \
+	R4DOT(base, acc)
+
+#define R4ACT(yo, do) \
+	VMOVDQU (yo+2)(DI), Y3; \
+	VBROADCASTSS do(DX), Y7; \
+	VPXOR Y12, Y12, Y12; \
+	VPDPBUSD Y3, Y15, Y12; \
+	VPXOR Y13, Y13, Y13; \
+	VPSUBD Y12, Y13, Y13
+
+#define R4SUMHI(even, odd, off) \
+	VADDPS odd, even, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VHADDPS X0, X0, X0; \
+	VHADDPS X0, X0, X0; \
+	VMOVSS X0, off(R10)
+
+#define R4PROLOGUE \
+	MOVQ x+0(FP), SI; \
+	MOVQ xstride+8(FP), R8; \
+	MOVQ y+16(FP), DI; \
+	MOVQ d+24(FP), DX; \
+	MOVQ nb+32(FP), CX; \
+	MOVQ out+40(FP), R10; \
+	LEAQ (R8)(R8*2), R9; \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+	VPXORD Y20, Y20, Y20; \
+	VPXORD Y21, Y21, Y21; \
+	VPXORD Y22, Y22, Y22; \
+	VPXORD Y23, Y23, Y23; \
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+
+#define R4PREFETCH \
+	LEAQ (SI)(R8*4), R11; \
+	PREFETCHT0 (R11); \
+	PREFETCHT0 (R11)(R8*1); \
+	PREFETCHT0 (R11)(R8*2); \
+	PREFETCHT0 (R11)(R9*1)
+
+#define R4EPILOGUE \
+	R4SUMHI(Y16, Y20, 0); \
+	R4SUMHI(Y17, Y21, 4); \
+	R4SUMHI(Y18, Y22, 8); \
+	R4SUMHI(Y19, Y23, 12); \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+	VPXORD Y20, Y20, Y20; \
+	VPXORD Y21, Y21, Y21; \
+	VPXORD Y22, Y22, Y22; \
+	VPXORD Y23, Y23, Y23; \
+	VZEROUPPER
+
+#define R4Q4BLOCK(xo, yo, do, a0, a1, a2, a3) \
+	R4ACT(yo, do); \
+	R4Q4(xo(SI), a0); \
+	R4Q4(xo(SI)(R8*1), a1); \
+	R4Q4(xo(SI)(R8*2), a2); \
+	R4Q4(xo(SI)(R9*1), a3)
+
+#define R4Q5BLOCK(xo, yo, do, a0, a1, a2, a3) \
+	R4ACT(yo, do); \
+	R4Q5(xo(SI), a0); \
+	R4Q5(xo(SI)(R8*1), a1); \
+	R4Q5(xo(SI)(R8*2), a2); \
+	R4Q5(xo(SI)(R9*1), a3)
+
+// func dotQ4_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ4_0R4VNNI(SB), NOSPLIT, $0-48
+	R4PROLOGUE
+	BCAST_BYTE(0x08080808, Y15, X15)
+q40r4loop:
+	CMPQ CX, $2
+	JLT q40r4tail
+	R4PREFETCH
+	R4Q4BLOCK(0, 0, 0, Y16, Y17, Y18, Y19)
+	R4Q4BLOCK(18, 34, 4, Y20, Y21, Y22, Y23)
+	ADDQ $36, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q40r4loop
+q40r4tail:
+	TESTQ CX, CX
+	JEQ q40r4done
+	R4Q4BLOCK(0, 0, 0, Y16, Y17, Y18, Y19)
+q40r4done:
+	R4EPILOGUE
+	RET
+
+// func dotQ5_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
+TEXT ·dotQ5_0R4VNNI(SB), NOSPLIT, $0-48
+	R4PROLOGUE
+	BCAST_BYTE(0x10101010, Y15, X15)
+q50r4loop:
+	CMPQ CX, $2
+	JLT q50r4tail
+	R4PREFETCH
+	R4Q5BLOCK(0, 0, 0, Y16, Y17, Y18, Y19)
+	R4Q5BLOCK(22, 34, 4, Y20, Y21, Y22, Y23)
+	ADDQ $44, SI
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q50r4loop
+q50r4tail:
+	TESTQ CX, CX
+	JEQ q50r4done
+	R4Q5BLOCK(0, 0, 0, Y16, Y17, Y18, Y19)
+q50r4done:
+	R4EPILOGUE
+	RET
+
+// Batched products (prompt) as a register-blocked GEMM: eight weight rows
+// times sixteen tokens per call. Per block, the eight rows' quants are
+// loaded unsigned (Q8_0 offset by 128 with an XOR) and transposed so that
+// Y8+g holds bytes 4g..4g+3 of every row, one row per lane; each token's
+// four activation bytes of group g are then broadcast from memory into
+// VPDPBUSD, so one instruction does four products for each of eight rows
+// and the int32 lanes are whole per-row block sums. The activations come
+// packed per block (see packTile): 16×32 quants, 16 int32 corrections
+// (-offset·Σa, which undoes the weights' offset) and 16 float32 scales.
+#define GTRANSPOSE \
+	VPUNPCKLDQ Y1, Y0, Y8; \
+	VPUNPCKHDQ Y1, Y0, Y9; \
+	VPUNPCKLDQ Y3, Y2, Y10; \
+	VPUNPCKHDQ Y3, Y2, Y11; \
+	VPUNPCKLDQ Y5, Y4, Y12; \
+	VPUNPCKHDQ Y5, Y4, Y13; \
+	VPUNPCKLDQ Y7, Y6, Y14; \
+	VPUNPCKHDQ Y7, Y6, Y15; \
+	VPUNPCKLQDQ Y10, Y8, Y0; \
+	VPUNPCKHQDQ Y10, Y8, Y1; \
+	VPUNPCKLQDQ Y11, Y9, Y2; \
+	VPUNPCKHQDQ Y11, Y9, Y3; \
+	VPUNPCKLQDQ Y14, Y12, Y4; \
+	VPUNPCKHQDQ Y14, Y12, Y5; \
+	VPUNPCKLQDQ Y15, Y13, Y6; \
+	VPUNPCKHQDQ Y15, Y13, Y7; \
+	VPERM2I128 $0x20, Y4, Y0, Y8; \
+	VPERM2I128 $0x20, Y5, Y1, Y9; \
+	VPERM2I128 $0x20, Y6, Y2, Y10; \
+	VPERM2I128 $0x20, Y7, Y3, Y11; \
+	VPERM2I128 $0x31, Y4, Y0, Y12; \
+	VPERM2I128 $0x31, Y5, Y1, Y13; \
+	VPERM2I128 $0x31, Y6, Y2, Y14; \
+	VPERM2I128 $0x31, Y7, Y3, Y15
+
+// GSCALES gathers the eight rows' f16 block scales into Y7 as float32.
+#define GSCALES \
+	MOVWLZX (SI), AX; \
+	VMOVD AX, X7; \
+	VPINSRW $1, (SI)(R8*1), X7, X7; \
+	VPINSRW $2, (SI)(R8*2), X7, X7; \
+	VPINSRW $3, (SI)(R9*1), X7, X7; \
+	VPINSRW $4, (R13), X7, X7; \
+	VPINSRW $5, (R13)(R8*1), X7, X7; \
+	VPINSRW $6, (R13)(R8*2), X7, X7; \
+	VPINSRW $7, (R13)(R9*1), X7, X7; \
+	VCVTPH2PS X7, Y7
+
+#define GTOKEN(t, acc, sc, facc) \
+	VPBROADCASTD (512+4*t)(R10), acc; \
+	VPDPBUSD.BCST (32*t)(R10), Y8, acc; \
+	VPDPBUSD.BCST (32*t+4)(R10), Y9, acc; \
+	VPDPBUSD.BCST (32*t+8)(R10), Y10, acc; \
+	VPDPBUSD.BCST (32*t+12)(R10), Y11, acc; \
+	VPDPBUSD.BCST (32*t+16)(R10), Y12, acc; \
+	VPDPBUSD.BCST (32*t+20)(R10), Y13, acc; \
+	VPDPBUSD.BCST (32*t+24)(R10), Y14, acc; \
+	VPDPBUSD.BCST (32*t+28)(R10), Y15, acc; \
+	VCVTDQ2PS acc, acc; \
+	VMULPS.BCST (576+4*t)(R10), Y7, sc; \
+	VFMADD231PS sc, acc, facc
+
+#define GTOKENS \
+	GTOKEN(0, Y0, Y1, Y16); \
+	GTOKEN(1, Y2, Y3, Y17); \
+	GTOKEN(2, Y4, Y5, Y18); \
+	GTOKEN(3, Y0, Y1, Y19); \
+	GTOKEN(4, Y2, Y3, Y20); \
+	GTOKEN(5, Y4, Y5, Y21); \
+	GTOKEN(6, Y0, Y1, Y22); \
+	GTOKEN(7, Y2, Y3, Y23); \
+	GTOKEN(8, Y4, Y5, Y24); \
+	GTOKEN(9, Y0, Y1, Y25); \
+	GTOKEN(10, Y2, Y3, Y26); \
+	GTOKEN(11, Y4, Y5, Y27); \
+	GTOKEN(12, Y0, Y1, Y28); \
+	GTOKEN(13, Y2, Y3, Y29); \
+	GTOKEN(14, Y4, Y5, Y30); \
+	GTOKEN(15, Y0, Y1, Y31)
+
+#define GPROLOGUE \
+	LEAQ (R8)(R8*2), R9; \
+	LEAQ (SI)(R8*4), R13; \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+	VPXORD Y20, Y20, Y20; \
+	VPXORD Y21, Y21, Y21; \
+	VPXORD Y22, Y22, Y22; \
+	VPXORD Y23, Y23, Y23; \
+	VPXORD Y24, Y24, Y24; \
+	VPXORD Y25, Y25, Y25; \
+	VPXORD Y26, Y26, Y26; \
+	VPXORD Y27, Y27, Y27; \
+	VPXORD Y28, Y28, Y28; \
+	VPXORD Y29, Y29, Y29; \
+	VPXORD Y30, Y30, Y30; \
+	VPXORD Y31, Y31, Y31
+
+#define GSTORE(facc, off) \
+	VMOVUPS facc, off(R11); \
+	VPXORD facc, facc, facc
+
+#define GEPILOGUE \
+	GSTORE(Y16, 0); \
+	GSTORE(Y17, 32); \
+	GSTORE(Y18, 64); \
+	GSTORE(Y19, 96); \
+	GSTORE(Y20, 128); \
+	GSTORE(Y21, 160); \
+	GSTORE(Y22, 192); \
+	GSTORE(Y23, 224); \
+	GSTORE(Y24, 256); \
+	GSTORE(Y25, 288); \
+	GSTORE(Y26, 320); \
+	GSTORE(Y27, 352); \
+	GSTORE(Y28, 384); \
+	GSTORE(Y29, 416); \
+	GSTORE(Y30, 448); \
+	GSTORE(Y31, 480); \
+	VZEROUPPER
+
+// func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+TEXT ·gemmQ8_0VNNI(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ rb+8(FP), R8
+	MOVQ act+16(FP), R10
+	MOVQ nb+24(FP), CX
+	GPROLOGUE
+	TESTQ CX, CX
+	JEQ gq80done
+gq80loop:
+	VMOVDQU 2(SI), Y0
+	VMOVDQU 2(SI)(R8*1), Y1
+	VMOVDQU 2(SI)(R8*2), Y2
+	VMOVDQU 2(SI)(R9*1), Y3
+	VMOVDQU 2(R13), Y4
+	VMOVDQU 2(R13)(R8*1), Y5
+	VMOVDQU 2(R13)(R8*2), Y6
+	VMOVDQU 2(R13)(R9*1), Y7
+	BCAST_BYTE(0x80808080, Y8, X8)
+	VPXOR Y8, Y0, Y0
+	VPXOR Y8, Y1, Y1
+	VPXOR Y8, Y2, Y2
+	VPXOR Y8, Y3, Y3
+	VPXOR Y8, Y4, Y4
+	VPXOR Y8, Y5, Y5
+	VPXOR Y8, Y6, Y6
+	VPXOR Y8, Y7, Y7
+	GTRANSPOSE
+	GSCALES
+	GTOKENS
+	ADDQ $34, SI
+	ADDQ $34, R13
+	ADDQ $640, R10
+	DECQ CX
+	JNE gq80loop
+gq80done:
+	MOVQ out+32(FP), R11
+	GEPILOGUE
+	RET
+
+// Q4_0 and Q5_0 rows decode to unsigned quants (nibble, plus 16 where the
+// fifth bit is set), so they need no offset of their own.
+#define GQ4ROW(base, dst, xdst) \
+	VMOVDQU 2+base, xdst; \
+	VPSRLW $4, xdst, X13; \
+	VINSERTI128 $1, X13, dst, dst; \
+	VPAND Y14, dst, dst
+
+#define GQ5ROW(base, dst, xdst) \
+	KMOVD 2+base, K1; \
+	VMOVDQU 6+base, xdst; \
+	VPSRLW $4, xdst, X13; \
+	VINSERTI128 $1, X13, dst, dst; \
+	VPAND Y14, dst, dst; \
+	VPADDB Y15, dst, K1, dst
+
+// func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+TEXT ·gemmQ4_0VNNI(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ rb+8(FP), R8
+	MOVQ act+16(FP), R10
+	MOVQ nb+24(FP), CX
+	GPROLOGUE
+	TESTQ CX, CX
+	JEQ gq40done
+gq40loop:
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	GQ4ROW(0(SI), Y0, X0)
+	GQ4ROW(0(SI)(R8*1), Y1, X1)
+	GQ4ROW(0(SI)(R8*2), Y2, X2)
+	GQ4ROW(0(SI)(R9*1), Y3, X3)
+	GQ4ROW(0(R13), Y4, X4)
+	GQ4ROW(0(R13)(R8*1), Y5, X5)
+	GQ4ROW(0(R13)(R8*2), Y6, X6)
+	GQ4ROW(0(R13)(R9*1), Y7, X7)
+	GTRANSPOSE
+	GSCALES
+	GTOKENS
+	ADDQ $18, SI
+	ADDQ $18, R13
+	ADDQ $640, R10
+	DECQ CX
+	JNE gq40loop
+gq40done:
+	MOVQ out+32(FP), R11
+	GEPILOGUE
+	RET
+
+// func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+TEXT ·gemmQ5_0VNNI(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ rb+8(FP), R8
+	MOVQ act+16(FP), R10
+	MOVQ nb+24(FP), CX
+	GPROLOGUE
+	TESTQ CX, CX
+	JEQ gq50done
+gq50loop:
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	BCAST_BYTE(0x10101010, Y15, X15)
+	GQ5ROW(0(SI), Y0, X0)
+	GQ5ROW(0(SI)(R8*1), Y1, X1)
+	GQ5ROW(0(SI)(R8*2), Y2, X2)
+	GQ5ROW(0(SI)(R9*1), Y3, X3)
+	GQ5ROW(0(R13), Y4, X4)
+	GQ5ROW(0(R13)(R8*1), Y5, X5)
+	GQ5ROW(0(R13)(R8*2), Y6, X6)
+	GQ5ROW(0(R13)(R9*1), Y7, X7)
+	GTRANSPOSE
+	GSCALES
+	GTOKENS
+	ADDQ $22, SI
+	ADDQ $22, R13
+	ADDQ $640, R10
+	DECQ CX
+	JNE gq50loop
+gq50done:
+	MOVQ out+32(FP), R11
+	GEPILOGUE
+	RET

@@ -549,3 +549,73 @@ func TestDotF32Axpy(t *testing.T) {
 		}
 	}
 }
+
+// MatVec runs four rows per kernel call where the type has such a kernel;
+// every result must equal the single-row Dot bit for bit, for odd and even
+// block counts and row counts that leave a remainder.
+func TestMatVecRowGroupsMatchDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_0, ggml.Q5_0, ggml.Q4_K, ggml.Q6_K} {
+		for _, cols := range []int{32, 96, 256, 896} {
+			if cols%typ.BlockSize() != 0 {
+				continue
+			}
+			for _, rows := range []int{4, 9, 131} {
+				for _, threads := range []int{1, 2} {
+					m := quant.Matrix{Type: typ, Rows: rows, Cols: cols,
+						Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.05))}
+					x := gauss(r, cols, 1)
+					y := make([]float32, rows)
+					p := quant.NewPool(threads)
+					err := quant.MatVec(p, m, x, y)
+					p.Close()
+					if err != nil {
+						t.Fatal(err)
+					}
+					act, _ := quant.QuantizeActivation(typ, x, nil)
+					for i := range rows {
+						want, _ := quant.Dot(typ, m.Row(i), act, cols)
+						if y[i] != want {
+							t.Fatalf("%v cols=%d rows=%d threads=%d: row %d = %v, Dot = %v", typ, cols, rows, threads, i, y[i], want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Shapes that run the register-blocked GEMM kernels (groups of 8 rows,
+// tiles of 16 tokens) with remainders on both sides and odd block counts,
+// against MatVec (the single-token kernels), on 1 and 2 threads.
+func TestMatMulBlocked(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_0, ggml.Q5_0} {
+		for _, sh := range []struct{ rows, cols, batch int }{{8, 32, 16}, {19, 96, 37}, {64, 896, 64}, {35, 160, 17}} {
+			for _, threads := range []int{1, 2} {
+				p := quant.NewPool(threads)
+				m := quant.Matrix{Type: typ, Rows: sh.rows, Cols: sh.cols, Data: mustQuantize(t, typ, gauss(r, sh.rows*sh.cols, 0.1))}
+				wf := mustDequantize(t, typ, m.Data, sh.rows*sh.cols)
+				x := gauss(r, sh.batch*sh.cols, 1)
+				y := make([]float32, sh.batch*sh.rows)
+				if err := quant.MatMul(p, m, x, sh.batch, y); err != nil {
+					t.Fatal(err)
+				}
+				yv := make([]float32, sh.rows)
+				for b := 0; b < sh.batch; b++ {
+					xb := x[b*sh.cols : (b+1)*sh.cols]
+					if err := quant.MatVec(p, m, xb, yv); err != nil {
+						t.Fatal(err)
+					}
+					for i := range yv {
+						_, abs := dot64(wf[i*sh.cols:(i+1)*sh.cols], xb)
+						if d := math.Abs(float64(y[b*sh.rows+i] - yv[i])); d > 1e-5*abs {
+							t.Fatalf("%v %dx%d batch %d threads %d: token %d row %d: MatMul %v, MatVec %v", typ, sh.rows, sh.cols, sh.batch, threads, b, i, y[b*sh.rows+i], yv[i])
+						}
+					}
+				}
+				p.Close()
+			}
+		}
+	}
+}

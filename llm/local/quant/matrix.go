@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -76,6 +77,9 @@ func rowChunk(rows, rowBytes, threads int) int {
 	c := max(1, 16<<10/max(1, rowBytes))
 	if per := (rows + 8*threads - 1) / (8 * threads); c > per {
 		c = max(1, per)
+	}
+	if c > 2 {
+		c = (c + 3) &^ 3 // whole passes of the four-row kernels
 	}
 	return c
 }
@@ -164,14 +168,12 @@ func MatVecQ(p *Pool, m Matrix, a *Activation, y []float32) error {
 	if len(y) < m.Rows {
 		return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(y))
 	}
-	k := kernelFor(m.Type)
+	k, k4 := kernelFor(m.Type), rowKernelFor(m.Type)
 	rb := m.RowBytes()
 	n := m.Cols
 	act := a.data
 	p.For(m.Rows, rowChunk(m.Rows, rb, p.Threads()), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			y[r] = k(m.Data[r*rb:(r+1)*rb], act, n)
-		}
+		matVecRows(k, k4, m.Data, rb, act, n, y, lo, hi)
 	})
 	return nil
 }
@@ -188,6 +190,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 	total := 0
 	type part struct {
 		k    kernel
+		k4   rowKernel
 		rb   int
 		from int
 	}
@@ -203,7 +206,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 		if len(ys[i]) < m.Rows {
 			return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(ys[i]))
 		}
-		parts = append(parts, part{kernelFor(m.Type), m.RowBytes(), total})
+		parts = append(parts, part{kernelFor(m.Type), rowKernelFor(m.Type), m.RowBytes(), total})
 		total += m.Rows
 	}
 	if total == 0 {
@@ -218,10 +221,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 				continue
 			}
 			start := max(lo, pt.from)
-			m, y := ms[i], ys[i]
-			for r := start - pt.from; r < hi-pt.from; r++ {
-				y[r] = pt.k(m.Data[r*pt.rb:(r+1)*pt.rb], act, n)
-			}
+			matVecRows(pt.k, pt.k4, ms[i].Data, pt.rb, act, n, ys[i], start-pt.from, hi-pt.from)
 			hi = start
 		}
 	})
@@ -294,17 +294,38 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	rb := m.RowBytes()
 	n, rows := m.Cols, m.Rows
 	nb := n / m.Type.BlockSize()
-	chunk := rowChunk(rows, rb, p.Threads())
-	// Rows are split over the threads in chunks of about 16 KiB of weights;
-	// within a chunk, tokens go in tiles of 64 so that the tile's
-	// activations stay in L2 while the chunk's rows are reused from L1/L2.
-	const tile = 64
-	p.For(rows, chunk, func(lo, hi int) {
+	// Tokens in whole tiles of 16 and rows in groups of 8 go through the
+	// register-blocked GEMM kernel where the type has one; the rest (and
+	// every product on other types) through the per-row kernels.
+	g := gemmKernelFor(m.Type)
+	tiles := 0
+	var packed []byte
+	if g.fn != nil && batch >= gemmTokens && rows >= gemmRows {
+		tiles = batch / gemmTokens
+		pp := slabsG.Get().(*[]byte)
+		defer slabsG.Put(pp)
+		need := tiles * nb * gemmBlockBytes
+		if cap(*pp) < need {
+			*pp = make([]byte, need)
+		}
+		packed = (*pp)[:need]
+		p.For(tiles, 1, func(lo, hi int) {
+			for tt := lo; tt < hi; tt++ {
+				packTile(packed[tt*nb*gemmBlockBytes:(tt+1)*nb*gemmBlockBytes], act, ab, nb, tt*gemmTokens, g.off)
+			}
+		})
+	}
+	// rowsTokens computes rows [rlo, rhi) for tokens [b0, b1) with the
+	// per-row kernels: within a chunk of rows, tokens go in tiles of 64 so
+	// that the tile's activations stay in L2 while the chunk's rows are
+	// reused from L1/L2.
+	rowsTokens := func(rlo, rhi, b0, b1 int) {
 		var out [4]float32
 		var out8 [8]float32
-		for t0 := 0; t0 < batch; t0 += tile {
-			t1 := min(batch, t0+tile)
-			for r := lo; r < hi; r++ {
+		const tile = 64
+		for t0 := b0; t0 < b1; t0 += tile {
+			t1 := min(b1, t0+tile)
+			for r := rlo; r < rhi; r++ {
 				w := m.Data[r*rb : (r+1)*rb]
 				b := t0
 				if actU != nil {
@@ -329,9 +350,79 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 				}
 			}
 		}
+	}
+	// Rows are split over the threads in chunks of about 16 KiB of weights.
+	chunk := rowChunk(rows, rb, p.Threads())
+	if tiles > 0 {
+		chunk = (chunk + gemmRows - 1) / gemmRows * gemmRows
+	}
+	p.For(rows, chunk, func(lo, hi int) {
+		r := lo
+		if tiles > 0 {
+			var out [gemmTokens][gemmRows]float32
+			for ; r+gemmRows <= hi; r += gemmRows {
+				for tt := 0; tt < tiles; tt++ {
+					g.fn(m.Data[r*rb:(r+gemmRows)*rb], rb, packed[tt*nb*gemmBlockBytes:(tt+1)*nb*gemmBlockBytes], nb, &out)
+					for t := range out {
+						copy(y[(tt*gemmTokens+t)*rows+r:(tt*gemmTokens+t)*rows+r+gemmRows], out[t][:])
+					}
+				}
+			}
+			if tiles*gemmTokens < batch && r > lo {
+				rowsTokens(lo, r, tiles*gemmTokens, batch)
+			}
+		}
+		rowsTokens(r, hi, 0, batch)
 	})
 	return nil
 }
+
+// The GEMM kernels take gemmRows weight rows and gemmTokens tokens per
+// call; their activations come packed per block in gemmBlockBytes: the
+// tokens' 32 quants each, then an int32 correction each, then a float32
+// scale each.
+const (
+	gemmRows       = 8
+	gemmTokens     = 16
+	gemmBlockBytes = gemmTokens * (32 + 4 + 4)
+)
+
+// gemmKernel is a register-blocked batched kernel with the offset its
+// weight quants carry (the correction it needs is -off·Σa per block).
+type gemmKernel struct {
+	fn  func(w []byte, rb int, packed []byte, nb int, out *[gemmTokens][gemmRows]float32)
+	off int32
+}
+
+var simdGemmKernels = map[ggml.Type]gemmKernel{}
+
+func gemmKernelFor(t ggml.Type) gemmKernel {
+	if useSIMD {
+		return simdGemmKernels[t]
+	}
+	return gemmKernel{}
+}
+
+// packTile lays out gemmTokens activation rows (Q8_0 activation format,
+// ab bytes apart, from token b0) block by block for the GEMM kernels.
+func packTile(dst, act []byte, ab, nb, b0 int, off int32) {
+	for blk := 0; blk < nb; blk++ {
+		d := dst[blk*gemmBlockBytes : (blk+1)*gemmBlockBytes]
+		for t := 0; t < gemmTokens; t++ {
+			row := act[(b0+t)*ab : (b0+t+1)*ab]
+			q := row[34*blk+2 : 34*blk+34]
+			copy(d[32*t:32*t+32], q)
+			var sum int32
+			for _, v := range q {
+				sum += int32(int8(v))
+			}
+			binary.LittleEndian.PutUint32(d[32*gemmTokens+4*t:], uint32(-off*sum))
+			copy(d[36*gemmTokens+4*t:36*gemmTokens+4*t+4], row[34*nb+4*blk:34*nb+4*blk+4])
+		}
+	}
+}
+
+var slabsG = sync.Pool{New: func() any { return new([]byte) }}
 
 var slabs = sync.Pool{New: func() any { return new([]byte) }}
 
@@ -348,6 +439,36 @@ func offsetKernelFor(t ggml.Type) offsetKernel {
 		return simdOffsetKernels[t]
 	}
 	return nil
+}
+
+// rowKernel computes the dots of four consecutive weight rows (rb bytes
+// apart, n elements each) with one activation, bit-identical to four calls
+// of the type's single-row kernel.
+type rowKernel func(w []byte, rb int, a []byte, n int, out *[4]float32)
+
+var simdRowKernels = map[ggml.Type]rowKernel{}
+
+func rowKernelFor(t ggml.Type) rowKernel {
+	if useSIMD {
+		return simdRowKernels[t]
+	}
+	return nil
+}
+
+// matVecRows sets y[r] = dot(row r of data, act) for r in [lo, hi), four
+// rows per call where the type has a four-row kernel.
+func matVecRows(k kernel, k4 rowKernel, data []byte, rb int, act []byte, n int, y []float32, lo, hi int) {
+	r := lo
+	if k4 != nil {
+		var out [4]float32
+		for ; r+4 <= hi; r += 4 {
+			k4(data[r*rb:(r+4)*rb], rb, act, n, &out)
+			y[r], y[r+1], y[r+2], y[r+3] = out[0], out[1], out[2], out[3]
+		}
+	}
+	for ; r < hi; r++ {
+		y[r] = k(data[r*rb:(r+1)*rb], act, n)
+	}
 }
 
 // multiKernel computes the dots of one weight row (nb blocks) with four
