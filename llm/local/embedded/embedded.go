@@ -23,8 +23,7 @@ var ErrNoModel = errors.New("embedded: no embedded model is registered; import _
 // Register makes data, the bytes of a GGUF model file, the embedded default
 // model under name. Packages that embed weights call it from init; a later
 // call replaces an earlier one, and nil data removes the default. data must
-// not be modified afterwards. It is
-// safe for concurrent use.
+// not be modified afterwards. It is safe for concurrent use.
 func Register(name string, data []byte) {
 	mu.Lock()
 	defer mu.Unlock()
