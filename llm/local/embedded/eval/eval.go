@@ -28,6 +28,16 @@ type Metrics struct {
 	AnswerFacts int // the answer contains the expected fact
 }
 
+// Add adds o's counts to m.
+func (m *Metrics) Add(o Metrics) {
+	m.Examples += o.Examples
+	m.Parsed += o.Parsed
+	m.Valid += o.Valid
+	m.ToolsRight += o.ToolsRight
+	m.ArgsExact += o.ArgsExact
+	m.AnswerFacts += o.AnswerFacts
+}
+
 // Rate returns n as a share of the examples.
 func (m Metrics) Rate(n int) float64 {
 	if m.Examples == 0 {

@@ -179,60 +179,84 @@ type rolePool struct {
 
 var pools = map[Role]rolePool{
 	RoleSearch: {
-		verbs:    []string{"search", "find", "query", "seek", "scan", "browse", "grep", "locate"},
-		nouns:    []string{"kb", "docs", "index", "archive", "notes", "library", "corpus", "records", "papers", "pages"},
-		descs:    []string{"Search the %s by keywords; returns matching ids and titles.", "Find %s that match a query.", "Query the %s and return the best hits.", "Full-text search over the %s.", "Locate %s about a topic."},
-		args:     []string{"query", "q", "terms", "keywords", "text", "search"},
-		argDescs: []string{"the search terms", "what to search for", "keywords", "the query"},
+		verbs: []string{"search", "find", "query", "seek", "scan", "browse", "grep", "locate", "hunt", "discover", "match", "explore"},
+		nouns: []string{"kb", "docs", "index", "archive", "notes", "library", "corpus", "records", "papers", "pages", "knowledge", "sources", "catalog", "collection", "references", "manuals", "news", "faq"},
+		descs: []string{"Search the %s by keywords; returns matching ids and titles.", "Find %s that match a query.", "Query the %s and return the best hits.", "Full-text search over the %s.",
+			"Locate %s about a topic.", "Returns the ids of the %s most relevant to a question.", "Keyword search in the %s (best matches first).", "Scan the %s for entries about a subject.",
+			"Given a question, lists the matching %s with their ids.", "Finds relevant %s; use it before reading anything."},
+		args:     []string{"query", "q", "terms", "keywords", "text", "search", "question", "phrase", "search_terms", "input"},
+		argDescs: []string{"the search terms", "what to search for", "keywords", "the query", "the question or keywords", "words to match"},
 	},
 	RoleRead: {
-		verbs:    []string{"read", "open", "get", "load", "view", "retrieve", "show"},
-		nouns:    []string{"doc", "document", "page", "entry", "file", "record", "paper", "item"},
-		descs:    []string{"Read a %s by its id.", "Open a %s and return its text.", "Get the full text of a %s.", "Load one %s given its id.", "Return the contents of a %s."},
-		args:     []string{"id", "doc_id", "document", "key", "ref", "page_id", "item_id"},
-		argDescs: []string{"the id", "the document id", "which one to read", "its id from the search"},
+		verbs: []string{"read", "open", "get", "load", "view", "retrieve", "show", "pull", "grab", "download", "access", "obtain", "cat"},
+		nouns: []string{"doc", "document", "page", "entry", "file", "record", "paper", "item", "post", "chapter", "text", "content", "source", "report"},
+		descs: []string{"Read a %s by its id.", "Open a %s and return its text.", "Get the full text of a %s.", "Load one %s given its id.", "Return the contents of a %s.",
+			"Returns the whole %s for an id from the search results.", "Download a %s and give back its body.", "Shows the complete %s identified by the given key.",
+			"Given an id, returns that %s with its content.", "Access a single %s (title and text)."},
+		args:     []string{"id", "doc_id", "document", "key", "ref", "page_id", "item_id", "identifier", "uid", "doc", "record_id", "path"},
+		argDescs: []string{"the id", "the document id", "which one to read", "its id from the search", "an id returned by the search", "the key of the document"},
 	},
 	RoleNote: {
-		verbs:    []string{"save", "store", "add", "write", "keep", "jot", "log"},
-		nouns:    []string{"note", "memo", "entry", "reminder", "finding"},
-		descs:    []string{"Save a %s for later.", "Store a short %s.", "Write down a %s.", "Keep a %s in the notebook."},
-		args:     []string{"text", "note", "content", "body", "memo", "message"},
-		argDescs: []string{"the text", "what to save", "the note text"},
+		verbs: []string{"save", "store", "add", "write", "keep", "jot", "log", "record", "pin", "stash", "append", "put"},
+		nouns: []string{"note", "memo", "entry", "reminder", "finding", "todo", "journal", "highlight", "snippet"},
+		descs: []string{"Save a %s for later.", "Store a short %s.", "Write down a %s.", "Keep a %s in the notebook.", "Record a %s so that it is not lost.",
+			"Appends a %s to the user's notebook.", "Persist a piece of text as a %s.", "Jot down a %s for the report."},
+		args:     []string{"text", "note", "content", "body", "memo", "message", "entry", "line", "contents", "value"},
+		argDescs: []string{"the text", "what to save", "the note text", "the text to keep", "what to write down"},
 	},
 	RoleCalc: {
-		verbs:    []string{"calc", "calculate", "evaluate", "eval", "solve", "do"},
-		nouns:    []string{"math", "expression", "sum", "arithmetic", "numbers"},
-		descs:    []string{"Evaluate an arithmetic %s.", "Calculate the value of %s.", "Do %s: + - * / and parentheses.", "A calculator for %s."},
-		args:     []string{"expression", "expr", "input", "equation", "math"},
-		argDescs: []string{"the expression", "an arithmetic expression", "what to calculate"},
+		verbs: []string{"calc", "calculate", "evaluate", "eval", "solve", "do", "run", "crunch"},
+		nouns: []string{"math", "expression", "sum", "arithmetic", "numbers", "equation", "calculator"},
+		descs: []string{"Evaluate an arithmetic %s.", "Calculate the value of %s.", "Do %s: + - * / and parentheses.", "A calculator for %s.",
+			"Returns the numeric result of %s.", "Solves %s such as 3 * (4 + 5).", "Works out %s and returns the number."},
+		args:     []string{"expression", "expr", "input", "equation", "math", "problem", "calculation", "sum"},
+		argDescs: []string{"the expression", "an arithmetic expression", "what to calculate", "for example 2 * (3 + 4)"},
 	},
 	RoleWeather: {
-		verbs:    []string{"get", "check", "weather"},
-		nouns:    []string{"weather", "forecast", "conditions", "sky"},
-		descs:    []string{"Get the %s for a city.", "Check the %s of a town.", "Current %s and temperature in a city."},
-		args:     []string{"city", "location", "town", "where"},
-		argDescs: []string{"the city", "a city name"},
+		verbs: []string{"get", "check", "weather", "report", "show"},
+		nouns: []string{"weather", "conditions", "sky", "climate", "temperature", "meteo", "outlook"},
+		descs: []string{"Get the %s for a city.", "Check the %s of a town.", "Current %s and temperature in a city.", "Returns today's %s (sky, temperature) for a location.",
+			"Reports rain, sun and temperature for a city.", "Tells the %s somewhere right now."},
+		args:     []string{"city", "location", "town", "where", "city_name", "region"},
+		argDescs: []string{"the city", "a city name", "where to check"},
 	},
 	RoleTime: {
-		verbs:    []string{"get", "current", "world"},
-		nouns:    []string{"time", "clock", "hour"},
-		descs:    []string{"Get the current %s in a city.", "The local %s somewhere."},
-		args:     []string{"city", "zone", "location"},
+		verbs:    []string{"get", "current", "world", "show", "tell"},
+		nouns:    []string{"time", "clock", "hour", "timezone", "date"},
+		descs:    []string{"Get the current %s in a city.", "The local %s somewhere.", "Returns the local date and hour in a city.", "Tells what %s it is in a time zone."},
+		args:     []string{"city", "zone", "location", "tz"},
 		argDescs: []string{"the city", "the time zone"},
 	},
 	RoleEmail: {
-		verbs:    []string{"send", "mail", "post"},
-		nouns:    []string{"email", "mail", "message"},
-		descs:    []string{"Send an %s to someone.", "Deliver a %s to an address."},
-		args:     []string{"to", "address", "recipient"},
-		argDescs: []string{"the address", "who gets it"},
+		verbs:    []string{"send", "mail", "post", "notify", "message"},
+		nouns:    []string{"email", "mail", "message", "letter", "alert"},
+		descs:    []string{"Send an %s to someone.", "Deliver a %s to an address.", "Notify a person by %s.", "Sends a short %s to a recipient."},
+		args:     []string{"to", "address", "recipient", "email"},
+		argDescs: []string{"the address", "who gets it", "the recipient"},
 	},
 }
 
+// heldOut are the names and descriptions of the held-out catalogs, which
+// procedural catalogs never produce.
+var heldOut = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range Catalogs {
+		if HeldOutCatalogs[c.Name] {
+			for _, t := range c.Tools {
+				m[t.Name] = true
+				m[t.Description] = true
+			}
+		}
+	}
+	return m
+}()
+
 // RandomCatalog draws a procedural training catalog: every role under a
-// made-up name (verb_noun, or nonsense syllables a fifth of the time, so
-// that a model has to pick tools by their descriptions), with a random
-// description and argument name.
+// made-up name (verb_noun, verbNoun, noun_verb or a bare verb or noun, and
+// nonsense syllables a third of the time, so that a model has to pick
+// tools by what their descriptions and arguments say), with a random
+// description and argument name. It never produces a held-out catalog's
+// tool names or descriptions.
 func RandomCatalog(r *rand.Rand) *Catalog {
 	c := &Catalog{Name: "random", Rich: r.IntN(2) == 0}
 	roles := []Role{RoleSearch, RoleRead, RoleNote, RoleCalc, RoleWeather, RoleTime, RoleEmail}
@@ -243,26 +267,37 @@ func RandomCatalog(r *rand.Rand) *Catalog {
 		}
 		p := pools[role]
 		var name string
-		for name == "" || used[name] {
+		for name == "" || used[name] || heldOut[name] {
 			noun := p.nouns[r.IntN(len(p.nouns))]
-			switch r.IntN(5) {
-			case 0:
+			verb := p.verbs[r.IntN(len(p.verbs))]
+			switch x := r.IntN(20); {
+			case x < 7:
 				name = syllableWord(r) + "_" + syllableWord(r)
-			case 1:
-				name = p.verbs[r.IntN(len(p.verbs))] + strings.ToUpper(noun[:1]) + noun[1:]
+			case x < 10:
+				name = verb + strings.ToUpper(noun[:1]) + noun[1:]
+			case x < 12:
+				name = noun + "_" + verb
+			case x < 13:
+				name = verb
+			case x < 14:
+				name = noun
 			default:
-				name = p.verbs[r.IntN(len(p.verbs))] + "_" + noun
+				name = verb + "_" + noun
 			}
 		}
 		used[name] = true
-		noun := p.nouns[r.IntN(len(p.nouns))]
+		var desc string
+		for desc == "" || heldOut[desc] {
+			desc = fmt.Sprintf(p.descs[r.IntN(len(p.descs))], p.nouns[r.IntN(len(p.nouns))])
+		}
 		c.Tools = append(c.Tools, ToolDef{
 			Role: role, Name: name,
-			Description: fmt.Sprintf(p.descs[r.IntN(len(p.descs))], noun),
+			Description: desc,
 			Arg:         p.args[r.IntN(len(p.args))],
 			ArgDesc:     p.argDescs[r.IntN(len(p.argDescs))],
 		})
 	}
+	r.Shuffle(len(c.Tools), func(i, j int) { c.Tools[i], c.Tools[j] = c.Tools[j], c.Tools[i] })
 	return c
 }
 

@@ -316,7 +316,9 @@ func (b *builder) build(tmpl string) bool {
 		var goals []string
 		switch tmpl {
 		case "lookup":
-			goals = []string{b.pick([]string{"What is %s?", "Tell me about %s.", "Explain %s briefly.", "What do you know about %s?", "Describe %s."}, []string{"%s是什么？", "介绍一下%s。", "简单解释%s。", "什么是%s？", "请讲讲%s。"})}
+			goals = []string{b.pick([]string{"What is %s?", "Tell me about %s.", "Explain %s briefly.", "What do you know about %s?", "Describe %s.",
+				"How does %s work?", "What is %s used for?", "Summarize what the notes say about %s.", "Who made %s?", "Can you explain %s to me?", "%s: what is it?"},
+				[]string{"%s是什么？", "介绍一下%s。", "简单解释%s。", "什么是%s？", "请讲讲%s。", "%s是怎么工作的？", "%s有什么用？", "总结一下%s。", "%s是谁做的？", "能给我解释一下%s吗？"})}
 		case "lookup_alt":
 			goals = []string{b.pick([]string{"I need to know about %s.", "Give me facts on %s."}, []string{"请帮我查一下%s。", "关于%s有什么资料？"})}
 		case "lookup_save":

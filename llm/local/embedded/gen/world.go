@@ -83,16 +83,8 @@ func (b *builder) document(tp topic) document {
 		return document{ID: docID(b.r), Title: title, Text: first}
 	}
 	sents := []string{first}
-	for range 1 + b.r.IntN(8) {
-		x := extras[b.r.IntN(len(extras))]
-		s := x.en
-		if b.zh() {
-			s = x.zh
-		}
-		if strings.Contains(s, "%d") {
-			s = fmt.Sprintf(s, 2+b.r.IntN(60))
-		}
-		sents = append(sents, s)
+	for range 1 + b.r.IntN(6) {
+		sents = append(sents, bodySentence(b.r, b.zh()))
 	}
 	var body string
 	if b.zh() {
@@ -103,6 +95,29 @@ func (b *builder) document(tp topic) document {
 		body = strings.Join(sents, sep)
 	} else {
 		body = wrap(strings.Join(sents, " "), 70+b.r.IntN(10))
+	}
+	// Real notes go on with lists and more paragraphs.
+	if b.r.IntN(2) == 0 {
+		var l strings.Builder
+		l.WriteString(b.pickT("\n\nKey points:\n", "\n\n要点：\n"))
+		numbered := b.r.IntN(2) == 0
+		for i := range 2 + b.r.IntN(3) {
+			if numbered {
+				fmt.Fprintf(&l, "\n%d. ", i+1)
+			} else {
+				l.WriteString("\n- ")
+			}
+			l.WriteString(bodySentence(b.r, b.zh()))
+		}
+		body += l.String()
+	}
+	if b.r.IntN(3) == 0 {
+		s1, s2 := bodySentence(b.r, b.zh()), bodySentence(b.r, b.zh())
+		more := s1 + s2
+		if !b.zh() {
+			more = wrap(s1+" "+s2, 70+b.r.IntN(10))
+		}
+		body += "\n\n" + more
 	}
 	if len(title) > 0 && title[0] >= 'a' && title[0] <= 'z' {
 		title = strings.ToUpper(title[:1]) + title[1:]
@@ -209,25 +224,13 @@ func syntheticTopic(r *rand.Rand) topic {
 	}
 	name := strings.ToUpper(b.String()[:1]) + b.String()[1:]
 	k := kinds[r.IntN(len(kinds))]
-	p := people[r.IntN(len(people))]
-	year := fmt.Sprint(1950 + r.IntN(75))
-	switch r.IntN(2) {
-	case 0:
-		return topic{
-			Name: name + " " + k.en, ZhName: name + " " + k.zh,
-			Text:   fmt.Sprintf("The %s %s was first described by %s in %s.", name, k.en, p, year),
-			ZhText: fmt.Sprintf("%s %s由 %s 于 %s 年首次提出。", name, k.zh, p, year),
-			Fact:   year,
-		}
-	default:
-		v := fmt.Sprint(2 + r.IntN(98))
-		return topic{
-			Name: name + " " + k.en, ZhName: name + " " + k.zh,
-			Text:   fmt.Sprintf("The %s %s uses %s layers and was written by %s.", name, k.en, v, p),
-			ZhText: fmt.Sprintf("%s %s使用 %s 层，由 %s 编写。", name, k.zh, v, p),
-			Fact:   v + " layers",
-		}
+	kw := word{k.en, k.zh}
+	s := describe(r, "the "+name+" "+k.en, name+" "+k.zh, kw)
+	if r.IntN(2) == 0 {
+		s = describe(r, name, name, kw)
 	}
+	s.en = upperFirst(s.en)
+	return topic{Name: name + " " + k.en, ZhName: name + " " + k.zh, Text: s.en, ZhText: s.zh, Fact: s.fact}
 }
 
 // pickTopic draws a topic: a made-up one, or one of the real topics'
@@ -235,31 +238,12 @@ func syntheticTopic(r *rand.Rand) topic {
 // twice, so a model learns to copy what the documents say rather than to
 // recall what it was trained on.
 func pickTopic(r *rand.Rand) topic {
-	var t topic
 	if r.IntN(4) == 0 {
 		rt := realTopics[r.IntN(len(realTopics))]
-		p := people[r.IntN(len(people))]
-		year := fmt.Sprint(1950 + r.IntN(75))
-		if r.IntN(2) == 0 {
-			t = topic{Name: rt.Name, ZhName: rt.ZhName,
-				Text:   fmt.Sprintf("%s was first described by %s in %s.", upperFirst(rt.Name), p, year),
-				ZhText: fmt.Sprintf("%s由 %s 于 %s 年首次提出。", rt.ZhName, p, year),
-				Fact:   year}
-		} else {
-			v := fmt.Sprint(2 + r.IntN(98))
-			t = topic{Name: rt.Name, ZhName: rt.ZhName,
-				Text:   fmt.Sprintf("%s uses %s layers and was written by %s.", upperFirst(rt.Name), v, p),
-				ZhText: fmt.Sprintf("%s使用 %s 层，由 %s 编写。", rt.ZhName, v, p),
-				Fact:   v}
-		}
-		return t
+		s := describe(r, rt.Name, rt.ZhName, word{})
+		return topic{Name: rt.Name, ZhName: rt.ZhName, Text: upperFirst(s.en), ZhText: s.zh, Fact: s.fact}
 	}
-	t = syntheticTopic(r)
-	if strings.HasSuffix(t.Fact, " layers") {
-		// Keep the fact a substring of both texts.
-		t.Fact = strings.TrimSuffix(t.Fact, " layers")
-	}
-	return t
+	return syntheticTopic(r)
 }
 
 func upperFirst(s string) string {
