@@ -8,8 +8,9 @@
 // train) and writes a checkpoint every -save-every steps to -ckpt (with the
 // vocabulary beside it, as -ckpt.vocab.gguf). -resume continues from the
 // checkpoint, with the same data order, so the loss curve is the one an
-// uninterrupted run would give. The exported file is Q8_0 unless -quant
-// f32.
+// uninterrupted run would give; -resume -export writes the checkpoint as
+// it stands (a snapshot of a job still running) without training. The
+// exported file is Q8_0 unless -quant f32.
 package main
 
 import (
@@ -49,9 +50,13 @@ func main() {
 		lengths   = flag.Bool("lengths", false, "print the distribution of sequence lengths and exit")
 		until     = flag.Int("until", 0, "stop after this step with a checkpoint and no export (0: run to the end); -resume continues")
 		copyFrac  = flag.Float64("copy", 0.25, "copying sequences to add, as a fraction of the trace sequences (see corpus.CopySequences)")
+		snapshot  = flag.Bool("export", false, "with -resume: export the checkpoint as it stands to -out, without training (a snapshot of a running job)")
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime)
+	if *snapshot && !*resume {
+		log.Fatal("-export needs -resume: it exports the checkpoint")
+	}
 	cfg, ok := train.Presets[*config]
 	if !ok {
 		log.Fatalf("unknown config %q", *config)
@@ -143,7 +148,7 @@ func main() {
 	if *until > 0 && *until < end {
 		end = *until
 	}
-	for tr.StepNum() < end {
+	for !*snapshot && tr.StepNum() < end {
 		st, err := tr.Step()
 		if err != nil {
 			log.Fatal(err)
@@ -162,7 +167,7 @@ func main() {
 			}
 		}
 	}
-	if end < c.Steps {
+	if end < c.Steps && !*snapshot {
 		log.Printf("stopped at step %d of %d; continue with -resume", end, c.Steps)
 		return
 	}
