@@ -93,65 +93,85 @@ func drawSlots(r *rand.Rand) slots {
 	return s
 }
 
+// shapes are the first sentences' forms in both languages, with {slot}
+// placeholders (see [slots.fill]); fact names the slot an answer must
+// keep.
+var shapes = []struct{ en, zh, fact string }{
+	{"{name} is a {a1} {kind} that {v1} {n1} and {n2}, first described by {person} in {year}.", "{zh}是一种{a1}{kind}，用于{v1}{n1}和{n2}，由 {person} 于 {year} 年首次提出。", "year"},
+	{"{name} {v1} {a1} {n1} before it {v2} them, using about {num} {n2}.", "{zh}先{v1}{a1}{n1}，再{v2}它们，大约使用 {num} 个{n2}。", "num"},
+	{"According to {person}, {name} {v1} {n1} {num} times faster than older {n2}.", "据 {person} 介绍，{zh}{v1}{n1}的速度比旧的{n2}快 {num} 倍。", "num"},
+	{"{name} is the {a1} {kind} that {person} built at {org} to {v1base} {n1}.", "{zh}是 {person} 在 {org} 构建的{a1}{kind}，用来{v1}{n1}。", "org"},
+	{"Released in {year}, the {name} {kind} {v1} {a1} {n1} into {a2} {n2}.", "{zh}{kind}于 {year} 年发布，它把{a1}{n1}{v1}成{a2}{n2}。", "year"},
+	{"{name} keeps {a1} {n1} in {a2} {n2} and needs {num} MB of memory.", "{zh}把{a1}{n1}保存在{a2}{n2}中，需要 {num} MB 内存。", "num"},
+	{"{name}, maintained by {org}, lets {n1} {v1base} their {n2} without {n3}.", "{zh}由 {org} 维护，让{n1}无需{n3}就能{v1}自己的{n2}。", "org"},
+	{"{name} was written by {person} in {year} and {v1} {n1} for {a1} {n2}.", "{zh}由 {person} 于 {year} 年编写，为{a1}{n2}{v1}{n1}。", "person"},
+	{"{name} uses {num} {n1} to {v1base} {n2}, and each step takes {ms} ms.", "{zh}使用 {num} 个{n1}来{v1}{n2}，每一步需要若干毫秒。", "num"},
+	{"The {name} {kind} {v1} {n1} for {person}: it {v2} {n2} and {v1} {n3}.", "{zh}{kind}为 {person} {v1}{n1}：它{v2}{n2}，也{v1}{n3}。", "person"},
+}
+
+// bodyShapes are the forms of the sentences after the first; {subj} is
+// one of bodySubjects.
+var bodyShapes = []struct{ en, zh string }{
+	{"{subj} {v1} {a1} {n1} with {a2} {n2}.", "{subj}用{a2}{n2}{v1}{a1}{n1}。"},
+	{"Teams at {org} use it to {v1base} {n1}.", "{org} 的团队用它来{v1}{n1}。"},
+	{"A later version added {a1} {n1} and {n2} support.", "后来的版本增加了{a1}{n1}和{n2}支持。"},
+	{"{person} measured {num} {n1} per second on {a1} {n2}.", "{person} 测得它在{a1}{n2}上每秒处理 {num} 个{n1}。"},
+}
+
+var bodySubjects = []word{{"It", "它"}, {"The design", "这个设计"}, {"In practice it", "在实践中它"}, {"Its first version", "它的第一个版本"}}
+
+// fill replaces the placeholders of an English (zh false) or Chinese
+// text with the slots' words.
+func (s *slots) fill(text string, zh bool, extra ...string) string {
+	pick := func(w word) string {
+		if zh {
+			return w.zh
+		}
+		return w.en
+	}
+	v1, v2 := s.v1.s, s.v2.s
+	if zh {
+		v1, v2 = s.v1.zh, s.v2.zh
+	}
+	kv := append([]string{
+		"{n1}", pick(s.n1), "{n2}", pick(s.n2), "{n3}", pick(s.n3),
+		"{a1}", pick(s.a1), "{a2}", pick(s.a2),
+		"{v1}", v1, "{v2}", v2, "{v1base}", s.v1.base,
+		"{person}", s.person, "{org}", s.org, "{year}", s.year, "{num}", s.num,
+	}, extra...)
+	return strings.NewReplacer(kv...).Replace(text)
+}
+
+// value is the slot a shape's fact names.
+func (s *slots) value(name string) string {
+	switch name {
+	case "year":
+		return s.year
+	case "num":
+		return s.num
+	case "org":
+		return s.org
+	default:
+		return s.person
+	}
+}
+
 // describe writes the first sentence of a document about a thing named
-// name (zh in Chinese) of kind k ("" when the name says it all).
+// name (zh in Chinese) of kind k (zero when the name says it all).
 func describe(r *rand.Rand, name, zh string, k word) sentence {
 	s := drawSlots(r)
-	kind, kindZh := k.en, k.zh
-	if kind == "" {
-		kind, kindZh = "system", "系统"
+	if k.en == "" {
+		k = word{"system", "系统"}
 	}
-	switch r.IntN(10) {
-	case 0:
-		return sentence{
-			fmt.Sprintf("%s is a %s %s that %s %s and %s, first described by %s in %s.", name, s.a1.en, kind, s.v1.s, s.n1.en, s.n2.en, s.person, s.year),
-			fmt.Sprintf("%s是一种%s%s，用于%s%s和%s，由 %s 于 %s 年首次提出。", zh, s.a1.zh, kindZh, s.v1.zh, s.n1.zh, s.n2.zh, s.person, s.year),
-			s.year}
-	case 1:
-		return sentence{
-			fmt.Sprintf("%s %s %s %s before it %s them, using about %s %s.", name, s.v1.s, s.a1.en, s.n1.en, s.v2.s, s.num, s.n2.en),
-			fmt.Sprintf("%s先%s%s%s，再%s它们，大约使用 %s 个%s。", zh, s.v1.zh, s.a1.zh, s.n1.zh, s.v2.zh, s.num, s.n2.zh),
-			s.num}
-	case 2:
-		return sentence{
-			fmt.Sprintf("According to %s, %s %s %s %s times faster than older %s.", s.person, name, s.v1.s, s.n1.en, s.num, s.n2.en),
-			fmt.Sprintf("据 %s 介绍，%s%s%s的速度比旧的%s快 %s 倍。", s.person, zh, s.v1.zh, s.n1.zh, s.n2.zh, s.num),
-			s.num}
-	case 3:
-		return sentence{
-			fmt.Sprintf("%s is the %s %s that %s built at %s to %s %s.", name, s.a1.en, kind, s.person, s.org, s.v1.base, s.n1.en),
-			fmt.Sprintf("%s是 %s 在 %s 构建的%s%s，用来%s%s。", zh, s.person, s.org, s.a1.zh, kindZh, s.v1.zh, s.n1.zh),
-			s.org}
-	case 4:
-		return sentence{
-			fmt.Sprintf("Released in %s, the %s %s %s %s %s into %s %s.", s.year, name, kind, s.v1.s, s.a1.en, s.n1.en, s.a2.en, s.n2.en),
-			fmt.Sprintf("%s%s于 %s 年发布，它把%s%s%s成%s%s。", zh, kindZh, s.year, s.a1.zh, s.n1.zh, s.v1.zh, s.a2.zh, s.n2.zh),
-			s.year}
-	case 5:
-		return sentence{
-			fmt.Sprintf("%s keeps %s %s in %s %s and needs %s MB of memory.", name, s.a1.en, s.n1.en, s.a2.en, s.n2.en, s.num),
-			fmt.Sprintf("%s把%s%s保存在%s%s中，需要 %s MB 内存。", zh, s.a1.zh, s.n1.zh, s.a2.zh, s.n2.zh, s.num),
-			s.num}
-	case 6:
-		return sentence{
-			fmt.Sprintf("%s, maintained by %s, lets %s %s their %s without %s.", name, s.org, s.n1.en, s.v1.base, s.n2.en, s.n3.en),
-			fmt.Sprintf("%s由 %s 维护，让%s无需%s就能%s自己的%s。", zh, s.org, s.n1.zh, s.n3.zh, s.v1.zh, s.n2.zh),
-			s.org}
-	case 7:
-		return sentence{
-			fmt.Sprintf("%s was written by %s in %s and %s %s for %s %s.", name, s.person, s.year, s.v1.s, s.n1.en, s.a1.en, s.n2.en),
-			fmt.Sprintf("%s由 %s 于 %s 年编写，为%s%s%s%s。", zh, s.person, s.year, s.a1.zh, s.n2.zh, s.v1.zh, s.n1.zh),
-			s.person}
-	case 8:
-		return sentence{
-			fmt.Sprintf("%s uses %s %s to %s %s, and each step takes %s ms.", name, s.num, s.n1.en, s.v1.base, s.n2.en, fmt.Sprint(1+r.IntN(90))),
-			fmt.Sprintf("%s使用 %s 个%s来%s%s，每一步需要若干毫秒。", zh, s.num, s.n1.zh, s.v1.zh, s.n2.zh),
-			s.num}
-	default:
-		return sentence{
-			fmt.Sprintf("The %s %s %s %s for %s: it %s %s and %s %s.", name, kind, s.v1.s, s.n1.en, s.person, s.v2.s, s.n2.en, s.v1.s, s.n3.en),
-			fmt.Sprintf("%s%s为 %s %s%s：它%s%s，也%s%s。", zh, kindZh, s.person, s.v1.zh, s.n1.zh, s.v2.zh, s.n2.zh, s.v1.zh, s.n3.zh),
-			s.person}
+	sh := shapes[r.IntN(len(shapes))]
+	extra := []string{"{name}", name, "{zh}", zh}
+	if strings.Contains(sh.en, "{ms}") {
+		extra = append(extra, "{ms}", fmt.Sprint(1+r.IntN(90)))
+	}
+	return sentence{
+		en:   s.fill(sh.en, false, append(extra, "{kind}", k.en)...),
+		zh:   s.fill(sh.zh, true, append(extra, "{kind}", k.zh)...),
+		fact: s.value(sh.fact),
 	}
 }
 
@@ -170,24 +190,11 @@ func bodySentence(r *rand.Rand, zh bool) string {
 		return s
 	}
 	sl := drawSlots(r)
-	subj := []word{{"It", "它"}, {"The design", "这个设计"}, {"In practice it", "在实践中它"}, {"Its first version", "它的第一个版本"}}[r.IntN(4)]
-	var en, z string
-	switch r.IntN(4) {
-	case 0:
-		en = fmt.Sprintf("%s %s %s %s with %s %s.", subj.en, sl.v1.s, sl.a1.en, sl.n1.en, sl.a2.en, sl.n2.en)
-		z = fmt.Sprintf("%s用%s%s%s%s%s。", subj.zh, sl.a2.zh, sl.n2.zh, sl.v1.zh, sl.a1.zh, sl.n1.zh)
-	case 1:
-		en = fmt.Sprintf("Teams at %s use it to %s %s.", sl.org, sl.v1.base, sl.n1.en)
-		z = fmt.Sprintf("%s 的团队用它来%s%s。", sl.org, sl.v1.zh, sl.n1.zh)
-	case 2:
-		en = fmt.Sprintf("A later version added %s %s and %s support.", sl.a1.en, sl.n1.en, sl.n2.en)
-		z = fmt.Sprintf("后来的版本增加了%s%s和%s支持。", sl.a1.zh, sl.n1.zh, sl.n2.zh)
-	default:
-		en = fmt.Sprintf("%s measured %s %s per second on %s %s.", sl.person, sl.num, sl.n1.en, sl.a1.en, sl.n2.en)
-		z = fmt.Sprintf("%s 测得它在%s%s上每秒处理 %s 个%s。", sl.person, sl.a1.zh, sl.n2.zh, sl.num, sl.n1.zh)
-	}
+	subj := bodySubjects[r.IntN(len(bodySubjects))]
+	sh := bodyShapes[r.IntN(len(bodyShapes))]
+	text, sj := sh.en, subj.en
 	if zh {
-		return z
+		text, sj = sh.zh, subj.zh
 	}
-	return en
+	return sl.fill(text, zh, "{subj}", sj)
 }
