@@ -39,8 +39,9 @@ type callCtx struct {
 	when int64 // the deadline, in nanoseconds since epoch (monotonic)
 
 	// Watchdog state, guarded by watch.mu.
-	idx int      // index in watch.heap; -1 when not in it
-	job *callJob // the worker's job, which the watchdog releases
+	idx   int        // index in watch.heap; -1 when not in it
+	job   *callJob   // the worker's job, which the watchdog releases
+	async *asyncCall // the started call whose tool runs in place, which the watchdog delivers a timeout to
 }
 
 func newCallCtx(parent context.Context, sem chan struct{}, timeout time.Duration) *callCtx {
@@ -191,6 +192,7 @@ func watchRemove(c *callCtx) {
 // a caller waiting for a worker's job at once, then cancels the contexts.
 func watchFire() {
 	var expired []*callCtx
+	var late []*asyncCall
 	watch.mu.Lock()
 	now := int64(monoNow())
 	for len(watch.heap) > 0 && watch.heap[0].when <= now {
@@ -200,6 +202,9 @@ func watchFire() {
 		if j := c.job; j != nil && j.state.CompareAndSwap(jobRunning, jobTimedOut) {
 			j.done <- callOutcome{timedOut: true}
 		}
+		if a := c.async; a != nil && a.state.Load() == asyncPending {
+			late = append(late, a)
+		}
 	}
 	watch.armed = 0
 	if len(watch.heap) > 0 {
@@ -207,6 +212,10 @@ func watchFire() {
 		watch.timer.Reset(time.Duration(watch.armed - now))
 	}
 	watch.mu.Unlock()
+	// Outside the lock: delivering runs the caller's done.
+	for _, a := range late {
+		a.deliverEarly(&TimeoutError{Tool: a.call.Name, Timeout: a.timeout})
+	}
 	for _, c := range expired {
 		c.cancel(context.DeadlineExceeded)
 	}
