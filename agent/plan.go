@@ -242,20 +242,89 @@ type launchItem struct {
 	validated bool // rec.Args are as the planner validated them
 }
 
-// stepJob is a step handed to a worker (see workers.go): one slice of them
-// per batch of steps launched together, rather than a closure and a copy
-// of the item per step. The worker leaves the step's record in rec and
-// sends the job back.
+// stepJob is a step handed to a worker (see workers.go), or a tool step
+// started on the executor (see startStep): one slice of them per batch of
+// steps launched together, rather than a closure and a copy of the item
+// per step. The worker (or the executor's callback) leaves the step's
+// record in rec and sends the job back.
 type stepJob struct {
 	launchItem
 	r       *run
 	results chan<- *stepJob
 	call    [1]llm.ToolCall // the dispatch's argument, here rather than on the heap per step
+
+	// A started step's context, the cancel of its StepTimeout, and when
+	// it started.
+	started bool
+	ctx     context.Context
+	cancel  context.CancelFunc
+	start   time.Time
 }
 
 func (j *stepJob) runTask() {
 	j.rec = j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
 	j.results <- j
+}
+
+// startStep starts tool step j on the executor, which calls j.done with
+// the result, from another goroutine, once the call ends. The step needs
+// no goroutine of its own; the tool runs on the executor's worker.
+func (r *run) startStep(ae tools.AsyncExecutor, j *stepJob) {
+	j.started = true
+	j.ctx = r.ctx
+	if d := r.a.limits.StepTimeout; d > 0 {
+		j.ctx, j.cancel = context.WithTimeout(r.ctx, d)
+	}
+	call := llm.ToolCall{ID: j.st.ID, Name: j.st.Tool, Arguments: j.rec.Args}
+	if r.listening() {
+		ev, c := j.rec, call
+		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &c})
+	}
+	j.start = time.Now()
+	// Arguments the planner validated are not validated again;
+	// resolved references were never validated and are.
+	if j.validated {
+		ae.StartValidated(j.ctx, call, j.done)
+	} else {
+		ae.Start(j.ctx, call, j.done)
+	}
+}
+
+// done receives a started step's result.
+func (j *stepJob) done(res tools.Result) {
+	j.rec.Duration = time.Since(j.start)
+	j.rec.Args = res.Call.Arguments
+	j.rec.Output, j.rec.Content, j.rec.Err = res.Output, res.Content, res.Err
+	j.results <- j
+}
+
+// settle completes the record of a started step once its result is back,
+// on the scheduling goroutine.
+func (r *run) settle(j *stepJob) {
+	r.settleRecord(j.ctx, &j.rec)
+	if j.cancel != nil {
+		j.cancel()
+	}
+	if r.listening() {
+		ev, c := j.rec, llm.ToolCall{ID: j.st.ID, Name: j.st.Tool, Arguments: j.rec.Args}
+		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &c})
+	}
+}
+
+// settleRecord sets the status of a tool step's record from its error,
+// and explains a step timeout; ctx is the step's context.
+func (r *run) settleRecord(ctx context.Context, rec *StepRecord) {
+	if rec.Err == nil {
+		rec.Status = StepDone
+		return
+	}
+	rec.Status = StepFailed
+	if errors.Is(rec.Err, tools.ErrDenied) {
+		rec.Status = StepDenied
+	}
+	if ctx.Err() != nil && r.ctx.Err() == nil {
+		rec.Content = fmt.Sprintf("timed out after %s: %s", r.a.limits.StepTimeout, rec.Content)
+	}
 }
 
 type stepOutcome struct {
@@ -306,6 +375,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		r.res.Steps = append(make([]StepRecord, 0, len(r.res.Steps)+n), r.res.Steps...)
 	}
 	var results chan *stepJob // made when a step first goes to a worker
+	// The executor that starts tool steps, when it can and the steps need
+	// nothing done around the call on a goroutine of their own: an
+	// approval, which may wait for a person, or a step span.
+	ae, _ := r.w.exec.(tools.AsyncExecutor)
+	if r.a.cfg.Approve != nil || r.traced {
+		ae = nil
+	}
 	inFlight := 0
 	unlaunched := n // steps still pending
 	var failures []string
@@ -478,27 +554,37 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			for next < n && slots[next].state != pending {
 				next++
 			}
-			// One launched step runs here rather than on a worker, saving
-			// a hand-over to another goroutine and back, when that delays
-			// no other step: it is the only step running, or every step
-			// still to launch needs it. The last such step goes here, the
-			// others to workers first, so that they all run together.
+			// Tool steps the executor can start (see tools.AsyncExecutor)
+			// are started there, each on the executor's worker. One other
+			// launched step runs here rather than on a worker of ours,
+			// saving a hand-over to another goroutine and back, when that
+			// delays no other step: it is the only step running, or every
+			// step still to launch needs it. The last such step goes here,
+			// the others to workers first, so that they all run together.
 			here := -1
-			if len(launch) > 0 {
-				last := len(launch) - 1
-				if inFlight == 1 || gates(launch[last].i) {
-					here = last
+			for k := len(launch) - 1; k >= 0; k-- {
+				if ae != nil && launch[k].st.Tool != "" {
+					continue
 				}
+				if inFlight == 1 || gates(launch[k].i) {
+					here = k
+				}
+				break
 			}
-			if toWorkers := len(launch) - min(here+1, 1); toWorkers > 0 {
+			if away := len(launch) - min(here+1, 1); away > 0 {
 				if results == nil {
 					results = make(chan *stepJob, n)
 				}
-				jobs := make([]stepJob, 0, toWorkers)
+				jobs := make([]stepJob, 0, away)
 				for k, l := range launch {
-					if k != here {
-						jobs = append(jobs, stepJob{launchItem: l, r: r, results: results})
-						goStep(&jobs[len(jobs)-1])
+					if k == here {
+						continue
+					}
+					jobs = append(jobs, stepJob{launchItem: l, r: r, results: results})
+					if j := &jobs[len(jobs)-1]; ae != nil && l.st.Tool != "" {
+						r.startStep(ae, j)
+					} else {
+						goStep(j)
 					}
 				}
 			}
@@ -517,6 +603,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			o = *inlined
 		} else {
 			j := <-results
+			if j.started {
+				r.settle(j)
+			}
 			o = stepOutcome{i: j.i, rec: j.rec}
 		}
 		inFlight--
@@ -643,17 +732,7 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 	rec.Args = res.Call.Arguments
 	rec.Output, rec.Content, rec.Err = res.Output, res.Content, res.Err
 	rec.Duration = time.Since(start)
-	if res.Err != nil {
-		rec.Status = StepFailed
-		if errors.Is(res.Err, tools.ErrDenied) {
-			rec.Status = StepDenied
-		}
-		if ctx.Err() != nil && r.ctx.Err() == nil {
-			rec.Content = fmt.Sprintf("timed out after %s: %s", r.a.limits.StepTimeout, res.Content)
-		}
-	} else {
-		rec.Status = StepDone
-	}
+	r.settleRecord(ctx, &rec)
 	if r.listening() {
 		ev, c := rec, res.Call // copies: res itself stays on the stack
 		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &c})
