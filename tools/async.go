@@ -68,6 +68,10 @@ type asyncCall struct {
 	timeout time.Duration
 	sem     chan struct{}
 	semHeld atomic.Bool
+
+	// cctx is the context of the call's attempt when it runs in place:
+	// one allocation with the call (neither is ever reused).
+	cctx callCtx
 }
 
 const (

@@ -45,13 +45,19 @@ type callCtx struct {
 }
 
 func newCallCtx(parent context.Context, sem chan struct{}, timeout time.Duration) *callCtx {
-	c := &callCtx{parent: parent, parentDone: parent.Done(), sem: sem, idx: -1}
+	c := &callCtx{}
+	c.init(parent, sem, timeout)
+	return c
+}
+
+// init sets up a zero callCtx.
+func (c *callCtx) init(parent context.Context, sem chan struct{}, timeout time.Duration) {
+	c.parent, c.parentDone, c.sem, c.idx = parent, parent.Done(), sem, -1
 	if timeout >= 0 {
 		// One read of the monotonic clock; the wall-clock deadline is
 		// made only if someone asks for it.
 		c.when, c.hasDL = int64(monoNow()+timeout), true
 	}
-	return c
 }
 
 // epoch is the origin of monoNow's clock.

@@ -561,6 +561,11 @@ type callOutcome struct {
 // a, when not nil, is the started call whose worker this is: the tool
 // runs here, in place (see runInPlace).
 func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMessage, timeout time.Duration, a *asyncCall) (any, error) {
+	if a != nil && timeout >= 0 && !e.opts.inline {
+		// The started call's one attempt: its context is part of it.
+		a.cctx.init(ctx, sem, timeout)
+		return runInPlace(ctx, &a.cctx, a, e, args, timeout)
+	}
 	c := newCallCtx(ctx, sem, timeout)
 	if timeout < 0 {
 		out, err := safeCall(c, e, args)
@@ -577,9 +582,6 @@ func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMes
 			return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
 		}
 		return out, err
-	}
-	if a != nil {
-		return runInPlace(ctx, c, a, e, args, timeout)
 	}
 	j := jobPool.Get().(*callJob)
 	j.ctx, j.e, j.args = c, e, args
