@@ -253,12 +253,10 @@ type stepJob struct {
 	results chan<- *stepJob
 	call    [1]llm.ToolCall // the dispatch's argument, here rather than on the heap per step
 
-	// A started step's context, the cancel of its StepTimeout, and when
-	// it started.
+	// A started step's context and the cancel of its StepTimeout.
 	started bool
 	ctx     context.Context
 	cancel  context.CancelFunc
-	start   time.Time
 }
 
 func (j *stepJob) runTask() {
@@ -280,7 +278,6 @@ func (r *run) startStep(ae tools.AsyncExecutor, j *stepJob) {
 		ev, c := j.rec, call
 		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &c})
 	}
-	j.start = time.Now()
 	// Arguments the planner validated are not validated again;
 	// resolved references were never validated and are.
 	if j.validated {
@@ -290,9 +287,10 @@ func (r *run) startStep(ae tools.AsyncExecutor, j *stepJob) {
 	}
 }
 
-// done receives a started step's result.
+// done receives a started step's result; the step lasted as long as the
+// call.
 func (j *stepJob) done(res tools.Result) {
-	j.rec.Duration = time.Since(j.start)
+	j.rec.Duration = res.Duration
 	j.rec.Args = res.Call.Arguments
 	j.rec.Output, j.rec.Content, j.rec.Err = res.Output, res.Content, res.Err
 	j.results <- j
