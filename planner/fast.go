@@ -58,7 +58,7 @@ type scanner struct {
 	// steps copies them into one buffer for the plan (the arguments of
 	// later steps are copied each on its own). stepArgs is the text of
 	// the step being read.
-	args     [8]stepArgs
+	args     [16]stepArgs
 	nargs    int
 	stepArgs string
 	hasArgs  bool
@@ -169,14 +169,17 @@ func (sc *scanner) steps() ([]Step, bool) {
 	if !sc.eat('[') {
 		return nil, false
 	}
-	// Room for every step, as the ids tell: a few bytes more when an id
-	// key appears in a string as well, one allocation rather than several
+	// The steps are read onto the stack, then copied into a slice of
+	// their number: one allocation of the right size rather than several
 	// as the slice grows.
-	steps := make([]Step, 0, max(1, strings.Count(sc.s[sc.i:], `"id"`)))
+	var buf [16]Step
+	steps := buf[:0]
 	for first := true; ; first = false {
 		if sc.eat(']') {
-			sc.copyArgs(steps)
-			return steps, true
+			out := make([]Step, len(steps))
+			copy(out, steps)
+			sc.copyArgs(out)
+			return out, true
 		}
 		if !first && !sc.eat(',') {
 			return nil, false

@@ -54,7 +54,7 @@ func FuzzScanPlan(f *testing.F) {
 func TestScanPlanManySteps(t *testing.T) {
 	var b bytes.Buffer
 	b.WriteString(`{"thought":"t","steps":[`)
-	for i := range 12 {
+	for i := range 20 {
 		if i > 0 {
 			b.WriteByte(',')
 		}
