@@ -913,3 +913,58 @@ func TestStuckToolStepTimeoutAndCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestStepWorkersRetire: the workers that ran steps in parallel retire
+// once they have been idle for a while.
+func TestStepWorkersRetire(t *testing.T) {
+	restore := agent.SetWorkerIdle(5 * time.Millisecond)
+	defer restore()
+	k := newKit()
+	k.bar = newBarrier(3) // the three searches run at once, on workers
+	a := mustAgent(t, agent.Config{Model: llmtest.New(llmtest.Text(parallelPlan), llmtest.Text("done [s1]")), Tools: setExec{tools.MustSet(k.tools(t)...)}})
+	if _, err := a.Run(context.Background(), "Explain RAG"); err != nil {
+		t.Fatal(err)
+	}
+	if n := agent.LiveWorkers(); n < 2 {
+		t.Fatalf("%d step workers after a run of parallel steps, want at least 2", n)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for agent.LiveWorkers() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d step workers still live", agent.LiveWorkers())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// setExec runs a set's tools directly: an executor that cannot start
+// calls, so that plan steps run on the agent's own workers.
+type setExec struct{ set *tools.Set }
+
+func (e setExec) Specs(names ...string) []llm.ToolSpec { return e.set.Specs(names...) }
+
+func (e setExec) Validate(name string, args json.RawMessage) error {
+	return e.set.Validate(name, args)
+}
+
+func (e setExec) Dispatch(ctx context.Context, calls ...llm.ToolCall) []tools.Result {
+	out := make([]tools.Result, len(calls))
+	for i, c := range calls {
+		out[i].Call = c
+		t, ok := e.set.Tool(c.Name)
+		if !ok {
+			out[i].Err = fmt.Errorf("unknown tool %q", c.Name)
+			out[i].Content = "error: " + out[i].Err.Error()
+			continue
+		}
+		v, err := t.Call(ctx, c.Arguments)
+		out[i].Output, out[i].Err = v, err
+		if err != nil {
+			out[i].Content = "error: " + err.Error()
+		} else {
+			b, _ := json.Marshal(v)
+			out[i].Content = string(b)
+		}
+	}
+	return out
+}
