@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,7 +45,26 @@ func (d *Dispatcher) start(ctx context.Context, call llm.ToolCall, validated boo
 	if call.ID == "" {
 		call.ID = d.id()
 	}
-	startJob(&asyncCall{d: d, ctx: ctx, call: call, validated: validated, done: done})
+	a := asyncCalls.Get().(*asyncCall)
+	a.d, a.ctx, a.call, a.validated, a.done = d, ctx, call, validated, done
+	startJob(a)
+}
+
+// asyncCalls are reused once their worker delivered their Result and
+// nothing else can still look at them: not the watchdog, which only ever
+// holds calls whose outcome it has taken, nor a cancellation callback
+// that has started. The context of a call's attempt is never reused (a
+// tool may keep it), so it is not part of the call.
+var asyncCalls = sync.Pool{New: func() any { return new(asyncCall) }}
+
+// recycle returns a to asyncCalls.
+func (a *asyncCall) recycle() {
+	a.d, a.ctx, a.call, a.validated, a.done = nil, nil, llm.ToolCall{}, false, nil
+	a.start, a.timeout, a.sem = 0, 0, nil
+	a.semHeld.Store(false)
+	a.state.Store(asyncPending)
+	a.keep = false
+	asyncCalls.Put(a)
 }
 
 // asyncCall is a call started with Start. Its Result goes to done once:
@@ -69,9 +89,9 @@ type asyncCall struct {
 	sem     chan struct{}
 	semHeld atomic.Bool
 
-	// cctx is the context of the call's attempt when it runs in place:
-	// one allocation with the call (neither is ever reused).
-	cctx callCtx
+	// keep is set when a cancellation callback may still look at the
+	// call, which must then not be reused.
+	keep bool
 }
 
 const (
@@ -88,6 +108,9 @@ func (a *asyncCall) runOnWorker() {
 	res := a.d.runAsync(a)
 	if a.state.CompareAndSwap(asyncPending, asyncWorker) || a.state.Load() == asyncWorker {
 		a.done(res)
+		if !a.keep {
+			a.recycle()
+		}
 	}
 }
 
@@ -120,9 +143,14 @@ func (a *asyncCall) releaseSem() {
 // runs, unless the worker has taken the outcome: the Result Dispatch
 // returns when a call times out or is cancelled.
 func (a *asyncCall) deliverEarly(err error) {
-	if !a.state.CompareAndSwap(asyncPending, asyncEarly) {
-		return
+	if a.state.CompareAndSwap(asyncPending, asyncEarly) {
+		a.deliverTaken(err)
 	}
+}
+
+// deliverTaken is deliverEarly once the outcome is taken (the state set to
+// asyncEarly).
+func (a *asyncCall) deliverTaken(err error) {
 	a.releaseSem()
 	res := failed(err, "")
 	res.Attempts = 1
@@ -150,8 +178,9 @@ func runInPlace(ctx context.Context, c *callCtx, a *asyncCall, e *entry, args js
 	}
 	out, err := safeCall(c, e, args)
 	watchRemove(c)
-	if stop != nil {
-		stop()
+	c.async = nil // the watchdog no longer sees c
+	if stop != nil && !stop() {
+		a.keep = true // the callback has started: it may look at a
 	}
 	if !a.state.CompareAndSwap(asyncPending, asyncWorker) {
 		c.cancel(context.Canceled)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -154,8 +155,9 @@ func TestStartValidatedAndMiddlewares(t *testing.T) {
 	}
 }
 
-// TestStartManyDeliverOnce: calls that end right at their timeout get
-// exactly one Result each, whoever wins the race.
+// TestStartManyDeliverOnce: calls that end right at their timeout, or as
+// their context is cancelled, get exactly one Result each, their own,
+// whoever wins the race (calls are reused once delivered).
 func TestStartManyDeliverOnce(t *testing.T) {
 	racy := tools.MustFunc("racy", "Sleeps about as long as its timeout, ignoring its context.", func(ctx context.Context, in struct{}) (string, error) {
 		time.Sleep(time.Millisecond)
@@ -167,9 +169,19 @@ func TestStartManyDeliverOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(n)
 	for i := range n {
-		d.Start(context.Background(), llmCall("racy", `{}`), func(r tools.Result) {
-			if r.Err != nil && !errors.Is(r.Err, tools.ErrTimeout) {
+		// A third of the calls are cancelled about when they end too.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if i%3 == 0 {
+			time.AfterFunc(time.Millisecond, cancel)
+		}
+		id := fmt.Sprint("call-", i)
+		d.Start(ctx, llm.ToolCall{ID: id, Name: "racy", Arguments: json.RawMessage(`{}`)}, func(r tools.Result) {
+			if r.Err != nil && !errors.Is(r.Err, tools.ErrTimeout) && !errors.Is(r.Err, context.Canceled) {
 				t.Errorf("call %d: %v", i, r.Err)
+			}
+			if r.Call.ID != id {
+				t.Errorf("call %d got the result of %s", i, r.Call.ID)
 			}
 			if counts[i].Add(1) == 1 {
 				wg.Done()

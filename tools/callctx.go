@@ -208,7 +208,10 @@ func watchFire() {
 		if j := c.job; j != nil && j.state.CompareAndSwap(jobRunning, jobTimedOut) {
 			j.done <- callOutcome{timedOut: true}
 		}
-		if a := c.async; a != nil && a.state.Load() == asyncPending {
+		// The outcome is taken here, under the lock: once the worker
+		// has removed c, the watchdog never looks at its call again (a
+		// call whose outcome the worker took may be reused).
+		if a := c.async; a != nil && a.state.CompareAndSwap(asyncPending, asyncEarly) {
 			late = append(late, a)
 		}
 	}
@@ -220,7 +223,7 @@ func watchFire() {
 	watch.mu.Unlock()
 	// Outside the lock: delivering runs the caller's done.
 	for _, a := range late {
-		a.deliverEarly(&TimeoutError{Tool: a.call.Name, Timeout: a.timeout})
+		a.deliverTaken(&TimeoutError{Tool: a.call.Name, Timeout: a.timeout})
 	}
 	for _, c := range expired {
 		c.cancel(context.DeadlineExceeded)

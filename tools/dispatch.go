@@ -562,9 +562,8 @@ type callOutcome struct {
 // runs here, in place (see runInPlace).
 func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMessage, timeout time.Duration, a *asyncCall) (any, error) {
 	if a != nil && timeout >= 0 && !e.opts.inline {
-		// The started call's one attempt: its context is part of it.
-		a.cctx.init(ctx, sem, timeout)
-		return runInPlace(ctx, &a.cctx, a, e, args, timeout)
+		// The started call's one attempt, in place.
+		return runInPlace(ctx, newCallCtx(ctx, sem, timeout), a, e, args, timeout)
 	}
 	c := newCallCtx(ctx, sem, timeout)
 	if timeout < 0 {
