@@ -55,7 +55,11 @@ func (d *Dispatcher) start(ctx context.Context, call llm.ToolCall, validated boo
 // holds calls whose outcome it has taken, nor a cancellation callback
 // that has started. The context of a call's attempt is never reused (a
 // tool may keep it), so it is not part of the call.
-var asyncCalls = sync.Pool{New: func() any { return new(asyncCall) }}
+var asyncCalls = sync.Pool{New: func() any {
+	a := new(asyncCall)
+	a.onCancel = a.parentCancelled // made once, for every use of a
+	return a
+}}
 
 // recycle returns a to asyncCalls.
 func (a *asyncCall) recycle() {
@@ -63,7 +67,7 @@ func (a *asyncCall) recycle() {
 	a.start, a.timeout, a.sem = 0, 0, nil
 	a.semHeld.Store(false)
 	a.state.Store(asyncPending)
-	a.keep = false
+	a.keep, a.attempt = false, nil
 	asyncCalls.Put(a)
 }
 
@@ -92,6 +96,20 @@ type asyncCall struct {
 	// keep is set when a cancellation callback may still look at the
 	// call, which must then not be reused.
 	keep bool
+
+	// attempt is the context of the attempt running in place; onCancel
+	// is parentCancelled, the callback that the parent context's
+	// cancellation runs meanwhile.
+	attempt  *callCtx
+	onCancel func()
+}
+
+// parentCancelled delivers the cancellation of the parent context while
+// the call's tool runs in place, as Dispatch returns it.
+func (a *asyncCall) parentCancelled() {
+	c := a.attempt
+	c.cancel(c.parent.Err())
+	a.deliverEarly(fmt.Errorf("tool %q stopped: %w", a.call.Name, c.parent.Err()))
 }
 
 const (
@@ -166,15 +184,12 @@ func (a *asyncCall) deliverTaken(err error) {
 // the caller while the tool runs on. It returns errAbandoned when one of
 // them did.
 func runInPlace(ctx context.Context, c *callCtx, a *asyncCall, e *entry, args json.RawMessage, timeout time.Duration) (any, error) {
-	a.timeout = timeout
+	a.timeout, a.attempt = timeout, c
 	c.async = a
 	watchAdd(c)
 	var stop func() bool
 	if c.parentDone != nil {
-		stop = context.AfterFunc(ctx, func() {
-			c.cancel(ctx.Err())
-			a.deliverEarly(fmt.Errorf("tool %q stopped: %w", e.spec.Name, ctx.Err()))
-		})
+		stop = context.AfterFunc(ctx, a.onCancel)
 	}
 	out, err := safeCall(c, e, args)
 	watchRemove(c)
