@@ -342,3 +342,33 @@ func BenchmarkSteps(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStepsCancellable is plan-and-execute with the dispatcher, as in
+// BenchmarkSteps, under a context that can be cancelled, as a service's
+// request context can: each tool call then also watches it (the other
+// benchmarks run under context.Background, which never ends).
+//
+//	go test -run '^$' -bench StepsCancellable -benchmem ./agent
+func BenchmarkStepsCancellable(b *testing.B) {
+	for _, n := range []int{1, 4, 16} {
+		b.Run("plan-execute/dispatcher/steps="+strconv.Itoa(n), func(b *testing.B) {
+			m := llmtest.Loop(llmtest.Text(planOfN(stepsQueries(n)...)), llmtest.Text("Done [s1]."))
+			a := mustAgent(b, agent.Config{Model: m, ToolList: []tools.Tool{echoTool()}})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				res, err := a.Run(ctx, "Search these topics.")
+				if err != nil || len(res.Steps) != n {
+					b.Fatalf("run: %v", err)
+				}
+			}
+			cpu := cpuTime() - cpu0
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1000, "µs/step")
+			if cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n)/1000, "cpu-µs/step")
+			}
+		})
+	}
+}
