@@ -562,22 +562,20 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			for next < n && slots[next].state != pending {
 				next++
 			}
-			// Tool steps the executor can start (see tools.AsyncExecutor)
-			// are started there, each on the executor's worker. One other
-			// launched step runs here rather than on a worker of ours,
+			// One launched step runs here rather than on a worker of ours,
 			// saving a hand-over to another goroutine and back, when that
 			// delays no other step: it is the only step running, or every
 			// step still to launch needs it. The last such step goes here,
-			// the others to workers first, so that they all run together.
+			// the others first, so that they all run together: tool steps
+			// the executor can start (see tools.AsyncExecutor) are started
+			// there, each on the executor's worker, and the rest go to our
+			// workers.
 			here := -1
-			for k := len(launch) - 1; k >= 0; k-- {
-				if ae != nil && launch[k].st.Tool != "" {
-					continue
+			if len(launch) > 0 {
+				last := len(launch) - 1
+				if inFlight == 1 || gates(launch[last].i) {
+					here = last
 				}
-				if inFlight == 1 || gates(launch[k].i) {
-					here = k
-				}
-				break
 			}
 			if away := len(launch) - min(here+1, 1); away > 0 {
 				if results == nil {
