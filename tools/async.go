@@ -29,8 +29,9 @@ import (
 // attempt on a worker of its own, as Dispatch runs them, so that retries
 // and middlewares see the same outcomes as under Dispatch.
 //
-// done must not block for long: it runs on the worker, or on the
-// watchdog's goroutine for a timeout.
+// done must not block for long: it runs on the worker, or, for a timeout
+// or a cancellation delivered while the tool runs on, on the goroutine
+// that delivers it (the watchdog's, or the one context.AfterFunc starts).
 func (d *Dispatcher) Start(ctx context.Context, call llm.ToolCall, done func(Result)) {
 	d.start(ctx, call, false, done)
 }
