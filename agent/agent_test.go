@@ -708,7 +708,8 @@ func TestReActStreamAndApproval(t *testing.T) {
 	}
 }
 
-// countingExec counts which path each call takes through a dispatcher.
+// countingExec counts which path each call takes through a dispatcher:
+// validated (DispatchValidated, StartValidated) or plain (Dispatch, Start).
 type countingExec struct {
 	*tools.Dispatcher
 	plain, validated sync.Map // tool name -> *atomic.Int32
@@ -736,6 +737,16 @@ func (c *countingExec) Dispatch(ctx context.Context, calls ...llm.ToolCall) []to
 func (c *countingExec) DispatchValidated(ctx context.Context, calls ...llm.ToolCall) []tools.Result {
 	bump(&c.validated, calls)
 	return c.Dispatcher.DispatchValidated(ctx, calls...)
+}
+
+func (c *countingExec) Start(ctx context.Context, call llm.ToolCall, done func(tools.Result)) {
+	bump(&c.plain, []llm.ToolCall{call})
+	c.Dispatcher.Start(ctx, call, done)
+}
+
+func (c *countingExec) StartValidated(ctx context.Context, call llm.ToolCall, done func(tools.Result)) {
+	bump(&c.validated, []llm.ToolCall{call})
+	c.Dispatcher.StartValidated(ctx, call, done)
 }
 
 // TestPrevalidatedSteps: steps whose arguments the planner validated are
@@ -853,4 +864,107 @@ func TestReadyStepNotDelayed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStuckToolStepTimeoutAndCancel: a tool that ignores its context does
+// not hold a run past the step's timeout, nor past a cancellation.
+func TestStuckToolStepTimeoutAndCancel(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	stuckTool := func(started chan<- struct{}) tools.Tool {
+		return tools.MustFunc("stuck", "Ignores its context.", func(ctx context.Context, in searchIn) (string, error) {
+			started <- struct{}{}
+			<-release
+			return "late", nil
+		})
+	}
+	plan := `{"thought":"t","steps":[{"id":"s1","task":"a","tool":"stuck","args":{"query":"a"}},{"id":"s2","task":"b","tool":"stuck","args":{"query":"b"}}]}`
+	t.Run("step timeout", func(t *testing.T) {
+		a := mustAgent(t, agent.Config{Model: llmtest.New(llmtest.Text(plan)), ToolList: []tools.Tool{stuckTool(make(chan struct{}, 2))},
+			Limits: agent.Limits{StepTimeout: 30 * time.Millisecond, MaxReplans: -1}})
+		res, err := a.Run(context.Background(), "g")
+		if !isBudget(err, "replans") {
+			t.Fatalf("err = %v, want the replans budget", err)
+		}
+		if len(res.Steps) != 2 {
+			t.Fatalf("steps %+v", res.Steps)
+		}
+		for _, s := range res.Steps {
+			if s.Status != agent.StepFailed || !strings.Contains(s.Content, "timed out after 30ms") || !errors.Is(s.Err, context.DeadlineExceeded) {
+				t.Errorf("step %s: %s %q %v", s.ID, s.Status, s.Content, s.Err)
+			}
+		}
+	})
+	t.Run("cancel", func(t *testing.T) {
+		started := make(chan struct{}, 2)
+		a := mustAgent(t, agent.Config{Model: llmtest.New(llmtest.Text(plan)), ToolList: []tools.Tool{stuckTool(started)}})
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			<-started
+			<-started
+			cancel()
+		}()
+		res, err := a.Run(ctx, "g")
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		if len(res.Steps) != 2 || res.Steps[0].Status != agent.StepFailed || res.Steps[1].Status != agent.StepFailed {
+			t.Errorf("steps %+v", res.Steps)
+		}
+	})
+}
+
+// TestStepWorkersRetire: the workers that ran steps in parallel retire
+// once they have been idle for a while.
+func TestStepWorkersRetire(t *testing.T) {
+	restore := agent.SetWorkerIdle(5 * time.Millisecond)
+	defer restore()
+	k := newKit()
+	k.bar = newBarrier(3) // the three searches run at once, on workers
+	a := mustAgent(t, agent.Config{Model: llmtest.New(llmtest.Text(parallelPlan), llmtest.Text("done [s1]")), Tools: setExec{tools.MustSet(k.tools(t)...)}})
+	if _, err := a.Run(context.Background(), "Explain RAG"); err != nil {
+		t.Fatal(err)
+	}
+	if n := agent.LiveWorkers(); n < 2 {
+		t.Fatalf("%d step workers after a run of parallel steps, want at least 2", n)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for agent.LiveWorkers() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d step workers still live", agent.LiveWorkers())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// setExec runs a set's tools directly: an executor that cannot start
+// calls, so that plan steps run on the agent's own workers.
+type setExec struct{ set *tools.Set }
+
+func (e setExec) Specs(names ...string) []llm.ToolSpec { return e.set.Specs(names...) }
+
+func (e setExec) Validate(name string, args json.RawMessage) error {
+	return e.set.Validate(name, args)
+}
+
+func (e setExec) Dispatch(ctx context.Context, calls ...llm.ToolCall) []tools.Result {
+	out := make([]tools.Result, len(calls))
+	for i, c := range calls {
+		out[i].Call = c
+		t, ok := e.set.Tool(c.Name)
+		if !ok {
+			out[i].Err = fmt.Errorf("unknown tool %q", c.Name)
+			out[i].Content = "error: " + out[i].Err.Error()
+			continue
+		}
+		v, err := t.Call(ctx, c.Arguments)
+		out[i].Output, out[i].Err = v, err
+		if err != nil {
+			out[i].Content = "error: " + err.Error()
+		} else {
+			b, _ := json.Marshal(v)
+			out[i].Content = string(b)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -214,4 +215,160 @@ func BenchmarkParallel(b *testing.B) {
 	b.Run("plait-react-parallel-calls", func(b *testing.B) {
 		run(b, llmtest.Loop(reactTurns(true, queries...)...), agent.ReAct)
 	})
+}
+
+// stepsQueries returns n distinct search queries.
+func stepsQueries(n int) []string {
+	qs := make([]string, n)
+	for i := range qs {
+		qs[i] = "topic " + strconv.Itoa(i+1)
+	}
+	return qs
+}
+
+// planOfN is planOf for any number of steps: ids s1, s2, ... s16.
+func planOfN(queries ...string) string {
+	var b strings.Builder
+	b.WriteString(`{"thought":"The searches are independent: run them together.","steps":[`)
+	for i, q := range queries {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		id := "s" + strconv.Itoa(i+1)
+		b.WriteString(`{"id":"` + id + `","task":"search ` + q + `","tool":"search","args":{"query":"` + q + `"},"deps":[]}`)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+// reactTurnsN is reactTurns (one call a turn) for any number of calls.
+func reactTurnsN(queries ...string) []llmtest.Step {
+	var steps []llmtest.Step
+	for i, q := range queries {
+		c := llm.ToolCall{ID: "c" + strconv.Itoa(i+1), Name: "search", Arguments: json.RawMessage(`{"query":"` + q + `"}`)}
+		steps = append(steps, llmtest.ToolCalls(c))
+	}
+	return append(steps, llmtest.Text("Done [c1]."))
+}
+
+// BenchmarkSteps separates the framework's cost per tool step from its
+// cost per run: the same goal shape (independent searches with a trivial
+// tool and the zero-latency scripted model) with 1, 4 and 16 tool steps.
+// Plan-and-execute makes one plan of n independent steps (run up to the
+// default parallelism of 8 at once) and answers: two model calls whatever
+// n. ReAct calls one tool a turn: n+1 model calls. Each steps=N
+// sub-benchmark reports µs/step and cpu-µs/step over its n steps, fixed
+// cost included. The marginal sub-benchmark alternates a 16-step and a
+// 1-step run of the same agent configuration in each iteration, so that
+// both see the same conditions, and reports the cost of each step beyond
+// the first, (t16 − t1)/15, and the fixed cost of a run, t1 minus one
+// marginal step.
+//
+//	go test -run '^$' -bench Steps -benchmem ./agent
+func BenchmarkSteps(b *testing.B) {
+	type variant struct {
+		name     string
+		strategy agent.Strategy
+		cfg      func(*agent.Config)
+	}
+	variants := []variant{
+		{"plan-execute/dispatcher", agent.PlanExecute, func(c *agent.Config) { c.ToolList = []tools.Tool{echoTool()} }},
+		{"plan-execute/bare-executor", agent.PlanExecute, func(c *agent.Config) { c.Tools = bareExec{echoTool()} }},
+		{"react/dispatcher", agent.ReAct, func(c *agent.Config) { c.ToolList = []tools.Tool{echoTool()} }},
+		{"react/bare-executor", agent.ReAct, func(c *agent.Config) { c.Tools = bareExec{echoTool()} }},
+	}
+	// newAgent returns an agent whose runs take n tool steps, and its
+	// model.
+	newAgent := func(b *testing.B, v variant, n int) (*agent.Agent, *llmtest.Model) {
+		qs := stepsQueries(n)
+		var m *llmtest.Model
+		if v.strategy == agent.ReAct {
+			m = llmtest.Loop(reactTurnsN(qs...)...)
+		} else {
+			m = llmtest.Loop(llmtest.Text(planOfN(qs...)), llmtest.Text("Done [s1]."))
+		}
+		// Room for 16 tool turns and the answer under ReAct.
+		cfg := agent.Config{Model: m, Strategy: v.strategy, Limits: agent.Limits{MaxTurns: 32}}
+		v.cfg(&cfg)
+		return mustAgent(b, cfg), m
+	}
+	runOnce := func(b *testing.B, a *agent.Agent, n int) {
+		res, err := a.Run(context.Background(), "Search these topics.")
+		if err != nil || len(res.Steps) != n {
+			b.Fatalf("run: %v (%d steps, want %d)", err, len(res.Steps), n)
+		}
+	}
+	for _, v := range variants {
+		for _, n := range []int{1, 4, 16} {
+			b.Run(v.name+"/steps="+strconv.Itoa(n), func(b *testing.B) {
+				a, m := newAgent(b, v, n)
+				b.ReportAllocs()
+				cpu0 := cpuTime()
+				for b.Loop() {
+					runOnce(b, a, n)
+				}
+				cpu := cpuTime() - cpu0
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1000, "µs/step")
+				if cpu > 0 {
+					b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n)/1000, "cpu-µs/step")
+				}
+				b.ReportMetric(float64(m.Calls())/float64(b.N), "model-calls/op")
+			})
+		}
+		b.Run(v.name+"/marginal", func(b *testing.B) {
+			a16, _ := newAgent(b, v, 16)
+			a1, _ := newAgent(b, v, 1)
+			var wall16, wall1, cpu16, cpu1 time.Duration
+			for b.Loop() {
+				t0, c0 := time.Now(), cpuTime()
+				runOnce(b, a16, 16)
+				t1, c1 := time.Now(), cpuTime()
+				runOnce(b, a1, 1)
+				t2, c2 := time.Now(), cpuTime()
+				wall16 += t1.Sub(t0)
+				wall1 += t2.Sub(t1)
+				cpu16 += c1 - c0
+				cpu1 += c2 - c1
+			}
+			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) / 1000 }
+			marginal := (per(wall16) - per(wall1)) / 15
+			b.ReportMetric(marginal, "µs/extra-step")
+			b.ReportMetric(per(wall1)-marginal, "µs/run-fixed")
+			if cpu16 > 0 {
+				cpuMarginal := (per(cpu16) - per(cpu1)) / 15
+				b.ReportMetric(cpuMarginal, "cpu-µs/extra-step")
+				b.ReportMetric(per(cpu1)-cpuMarginal, "cpu-µs/run-fixed")
+			}
+		})
+	}
+}
+
+// BenchmarkStepsCancellable is plan-and-execute with the dispatcher, as in
+// BenchmarkSteps, under a context that can be cancelled, as a service's
+// request context can: each tool call then also watches it (the other
+// benchmarks run under context.Background, which never ends).
+//
+//	go test -run '^$' -bench StepsCancellable -benchmem ./agent
+func BenchmarkStepsCancellable(b *testing.B) {
+	for _, n := range []int{1, 4, 16} {
+		b.Run("plan-execute/dispatcher/steps="+strconv.Itoa(n), func(b *testing.B) {
+			m := llmtest.Loop(llmtest.Text(planOfN(stepsQueries(n)...)), llmtest.Text("Done [s1]."))
+			a := mustAgent(b, agent.Config{Model: m, ToolList: []tools.Tool{echoTool()}})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				res, err := a.Run(ctx, "Search these topics.")
+				if err != nil || len(res.Steps) != n {
+					b.Fatalf("run: %v", err)
+				}
+			}
+			cpu := cpuTime() - cpu0
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1000, "µs/step")
+			if cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n)/1000, "cpu-µs/step")
+			}
+		})
+	}
 }

@@ -242,25 +242,101 @@ type launchItem struct {
 	validated bool // rec.Args are as the planner validated them
 }
 
+// stepResult is a launched step coming back to the scheduler: its index
+// in the plan and its record; for a step started on the executor (see
+// startStep), its context and the cancel of its StepTimeout too.
+type stepResult struct {
+	i      int
+	rec    StepRecord
+	ctx    context.Context // nil for a step a worker ran
+	cancel context.CancelFunc
+}
+
 // stepJob is a step handed to a worker (see workers.go): one slice of them
 // per batch of steps launched together, rather than a closure and a copy
 // of the item per step. The worker leaves the step's record in rec and
 // sends the job back.
 type stepJob struct {
-	launchItem
-	r       *run
-	results chan<- *stepJob
-	call    [1]llm.ToolCall // the dispatch's argument, here rather than on the heap per step
+	stepResult
+	st        *planner.Step
+	input     string
+	validated bool
+	r         *run
+	results   chan<- *stepResult
+	call      [1]llm.ToolCall // the dispatch's argument, here rather than on the heap per step
 }
 
 func (j *stepJob) runTask() {
 	j.rec = j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
-	j.results <- j
+	j.results <- &j.stepResult
 }
 
-type stepOutcome struct {
-	i   int
-	rec StepRecord
+// startedStep is a tool step started on the executor: one slice of them
+// per batch, smaller than a worker's job.
+type startedStep struct {
+	stepResult
+	results chan<- *stepResult
+}
+
+// startStep starts tool step l on the executor, which calls s.done with
+// the result, from another goroutine, once the call ends. The step needs
+// no goroutine of its own; the tool runs on the executor's worker.
+func (r *run) startStep(ae tools.AsyncExecutor, l *launchItem, s *startedStep) {
+	s.i, s.rec = l.i, l.rec
+	s.ctx = r.ctx
+	if d := r.a.limits.StepTimeout; d > 0 {
+		s.ctx, s.cancel = context.WithTimeout(r.ctx, d)
+	}
+	call := llm.ToolCall{ID: l.st.ID, Name: l.st.Tool, Arguments: l.rec.Args}
+	if r.listening() {
+		ev, c := s.rec, call
+		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &c})
+	}
+	// Arguments the planner validated are not validated again;
+	// resolved references were never validated and are.
+	if l.validated {
+		ae.StartValidated(s.ctx, call, s.done)
+	} else {
+		ae.Start(s.ctx, call, s.done)
+	}
+}
+
+// done receives a started step's result; the step lasted as long as the
+// call.
+func (s *startedStep) done(res tools.Result) {
+	s.rec.Duration = res.Duration
+	s.rec.Args = res.Call.Arguments
+	s.rec.Output, s.rec.Content, s.rec.Err = res.Output, res.Content, res.Err
+	s.results <- &s.stepResult
+}
+
+// settle completes the record of a started step once its result is back,
+// on the scheduling goroutine.
+func (r *run) settle(s *stepResult) {
+	r.settleRecord(s.ctx, &s.rec)
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if r.listening() {
+		ev, c := s.rec, llm.ToolCall{ID: s.rec.ID, Name: s.rec.Tool, Arguments: s.rec.Args}
+		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &c})
+	}
+}
+
+// settleRecord sets the status of a tool step's record from its error,
+// and explains a step timeout; ctx is the step's context.
+func (r *run) settleRecord(ctx context.Context, rec *StepRecord) {
+	if rec.Err == nil {
+		rec.Status = StepDone
+		return
+	}
+	rec.Status = StepFailed
+	if errors.Is(rec.Err, tools.ErrDenied) {
+		rec.Status = StepDenied
+	}
+	if ctx.Err() != nil && r.ctx.Err() == nil {
+		rec.Content = fmt.Sprintf("timed out after %s: %s", r.a.limits.StepTimeout, rec.Content)
+	}
 }
 
 // maxSlots is the plan size up to which execute keeps its bookkeeping on
@@ -305,7 +381,14 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 	if free := cap(r.res.Steps) - len(r.res.Steps); free < n {
 		r.res.Steps = append(make([]StepRecord, 0, len(r.res.Steps)+n), r.res.Steps...)
 	}
-	var results chan *stepJob // made when a step first goes to a worker
+	var results chan *stepResult // made when a step first goes to a worker
+	// The executor that starts tool steps, when it can and the steps need
+	// nothing done around the call on a goroutine of their own: an
+	// approval, which may wait for a person, or a step span.
+	ae, _ := r.w.exec.(tools.AsyncExecutor)
+	if r.a.cfg.Approve != nil || r.traced {
+		ae = nil
+	}
 	inFlight := 0
 	unlaunched := n // steps still pending
 	var failures []string
@@ -395,10 +478,11 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 
 	var launchBuf [maxSlots]launchItem
 	launch := launchBuf[:0]
-	next := 0 // no step before next is pending and ready-able: scan from here
+	var inlinedRes stepResult // a step run here
+	next := 0                 // no step before next is pending and ready-able: scan from here
 	for {
 		// Launch every ready step, in plan order, up to the parallelism.
-		var inlined *stepOutcome
+		var inlined *stepResult
 		if stopErr == nil {
 			for i := next; i < n; i++ {
 				if slots[i].state != pending || slots[i].waiting > 0 {
@@ -478,11 +562,14 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			for next < n && slots[next].state != pending {
 				next++
 			}
-			// One launched step runs here rather than on a worker, saving
-			// a hand-over to another goroutine and back, when that delays
-			// no other step: it is the only step running, or every step
-			// still to launch needs it. The last such step goes here, the
-			// others to workers first, so that they all run together.
+			// One launched step runs here rather than on a worker of ours,
+			// saving a hand-over to another goroutine and back, when that
+			// delays no other step: it is the only step running, or every
+			// step still to launch needs it. The last such step goes here,
+			// the others first, so that they all run together: tool steps
+			// the executor can start (see tools.AsyncExecutor) are started
+			// there, each on the executor's worker, and the rest go to our
+			// workers.
 			here := -1
 			if len(launch) > 0 {
 				last := len(launch) - 1
@@ -490,34 +577,59 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 					here = last
 				}
 			}
-			if toWorkers := len(launch) - min(here+1, 1); toWorkers > 0 {
+			if away := len(launch) - min(here+1, 1); away > 0 {
 				if results == nil {
-					results = make(chan *stepJob, n)
+					results = make(chan *stepResult, n)
 				}
-				jobs := make([]stepJob, 0, toWorkers)
-				for k, l := range launch {
-					if k != here {
-						jobs = append(jobs, stepJob{launchItem: l, r: r, results: results})
-						goStep(&jobs[len(jobs)-1])
+				toStart := 0
+				if ae != nil {
+					for k := range launch {
+						if k != here && launch[k].st.Tool != "" {
+							toStart++
+						}
 					}
+				}
+				var started []startedStep
+				var jobs []stepJob
+				if toStart > 0 {
+					started = make([]startedStep, toStart)
+				}
+				if away > toStart {
+					jobs = make([]stepJob, 0, away-toStart)
+				}
+				for k := range launch {
+					if k == here {
+						continue
+					}
+					l := &launch[k]
+					if ae != nil && l.st.Tool != "" {
+						s := &started[len(started)-toStart]
+						toStart--
+						s.results = results
+						r.startStep(ae, l, s)
+						continue
+					}
+					jobs = append(jobs, stepJob{stepResult: stepResult{i: l.i, rec: l.rec}, st: l.st, input: l.input, validated: l.validated, r: r, results: results})
+					goStep(&jobs[len(jobs)-1])
 				}
 			}
 			if here >= 0 {
-				l := launch[here]
-				rec := r.runStep(l.st, l.rec, l.input, l.validated, &r.callBuf)
-				inlined = &stepOutcome{i: l.i, rec: rec}
+				l := &launch[here]
+				inlinedRes.i = l.i
+				inlinedRes.rec = r.runStep(l.st, l.rec, l.input, l.validated, &r.callBuf)
+				inlined = &inlinedRes
 			}
 			launch = launch[:0]
 		}
 		if inFlight == 0 {
 			break
 		}
-		var o stepOutcome
-		if inlined != nil {
-			o = *inlined
-		} else {
-			j := <-results
-			o = stepOutcome{i: j.i, rec: j.rec}
+		o := inlined
+		if o == nil {
+			o = <-results
+			if o.ctx != nil {
+				r.settle(o)
+			}
 		}
 		inFlight--
 		st := prog.Step(o.i)
@@ -643,17 +755,7 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 	rec.Args = res.Call.Arguments
 	rec.Output, rec.Content, rec.Err = res.Output, res.Content, res.Err
 	rec.Duration = time.Since(start)
-	if res.Err != nil {
-		rec.Status = StepFailed
-		if errors.Is(res.Err, tools.ErrDenied) {
-			rec.Status = StepDenied
-		}
-		if ctx.Err() != nil && r.ctx.Err() == nil {
-			rec.Content = fmt.Sprintf("timed out after %s: %s", r.a.limits.StepTimeout, res.Content)
-		}
-	} else {
-		rec.Status = StepDone
-	}
+	r.settleRecord(ctx, &rec)
 	if r.listening() {
 		ev, c := rec, res.Call // copies: res itself stays on the stack
 		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &c})

@@ -147,10 +147,15 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		}
 	}
 	var results []tools.Result
+	var one [1]tools.Result // a turn's one call, on the stack
 	switch {
 	case len(todo) == 0:
 	case r.traced:
 		results = r.dispatchTraced(ctx, todo)
+	case len(todo) == 1 && r.dispatcher != nil:
+		// What Dispatch does for one call, without its slice.
+		one[0] = r.dispatcher.Call(ctx, todo[0])
+		results = one[:]
 	default:
 		results = r.w.exec.Dispatch(ctx, todo...)
 	}
@@ -173,8 +178,8 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 			rec.Status = StepDone
 		}
 		if r.listening() {
-			ev := *rec
-			r.emit(Event{Type: EventToolResult, Step: &ev, Call: &results[k-1].Call})
+			ev, c := *rec, results[k-1].Call
+			r.emit(Event{Type: EventToolResult, Step: &ev, Call: &c})
 		}
 	}
 	return recs

@@ -18,6 +18,7 @@ import (
 
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/memory"
+	"github.com/plait-ai/plait/tools"
 	"github.com/plait-ai/plait/trace"
 )
 
@@ -76,15 +77,18 @@ type sink struct {
 
 // run is the state of one run.
 type run struct {
-	a      *Agent
-	ctx    context.Context
-	goal   string
-	res    *Result
-	pad    *memory.Scratchpad
-	w      *wiring // the model, executor and planner of this run
-	traced bool    // the run's spans are recorded
-	sink   *sink
-	start  time.Time
+	a    *Agent
+	ctx  context.Context
+	goal string
+	res  *Result
+	pad  *memory.Scratchpad
+	w    *wiring // the model, executor and planner of this run
+	// dispatcher is w.exec when it is a *tools.Dispatcher, whose Call
+	// runs one call without Dispatch's slice.
+	dispatcher *tools.Dispatcher
+	traced     bool // the run's spans are recorded
+	sink       *sink
+	start      time.Time
 
 	mu      sync.Mutex // guards res.Usage, res.ModelCalls, fatal; serializes emit
 	fatal   error
@@ -126,6 +130,7 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 	if span.Active() {
 		r.w, r.traced = a.traced, true
 	}
+	r.dispatcher, _ = r.w.exec.(*tools.Dispatcher)
 	if d := a.limits.MaxDuration; d > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, d, &BudgetError{Budget: "time", Limit: int64(d)})

@@ -54,7 +54,43 @@ func scanPlan(s string) (*Plan, bool) {
 type scanner struct {
 	s string
 	i int
+	// args are the argument texts of the first steps that have some;
+	// steps copies them into one buffer for the plan (the arguments of
+	// later steps are copied each on its own). stepArgs is the text of
+	// the step being read.
+	args     [16]stepArgs
+	nargs    int
+	stepArgs string
+	hasArgs  bool
 }
+
+type stepArgs struct {
+	step int
+	text string
+}
+
+// strClass classifies the bytes of a JSON string's body: 0 for a byte
+// that stands for itself (ASCII), then the quote, the backslash, control
+// characters and the bytes of non-ASCII characters.
+var strClass = func() (t [256]uint8) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = clsControl
+	}
+	t['"'] = clsQuote
+	t['\\'] = clsEscape
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = clsNonASCII
+	}
+	return t
+}()
+
+const (
+	clsPlain uint8 = iota
+	clsQuote
+	clsEscape
+	clsControl
+	clsNonASCII
+)
 
 func (sc *scanner) space() {
 	for sc.i < len(sc.s) {
@@ -79,28 +115,46 @@ func (sc *scanner) eat(c byte) bool {
 // str reads a JSON string.
 func (sc *scanner) str() (string, bool) {
 	sc.space()
-	if sc.i >= len(sc.s) || sc.s[sc.i] != '"' {
+	s := sc.s
+	if sc.i >= len(s) || s[sc.i] != '"' {
 		return "", false
 	}
 	start := sc.i
-	escaped := false
-	for j := start + 1; j < len(sc.s); j++ {
-		c := sc.s[j]
+	ascii := true
+	for j := start + 1; j < len(s); j++ {
+		switch strClass[s[j]] {
+		case clsPlain:
+		case clsQuote:
+			sc.i = j + 1
+			body := s[start+1 : j]
+			if !ascii && !utf8.ValidString(body) {
+				return "", false
+			}
+			return body, true
+		case clsNonASCII:
+			ascii = false
+		case clsEscape:
+			return sc.escapedStr(start, j)
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// escapedStr reads the JSON string starting at start, which has an
+// escape at j.
+func (sc *scanner) escapedStr(start, j int) (string, bool) {
+	s := sc.s
+	for ; j < len(s); j++ {
+		c := s[j]
 		switch {
 		case c == '\\':
-			escaped = true
 			j++
 		case c == '"':
 			sc.i = j + 1
-			if !escaped {
-				body := sc.s[start+1 : j]
-				if !utf8.ValidString(body) {
-					return "", false
-				}
-				return body, true
-			}
 			var out string
-			if json.Unmarshal([]byte(sc.s[start:j+1]), &out) != nil {
+			if json.Unmarshal([]byte(s[start:j+1]), &out) != nil {
 				return "", false
 			}
 			return out, true
@@ -115,10 +169,17 @@ func (sc *scanner) steps() ([]Step, bool) {
 	if !sc.eat('[') {
 		return nil, false
 	}
-	steps := make([]Step, 0, 4)
+	// The steps are read onto the stack, then copied into a slice of
+	// their number: one allocation of the right size rather than several
+	// as the slice grows.
+	var buf [16]Step
+	steps := buf[:0]
 	for first := true; ; first = false {
 		if sc.eat(']') {
-			return steps, true
+			out := make([]Step, len(steps))
+			copy(out, steps)
+			sc.copyArgs(out)
+			return out, true
 		}
 		if !first && !sc.eat(',') {
 			return nil, false
@@ -127,12 +188,39 @@ func (sc *scanner) steps() ([]Step, bool) {
 		if !ok {
 			return nil, false
 		}
+		if sc.hasArgs {
+			if sc.nargs < len(sc.args) {
+				sc.args[sc.nargs] = stepArgs{len(steps), sc.stepArgs}
+				sc.nargs++
+			} else {
+				st.Args = json.RawMessage(sc.stepArgs)
+			}
+		}
 		steps = append(steps, st)
+	}
+}
+
+// copyArgs gives the steps their arguments, copied into one buffer.
+func (sc *scanner) copyArgs(steps []Step) {
+	args := sc.args[:sc.nargs]
+	if len(args) == 0 {
+		return
+	}
+	n := 0
+	for _, a := range args {
+		n += len(a.text)
+	}
+	buf := make([]byte, 0, n)
+	for _, a := range args {
+		start := len(buf)
+		buf = append(buf, a.text...)
+		steps[a.step].Args = json.RawMessage(buf[start:len(buf):len(buf)])
 	}
 }
 
 func (sc *scanner) step() (Step, bool) {
 	var st Step
+	sc.hasArgs = false
 	if !sc.eat('{') {
 		return st, false
 	}
@@ -162,16 +250,15 @@ func (sc *scanner) step() (Step, bool) {
 			if sc.i >= len(sc.s) || sc.s[sc.i] != '{' {
 				return st, false
 			}
-			end := matchBracket(sc.s, sc.i)
-			if end < 0 {
+			// One JSON object, checked as it is read.
+			v := validator[string]{s: sc.s, i: sc.i}
+			if !v.value(0) {
 				return st, false
 			}
-			raw := sc.s[sc.i : end+1]
-			if !validJSON(raw) {
-				return st, false
-			}
-			st.Args = json.RawMessage(raw)
-			sc.i = end + 1
+			// Copied with the other steps' arguments once the
+			// steps are read.
+			sc.stepArgs, sc.hasArgs = sc.s[sc.i:v.i], true
+			sc.i = v.i
 		case "deps":
 			if !sc.eat('[') {
 				return st, false

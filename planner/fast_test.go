@@ -48,3 +48,38 @@ func FuzzScanPlan(f *testing.F) {
 		}
 	})
 }
+
+// TestScanPlanManySteps: plans with more steps than the reader keeps
+// arguments for on its stack read the same as with the general reader.
+func TestScanPlanManySteps(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString(`{"thought":"t","steps":[`)
+	for i := range 20 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if i == 5 {
+			b.WriteString(`{"id":"r5","task":"think"}`) // no arguments
+			continue
+		}
+		b.WriteString(`{"id":"s` + string(rune('a'+i)) + `","task":"x","tool":"search","args":{"query":"q` + string(rune('a'+i)) + `","n":[1,{"k":"}"}]},"deps":[]}`)
+	}
+	b.WriteString(`]}`)
+	fast, ok := scanPlan(b.String())
+	if !ok {
+		t.Fatal("scanPlan rejected the plan")
+	}
+	slow, err := decodePlan(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range slow.Steps {
+		f, s := fast.Steps[i], slow.Steps[i]
+		if f.ID != s.ID || !bytes.Equal(f.Args, s.Args) || (f.Args == nil) != (s.Args == nil) {
+			t.Errorf("step %d: fast %s %s, slow %s %s", i, f.ID, f.Args, s.ID, s.Args)
+		}
+		if len(f.Args) > 0 && cap(f.Args) != len(f.Args) {
+			t.Errorf("step %d: arguments share room with the next step's (cap %d > len %d)", i, cap(f.Args), len(f.Args))
+		}
+	}
+}

@@ -539,7 +539,7 @@ func TestIndexSmallAndLargePlans(t *testing.T) {
 		}
 		return p
 	}
-	for _, n := range []int{3, 8, 9, 12} {
+	for _, n := range []int{3, 8, 9, 12, 32, 33, 40} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			prog, err := planner.Compile(chain(n, nil), nil, planner.Options{})
 			if err != nil {

@@ -39,18 +39,25 @@ type callCtx struct {
 	when int64 // the deadline, in nanoseconds since epoch (monotonic)
 
 	// Watchdog state, guarded by watch.mu.
-	idx int      // index in watch.heap; -1 when not in it
-	job *callJob // the worker's job, which the watchdog releases
+	idx   int        // index in watch.heap; -1 when not in it
+	job   *callJob   // the worker's job, which the watchdog releases
+	async *asyncCall // the started call whose tool runs in place, which the watchdog delivers a timeout to
 }
 
 func newCallCtx(parent context.Context, sem chan struct{}, timeout time.Duration) *callCtx {
-	c := &callCtx{parent: parent, parentDone: parent.Done(), sem: sem, idx: -1}
+	c := &callCtx{}
+	c.init(parent, sem, timeout)
+	return c
+}
+
+// init sets up a zero callCtx.
+func (c *callCtx) init(parent context.Context, sem chan struct{}, timeout time.Duration) {
+	c.parent, c.parentDone, c.sem, c.idx = parent, parent.Done(), sem, -1
 	if timeout >= 0 {
 		// One read of the monotonic clock; the wall-clock deadline is
 		// made only if someone asks for it.
 		c.when, c.hasDL = int64(monoNow()+timeout), true
 	}
-	return c
 }
 
 // epoch is the origin of monoNow's clock.
@@ -191,6 +198,7 @@ func watchRemove(c *callCtx) {
 // a caller waiting for a worker's job at once, then cancels the contexts.
 func watchFire() {
 	var expired []*callCtx
+	var late []*asyncCall
 	watch.mu.Lock()
 	now := int64(monoNow())
 	for len(watch.heap) > 0 && watch.heap[0].when <= now {
@@ -200,6 +208,12 @@ func watchFire() {
 		if j := c.job; j != nil && j.state.CompareAndSwap(jobRunning, jobTimedOut) {
 			j.done <- callOutcome{timedOut: true}
 		}
+		// The outcome is taken here, under the lock: once the worker
+		// has removed c, the watchdog never looks at its call again (a
+		// call whose outcome the worker took may be reused).
+		if a := c.async; a != nil && a.state.CompareAndSwap(asyncPending, asyncEarly) {
+			late = append(late, a)
+		}
 	}
 	watch.armed = 0
 	if len(watch.heap) > 0 {
@@ -207,6 +221,10 @@ func watchFire() {
 		watch.timer.Reset(time.Duration(watch.armed - now))
 	}
 	watch.mu.Unlock()
+	// Outside the lock: delivering runs the caller's done.
+	for _, a := range late {
+		a.deliverTaken(&TimeoutError{Tool: a.call.Name, Timeout: a.timeout})
+	}
 	for _, c := range expired {
 		c.cancel(context.DeadlineExceeded)
 	}

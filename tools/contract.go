@@ -81,6 +81,24 @@ type ValidatedExecutor interface {
 	DispatchValidated(ctx context.Context, calls ...llm.ToolCall) []Result
 }
 
+// AsyncExecutor is a [ValidatedExecutor] that can start a call and return
+// at once, delivering its Result later, so that a caller running several
+// calls as each becomes ready (the steps of a plan) needs no goroutine of
+// its own per call. Package agent uses it for plan steps; callers find it
+// with a type assertion and fall back to Dispatch. [*Dispatcher]
+// implements it.
+type AsyncExecutor interface {
+	ValidatedExecutor
+	// Start runs call as Dispatch(ctx, call) would, returns at once, and
+	// delivers the call's Result to done exactly once, from another
+	// goroutine, no later than Dispatch would have returned it. done must
+	// not block for long.
+	Start(ctx context.Context, call llm.ToolCall, done func(Result))
+	// StartValidated is Start for arguments validated by this executor's
+	// Validate, as DispatchValidated is for Dispatch.
+	StartValidated(ctx context.Context, call llm.ToolCall, done func(Result))
+}
+
 // CallHandler runs one tool call to its Result.
 type CallHandler func(ctx context.Context, call llm.ToolCall) Result
 

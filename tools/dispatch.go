@@ -328,17 +328,22 @@ const maxErrorContent = 4 << 10
 
 // core is the innermost handler: everything from lookup to encoding.
 func (d *Dispatcher) core(ctx context.Context, call llm.ToolCall) Result {
-	return d.coreWith(ctx, call, false)
+	return d.coreWith(ctx, call, false, nil)
 }
 
 // coreValidated is core for arguments validated already.
 func (d *Dispatcher) coreValidated(ctx context.Context, call llm.ToolCall) Result {
-	return d.coreWith(ctx, call, true)
+	return d.coreWith(ctx, call, true, nil)
 }
 
-func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated bool) Result {
+// coreWith runs a call; a, when not nil, is the started call (see Start)
+// whose worker this is.
+func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall) Result {
 	start := monoNow()
-	res := d.run(ctx, call, validated)
+	if a != nil {
+		a.start = start
+	}
+	res := d.run(ctx, call, validated, a)
 	if res.Call.Name == "" {
 		res.Call = call
 	}
@@ -348,13 +353,13 @@ func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated 
 		res.Content, _ = truncate(res.Content, maxErrorContent)
 	}
 	res.Duration = monoNow() - start
-	if res.Err != nil {
+	if res.Err != nil && res.Err != errAbandoned {
 		d.log(ctx, res)
 	}
 	return res
 }
 
-func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool) Result {
+func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall) Result {
 	if err := ctx.Err(); err != nil {
 		return failed(fmt.Errorf("tool %q was not run: %w", call.Name, err), "the call was not run because the run was cancelled or ran out of time")
 	}
@@ -384,7 +389,12 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool)
 			return failed(derr, "")
 		}
 	}
-	out, attempts, err := d.invoke(ctx, e, args)
+	if e.opts.retry != nil {
+		// Each attempt on a worker of its own, as under Dispatch: an
+		// attempt that times out is retried.
+		a = nil
+	}
+	out, attempts, err := d.invoke(ctx, e, args, a)
 	if err != nil {
 		r := failed(err, "")
 		r.Attempts = attempts
@@ -464,8 +474,9 @@ func (d *Dispatcher) approve(ctx context.Context, e *entry, call llm.ToolCall, a
 }
 
 // invoke runs the tool with its timeout, retries and panic recovery,
-// holding a slot of the concurrency bound.
-func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage) (any, int, error) {
+// holding a slot of the concurrency bound. a, when not nil, is the
+// started call whose worker this is: its one attempt runs in place.
+func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage, a *asyncCall) (any, int, error) {
 	// A call made from inside a call that holds a slot of the same bound
 	// (an agent used as a tool, dispatching its own calls) runs under its
 	// caller's slot: waiting for another could deadlock when every slot is
@@ -481,7 +492,15 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage)
 				return nil, 0, fmt.Errorf("tool %q was not run: %w", e.spec.Name, ctx.Err())
 			}
 		}
-		defer func() { <-sem }()
+		if a != nil {
+			// Freed once: when the attempt ends, or when its timeout or
+			// cancellation is delivered while the tool runs on.
+			a.sem = sem
+			a.semHeld.Store(true)
+			defer a.releaseSem()
+		} else {
+			defer func() { <-sem }()
+		}
 	}
 
 	timeout := d.timeout
@@ -511,7 +530,7 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage)
 				return nil, i, errors.Join(err, fmt.Errorf("retry abandoned: %w", ctx.Err()))
 			}
 		}
-		out, err = callOnce(ctx, sem, e, args, timeout)
+		out, err = callOnce(ctx, sem, e, args, timeout, a)
 		if err == nil {
 			return out, i + 1, nil
 		}
@@ -538,7 +557,14 @@ type callOutcome struct {
 // ignores ctx cannot hold the run past it: the caller waits for the
 // worker's outcome, and the watchdog, when the deadline passes first,
 // hands it a timeout instead.
-func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMessage, timeout time.Duration) (any, error) {
+//
+// a, when not nil, is the started call whose worker this is: the tool
+// runs here, in place (see runInPlace).
+func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMessage, timeout time.Duration, a *asyncCall) (any, error) {
+	if a != nil && timeout >= 0 && !e.opts.inline {
+		// The started call's one attempt, in place.
+		return runInPlace(ctx, newCallCtx(ctx, sem, timeout), a, e, args, timeout)
+	}
 	c := newCallCtx(ctx, sem, timeout)
 	if timeout < 0 {
 		out, err := safeCall(c, e, args)
@@ -700,4 +726,5 @@ func truncate(s string, limit int) (string, bool) {
 var (
 	_ Executor          = (*Dispatcher)(nil)
 	_ ValidatedExecutor = (*Dispatcher)(nil)
+	_ AsyncExecutor     = (*Dispatcher)(nil)
 )

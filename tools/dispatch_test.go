@@ -81,7 +81,6 @@ func TestDispatchOutcomes(t *testing.T) {
 		}
 		return tools.Allow(), nil
 	}
-	d, _ := newDispatcher(t, tools.WithApprover(approve))
 	admin := tools.WithGuardEnv(context.Background(), map[string]any{"user": map[string]any{"role": "admin"}})
 	guest := tools.WithGuardEnv(context.Background(), map[string]any{"user": map[string]any{"role": "guest"}})
 	tests := []struct {
@@ -167,37 +166,55 @@ func TestDispatchOutcomes(t *testing.T) {
 		{name: "raw tool", call: llmCall("raw", `{"n":3}`), wantContent: []string{`{"n":3}`}},
 		{name: "raw tool validated", call: llmCall("raw", `{"n":3.5}`), wantErr: tools.ErrInvalidArguments, wantContent: []string{"/n"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := tt.ctx
-			if ctx == nil {
-				ctx = context.Background()
+	// Every outcome is the same whether the call is dispatched or started
+	// (see Start).
+	for _, mode := range []string{"Dispatch", "Start"} {
+		d, _ := newDispatcher(t, tools.WithApprover(approve))
+		call := func(ctx context.Context, c llm.ToolCall) tools.Result {
+			if mode == "Dispatch" {
+				return d.Dispatch(ctx, c)[0]
 			}
-			r := d.Dispatch(ctx, tt.call)[0]
-			if tt.wantErr != nil && !errors.Is(r.Err, tt.wantErr) {
-				t.Errorf("err = %v, want %v", r.Err, tt.wantErr)
-			}
-			if tt.wantErr == nil && tt.check == nil && r.Err != nil {
-				t.Errorf("err = %v", r.Err)
-			}
-			for _, w := range tt.wantContent {
-				if !strings.Contains(r.Content, w) {
-					t.Errorf("content %q lacks %q", r.Content, w)
-				}
-			}
-			if r.Err != nil && !strings.HasPrefix(r.Content, "error: ") {
-				t.Errorf("failure content %q does not start with error:", r.Content)
-			}
-			if _, err := uuid.Parse(r.Call.ID); err != nil {
-				t.Errorf("call id %q is not a UUID", r.Call.ID)
-			}
-			if r.Message().ToolCallID != r.Call.ID || r.Message().Role != llm.RoleTool {
-				t.Errorf("bad message %+v", r.Message())
-			}
-			if tt.check != nil {
-				tt.check(t, r)
-			}
-		})
+			ch := make(chan tools.Result, 1)
+			d.Start(ctx, c, func(r tools.Result) { ch <- r })
+			return <-ch
+		}
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				testOutcome(t, tt.ctx, tt.call, tt.wantErr, tt.wantContent, tt.check, call)
+			})
+		}
+	}
+}
+
+// testOutcome makes call c with call and checks its Result.
+func testOutcome(t *testing.T, ctx context.Context, c llm.ToolCall, wantErr error, wantContent []string, check func(*testing.T, tools.Result), call func(context.Context, llm.ToolCall) tools.Result) {
+	t.Helper()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	r := call(ctx, c)
+	if wantErr != nil && !errors.Is(r.Err, wantErr) {
+		t.Errorf("err = %v, want %v", r.Err, wantErr)
+	}
+	if wantErr == nil && check == nil && r.Err != nil {
+		t.Errorf("err = %v", r.Err)
+	}
+	for _, w := range wantContent {
+		if !strings.Contains(r.Content, w) {
+			t.Errorf("content %q lacks %q", r.Content, w)
+		}
+	}
+	if r.Err != nil && !strings.HasPrefix(r.Content, "error: ") {
+		t.Errorf("failure content %q does not start with error:", r.Content)
+	}
+	if _, err := uuid.Parse(r.Call.ID); err != nil {
+		t.Errorf("call id %q is not a UUID", r.Call.ID)
+	}
+	if r.Message().ToolCallID != r.Call.ID || r.Message().Role != llm.RoleTool {
+		t.Errorf("bad message %+v", r.Message())
+	}
+	if check != nil {
+		check(t, r)
 	}
 }
 

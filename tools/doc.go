@@ -77,7 +77,11 @@
 // would, so a trivial call costs a few microseconds and two allocations.
 // [Dispatcher.DispatchValidated] runs calls whose arguments the caller has
 // already validated (package agent's plan steps) without validating them
-// again. Middlewares (tracing,
+// again. [Dispatcher.Start] (and StartValidated) start a call and deliver
+// its Result to a callback, for a caller that runs calls as each becomes
+// ready: the tool runs on the call's own worker, one hand-over between
+// goroutines rather than two, with timeouts and cancellations delivered
+// as Dispatch returns them. Middlewares (tracing,
 // metrics) see each call with its id filled in; [SpecFrom] gives them the
 // tool's spec and [ErrorType] classifies a failure.
 //

@@ -77,10 +77,14 @@ const (
 // its worker may still look at it.
 var jobPool = sync.Pool{New: func() any { return &callJob{done: make(chan callOutcome, 1)} }}
 
-var idleToolWorkers = make(chan *callJob)
+// poolTask is work for a worker: one attempt of a call (a *callJob), or a
+// whole call started with Dispatcher.Start (an *asyncCall).
+type poolTask interface{ runOnWorker() }
+
+var idleToolWorkers = make(chan poolTask)
 
 // startJob runs j on an idle worker, or on a new one.
-func startJob(j *callJob) {
+func startJob(j poolTask) {
 	if b := workers.busy.Add(1); b > workers.peak.Load() {
 		for p := workers.peak.Load(); b > p && !workers.peak.CompareAndSwap(p, b); p = workers.peak.Load() {
 		}
@@ -96,15 +100,22 @@ func startJob(j *callJob) {
 	}
 }
 
-func toolWorker(j *callJob) {
+// runOnWorker runs the attempt and hands its outcome to the caller,
+// unless the watchdog gave the caller a timeout first.
+func (j *callJob) runOnWorker() {
+	out, err := safeCall(j.ctx, j.e, j.args)
+	if j.state.CompareAndSwap(jobRunning, jobFinished) {
+		j.done <- callOutcome{out: out, err: err}
+	}
+	// The caller may reuse the job once done has a value.
+}
+
+func toolWorker(t poolTask) {
 	for {
-		out, err := safeCall(j.ctx, j.e, j.args)
-		if j.state.CompareAndSwap(jobRunning, jobFinished) {
-			j.done <- callOutcome{out: out, err: err}
-		}
-		j = nil // the caller may reuse the job once done has a value
+		t.runOnWorker()
+		t = nil
 		workers.busy.Add(-1)
-		if j = <-idleToolWorkers; j == nil {
+		if t = <-idleToolWorkers; t == nil {
 			workers.live.Add(-1)
 			return
 		}

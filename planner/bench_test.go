@@ -1,0 +1,73 @@
+package planner_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/plait-ai/plait/planner"
+	"github.com/plait-ai/plait/tools"
+)
+
+type benchQuery struct {
+	Query string `json:"query"`
+}
+
+// benchPlan is a plan of n independent searches, as a model following the
+// plan's schema writes it.
+func benchPlan(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"thought":"The searches are independent: run them together.","steps":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		q := "topic " + strconv.Itoa(i+1)
+		b.WriteString(`{"id":"s` + strconv.Itoa(i+1) + `","task":"search ` + q + `","tool":"search","args":{"query":"` + q + `"},"deps":[]}`)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+// BenchmarkParse reads plans of 3 and 16 steps written as the schema asks.
+//
+//	go test -run '^$' -bench 'Parse|Compile' -benchmem ./planner
+func BenchmarkParse(b *testing.B) {
+	for _, n := range []int{3, 16} {
+		text := benchPlan(n)
+		b.Run("steps="+strconv.Itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				if _, err := planner.Parse(text, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCompile validates and compiles the plans of BenchmarkParse
+// against a dispatcher's schemas (parsing included).
+func BenchmarkCompile(b *testing.B) {
+	d := tools.NewDispatcher(tools.MustSet(tools.MustFunc("search", "Search.", func(ctx context.Context, in benchQuery) (string, error) {
+		return in.Query, nil
+	})))
+	specs := d.Specs()
+	for _, n := range []int{3, 16} {
+		text := benchPlan(n)
+		b.Run("steps="+strconv.Itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := planner.Parse(text, specs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := planner.Compile(p, d, planner.Options{Specs: specs}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
