@@ -455,6 +455,81 @@ func TestConcurrentRuns(t *testing.T) {
 	}
 }
 
+// TestConcurrentRunsKeepTheirSteps: concurrent runs of one agent, each
+// with its own plan of many parallel tool steps (started on the
+// dispatcher, their bookkeeping reused from run to run), each get the
+// records, scratchpad entries and outputs of their own steps.
+func TestConcurrentRunsKeepTheirSteps(t *testing.T) {
+	const runs, steps = 8, 12
+	echo := tools.MustFunc("echo", "Echo a word.", func(ctx context.Context, in struct {
+		Word string `json:"word"`
+	}) (string, error) {
+		return "echo " + in.Word, nil
+	})
+	// The plan of goal "g<r>" has steps whose words are "g<r>-<i>".
+	m := llmtest.Loop(llmtest.Func(func(ctx context.Context, req *llm.Request) (*llm.Response, error) {
+		goal := strings.TrimPrefix(strings.SplitN(lastUser(*req), "\n", 2)[0], "Goal: ")
+		if req.ResponseSchema == nil {
+			return &llm.Response{Message: llm.AssistantMessage("done [s1]")}, nil
+		}
+		var b strings.Builder
+		b.WriteString(`{"thought":"t","steps":[`)
+		for i := range steps {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"id":"s%d","task":"echo","tool":"echo","args":{"word":"%s-%d"},"deps":[]}`, i+1, goal, i+1)
+		}
+		b.WriteString(`]}`)
+		return &llm.Response{Message: llm.AssistantMessage(b.String())}, nil
+	}))
+	a := mustAgent(t, agent.Config{Model: m, ToolList: []tools.Tool{echo}})
+	var wg sync.WaitGroup
+	for r := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range 5 {
+				goal := fmt.Sprintf("g%d", r*10+round)
+				res, err := a.Run(context.Background(), goal)
+				if err != nil {
+					t.Errorf("run %s: %v", goal, err)
+					return
+				}
+				if len(res.Steps) != steps {
+					t.Errorf("run %s: %d steps, want %d", goal, len(res.Steps), steps)
+					return
+				}
+				for _, rec := range res.Steps {
+					n := strings.TrimPrefix(rec.ID, "s")
+					word := goal + "-" + n
+					if want := `{"word":"` + word + `"}`; string(rec.Args) != want || rec.Content != "echo "+word || rec.Output != "echo "+word || rec.Status != agent.StepDone {
+						t.Errorf("run %s: step %s: args %s, content %q, output %v, status %v", goal, rec.ID, rec.Args, rec.Content, rec.Output, rec.Status)
+					}
+					calls := 0
+					for _, e := range res.Scratchpad.Step(rec.ID) {
+						switch e.Kind {
+						case memory.KindToolCall:
+							calls++
+							if e.Text != string(rec.Args) {
+								t.Errorf("run %s: step %s: scratchpad call %q, args %s", goal, rec.ID, e.Text, rec.Args)
+							}
+						case memory.KindObservation:
+							if e.Text != rec.Content {
+								t.Errorf("run %s: step %s: scratchpad observation %q, content %q", goal, rec.ID, e.Text, rec.Content)
+							}
+						}
+					}
+					if calls != 1 {
+						t.Errorf("run %s: step %s: %d calls in the scratchpad", goal, rec.ID, calls)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 func TestStreamEvents(t *testing.T) {
 	k := newKit()
 	m := llmtest.New(

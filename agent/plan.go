@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -244,12 +245,14 @@ type launchItem struct {
 
 // stepResult is a launched step coming back to the scheduler: its index
 // in the plan and its record; for a step started on the executor (see
-// startStep), its context and the cancel of its StepTimeout too.
+// startStep), its context and the cancel of its StepTimeout too, and the
+// pooled startedStep it belongs to.
 type stepResult struct {
-	i      int
-	rec    StepRecord
-	ctx    context.Context // nil for a step a worker ran
-	cancel context.CancelFunc
+	i       int
+	rec     StepRecord
+	ctx     context.Context // nil for a step a worker ran
+	cancel  context.CancelFunc
+	started *startedStep
 }
 
 // stepJob is a step handed to a worker (see workers.go): one slice of them
@@ -271,17 +274,38 @@ func (j *stepJob) runTask() {
 	j.results <- &j.stepResult
 }
 
-// startedStep is a tool step started on the executor: one slice of them
-// per batch, smaller than a worker's job.
+// startedStep is a tool step started on the executor. They are pooled
+// across runs, each with its callback bound once (a method value made per
+// step would be an allocation per step): one is taken when its step
+// starts and put back once the scheduling goroutine has received and
+// settled its result, when the executor, which calls the callback once,
+// has no further use for it.
 type startedStep struct {
 	stepResult
 	results chan<- *stepResult
+	onDone  func(tools.Result) // s.done, bound once
+}
+
+var startedSteps = sync.Pool{New: func() any {
+	s := new(startedStep)
+	s.started = s
+	s.onDone = s.done
+	return s
+}}
+
+// recycle returns s to the pool, holding nothing of its run.
+func (s *startedStep) recycle() {
+	s.stepResult = stepResult{started: s}
+	s.results = nil
+	startedSteps.Put(s)
 }
 
 // startStep starts tool step l on the executor, which calls s.done with
 // the result, from another goroutine, once the call ends. The step needs
 // no goroutine of its own; the tool runs on the executor's worker.
-func (r *run) startStep(ae tools.AsyncExecutor, l *launchItem, s *startedStep) {
+func (r *run) startStep(ae tools.AsyncExecutor, l *launchItem, results chan<- *stepResult) {
+	s := startedSteps.Get().(*startedStep)
+	s.results = results
 	s.i, s.rec = l.i, l.rec
 	s.ctx = r.ctx
 	if d := r.a.limits.StepTimeout; d > 0 {
@@ -295,9 +319,9 @@ func (r *run) startStep(ae tools.AsyncExecutor, l *launchItem, s *startedStep) {
 	// Arguments the planner validated are not validated again;
 	// resolved references were never validated and are.
 	if l.validated {
-		ae.StartValidated(s.ctx, call, s.done)
+		ae.StartValidated(s.ctx, call, s.onDone)
 	} else {
-		ae.Start(s.ctx, call, s.done)
+		ae.Start(s.ctx, call, s.onDone)
 	}
 }
 
@@ -589,11 +613,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 						}
 					}
 				}
-				var started []startedStep
 				var jobs []stepJob
-				if toStart > 0 {
-					started = make([]startedStep, toStart)
-				}
 				if away > toStart {
 					jobs = make([]stepJob, 0, away-toStart)
 				}
@@ -603,10 +623,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 					}
 					l := &launch[k]
 					if ae != nil && l.st.Tool != "" {
-						s := &started[len(started)-toStart]
-						toStart--
-						s.results = results
-						r.startStep(ae, l, s)
+						r.startStep(ae, l, results)
 						continue
 					}
 					jobs = append(jobs, stepJob{stepResult: stepResult{i: l.i, rec: l.rec}, st: l.st, input: l.input, validated: l.validated, r: r, results: results})
@@ -639,6 +656,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			r.note(memory.KindObservation, st.ID, st.Tool, o.rec.Content)
 		}
 		finish(o.i, o.rec)
+		if o.started != nil {
+			o.started.recycle()
+		}
 		if stopErr == nil {
 			if err := r.getFatal(); err != nil {
 				stopErr = err
