@@ -573,7 +573,15 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				}
 				rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args}
 				if st.Tool != "" {
-					r.note(memory.KindToolCall, st.ID, st.Tool, string(args))
+					// The plan's text of the arguments where they are
+					// the plan's (no references): no copy.
+					text := ""
+					if prog.HasRefs(i) {
+						text = string(args)
+					} else {
+						text = prog.ArgsText(i)
+					}
+					r.note(memory.KindToolCall, st.ID, st.Tool, text)
 				} else {
 					r.note(memory.KindThought, st.ID, "", st.Task)
 				}

@@ -11,8 +11,25 @@ import (
 // args, deps and when — without reflection: strings are taken from s
 // without copying where they hold no escapes. ok is false for anything
 // else, which the general readers then handle.
-func scanPlan(s string) (*Plan, bool) {
+//
+// When texts is not nil, scanPlan leaves in it the text of each step's
+// arguments (see argTexts); otherwise it keeps them in a list of its own.
+func scanPlan(s string, texts *argTexts) (*Plan, bool) {
+	var own argTexts
+	if texts == nil {
+		texts = &own
+	}
+	*texts = argTexts{}
 	sc := scanner{s: s}
+	p, ok := sc.plan(texts)
+	texts.read = ok
+	return p, ok
+}
+
+// plan reads the plan; texts receives its arguments' texts. (texts is a
+// parameter rather than a field of the scanner so that it stays on the
+// caller's stack: what the scanner holds flows into the plan.)
+func (sc *scanner) plan(texts *argTexts) (*Plan, bool) {
 	p := &Plan{}
 	if !sc.eat('{') {
 		return nil, false
@@ -36,7 +53,7 @@ func scanPlan(s string) (*Plan, bool) {
 				return nil, false
 			}
 		case "steps":
-			if p.Steps, ok = sc.steps(); !ok {
+			if p.Steps, ok = sc.steps(texts); !ok {
 				return nil, false
 			}
 			sawSteps = true
@@ -45,28 +62,53 @@ func scanPlan(s string) (*Plan, bool) {
 		}
 	}
 	sc.space()
-	if sc.i != len(s) || !sawSteps || len(p.Steps) == 0 {
+	if sc.i != len(sc.s) || !sawSteps || len(p.Steps) == 0 {
 		return nil, false
 	}
 	return p, true
 }
 
-type scanner struct {
-	s string
-	i int
-	// args are the argument texts of the first steps that have some;
-	// steps copies them into one buffer for the plan (the arguments of
-	// later steps are copied each on its own). stepArgs is the text of
-	// the step being read.
-	args     [16]stepArgs
-	nargs    int
-	stepArgs string
-	hasArgs  bool
+// argTexts are the texts of a plan's arguments as the fast plan reader
+// read them, by step, in the order of the steps: each one JSON object,
+// checked as it was read, and a part of the reply rather than a copy.
+// compile need not check them again, and [Program.ArgsText] returns them
+// without copying. A caller keeps it on its stack: plans of up to 16 steps
+// with arguments need no allocation for it.
+type argTexts struct {
+	buf  [16]stepArgs
+	more []stepArgs // the texts beyond buf's
+	n    int        // the number of texts, in buf then in more
+	read bool       // scanPlan read the plan
+}
+
+func (t *argTexts) add(a stepArgs) {
+	if t.n < len(t.buf) {
+		t.buf[t.n] = a
+	} else {
+		t.more = append(t.more, a)
+	}
+	t.n++
+}
+
+// at returns the k-th text.
+func (t *argTexts) at(k int) stepArgs {
+	if k < len(t.buf) {
+		return t.buf[k]
+	}
+	return t.more[k-len(t.buf)]
 }
 
 type stepArgs struct {
 	step int
 	text string
+}
+
+type scanner struct {
+	s string
+	i int
+	// stepArgs is the text of the arguments of the step being read.
+	stepArgs string
+	hasArgs  bool
 }
 
 // strClass classifies the bytes of a JSON string's body: 0 for a byte
@@ -165,7 +207,9 @@ func (sc *scanner) escapedStr(start, j int) (string, bool) {
 	return "", false
 }
 
-func (sc *scanner) steps() ([]Step, bool) {
+// steps reads the steps; texts receives the texts of their arguments,
+// which steps then copies into one buffer for the plan.
+func (sc *scanner) steps(texts *argTexts) ([]Step, bool) {
 	if !sc.eat('[') {
 		return nil, false
 	}
@@ -178,7 +222,7 @@ func (sc *scanner) steps() ([]Step, bool) {
 		if sc.eat(']') {
 			out := make([]Step, len(steps))
 			copy(out, steps)
-			sc.copyArgs(out)
+			copyArgs(out, texts)
 			return out, true
 		}
 		if !first && !sc.eat(',') {
@@ -189,29 +233,24 @@ func (sc *scanner) steps() ([]Step, bool) {
 			return nil, false
 		}
 		if sc.hasArgs {
-			if sc.nargs < len(sc.args) {
-				sc.args[sc.nargs] = stepArgs{len(steps), sc.stepArgs}
-				sc.nargs++
-			} else {
-				st.Args = json.RawMessage(sc.stepArgs)
-			}
+			texts.add(stepArgs{len(steps), sc.stepArgs})
 		}
 		steps = append(steps, st)
 	}
 }
 
 // copyArgs gives the steps their arguments, copied into one buffer.
-func (sc *scanner) copyArgs(steps []Step) {
-	args := sc.args[:sc.nargs]
-	if len(args) == 0 {
+func copyArgs(steps []Step, texts *argTexts) {
+	if texts.n == 0 {
 		return
 	}
 	n := 0
-	for _, a := range args {
-		n += len(a.text)
+	for k := range texts.n {
+		n += len(texts.at(k).text)
 	}
 	buf := make([]byte, 0, n)
-	for _, a := range args {
+	for k := range texts.n {
+		a := texts.at(k)
 		start := len(buf)
 		buf = append(buf, a.text...)
 		steps[a.step].Args = json.RawMessage(buf[start:len(buf):len(buf)])

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/plait-ai/plait/llm"
 )
 
 // FuzzScanPlan checks that the fast reader, whenever it accepts a text,
@@ -20,14 +22,19 @@ func FuzzScanPlan(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		fast, ok := scanPlan(s)
+		var texts argTexts
+		fast, ok := scanPlan(s, &texts)
 		if !ok {
+			if texts.read {
+				t.Fatalf("scanPlan rejected %q but says it read it", s)
+			}
 			return
 		}
 		slow, err := decodePlan([]byte(s))
 		if err != nil {
 			t.Fatalf("scanPlan accepted what decodePlan rejects (%v): %q", err, s)
 		}
+		checkCompileTexts(t, s, &texts)
 		norm := func(p *Plan) {
 			for i := range p.Steps {
 				st := &p.Steps[i]
@@ -65,10 +72,12 @@ func TestScanPlanManySteps(t *testing.T) {
 		b.WriteString(`{"id":"s` + string(rune('a'+i)) + `","task":"x","tool":"search","args":{"query":"q` + string(rune('a'+i)) + `","n":[1,{"k":"}"}]},"deps":[]}`)
 	}
 	b.WriteString(`]}`)
-	fast, ok := scanPlan(b.String())
+	var texts argTexts
+	fast, ok := scanPlan(b.String(), &texts)
 	if !ok {
 		t.Fatal("scanPlan rejected the plan")
 	}
+	checkCompileTexts(t, b.String(), &texts)
 	slow, err := decodePlan(b.Bytes())
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +89,45 @@ func TestScanPlanManySteps(t *testing.T) {
 		}
 		if len(f.Args) > 0 && cap(f.Args) != len(f.Args) {
 			t.Errorf("step %d: arguments share room with the next step's (cap %d > len %d)", i, cap(f.Args), len(f.Args))
+		}
+	}
+}
+
+var fastSpecs = []llm.ToolSpec{
+	{Name: "search", Description: "Search.", Parameters: json.RawMessage(`{"type":"object","properties":{"query":{"type":"string"}}}`)},
+	{Name: "sum", Description: "Add.", Parameters: json.RawMessage(`{"type":"object","properties":{"values":{"type":"array"}}}`)},
+}
+
+// checkCompileTexts checks that compiling the plan s with the texts of
+// its arguments as scanPlan read them (which compile does not check
+// again) finds the same problems, or none, as compiling it without them,
+// and that ArgsText is each step's Args either way.
+func checkCompileTexts(t *testing.T, s string, texts *argTexts) {
+	t.Helper()
+	// Read again: compile may change the plan it compiles.
+	p1, ok := scanPlan(s, nil)
+	if !ok {
+		t.Fatalf("scanPlan rejected %q on a second reading", s)
+	}
+	p2, _ := scanPlan(s, nil)
+	opts := Options{Specs: fastSpecs}
+	with, err1 := compile(p1, nil, opts, nil, texts)
+	without, err2 := compile(p2, nil, opts, nil, nil)
+	if (err1 == nil) != (err2 == nil) || (err1 != nil && err1.Error() != err2.Error()) {
+		t.Fatalf("compiling %q: with the reader's texts %v, without %v", s, err1, err2)
+	}
+	if err1 != nil {
+		return
+	}
+	for i := range p1.Steps {
+		if !bytes.Equal(p1.Steps[i].Args, p2.Steps[i].Args) {
+			t.Errorf("step %d: args %s with the reader's texts, %s without", i, p1.Steps[i].Args, p2.Steps[i].Args)
+		}
+		if got, want := with.ArgsText(i), string(p1.Steps[i].Args); got != want {
+			t.Errorf("step %d: ArgsText %q, Args %q", i, got, want)
+		}
+		if got, want := without.ArgsText(i), string(p2.Steps[i].Args); got != want {
+			t.Errorf("step %d: ArgsText %q without the reader's texts, Args %q", i, got, want)
 		}
 	}
 }

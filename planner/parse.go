@@ -44,6 +44,12 @@ func (e *ParseError) Is(target error) bool { return target == ErrParse }
 // "s1", "s2", … and references to them are rewritten. Parse does not
 // validate the plan: see [Compile].
 func Parse(text string, specs []llm.ToolSpec) (*Plan, error) {
+	return parse(text, specs, nil)
+}
+
+// parse is Parse; when the fast plan reader reads the plan and texts is
+// not nil, the texts of its arguments are left in texts (see argTexts).
+func parse(text string, specs []llm.ToolSpec, texts *argTexts) (*Plan, error) {
 	_, text = llm.SplitThink(text)
 	s := strings.TrimSpace(text)
 	if s == "" {
@@ -52,7 +58,7 @@ func Parse(text string, specs []llm.ToolSpec) (*Plan, error) {
 	// The common case: the whole reply is the JSON plan, as the schema
 	// asks.
 	if s[0] == '{' {
-		if p, ok := scanPlan(s); ok {
+		if p, ok := scanPlan(s, texts); ok {
 			return p, nil
 		}
 		if p, ok := decodeStrict(s); ok {

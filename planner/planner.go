@@ -213,10 +213,11 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
 			return out, fmt.Errorf("planner: the model failed: %w", err)
 		}
 		text := resp.Message.Content
-		plan, err := Parse(text, p.specs)
+		var texts argTexts
+		plan, err := parse(text, p.specs, &texts)
 		if err == nil {
 			var prog *Program
-			prog, err = compile(plan, p.cfg.Tools, opts, p.specOf)
+			prog, err = compile(plan, p.cfg.Tools, opts, p.specOf, &texts)
 			if err == nil {
 				out.Program = prog
 				out.Reasoning = resp.Message.Reasoning

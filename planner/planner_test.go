@@ -610,3 +610,33 @@ func TestGoalReference(t *testing.T) {
 		t.Errorf("Deps(1) = %v, want [0]: the step named goal", d)
 	}
 }
+
+// TestArgsText: ArgsText is each step's arguments as the plan wrote them,
+// for a plan the planner read from a reply and for one compiled by hand.
+func TestArgsText(t *testing.T) {
+	text := `{"thought":"t","steps":[
+		{"id":"s1","task":"find","tool":"search","args":{ "query" : "rag" }},
+		{"id":"s2","task":"read","tool":"fetch","args":{"url":"${s1.url}"}},
+		{"id":"s3","task":"more","tool":"sum","args":{"values":[1,2]},"deps":["s1"]},
+		{"id":"s4","task":"think it over","deps":["s2","s3"]}]}`
+	wants := []string{`{ "query" : "rag" }`, `{"url":"${s1.url}"}`, `{"values":[1,2]}`, ``}
+	p, err := planner.New(planner.Config{Model: llmtest.New(llmtest.Text(text)), Tools: exec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.Plan(context.Background(), planner.Request{Goal: "g"})
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	byHand, err := planner.Compile(mustParse(t, text), exec, planner.Options{})
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	for name, prog := range map[string]*planner.Program{"planned": out.Program, "compiled": byHand} {
+		for i, want := range wants {
+			if got := prog.ArgsText(i); got != want || got != string(prog.Step(i).Args) {
+				t.Errorf("%s: ArgsText(%d) = %q, want %q (Args %q)", name, i, got, want, prog.Step(i).Args)
+			}
+		}
+	}
+}

@@ -143,11 +143,12 @@ func (prog *Program) lookup(id string) (int, bool) {
 }
 
 type compiled struct {
-	deps   []int
-	args   any // template: nil when Args has no references
-	hasRef bool
-	when   *vm.Program
-	reused bool
+	deps    []int
+	args    any    // template: nil when Args has no references
+	argText string // Args as text, when known without a copy (see ArgsText)
+	hasRef  bool
+	when    *vm.Program
+	reused  bool
 }
 
 // refString is a string argument holding references.
@@ -166,12 +167,15 @@ type refPart struct {
 // references and conditions. It lists every problem it finds in a
 // [*ValidationError]; a plan with problems is never returned.
 func Compile(p *Plan, exec tools.Executor, opts Options) (*Program, error) {
-	return compile(p, exec, opts, nil)
+	return compile(p, exec, opts, nil, nil)
 }
 
 // compile is Compile with the specs already indexed by name (nil: index
-// them here).
-func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.ToolSpec) (*Program, error) {
+// them here). texts, when not nil, are the texts of the arguments as the
+// fast plan reader read them from the reply p was parsed from (see
+// argTexts): they were checked then, as JSON objects, and are not checked
+// again.
+func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.ToolSpec, texts *argTexts) (*Program, error) {
 	if p == nil || len(p.Steps) == 0 {
 		return nil, &ValidationError{Problems: []Problem{{Kind: ProblemEmpty, Message: "the plan has no steps; add at least one step"}}}
 	}
@@ -223,30 +227,57 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 		specOf = indexSpecs(specs)
 	}
 	var schemas map[string]any
+	if texts != nil && !texts.read {
+		texts = nil
+	}
+	next := 0 // the next of texts
 	for i := range p.Steps {
 		st := &p.Steps[i]
-		label := stepLabel(p, i)
 		c := &prog.steps[i]
+		// Every step of a plan the fast reader read comes with its
+		// arguments' text, or wrote none.
+		text, read := "", texts != nil
+		if read && next < texts.n {
+			if a := texts.at(next); a.step == i {
+				text = a.text
+				next++
+			}
+		}
 		if st.Tool == "" {
 			if strings.TrimSpace(st.Task) == "" {
-				add(label, ProblemMissingTask, "the step has neither a tool nor a task; name the tool to call, or say what to work out")
+				add(stepLabel(p, i), ProblemMissingTask, "the step has neither a tool nor a task; name the tool to call, or say what to work out")
 			}
 			continue
 		}
 		spec := specOf[st.Tool]
 		if spec == nil {
-			add(label, ProblemUnknownTool, "unknown tool %q; the tools are: %s", st.Tool, toolNames(specs))
+			add(stepLabel(p, i), ProblemUnknownTool, "unknown tool %q; the tools are: %s", st.Tool, toolNames(specs))
 			continue
 		}
-		args := bytes.TrimSpace(st.Args)
-		if len(args) == 0 || bytes.Equal(args, nullJSON) {
+		var args []byte
+		switch {
+		case read && text != "":
+			// One JSON object, checked as it was read; st.Args holds
+			// the same text.
+			args = st.Args
+			c.argText = text
+		case read:
+			// No arguments written.
 			args = []byte("{}")
 			st.Args = json.RawMessage("{}")
+			c.argText = "{}"
+		default:
+			args = bytes.TrimSpace(st.Args)
+			if len(args) == 0 || bytes.Equal(args, nullJSON) {
+				args = []byte("{}")
+				st.Args = json.RawMessage("{}")
+			}
+			if args[0] != '{' || !validJSON(args) {
+				add(stepLabel(p, i), ProblemInvalidArgs, "args must be a JSON object of the arguments of %q", st.Tool)
+				continue
+			}
 		}
-		if args[0] != '{' || !validJSON(args) {
-			add(label, ProblemInvalidArgs, "args must be a JSON object of the arguments of %q", st.Tool)
-			continue
-		}
+		label := stepLabel(p, i)
 		if bytes.Contains(args, []byte("$")) {
 			var tree any
 			if err := json.Unmarshal(args, &tree); err != nil {
@@ -506,6 +537,17 @@ func (prog *Program) Reads(id string) bool { return prog.read[id] }
 // tools.ValidatedExecutor); a step with references has arguments that are
 // only known, and only validated, when they are resolved.
 func (prog *Program) HasRefs(i int) bool { return prog.steps[i].hasRef }
+
+// ArgsText returns step i's arguments as the plan wrote them (its Args,
+// references unresolved) as text. For a plan the planner read from a
+// model's reply, the text is a part of the reply, not a copy; otherwise it
+// is copied from Args.
+func (prog *Program) ArgsText(i int) string {
+	if t := prog.steps[i].argText; t != "" {
+		return t
+	}
+	return string(prog.plan.Steps[i].Args)
+}
 
 // Args returns step i's arguments with its references resolved against
 // env, the outputs of completed steps by id (JSON-decoded values: maps,
