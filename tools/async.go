@@ -148,7 +148,7 @@ func (d *Dispatcher) runAsync(a *asyncCall) (res Result) {
 			d.log(a.ctx, res)
 		}
 	}()
-	return d.coreWith(a.ctx, a.call, a.validated, a)
+	return d.coreWith(a.ctx, a.call, a.validated, a, start)
 }
 
 // releaseSem frees the concurrency slot the call holds, once.

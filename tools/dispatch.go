@@ -285,6 +285,10 @@ func (d *Dispatcher) call(ctx context.Context, call llm.ToolCall, validated bool
 			d.log(ctx, res)
 		}
 	}()
+	if len(d.mws) == 0 {
+		// No middlewares: the call starts now (one clock read, not two).
+		return d.coreWith(ctx, call, validated, nil, start)
+	}
 	return h(ctx, call)
 }
 
@@ -328,18 +332,17 @@ const maxErrorContent = 4 << 10
 
 // core is the innermost handler: everything from lookup to encoding.
 func (d *Dispatcher) core(ctx context.Context, call llm.ToolCall) Result {
-	return d.coreWith(ctx, call, false, nil)
+	return d.coreWith(ctx, call, false, nil, monoNow())
 }
 
 // coreValidated is core for arguments validated already.
 func (d *Dispatcher) coreValidated(ctx context.Context, call llm.ToolCall) Result {
-	return d.coreWith(ctx, call, true, nil)
+	return d.coreWith(ctx, call, true, nil, monoNow())
 }
 
-// coreWith runs a call; a, when not nil, is the started call (see Start)
-// whose worker this is.
-func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall) Result {
-	start := monoNow()
+// coreWith runs a call that started at start (by monoNow); a, when not
+// nil, is the started call (see Start) whose worker this is.
+func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall, start time.Duration) Result {
 	if a != nil {
 		a.start = start
 	}
