@@ -365,7 +365,11 @@ func (r *run) settleRecord(ctx context.Context, rec *StepRecord) {
 
 // maxSlots is the plan size up to which execute keeps its bookkeeping on
 // the stack.
-const maxSlots = 8
+const maxSlots = 16
+
+// maxLaunch is the number of steps launched at once for which execute
+// keeps room on the stack (the default parallelism).
+const maxLaunch = 8
 
 // execute runs prog's steps, in parallel where their dependencies allow.
 // It returns the failures that call for a replan, described for the model,
@@ -456,7 +460,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				if ps.records == nil {
 					ps.records = make(recordSet, 0, n)
 				}
-				ps.records.set(st.ID, recp)
+				if planIdx == 0 {
+					// Ids are unique within a plan: none is there yet.
+					ps.records = append(ps.records, recordEntry{st.ID, recp})
+				} else {
+					ps.records.set(st.ID, recp)
+				}
 			}
 			if prog.Reads(st.ID) {
 				ps.setEnv(st.ID, decodeOutput(recp))
@@ -500,7 +509,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		return count == unlaunched
 	}
 
-	var launchBuf [maxSlots]launchItem
+	var launchBuf [maxLaunch]launchItem
 	launch := launchBuf[:0]
 	var inlinedRes stepResult // a step run here
 	next := 0                 // no step before next is pending and ready-able: scan from here
