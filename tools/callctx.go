@@ -24,13 +24,15 @@ import (
 // A callCtx is never reused: a tool may keep its ctx past its return (a
 // goroutine it started, say), and must then see it cancelled, as with
 // context.WithTimeout's cancel.
+//
+// Its fields are ordered so that it fits the 112-byte size class.
 type callCtx struct {
 	parent     context.Context
 	parentDone <-chan struct{}
-	hasDL      bool // false: no deadline of its own (no timeout)
 	sem        chan struct{}
 
 	cancelled atomic.Bool // err is set
+	hasDL     bool        // false: no deadline of its own (no timeout)
 	mu        sync.Mutex
 	err       error
 	done      chan struct{}
