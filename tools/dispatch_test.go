@@ -670,3 +670,54 @@ func TestDispatchValidated(t *testing.T) {
 		t.Fatalf("middleware saw %d calls, want 5", n)
 	}
 }
+
+// TestSetChangesDuringCalls: tools added and removed while calls run
+// (lookups take no lock): a call finds a tool that stays registered, and
+// one that is removed is found or reported unknown, never anything else.
+func TestSetChangesDuringCalls(t *testing.T) {
+	ok := func(ctx context.Context, in struct{}) (string, error) { return "ok", nil }
+	s := tools.MustSet(tools.MustFunc("stay", "", ok))
+	d := tools.NewDispatcher(s)
+	var wg, changer sync.WaitGroup
+	stop := make(chan struct{})
+	changer.Add(1)
+	go func() {
+		defer changer.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			name := fmt.Sprintf("t%d", i%4)
+			if err := s.Add(tools.MustFunc(name, "", ok)); err != nil {
+				t.Errorf("add %s: %v", name, err)
+				return
+			}
+			s.Remove(name)
+		}
+	}()
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				if r := d.Call(context.Background(), llmCall("stay", `{}`)); r.Err != nil || r.Content != `"ok"` && r.Content != "ok" {
+					t.Errorf("stay: %q %v", r.Content, r.Err)
+					return
+				}
+				name := fmt.Sprintf("t%d", (g+i)%4)
+				if r := d.Call(context.Background(), llmCall(name, `{}`)); r.Err != nil && !errors.Is(r.Err, tools.ErrUnknownTool) {
+					t.Errorf("%s: %q %v", name, r.Content, r.Err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	changer.Wait()
+	if names := s.Names(); len(names) != 1 || names[0] != "stay" {
+		t.Errorf("names %v", names)
+	}
+}

@@ -3,10 +3,12 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/plait-ai/plait/llm"
 )
@@ -15,9 +17,20 @@ import (
 // Its specs go into llm requests; a [Dispatcher] runs its tools. The zero
 // value is an empty set ready to use. A Set is safe for concurrent use.
 type Set struct {
-	mu      sync.RWMutex
-	entries map[string]*entry
+	mu sync.RWMutex // serializes changes; guards order
+	// entries maps names to tools. The map is never changed once
+	// stored: a change stores a changed copy, so that a lookup (one
+	// per call) takes no lock.
+	entries atomic.Pointer[map[string]*entry]
 	order   []string // registration order
+}
+
+// table returns the current map of entries (nil for an empty set).
+func (s *Set) table() map[string]*entry {
+	if p := s.entries.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 type entry struct {
@@ -85,18 +98,19 @@ func (s *Set) Add(tools ...Tool) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	old := s.table()
 	for _, e := range news {
-		if _, ok := s.entries[e.spec.Name]; ok {
+		if _, ok := old[e.spec.Name]; ok {
 			return fmt.Errorf("tools: a tool named %q is already registered", e.spec.Name)
 		}
 	}
-	if s.entries == nil {
-		s.entries = make(map[string]*entry, len(news))
-	}
+	m := make(map[string]*entry, len(old)+len(news))
+	maps.Copy(m, old)
 	for _, e := range news {
-		s.entries[e.spec.Name] = e
+		m[e.spec.Name] = e
 		s.order = append(s.order, e.spec.Name)
 	}
+	s.entries.Store(&m)
 	return nil
 }
 
@@ -104,9 +118,11 @@ func (s *Set) Add(tools ...Tool) error {
 func (s *Set) Remove(names ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	m := maps.Clone(s.table())
 	for _, n := range names {
-		delete(s.entries, n)
+		delete(m, n)
 	}
+	s.entries.Store(&m)
 	s.order = slices.DeleteFunc(s.order, func(n string) bool { return slices.Contains(names, n) })
 }
 
@@ -114,10 +130,7 @@ func (s *Set) lookup(name string) *entry {
 	if s == nil {
 		return nil
 	}
-	s.mu.RLock()
-	e := s.entries[name]
-	s.mu.RUnlock()
-	return e
+	return s.table()[name]
 }
 
 // Tool returns the named tool.
@@ -162,8 +175,9 @@ func (s *Set) Specs(names ...string) []llm.ToolSpec {
 		names = s.order
 	}
 	out := make([]llm.ToolSpec, 0, len(names))
+	entries := s.table()
 	for _, n := range names {
-		if e := s.entries[n]; e != nil {
+		if e := entries[n]; e != nil {
 			out = append(out, e.spec)
 		}
 	}
@@ -174,18 +188,20 @@ func (s *Set) Specs(names ...string) []llm.ToolSpec {
 // schemas: the tools of one request. An unknown name is an error that
 // lists the tools that exist.
 func (s *Set) Select(names ...string) (*Set, error) {
-	out := &Set{entries: make(map[string]*entry, len(names))}
+	out := &Set{}
+	m := make(map[string]*entry, len(names))
 	for _, n := range names {
 		e := s.lookup(n)
 		if e == nil {
 			return nil, fmt.Errorf("%w %q; %s", ErrUnknownTool, n, s.available())
 		}
-		if _, dup := out.entries[n]; dup {
+		if _, dup := m[n]; dup {
 			continue
 		}
-		out.entries[n] = e
+		m[n] = e
 		out.order = append(out.order, n)
 	}
+	out.entries.Store(&m)
 	return out, nil
 }
 
