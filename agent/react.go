@@ -33,7 +33,6 @@ func (r *run) react() error {
 	if r.sink != nil {
 		deltas = func(t string) { r.emit(Event{Type: EventAnswerDelta, Text: t}) }
 	}
-	known := map[string]bool{}
 	for turn := 0; ; turn++ {
 		if max := a.limits.MaxTurns; max > 0 && turn >= max {
 			return &BudgetError{Budget: "turns", Limit: int64(max)}
@@ -53,7 +52,7 @@ func (r *run) react() error {
 		}
 		if len(msg.ToolCalls) == 0 {
 			r.res.Answer = strings.TrimSpace(content)
-			r.res.Citations = citations(r.res.Answer, func(id string) bool { return known[id] })
+			r.res.Citations = citations(r.res.Answer, r.isStep)
 			return nil
 		}
 		if strings.TrimSpace(content) != "" {
@@ -78,7 +77,6 @@ func (r *run) react() error {
 		recs := r.dispatchTurn(turn, calls)
 		for i := range recs {
 			rec := &recs[i]
-			known[rec.ID] = true
 			if rec.Err != nil {
 				r.note(memory.KindError, rec.ID, rec.Tool, rec.Content)
 			} else {
@@ -94,6 +92,17 @@ func (r *run) react() error {
 			return err
 		}
 	}
+}
+
+// isStep reports whether id is the id of one of the run's steps (a
+// ReAct run's tool calls), for citations.
+func (r *run) isStep(id string) bool {
+	for i := range r.res.Steps {
+		if r.res.Steps[i].ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // dispatchTurn asks for approvals (in parallel), then runs the approved
