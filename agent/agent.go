@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -151,6 +152,10 @@ type Agent struct {
 	join          string // the system prompt of the join call
 	react         string // the system prompt of ReAct
 	reason        string // the system prompt of reasoning steps
+	// results are channels for the results of a plan's steps, of
+	// capacity limits.Parallelism, reused from run to run (see
+	// run.resultsChan).
+	results sync.Pool
 }
 
 // wiring is the model, executor and planner a run uses.

@@ -461,9 +461,30 @@ func TestConcurrentRuns(t *testing.T) {
 // records, scratchpad entries and outputs of their own steps.
 func TestConcurrentRunsKeepTheirSteps(t *testing.T) {
 	const runs, steps = 8, 12
+	for _, parallelism := range []int{0, 3, -1} {
+		t.Run(fmt.Sprint("parallelism=", parallelism), func(t *testing.T) {
+			testConcurrentRunsKeepTheirSteps(t, runs, steps, parallelism)
+		})
+	}
+}
+
+func testConcurrentRunsKeepTheirSteps(t *testing.T, runs, steps, parallelism int) {
+	// The most steps in flight at once in any run.
+	var mu sync.Mutex
+	inFlight := map[string]int{}
+	most := 0
 	echo := tools.MustFunc("echo", "Echo a word.", func(ctx context.Context, in struct {
 		Word string `json:"word"`
 	}) (string, error) {
+		goal, _, _ := strings.Cut(in.Word, "-")
+		mu.Lock()
+		inFlight[goal]++
+		most = max(most, inFlight[goal])
+		mu.Unlock()
+		time.Sleep(50 * time.Microsecond)
+		mu.Lock()
+		inFlight[goal]--
+		mu.Unlock()
 		return "echo " + in.Word, nil
 	})
 	// The plan of goal "g<r>" has steps whose words are "g<r>-<i>".
@@ -483,7 +504,7 @@ func TestConcurrentRunsKeepTheirSteps(t *testing.T) {
 		b.WriteString(`]}`)
 		return &llm.Response{Message: llm.AssistantMessage(b.String())}, nil
 	}))
-	a := mustAgent(t, agent.Config{Model: m, ToolList: []tools.Tool{echo}})
+	a := mustAgent(t, agent.Config{Model: m, ToolList: []tools.Tool{echo}, Limits: agent.Limits{Parallelism: parallelism}})
 	var wg sync.WaitGroup
 	for r := range runs {
 		wg.Add(1)
@@ -528,6 +549,13 @@ func TestConcurrentRunsKeepTheirSteps(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	limit := parallelism
+	if limit == 0 {
+		limit = 8
+	}
+	if limit > 0 && most > limit {
+		t.Errorf("%d steps of a run at once, parallelism %d", most, limit)
+	}
 }
 
 func TestStreamEvents(t *testing.T) {

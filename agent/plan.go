@@ -334,6 +334,33 @@ func (s *startedStep) done(res tools.Result) {
 	s.results <- &s.stepResult
 }
 
+// maxPooledResults is the largest parallelism whose results channels are
+// reused.
+const maxPooledResults = 64
+
+// resultsChan returns a channel for the results of the steps of a plan of
+// n steps: room for every step that may be in flight at once, so that a
+// step's result never waits to be sent. Channels of the agent's
+// parallelism are reused: execute receives every result sent before it
+// returns, so a channel it is done with is empty, and no one sends to it.
+func (r *run) resultsChan(n int) chan *stepResult {
+	p := r.a.limits.Parallelism
+	if p > maxPooledResults {
+		return make(chan *stepResult, min(n, p))
+	}
+	if c, ok := r.a.results.Get().(chan *stepResult); ok {
+		return c
+	}
+	return make(chan *stepResult, p)
+}
+
+// putResults returns a channel from resultsChan for reuse.
+func (a *Agent) putResults(c chan *stepResult) {
+	if cap(c) == a.limits.Parallelism && cap(c) <= maxPooledResults && len(c) == 0 {
+		a.results.Put(c)
+	}
+}
+
 // settle completes the record of a started step once its result is back,
 // on the scheduling goroutine.
 func (r *run) settle(s *stepResult) {
@@ -620,7 +647,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			}
 			if away := len(launch) - min(here+1, 1); away > 0 {
 				if results == nil {
-					results = make(chan *stepResult, n)
+					results = r.resultsChan(n)
 				}
 				toStart := 0
 				if ae != nil {
@@ -683,6 +710,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				stopErr = err
 			}
 		}
+	}
+	if results != nil {
+		r.a.putResults(results) // every result sent was received
 	}
 	if stopErr != nil {
 		return nil, stopErr
