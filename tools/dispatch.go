@@ -258,6 +258,12 @@ func (d *Dispatcher) Call(ctx context.Context, call llm.ToolCall) (res Result) {
 	return d.call(ctx, call, false)
 }
 
+// CallValidated is Call for a call whose arguments were validated already,
+// as DispatchValidated is for Dispatch: one call without Dispatch's slice.
+func (d *Dispatcher) CallValidated(ctx context.Context, call llm.ToolCall) (res Result) {
+	return d.call(ctx, call, true)
+}
+
 func (d *Dispatcher) call(ctx context.Context, call llm.ToolCall, validated bool) (res Result) {
 	if call.ID == "" {
 		call.ID = d.id()

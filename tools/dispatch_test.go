@@ -627,47 +627,59 @@ func TestDispatchValidated(t *testing.T) {
 	mw := func(next tools.CallHandler) tools.CallHandler {
 		return func(ctx context.Context, c llm.ToolCall) tools.Result { seen.Add(1); return next(ctx, c) }
 	}
-	d := tools.NewDispatcher(tools.MustSet(pay), tools.WithMiddleware(mw))
-	var ve tools.Executor = d
-	v, ok := ve.(tools.ValidatedExecutor)
-	if !ok {
+	withMW := tools.NewDispatcher(tools.MustSet(pay), tools.WithMiddleware(mw))
+	plain := tools.NewDispatcher(tools.MustSet(pay))
+	var ve tools.Executor = withMW
+	if _, ok := ve.(tools.ValidatedExecutor); !ok {
 		t.Fatal("*Dispatcher does not implement ValidatedExecutor")
 	}
 	ctx := context.Background()
-	for _, tc := range []struct {
-		name, tool, args string
-		validated        bool
-		wantErr          error
-		wantRun          bool
-	}{
-		{"valid", "pay", `{"amount":5}`, true, nil, true},
-		{"guard still applies", "pay", `{"amount":500}`, true, tools.ErrDenied, false},
-		{"unknown tool still reported", "nope", `{}`, true, tools.ErrUnknownTool, false},
-		{"schema not checked again", "pay", `{"amount":5,"extra":1}`, true, nil, true},
-		{"Dispatch still validates", "pay", `{"amount":5,"extra":1}`, false, tools.ErrInvalidArguments, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got.Store("")
-			call := llmCall(tc.tool, tc.args)
-			var r tools.Result
-			if tc.validated {
-				r = v.DispatchValidated(ctx, call)[0]
-			} else {
-				r = d.Dispatch(ctx, call)[0]
+	for _, d := range []*tools.Dispatcher{withMW, plain} {
+		v := tools.ValidatedExecutor(d)
+		// Each case runs through DispatchValidated (or Dispatch) and through
+		// CallValidated (or Call): one call, the same outcome.
+		for _, one := range []bool{false, true} {
+			for _, tc := range []struct {
+				name, tool, args string
+				validated        bool
+				wantErr          error
+				wantRun          bool
+			}{
+				{"valid", "pay", `{"amount":5}`, true, nil, true},
+				{"guard still applies", "pay", `{"amount":500}`, true, tools.ErrDenied, false},
+				{"unknown tool still reported", "nope", `{}`, true, tools.ErrUnknownTool, false},
+				{"schema not checked again", "pay", `{"amount":5,"extra":1}`, true, nil, true},
+				{"Dispatch still validates", "pay", `{"amount":5,"extra":1}`, false, tools.ErrInvalidArguments, false},
+			} {
+				t.Run(fmt.Sprintf("%s/call=%v/middleware=%v", tc.name, one, d == withMW), func(t *testing.T) {
+					got.Store("")
+					call := llmCall(tc.tool, tc.args)
+					var r tools.Result
+					switch {
+					case one && tc.validated:
+						r = d.CallValidated(ctx, call)
+					case one:
+						r = d.Call(ctx, call)
+					case tc.validated:
+						r = v.DispatchValidated(ctx, call)[0]
+					default:
+						r = d.Dispatch(ctx, call)[0]
+					}
+					if tc.wantErr == nil && r.Err != nil || tc.wantErr != nil && !errors.Is(r.Err, tc.wantErr) {
+						t.Fatalf("err %v, want %v", r.Err, tc.wantErr)
+					}
+					if ran := got.Load().(string) == tc.args; ran != tc.wantRun {
+						t.Fatalf("tool ran: %v, want %v", ran, tc.wantRun)
+					}
+					if _, err := uuid.Parse(r.Call.ID); err != nil {
+						t.Fatalf("call id %q is not a UUID", r.Call.ID)
+					}
+				})
 			}
-			if tc.wantErr == nil && r.Err != nil || tc.wantErr != nil && !errors.Is(r.Err, tc.wantErr) {
-				t.Fatalf("err %v, want %v", r.Err, tc.wantErr)
-			}
-			if ran := got.Load().(string) == tc.args; ran != tc.wantRun {
-				t.Fatalf("tool ran: %v, want %v", ran, tc.wantRun)
-			}
-			if _, err := uuid.Parse(r.Call.ID); err != nil {
-				t.Fatalf("call id %q is not a UUID", r.Call.ID)
-			}
-		})
+		}
 	}
-	if n := seen.Load(); n != 5 {
-		t.Fatalf("middleware saw %d calls, want 5", n)
+	if n := seen.Load(); n != 10 {
+		t.Fatalf("middleware saw %d calls, want 10", n)
 	}
 }
 
