@@ -811,13 +811,21 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 	// which approve validates) are not validated again when the executor
 	// can skip it; resolved references were never validated and go
 	// through Dispatch.
-	buf[0] = call
-	calls := buf[:]
 	var res tools.Result
-	if ve, ok := r.w.exec.(tools.ValidatedExecutor); ok && validated {
-		res = ve.DispatchValidated(ctx, calls...)[0]
-	} else {
-		res = r.w.exec.Dispatch(ctx, calls...)[0]
+	switch d := r.dispatcher; {
+	case d != nil && validated:
+		// One call without Dispatch's slice of results.
+		res = d.CallValidated(ctx, call)
+	case d != nil:
+		res = d.Call(ctx, call)
+	default:
+		buf[0] = call
+		calls := buf[:]
+		if ve, ok := r.w.exec.(tools.ValidatedExecutor); ok && validated {
+			res = ve.DispatchValidated(ctx, calls...)[0]
+		} else {
+			res = r.w.exec.Dispatch(ctx, calls...)[0]
+		}
 	}
 	rec.Args = res.Call.Arguments
 	rec.Output, rec.Content, rec.Err = res.Output, res.Content, res.Err
