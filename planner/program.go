@@ -188,7 +188,10 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 		prog.index = make(map[string]int, len(p.Steps))
 	}
 
-	// Ids.
+	// Ids. In a small plan, whose ids are searched rather than indexed,
+	// seen has a bit for each id before step i (a hash of it mod 64): an
+	// id whose bit is not set is not a duplicate, without a search.
+	var seen uint64
 	for i := range p.Steps {
 		st := &p.Steps[i]
 		label := stepLabel(p, i)
@@ -202,9 +205,13 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 		// The first step with this id, if an earlier one: lookup finds
 		// the first in the whole plan, and the map holds the steps
 		// before this one.
-		if j, dup := prog.lookup(st.ID); dup && j < i {
-			add(label, ProblemDuplicateID, "id %q is also the id of step #%d; ids must be unique", st.ID, j+1)
-			continue
+		if bit := idBit(st.ID); prog.index != nil || seen&bit != 0 {
+			if j, dup := prog.lookup(st.ID); dup && j < i {
+				add(label, ProblemDuplicateID, "id %q is also the id of step #%d; ids must be unique", st.ID, j+1)
+				continue
+			}
+		} else {
+			seen |= bit
 		}
 		if d, done := opts.Done[st.ID]; done {
 			if d.Tool == st.Tool && jsonEqual(d.Args, st.Args) {
@@ -227,6 +234,8 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 		specOf = indexSpecs(specs)
 	}
 	var schemas map[string]any
+	var lastTool string
+	var lastSpec *llm.ToolSpec
 	if texts != nil && !texts.read {
 		texts = nil
 	}
@@ -249,7 +258,12 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 			}
 			continue
 		}
-		spec := specOf[st.Tool]
+		if st.Tool != lastTool {
+			// Plans call a few tools many times: one lookup a run of
+			// steps of the same tool.
+			lastTool, lastSpec = st.Tool, specOf[st.Tool]
+		}
+		spec := lastSpec
 		if spec == nil {
 			add(stepLabel(p, i), ProblemUnknownTool, "unknown tool %q; the tools are: %s", st.Tool, toolNames(specs))
 			continue
@@ -402,6 +416,17 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 		return nil, &ValidationError{Problems: probs}
 	}
 	return prog, nil
+}
+
+// idBit is a bit for a non-empty id, from a hash of its length and last
+// two bytes: ids such as s1, s2, ... s16 fall on different bits.
+func idBit(id string) uint64 {
+	n := len(id)
+	h := uint(n)*7 + uint(id[n-1])
+	if n > 1 {
+		h += uint(id[n-2]) * 3
+	}
+	return 1 << (h % 64)
 }
 
 func indexSpecs(specs []llm.ToolSpec) map[string]*llm.ToolSpec {
