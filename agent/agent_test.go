@@ -461,14 +461,22 @@ func TestConcurrentRuns(t *testing.T) {
 // records, scratchpad entries and outputs of their own steps.
 func TestConcurrentRunsKeepTheirSteps(t *testing.T) {
 	const runs, steps = 8, 12
-	for _, parallelism := range []int{0, 3, -1} {
-		t.Run(fmt.Sprint("parallelism=", parallelism), func(t *testing.T) {
-			testConcurrentRunsKeepTheirSteps(t, runs, steps, parallelism)
-		})
+	for _, started := range []bool{true, false} {
+		for _, parallelism := range []int{0, 3, -1} {
+			t.Run(fmt.Sprintf("started=%v/parallelism=%d", started, parallelism), func(t *testing.T) {
+				testConcurrentRunsKeepTheirSteps(t, runs, steps, parallelism, started)
+			})
+		}
 	}
 }
 
-func testConcurrentRunsKeepTheirSteps(t *testing.T, runs, steps, parallelism int) {
+// plainExecutor shows only the tools.Executor methods of an executor, so
+// that plan steps go to the agent's workers rather than start on it.
+type plainExecutor struct{ tools.Executor }
+
+// testConcurrentRunsKeepTheirSteps runs the test with steps started on
+// the dispatcher (started) or run by the agent's workers.
+func testConcurrentRunsKeepTheirSteps(t *testing.T, runs, steps, parallelism int, started bool) {
 	// The most steps in flight at once in any run.
 	var mu sync.Mutex
 	inFlight := map[string]int{}
@@ -504,7 +512,11 @@ func testConcurrentRunsKeepTheirSteps(t *testing.T, runs, steps, parallelism int
 		b.WriteString(`]}`)
 		return &llm.Response{Message: llm.AssistantMessage(b.String())}, nil
 	}))
-	a := mustAgent(t, agent.Config{Model: m, ToolList: []tools.Tool{echo}, Limits: agent.Limits{Parallelism: parallelism}})
+	cfg := agent.Config{Model: m, ToolList: []tools.Tool{echo}, Limits: agent.Limits{Parallelism: parallelism}}
+	if !started {
+		cfg.ToolList, cfg.Tools = nil, plainExecutor{tools.NewDispatcher(tools.MustSet(echo))}
+	}
+	a := mustAgent(t, cfg)
 	var wg sync.WaitGroup
 	for r := range runs {
 		wg.Add(1)

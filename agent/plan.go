@@ -245,20 +245,26 @@ type launchItem struct {
 
 // stepResult is a launched step coming back to the scheduler: its index
 // in the plan and its record; for a step started on the executor (see
-// startStep), its context and the cancel of its StepTimeout too, and the
-// pooled startedStep it belongs to.
+// startStep), its context and the cancel of its StepTimeout too; and the
+// pooled job or started step it belongs to, which the scheduler puts back
+// once it has the result.
 type stepResult struct {
-	i       int
-	rec     StepRecord
-	ctx     context.Context // nil for a step a worker ran
-	cancel  context.CancelFunc
-	started *startedStep
+	i      int
+	rec    StepRecord
+	ctx    context.Context // nil for a step a worker ran
+	cancel context.CancelFunc
+	pooled recycler
 }
 
-// stepJob is a step handed to a worker (see workers.go): one slice of them
-// per batch of steps launched together, rather than a closure and a copy
-// of the item per step. The worker leaves the step's record in rec and
-// sends the job back.
+// recycler is a pooled holder of a step in flight (*stepJob,
+// *startedStep).
+type recycler interface{ recycle() }
+
+// stepJob is a step handed to a worker (see workers.go), rather than a
+// closure and a copy of the item per step. Jobs are pooled across runs:
+// the worker leaves the step's record in rec and sends the job back, its
+// last use of the job, and the scheduler puts it back in the pool once it
+// has taken the record.
 type stepJob struct {
 	stepResult
 	st        *planner.Step
@@ -272,6 +278,18 @@ type stepJob struct {
 func (j *stepJob) runTask() {
 	j.rec = j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
 	j.results <- &j.stepResult
+}
+
+var stepJobs = sync.Pool{New: func() any {
+	j := new(stepJob)
+	j.pooled = j
+	return j
+}}
+
+// recycle returns j to the pool, holding nothing of its run.
+func (j *stepJob) recycle() {
+	*j = stepJob{stepResult: stepResult{pooled: j}}
+	stepJobs.Put(j)
 }
 
 // startedStep is a tool step started on the executor. They are pooled
@@ -288,14 +306,14 @@ type startedStep struct {
 
 var startedSteps = sync.Pool{New: func() any {
 	s := new(startedStep)
-	s.started = s
+	s.pooled = s
 	s.onDone = s.done
 	return s
 }}
 
 // recycle returns s to the pool, holding nothing of its run.
 func (s *startedStep) recycle() {
-	s.stepResult = stepResult{started: s}
+	s.stepResult = stepResult{pooled: s}
 	s.results = nil
 	startedSteps.Put(s)
 }
@@ -649,18 +667,6 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				if results == nil {
 					results = r.resultsChan(n)
 				}
-				toStart := 0
-				if ae != nil {
-					for k := range launch {
-						if k != here && launch[k].st.Tool != "" {
-							toStart++
-						}
-					}
-				}
-				var jobs []stepJob
-				if away > toStart {
-					jobs = make([]stepJob, 0, away-toStart)
-				}
 				for k := range launch {
 					if k == here {
 						continue
@@ -670,8 +676,10 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 						r.startStep(ae, l, results)
 						continue
 					}
-					jobs = append(jobs, stepJob{stepResult: stepResult{i: l.i, rec: l.rec}, st: l.st, input: l.input, validated: l.validated, r: r, results: results})
-					goStep(&jobs[len(jobs)-1])
+					j := stepJobs.Get().(*stepJob)
+					j.i, j.rec = l.i, l.rec
+					j.st, j.input, j.validated, j.r, j.results = l.st, l.input, l.validated, r, results
+					goStep(j)
 				}
 			}
 			if here >= 0 {
@@ -700,8 +708,8 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			r.note(memory.KindObservation, st.ID, st.Tool, o.rec.Content)
 		}
 		finish(o.i, o.rec)
-		if o.started != nil {
-			o.started.recycle()
+		if o.pooled != nil {
+			o.pooled.recycle()
 		}
 		if stopErr == nil {
 			if err := r.getFatal(); err != nil {
