@@ -509,22 +509,7 @@ func (s *State) attention(li int, q, out []float32, n int) {
 			toF16(q16, q[i*qDim+h*hd:i*qDim+(h+1)*hd])
 			kvOff := (h / group) * hd
 			clear(acc)
-			M := float32(math.Inf(-1))
-			var S float32
-			for p := range span {
-				row := p*kvDim + kvOff
-				sc := dotF16(q16, kc[row:row+hd]) * scale
-				ms, vs := float32(1), float32(1)
-				if sc > M {
-					ms = expf(M - sc)
-					M = sc
-					scaleF16(acc, ms)
-				} else {
-					vs = expf(sc - M)
-				}
-				madF16(acc, vc[row:row+hd], vs)
-				S = S*ms + vs
-			}
+			S := attendF16(q16, kc[kvOff:], vc[kvOff:], kvDim, span, scale, acc)
 			oh := out[i*qDim+h*hd : i*qDim+(h+1)*hd]
 			inv := 1 / S
 			for j, a := range acc {
@@ -532,6 +517,33 @@ func (s *State) attention(li int, q, out []float32, n int) {
 			}
 		}
 	})
+}
+
+// attendF16Go runs one query head (q16, F16) over span cached positions,
+// whose keys and values start stride elements apart in k and v: the
+// online softmax llama.cpp's CPU flash attention computes, with the
+// weighted sum of values accumulated in acc (F16, zeroed by the caller).
+// It returns the softmax denominator; the head's output is acc divided by
+// it.
+func attendF16Go(q16, k, v []uint16, stride, span int, scale float32, acc []uint16) float32 {
+	hd := len(q16)
+	M := float32(math.Inf(-1))
+	var S float32
+	for p := range span {
+		row := p * stride
+		sc := dotF16(q16, k[row:row+hd]) * scale
+		ms, vs := float32(1), float32(1)
+		if sc > M {
+			ms = expf(M - sc)
+			M = sc
+			scaleF16(acc, ms)
+		} else {
+			vs = expf(sc - M)
+		}
+		madF16(acc, v[row:row+hd], vs)
+		S = S*ms + vs
+	}
+	return S
 }
 
 func toF16Go(dst []uint16, src []float32) {
