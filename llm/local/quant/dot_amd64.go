@@ -3,6 +3,7 @@
 package quant
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/plait-ai/plait/llm/local/ggml"
@@ -115,6 +116,24 @@ var (
 
 func init() { setKernels(hasVNNI) }
 
+// f16Table points to the float32 value of every F16 bit pattern, for the
+// kernels that look block scales up instead of converting them (filled
+// once, on the first setKernels that selects them).
+var (
+	f16Table     *[1 << 16]float32
+	f16TableOnce sync.Once
+)
+
+func fillF16Table() {
+	f16TableOnce.Do(func() {
+		t := new([1 << 16]float32)
+		for i := range t {
+			t[i] = FP16ToFP32(uint16(i))
+		}
+		f16Table = t
+	})
+}
+
 // setKernels fills the SIMD kernel tables, with the AVX-512 VNNI variants
 // when vnni is true.
 func setKernels(vnni bool) {
@@ -161,6 +180,7 @@ func setKernels(vnni bool) {
 	}
 	clear(simdGemmKernels)
 	if vnni {
+		fillF16Table()
 		gk := func(off int32, f func(w *byte, rb int, act *byte, nb int, out *[gemmTokens][gemmRows]float32)) gemmKernel {
 			return gemmKernel{off: off, fn: func(w []byte, rb int, packed []byte, nb int, out *[gemmTokens][gemmRows]float32) {
 				if nb == 0 {

@@ -1436,8 +1436,8 @@ q50vdone:
 // row keeps the single-row kernel's two accumulators (even and odd blocks)
 // and its final sum order, so every result is bit-identical to it.
 #define R4Q8(saddr, qaddr, acc) \
-	VPBROADCASTW saddr, X1; \
-	VCVTPH2PS X1, Y1; \
+	MOVWLZX saddr, AX; \
+	VBROADCASTSS (R13)(AX*4), Y1; \
 	VMULPS Y7, Y1, Y1; \
 	VMOVDQU qaddr, Y2; \
 	VPSIGNB Y2, Y2, Y4; \
@@ -1472,6 +1472,7 @@ TEXT ·dotQ8_0R4VNNI(SB), NOSPLIT, $0-48
 	MOVQ nb+32(FP), CX
 	MOVQ out+40(FP), R10
 	LEAQ (R8)(R8*2), R9
+	MOVQ ·f16Table(SB), R13
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
@@ -1518,10 +1519,13 @@ q80r4done:
 // is computed once per activation block for the four rows (Y13 holds its
 // negation and seeds each row's sum). Each lane then holds the same
 // integer as the single-row kernels' sign trick gives, so the results are
-// bit-identical.
+// bit-identical. The weight scales come from f16Table (R13), the exact
+// float32 value of every F16, which spares the shuffle port the broadcast
+// and conversion; the nibbles are split from one broadcast load with a
+// blend rather than an insert, for the same reason.
 #define R4DOT(saddr, acc) \
-	VPBROADCASTW saddr, X1; \
-	VCVTPH2PS X1, Y1; \
+	MOVWLZX saddr, AX; \
+	VBROADCASTSS (R13)(AX*4), Y1; \
 	VMULPS Y7, Y1, Y1; \
 	VMOVDQA Y13, Y6; \
 	VPDPBUSD Y3, Y2, Y6; \
@@ -1529,17 +1533,17 @@ q80r4done:
 	VFMADD231PS Y1, Y6, acc
 
 #define R4Q4(base, acc) \
-	VMOVDQU 2+base, X2; \
-	VPSRLW $4, X2, X10; \
-	VINSERTI128 $1, X10, Y2, Y2; \
+	VBROADCASTI128 2+base, Y2; \
+	VPSRLW $4, Y2, Y10; \
+	VPBLENDD $0xf0, Y10, Y2, Y2; \
 	VPAND Y14, Y2, Y2; \
 	R4DOT(base, acc)
 
 #define R4Q5(base, acc) \
 	KMOVD 2+base, K1; \
-	VMOVDQU 6+base, X2; \
-	VPSRLW $4, X2, X10; \
-	VINSERTI128 $1, X10, Y2, Y2; \
+	VBROADCASTI128 6+base, Y2; \
+	VPSRLW $4, Y2, Y10; \
+	VPBLENDD $0xf0, Y10, Y2, Y2; \
 	VPAND Y14, Y2, Y2; \
 	VPADDB Y15, Y2, K1, Y2; \
 	R4DOT(base, acc)
@@ -1576,6 +1580,7 @@ q80r4done:
 	VPXORD Y21, Y21, Y21; \
 	VPXORD Y22, Y22, Y22; \
 	VPXORD Y23, Y23, Y23; \
+	MOVQ ·f16Table(SB), R13; \
 	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
 
 #define R4PREFETCH \
