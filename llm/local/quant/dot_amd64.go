@@ -104,6 +104,12 @@ func dotQ4_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
 func dotQ5_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
 
 //go:noescape
+func dotQ4_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+
+//go:noescape
+func dotQ5_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+
+//go:noescape
 func dotQ5_0VNNI(x, y *byte, nb int) float32
 
 //go:noescape
@@ -179,8 +185,23 @@ func setKernels(vnni bool) {
 		}
 	}
 	clear(simdGemmKernels)
+	clear(simdRowKernels8)
 	if vnni {
 		fillF16Table()
+		r8 := func(f func(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)) rowKernel8 {
+			return func(w []byte, rb int, a []byte, n int, out *[8]float32) {
+				nb := n / qk
+				if nb == 0 {
+					*out = [8]float32{}
+					return
+				}
+				_ = w[7*rb+rb-1]
+				_ = a[38*nb-1]
+				f(&w[0], rb, &a[0], &a[34*nb], nb, out)
+			}
+		}
+		simdRowKernels8[ggml.Q4_0] = r8(dotQ4_0R8VNNI)
+		simdRowKernels8[ggml.Q5_0] = r8(dotQ5_0R8VNNI)
 		gk := func(off int32, f func(w *byte, rb int, act *byte, nb int, out *[gemmTokens][gemmRows]float32)) gemmKernel {
 			return gemmKernel{off: off, fn: func(w []byte, rb int, packed []byte, nb int, out *[gemmTokens][gemmRows]float32) {
 				if nb == 0 {

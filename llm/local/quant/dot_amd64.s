@@ -1908,3 +1908,131 @@ gq50done:
 	MOVQ out+32(FP), R11
 	GEPILOGUE
 	RET
+
+// Eight-row kernels for Q4_0 and Q5_0: the four-row kernels' arithmetic
+// for eight rows (R12 points at the fifth), so the activation block's
+// load, scale and offset sum are shared by twice as many rows and the
+// call and loop overhead is paid once per eight rows. The sixteen
+// accumulators (even and odd blocks of each row) fill Y16-Y31; each row's
+// result is bit-identical to the single-row kernels'.
+#define R8Q4BLOCK(xo, yo, do, a0, a1, a2, a3, a4, a5, a6, a7) \
+	R4ACT(yo, do); \
+	R4Q4(xo(SI), a0); \
+	R4Q4(xo(SI)(R8*1), a1); \
+	R4Q4(xo(SI)(R8*2), a2); \
+	R4Q4(xo(SI)(R9*1), a3); \
+	R4Q4(xo(R12), a4); \
+	R4Q4(xo(R12)(R8*1), a5); \
+	R4Q4(xo(R12)(R8*2), a6); \
+	R4Q4(xo(R12)(R9*1), a7)
+
+#define R8Q5BLOCK(xo, yo, do, a0, a1, a2, a3, a4, a5, a6, a7) \
+	R4ACT(yo, do); \
+	R4Q5(xo(SI), a0); \
+	R4Q5(xo(SI)(R8*1), a1); \
+	R4Q5(xo(SI)(R8*2), a2); \
+	R4Q5(xo(SI)(R9*1), a3); \
+	R4Q5(xo(R12), a4); \
+	R4Q5(xo(R12)(R8*1), a5); \
+	R4Q5(xo(R12)(R8*2), a6); \
+	R4Q5(xo(R12)(R9*1), a7)
+
+#define R8PROLOGUE \
+	R4PROLOGUE; \
+	LEAQ (SI)(R8*4), R12; \
+	VPXORD Y24, Y24, Y24; \
+	VPXORD Y25, Y25, Y25; \
+	VPXORD Y26, Y26, Y26; \
+	VPXORD Y27, Y27, Y27; \
+	VPXORD Y28, Y28, Y28; \
+	VPXORD Y29, Y29, Y29; \
+	VPXORD Y30, Y30, Y30; \
+	VPXORD Y31, Y31, Y31
+
+// The next eight rows stream in while these are summed.
+#define R8PREFETCH \
+	LEAQ (R12)(R8*4), R11; \
+	PREFETCHT0 (R11); \
+	PREFETCHT0 (R11)(R8*1); \
+	PREFETCHT0 (R11)(R8*2); \
+	PREFETCHT0 (R11)(R9*1); \
+	LEAQ (R11)(R8*4), R11; \
+	PREFETCHT0 (R11); \
+	PREFETCHT0 (R11)(R8*1); \
+	PREFETCHT0 (R11)(R8*2); \
+	PREFETCHT0 (R11)(R9*1)
+
+#define R8EPILOGUE \
+	R4SUMHI(Y16, Y24, 0); \
+	R4SUMHI(Y17, Y25, 4); \
+	R4SUMHI(Y18, Y26, 8); \
+	R4SUMHI(Y19, Y27, 12); \
+	R4SUMHI(Y20, Y28, 16); \
+	R4SUMHI(Y21, Y29, 20); \
+	R4SUMHI(Y22, Y30, 24); \
+	R4SUMHI(Y23, Y31, 28); \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+	VPXORD Y20, Y20, Y20; \
+	VPXORD Y21, Y21, Y21; \
+	VPXORD Y22, Y22, Y22; \
+	VPXORD Y23, Y23, Y23; \
+	VPXORD Y24, Y24, Y24; \
+	VPXORD Y25, Y25, Y25; \
+	VPXORD Y26, Y26, Y26; \
+	VPXORD Y27, Y27, Y27; \
+	VPXORD Y28, Y28, Y28; \
+	VPXORD Y29, Y29, Y29; \
+	VPXORD Y30, Y30, Y30; \
+	VPXORD Y31, Y31, Y31; \
+	VZEROUPPER
+
+// func dotQ4_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+TEXT ·dotQ4_0R8VNNI(SB), NOSPLIT, $0-48
+	R8PROLOGUE
+	BCAST_BYTE(0x08080808, Y15, X15)
+dotQ4_0R8VNNIloop:
+	CMPQ CX, $2
+	JLT dotQ4_0R8VNNItail
+	R8PREFETCH
+	R8Q4BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+	R8Q4BLOCK(18, 34, 4, Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31)
+	ADDQ $36, SI
+	ADDQ $36, R12
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP dotQ4_0R8VNNIloop
+dotQ4_0R8VNNItail:
+	TESTQ CX, CX
+	JEQ dotQ4_0R8VNNIdone
+	R8Q4BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+dotQ4_0R8VNNIdone:
+	R8EPILOGUE
+	RET
+
+// func dotQ5_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+TEXT ·dotQ5_0R8VNNI(SB), NOSPLIT, $0-48
+	R8PROLOGUE
+	BCAST_BYTE(0x10101010, Y15, X15)
+dotQ5_0R8VNNIloop:
+	CMPQ CX, $2
+	JLT dotQ5_0R8VNNItail
+	R8PREFETCH
+	R8Q5BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+	R8Q5BLOCK(22, 34, 4, Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31)
+	ADDQ $44, SI
+	ADDQ $44, R12
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP dotQ5_0R8VNNIloop
+dotQ5_0R8VNNItail:
+	TESTQ CX, CX
+	JEQ dotQ5_0R8VNNIdone
+	R8Q5BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+dotQ5_0R8VNNIdone:
+	R8EPILOGUE
+	RET

@@ -78,8 +78,10 @@ func rowChunk(rows, rowBytes, threads int) int {
 	if per := (rows + 8*threads - 1) / (8 * threads); c > per {
 		c = max(1, per)
 	}
-	if c > 2 {
-		c = (c + 3) &^ 3 // whole passes of the four-row kernels
+	if c > 4 {
+		c = (c + 7) &^ 7 // whole passes of the eight-row kernels
+	} else if c > 2 {
+		c = 4
 	}
 	return c
 }
@@ -168,12 +170,12 @@ func MatVecQ(p *Pool, m Matrix, a *Activation, y []float32) error {
 	if len(y) < m.Rows {
 		return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(y))
 	}
-	k, k4 := kernelFor(m.Type), rowKernelFor(m.Type)
+	ks := rowKernelsFor(m.Type)
 	rb := m.RowBytes()
 	n := m.Cols
 	act := a.data
 	p.For(m.Rows, rowChunk(m.Rows, rb, p.Threads()), func(lo, hi int) {
-		matVecRows(k, k4, m.Data, rb, act, n, y, lo, hi)
+		matVecRows(ks, m.Data, rb, act, n, y, lo, hi)
 	})
 	return nil
 }
@@ -189,8 +191,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 	}
 	total := 0
 	type part struct {
-		k    kernel
-		k4   rowKernel
+		ks   rowKernels
 		rb   int
 		from int
 	}
@@ -206,7 +207,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 		if len(ys[i]) < m.Rows {
 			return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(ys[i]))
 		}
-		parts = append(parts, part{kernelFor(m.Type), rowKernelFor(m.Type), m.RowBytes(), total})
+		parts = append(parts, part{rowKernelsFor(m.Type), m.RowBytes(), total})
 		total += m.Rows
 	}
 	if total == 0 {
@@ -221,7 +222,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 				continue
 			}
 			start := max(lo, pt.from)
-			matVecRows(pt.k, pt.k4, ms[i].Data, pt.rb, act, n, ys[i], start-pt.from, hi-pt.from)
+			matVecRows(pt.ks, ms[i].Data, pt.rb, act, n, ys[i], start-pt.from, hi-pt.from)
 			hi = start
 		}
 	})
@@ -455,10 +456,42 @@ func rowKernelFor(t ggml.Type) rowKernel {
 	return nil
 }
 
-// matVecRows sets y[r] = dot(row r of data, act) for r in [lo, hi), four
-// rows per call where the type has a four-row kernel.
-func matVecRows(k kernel, k4 rowKernel, data []byte, rb int, act []byte, n int, y []float32, lo, hi int) {
+// rowKernel8 is rowKernel for eight consecutive rows.
+type rowKernel8 func(w []byte, rb int, a []byte, n int, out *[8]float32)
+
+var simdRowKernels8 = map[ggml.Type]rowKernel8{}
+
+func rowKernel8For(t ggml.Type) rowKernel8 {
+	if useSIMD {
+		return simdRowKernels8[t]
+	}
+	return nil
+}
+
+// rowKernels are a type's matrix-vector kernels: one row, and four and
+// eight rows per call where the type has them (nil otherwise).
+type rowKernels struct {
+	k  kernel
+	k4 rowKernel
+	k8 rowKernel8
+}
+
+func rowKernelsFor(t ggml.Type) rowKernels {
+	return rowKernels{kernelFor(t), rowKernelFor(t), rowKernel8For(t)}
+}
+
+// matVecRows sets y[r] = dot(row r of data, act) for r in [lo, hi), eight
+// or four rows per call where the type has such kernels.
+func matVecRows(ks rowKernels, data []byte, rb int, act []byte, n int, y []float32, lo, hi int) {
+	k, k4 := ks.k, ks.k4
 	r := lo
+	if ks.k8 != nil {
+		var out [8]float32
+		for ; r+8 <= hi; r += 8 {
+			ks.k8(data[r*rb:(r+8)*rb], rb, act, n, &out)
+			copy(y[r:r+8], out[:])
+		}
+	}
 	if k4 != nil {
 		var out [4]float32
 		for ; r+4 <= hi; r += 4 {
