@@ -104,6 +104,9 @@ func dotQ4_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
 func dotQ5_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
 
 //go:noescape
+func dotQ8_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+
+//go:noescape
 func dotQ4_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
 
 //go:noescape
@@ -200,6 +203,7 @@ func setKernels(vnni bool) {
 				f(&w[0], rb, &a[0], &a[34*nb], nb, out)
 			}
 		}
+		simdRowKernels8[ggml.Q8_0] = r8(dotQ8_0R8VNNI)
 		simdRowKernels8[ggml.Q4_0] = r8(dotQ4_0R8VNNI)
 		simdRowKernels8[ggml.Q5_0] = r8(dotQ5_0R8VNNI)
 		gk := func(off int32, f func(w *byte, rb int, act *byte, nb int, out *[gemmTokens][gemmRows]float32)) gemmKernel {

@@ -2036,3 +2036,40 @@ dotQ5_0R8VNNItail:
 dotQ5_0R8VNNIdone:
 	R8EPILOGUE
 	RET
+
+// Eight-row Q8_0 kernel: dotQ8_0R4VNNI's arithmetic for eight rows, with
+// the accumulators in Y16-Y31 (R8PROLOGUE/R8EPILOGUE).
+#define R8Q8BLOCK(xo, yo, do, a0, a1, a2, a3, a4, a5, a6, a7) \
+	VMOVDQU (yo+2)(DI), Y3; \
+	VBROADCASTSS do(DX), Y7; \
+	R4Q8(xo(SI), (xo+2)(SI), a0); \
+	R4Q8(xo(SI)(R8*1), (xo+2)(SI)(R8*1), a1); \
+	R4Q8(xo(SI)(R8*2), (xo+2)(SI)(R8*2), a2); \
+	R4Q8(xo(SI)(R9*1), (xo+2)(SI)(R9*1), a3); \
+	R4Q8(xo(R12), (xo+2)(R12), a4); \
+	R4Q8(xo(R12)(R8*1), (xo+2)(R12)(R8*1), a5); \
+	R4Q8(xo(R12)(R8*2), (xo+2)(R12)(R8*2), a6); \
+	R4Q8(xo(R12)(R9*1), (xo+2)(R12)(R9*1), a7)
+
+// func dotQ8_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+TEXT ·dotQ8_0R8VNNI(SB), NOSPLIT, $0-48
+	R8PROLOGUE
+q80r8loop:
+	CMPQ CX, $2
+	JLT q80r8tail
+	R8PREFETCH
+	R8Q8BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+	R8Q8BLOCK(34, 34, 4, Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31)
+	ADDQ $68, SI
+	ADDQ $68, R12
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q80r8loop
+q80r8tail:
+	TESTQ CX, CX
+	JEQ q80r8done
+	R8Q8BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+q80r8done:
+	R8EPILOGUE
+	RET
