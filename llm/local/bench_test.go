@@ -312,3 +312,48 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPrompt evaluates a 128-token prompt in chunks of 64 per
+// iteration (BenchmarkModel's prompt phase), for profiling it alone.
+//
+//	go test -run XXX -bench BenchmarkPrompt -benchtime 5x ./llm/local/
+func BenchmarkPrompt(b *testing.B) {
+	threads := 2
+	if v, err := strconv.Atoi(os.Getenv("PLAIT_THREADS")); err == nil && v > 0 {
+		threads = v
+	}
+	for _, mix := range []string{"q8_0", "q4_k_m"} {
+		b.Run(mix, func(b *testing.B) {
+			path := writeBenchModel(b, mix)
+			f, err := gguf.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			pool := quant.NewPool(threads)
+			defer pool.Close()
+			tr, err := newTransformer(f, pool)
+			if err != nil {
+				b.Fatal(err)
+			}
+			const promptLen = 128
+			prompt := make([]int32, promptLen)
+			for i := range prompt {
+				prompt[i] = int32(i * 997 % tr.cfg.Vocab)
+			}
+			ctx := context.Background()
+			st := tr.NewState(promptLen)
+			c0 := cpuTime()
+			for b.Loop() {
+				st.Truncate(0)
+				for i := 0; i < promptLen; i += 64 {
+					if _, err := st.Forward(ctx, prompt[i:min(i+64, promptLen)], false); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N*promptLen)/b.Elapsed().Seconds(), "tok/s")
+			b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N*promptLen), "cpu-ms/tok")
+		})
+	}
+}
