@@ -296,6 +296,7 @@ type stateBuf struct {
 	n                        int
 	x, xb, q, kk, vv, att, o []float32
 	g, u                     []float32
+	rope                     []float32 // per token: cos and sin of each pair's angle
 	scores                   []float32 // per (token, head) worker: scratch
 }
 
@@ -337,6 +338,7 @@ func (s *State) grow(n int) {
 		b.o = make([]float32, n*c.Embd)
 		b.g = make([]float32, n*c.FFN)
 		b.u = make([]float32, n*c.FFN)
+		b.rope = make([]float32, n*c.RopeDim)
 	}
 	kvDim := c.KVHeads * c.HeadDim
 	need := (s.pos + n) * kvDim
@@ -383,6 +385,9 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 			return nil, err
 		}
 	}
+	for i := range n {
+		t.ropeAngles(b.rope[i*c.RopeDim:(i+1)*c.RopeDim], s.pos+i)
+	}
 	qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	xb, q, kk, vv := b.xb[:n*c.Embd], b.q[:n*qDim], b.kk[:n*kvDim], b.vv[:n*kvDim]
 	att, o, g, u := b.att[:n*qDim], b.o[:n*c.Embd], b.g[:n*c.FFN], b.u[:n*c.FFN]
@@ -404,9 +409,9 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 			rmsNormRows(kk, kk, l.kNorm, c.HeadDim, c.RMSEps)
 		}
 		for i := range n {
-			pos := s.pos + i
-			t.rope(q[i*qDim:(i+1)*qDim], c.Heads, pos)
-			t.rope(kk[i*kvDim:(i+1)*kvDim], c.KVHeads, pos)
+			cs := b.rope[i*c.RopeDim : (i+1)*c.RopeDim]
+			t.rope(q[i*qDim:(i+1)*qDim], c.Heads, cs)
+			t.rope(kk[i*kvDim:(i+1)*kvDim], c.KVHeads, cs)
 		}
 		toF16(s.k[li][s.pos*kvDim:], kk)
 		toF16(s.v[li][s.pos*kvDim:], vv)
@@ -583,15 +588,25 @@ func madF16Go(y, x []uint16, v float32) {
 	}
 }
 
-// rope rotates each head of v (heads × HeadDim) for position pos.
-func (t *Transformer) rope(v []float32, heads, pos int) {
-	c := t.cfg
-	hd, half := c.HeadDim, c.RopeDim/2
+// ropeAngles writes the cosine and sine of each rotated pair's angle at
+// position pos into cs (cos, sin, cos, sin, ...; RopeDim values), once per
+// token for every layer's queries and keys.
+func (t *Transformer) ropeAngles(cs []float32, pos int) {
 	theta := float32(pos)
 	for i := range t.ropeFactor {
 		sin, cos := math.Sincos(float64(theta * t.ropeFactor[i]))
 		theta *= t.thetaScale
-		cs, sn := float32(cos), float32(sin)
+		cs[2*i], cs[2*i+1] = float32(cos), float32(sin)
+	}
+}
+
+// rope rotates each head of v (heads × HeadDim) by the angles ropeAngles
+// gave for its position.
+func (t *Transformer) rope(v []float32, heads int, angles []float32) {
+	c := t.cfg
+	hd, half := c.HeadDim, c.RopeDim/2
+	for i := range half {
+		cs, sn := angles[2*i], angles[2*i+1]
 		for h := range heads {
 			base := h * hd
 			var a, b int
