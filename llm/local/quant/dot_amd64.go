@@ -206,15 +206,18 @@ func setKernels(vnni bool) {
 		simdRowKernels8[ggml.Q8_0] = r8(dotQ8_0R8VNNI)
 		simdRowKernels8[ggml.Q4_0] = r8(dotQ4_0R8VNNI)
 		simdRowKernels8[ggml.Q5_0] = r8(dotQ5_0R8VNNI)
-		gk := func(off int32, f func(w *byte, rb int, act *byte, nb int, out *[gemmTokens][gemmRows]float32)) gemmKernel {
-			return gemmKernel{off: off, fn: func(w []byte, rb int, packed []byte, nb int, out *[gemmTokens][gemmRows]float32) {
+		gk := func(off int32, f func(w *byte, rb int, act *byte, nb int, out *float32, ostride int)) gemmKernel {
+			return gemmKernel{off: off, fn: func(w []byte, rb int, packed []byte, nb int, y []float32, stride int) {
+				_ = y[(gemmTokens-1)*stride+gemmRows-1]
 				if nb == 0 {
-					*out = [gemmTokens][gemmRows]float32{}
+					for t := range gemmTokens {
+						clear(y[t*stride : t*stride+gemmRows])
+					}
 					return
 				}
 				_ = w[gemmRows*rb-1]
 				_ = packed[nb*gemmBlockBytes-1]
-				f(&w[0], rb, &packed[0], nb, out)
+				f(&w[0], rb, &packed[0], nb, &y[0], 4*stride)
 			}}
 		}
 		simdGemmKernels[ggml.Q8_0] = gk(128, gemmQ8_0VNNI)
@@ -341,10 +344,10 @@ func readSum(b []byte) uint64 {
 }
 
 //go:noescape
-func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)

@@ -1770,31 +1770,34 @@ q50r4done:
 	VPXORD Y30, Y30, Y30; \
 	VPXORD Y31, Y31, Y31
 
-#define GSTORE(facc, off) \
-	VMOVUPS facc, off(R11); \
-	VPXORD facc, facc, facc
+// GSTORE writes one token's eight row results to (R11), clears its
+// accumulator and moves R11 to the next token's outputs (R12 bytes on).
+#define GSTORE(facc) \
+	VMOVUPS facc, (R11); \
+	VPXORD facc, facc, facc; \
+	ADDQ R12, R11
 
 #define GEPILOGUE \
-	GSTORE(Y16, 0); \
-	GSTORE(Y17, 32); \
-	GSTORE(Y18, 64); \
-	GSTORE(Y19, 96); \
-	GSTORE(Y20, 128); \
-	GSTORE(Y21, 160); \
-	GSTORE(Y22, 192); \
-	GSTORE(Y23, 224); \
-	GSTORE(Y24, 256); \
-	GSTORE(Y25, 288); \
-	GSTORE(Y26, 320); \
-	GSTORE(Y27, 352); \
-	GSTORE(Y28, 384); \
-	GSTORE(Y29, 416); \
-	GSTORE(Y30, 448); \
-	GSTORE(Y31, 480); \
+	GSTORE(Y16); \
+	GSTORE(Y17); \
+	GSTORE(Y18); \
+	GSTORE(Y19); \
+	GSTORE(Y20); \
+	GSTORE(Y21); \
+	GSTORE(Y22); \
+	GSTORE(Y23); \
+	GSTORE(Y24); \
+	GSTORE(Y25); \
+	GSTORE(Y26); \
+	GSTORE(Y27); \
+	GSTORE(Y28); \
+	GSTORE(Y29); \
+	GSTORE(Y30); \
+	GSTORE(Y31); \
 	VZEROUPPER
 
-// func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
-TEXT ·gemmQ8_0VNNI(SB), NOSPLIT, $0-40
+// func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)
+TEXT ·gemmQ8_0VNNI(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ rb+8(FP), R8
 	MOVQ act+16(FP), R10
@@ -1830,6 +1833,7 @@ gq80loop:
 	JNE gq80loop
 gq80done:
 	MOVQ out+32(FP), R11
+	MOVQ ostride+40(FP), R12
 	GEPILOGUE
 	RET
 
@@ -1849,8 +1853,8 @@ gq80done:
 	VPAND Y14, dst, dst; \
 	VPADDB Y15, dst, K1, dst
 
-// func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
-TEXT ·gemmQ4_0VNNI(SB), NOSPLIT, $0-40
+// func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0VNNI(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ rb+8(FP), R8
 	MOVQ act+16(FP), R10
@@ -1878,11 +1882,12 @@ gq40loop:
 	JNE gq40loop
 gq40done:
 	MOVQ out+32(FP), R11
+	MOVQ ostride+40(FP), R12
 	GEPILOGUE
 	RET
 
-// func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
-TEXT ·gemmQ5_0VNNI(SB), NOSPLIT, $0-40
+// func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0VNNI(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ rb+8(FP), R8
 	MOVQ act+16(FP), R10
@@ -1911,6 +1916,7 @@ gq50loop:
 	JNE gq50loop
 gq50done:
 	MOVQ out+32(FP), R11
+	MOVQ ostride+40(FP), R12
 	GEPILOGUE
 	RET
 

@@ -272,8 +272,14 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	k := kernelFor(m.Type)
 	kn := multiKernelFor(m.Type)
 	k8 := offsetKernelFor(m.Type)
+	// The offset kernels serve tokens outside whole GEMM tiles (and rows
+	// outside whole groups); their activations are only built if some do.
+	gemmTiles := 0
+	if gemmKernelFor(m.Type).fn != nil && batch >= gemmTokens && m.Rows >= gemmRows {
+		gemmTiles = batch / gemmTokens
+	}
 	var actU []byte // activations with quants offset by 128, for k8
-	if k8 != nil && batch >= 8 {
+	if k8 != nil && (batch-gemmTiles*gemmTokens >= 8 || (m.Rows%gemmRows != 0 && batch >= 8)) {
 		up := slabsU.Get().(*[]byte)
 		defer slabsU.Put(up)
 		if cap(*up) < len(act) {
@@ -360,13 +366,9 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	p.For(rows, chunk, func(lo, hi int) {
 		r := lo
 		if tiles > 0 {
-			var out [gemmTokens][gemmRows]float32
 			for ; r+gemmRows <= hi; r += gemmRows {
 				for tt := 0; tt < tiles; tt++ {
-					g.fn(m.Data[r*rb:(r+gemmRows)*rb], rb, packed[tt*nb*gemmBlockBytes:(tt+1)*nb*gemmBlockBytes], nb, &out)
-					for t := range out {
-						copy(y[(tt*gemmTokens+t)*rows+r:(tt*gemmTokens+t)*rows+r+gemmRows], out[t][:])
-					}
+					g.fn(m.Data[r*rb:(r+gemmRows)*rb], rb, packed[tt*nb*gemmBlockBytes:(tt+1)*nb*gemmBlockBytes], nb, y[tt*gemmTokens*rows+r:], rows)
 				}
 			}
 			if tiles*gemmTokens < batch && r > lo {
@@ -389,9 +391,11 @@ const (
 )
 
 // gemmKernel is a register-blocked batched kernel with the offset its
-// weight quants carry (the correction it needs is -off·Σa per block).
+// weight quants carry (the correction it needs is -off·Σa per block). It
+// writes token t's results for the gemmRows rows to y[t*stride:], with
+// len(y) >= (gemmTokens-1)*stride+gemmRows.
 type gemmKernel struct {
-	fn  func(w []byte, rb int, packed []byte, nb int, out *[gemmTokens][gemmRows]float32)
+	fn  func(w []byte, rb int, packed []byte, nb int, y []float32, stride int)
 	off int32
 }
 
