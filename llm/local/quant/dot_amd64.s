@@ -26,6 +26,15 @@ DATA q6shuf<>+0x10(SB)/8, $0x0302030203020302
 DATA q6shuf<>+0x18(SB)/8, $0x0302030203020302
 GLOBL q6shuf<>(SB), RODATA|NOPTR, $32
 
+// Shift counts that leave the low 128 bits of a broadcast 16-byte block
+// as they are and shift the high 128 bits right by 4: low nibbles below,
+// high nibbles above (after masking with 0x0f), in one VPSRLVQ.
+DATA nibshift<>+0x00(SB)/8, $0
+DATA nibshift<>+0x08(SB)/8, $0
+DATA nibshift<>+0x10(SB)/8, $4
+DATA nibshift<>+0x18(SB)/8, $4
+GLOBL nibshift<>(SB), RODATA|NOPTR, $32
+
 // The 32-element kernels run two blocks per iteration into two
 // accumulators (Y0, Y15) to hide the FMA latency.
 
@@ -1521,8 +1530,8 @@ q80r4done:
 // integer as the single-row kernels' sign trick gives, so the results are
 // bit-identical. The weight scales come from f16Table (R13), the exact
 // float32 value of every F16, which spares the shuffle port the broadcast
-// and conversion; the nibbles are split from one broadcast load with a
-// blend rather than an insert, for the same reason.
+// and conversion; the nibbles are split from one broadcast load by one
+// variable shift (Y11, nibshift) and a mask.
 #define R4DOT(saddr, acc) \
 	MOVWLZX saddr, AX; \
 	VBROADCASTSS (R13)(AX*4), Y1; \
@@ -1534,16 +1543,14 @@ q80r4done:
 
 #define R4Q4(base, acc) \
 	VBROADCASTI128 2+base, Y2; \
-	VPSRLW $4, Y2, Y10; \
-	VPBLENDD $0xf0, Y10, Y2, Y2; \
+	VPSRLVQ Y11, Y2, Y2; \
 	VPAND Y14, Y2, Y2; \
 	R4DOT(base, acc)
 
 #define R4Q5(base, acc) \
 	KMOVD 2+base, K1; \
 	VBROADCASTI128 6+base, Y2; \
-	VPSRLW $4, Y2, Y10; \
-	VPBLENDD $0xf0, Y10, Y2, Y2; \
+	VPSRLVQ Y11, Y2, Y2; \
 	VPAND Y14, Y2, Y2; \
 	VPADDB Y15, Y2, K1, Y2; \
 	R4DOT(base, acc)
@@ -1581,6 +1588,7 @@ q80r4done:
 	VPXORD Y22, Y22, Y22; \
 	VPXORD Y23, Y23, Y23; \
 	MOVQ ·f16Table(SB), R13; \
+	VMOVDQU nibshift<>(SB), Y11; \
 	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
 
 #define R4PREFETCH \
@@ -1840,16 +1848,14 @@ gq80done:
 // Q4_0 and Q5_0 rows decode to unsigned quants (nibble, plus 16 where the
 // fifth bit is set), so they need no offset of their own.
 #define GQ4ROW(base, dst, xdst) \
-	VMOVDQU 2+base, xdst; \
-	VPSRLW $4, xdst, X13; \
-	VINSERTI128 $1, X13, dst, dst; \
+	VBROADCASTI128 2+base, dst; \
+	VPSRLVQ nibshift<>(SB), dst, dst; \
 	VPAND Y14, dst, dst
 
 #define GQ5ROW(base, dst, xdst) \
 	KMOVD 2+base, K1; \
-	VMOVDQU 6+base, xdst; \
-	VPSRLW $4, xdst, X13; \
-	VINSERTI128 $1, X13, dst, dst; \
+	VBROADCASTI128 6+base, dst; \
+	VPSRLVQ nibshift<>(SB), dst, dst; \
 	VPAND Y14, dst, dst; \
 	VPADDB Y15, dst, K1, dst
 
