@@ -452,8 +452,8 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 }
 
 // project computes ys[i] = ms[i]·x for matrices that read the same input:
-// for one token whose matrices share an activation format, quantizing x
-// once and running them in one parallel job.
+// where they share an activation format, x is quantized once for all of
+// them (and one token's products run as one parallel job).
 func (s *State) project(ms []quant.Matrix, shared bool, x []float32, n int, ys [][]float32) error {
 	if n == 1 && shared {
 		if err := s.buf.act.Set(ms[0].Type, x[:ms[0].Cols]); err != nil {
@@ -463,6 +463,12 @@ func (s *State) project(ms []quant.Matrix, shared bool, x []float32, n int, ys [
 			ys[i] = ys[i][:m.Rows]
 		}
 		return quant.MatVecMany(s.t.pool, ms, &s.buf.act, ys)
+	}
+	if shared {
+		for i, m := range ms {
+			ys[i] = ys[i][:n*m.Rows]
+		}
+		return quant.MatMulMany(s.t.pool, ms, x[:n*ms[0].Cols], n, ys)
 	}
 	for i, m := range ms {
 		if err := s.t.matmul(m, x, n, ys[i]); err != nil {

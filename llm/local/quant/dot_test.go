@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -678,5 +679,47 @@ func TestPoolForShares(t *testing.T) {
 			}
 		}
 		p.Close()
+	}
+}
+
+// MatMulMany gives every matrix the same result as its own MatMul, with
+// one activation format (shared quantization and tiles, several weight
+// offsets) and with mixed formats.
+func TestMatMulMany(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, types := range [][]ggml.Type{
+		{ggml.Q8_0, ggml.Q8_0, ggml.Q8_0},
+		{ggml.Q5_0, ggml.Q5_0, ggml.Q8_0, ggml.Q4_0},
+		{ggml.Q4_K, ggml.Q6_K},
+		{ggml.Q8_0, ggml.Q4_K, ggml.F16},
+	} {
+		const cols = 256
+		for _, batch := range []int{1, 5, 16, 37, 64} {
+			ms := make([]quant.Matrix, len(types))
+			ys := make([][]float32, len(types))
+			for i, typ := range types {
+				rows := []int{40, 16, 9, 24}[i]
+				ms[i] = quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.05))}
+				ys[i] = make([]float32, batch*rows)
+			}
+			x := gauss(r, batch*cols, 1)
+			p := quant.NewPool(2)
+			if err := quant.MatMulMany(p, ms, x, batch, ys); err != nil {
+				t.Fatal(err)
+			}
+			for i, m := range ms {
+				want := make([]float32, batch*m.Rows)
+				if err := quant.MatMul(p, m, x, batch, want); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(ys[i], want) {
+					t.Fatalf("%v batch %d: matrix %d (%v) differs from its own MatMul", types, batch, i, m.Type)
+				}
+			}
+			p.Close()
+		}
+	}
+	if err := quant.MatMulMany(nil, []quant.Matrix{{}}, nil, 0, nil); err == nil {
+		t.Error("mismatched outputs accepted")
 	}
 }

@@ -237,67 +237,160 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 // weight rows is used against every activation row while it is in cache.
 // Safe for concurrent use with distinct y.
 func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
-	if err := m.Validate(); err != nil {
-		return err
+	ms, ys := [1]Matrix{m}, [1][]float32{y}
+	return MatMulMany(p, ms[:], x, batch, ys[:])
+}
+
+// MatMulMany computes ys[i] = X·ms[i]ᵀ (as MatMul) for several matrices
+// that read the same batch of inputs (q, k and v; gate and up): where they
+// take the same activation format, each input row is quantized once and
+// the GEMM kernels' packed tiles are built once per weight offset, for
+// all of them. Safe for concurrent use with distinct ys.
+func MatMulMany(p *Pool, ms []Matrix, x []float32, batch int, ys [][]float32) error {
+	if len(ms) != len(ys) {
+		return fmt.Errorf("%w: %d matrices, %d outputs", ErrSize, len(ms), len(ys))
 	}
-	if batch < 0 || len(x) != batch*m.Cols || len(y) < batch*m.Rows {
-		return fmt.Errorf("%w: %dx%d matrix times %d rows of %d (%d values) into %d", ErrSize, m.Rows, m.Cols, batch, m.Cols, len(x), len(y))
+	if len(ms) == 0 {
+		return nil
+	}
+	var at ggml.Type
+	for i, m := range ms {
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		if batch < 0 || len(x) != batch*m.Cols || len(ys[i]) < batch*m.Rows {
+			return fmt.Errorf("%w: %dx%d matrix times %d rows of %d (%d values) into %d", ErrSize, m.Rows, m.Cols, batch, m.Cols, len(x), len(ys[i]))
+		}
+		t, err := VecDotType(m.Type)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			at = t
+		} else if t != at {
+			// Different activation formats: one product at a time.
+			for i := range ms {
+				if err := MatMulMany(p, ms[i:i+1], x, batch, ys[i:i+1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 	}
 	if batch == 0 {
 		return nil
 	}
-	at, err := VecDotType(m.Type)
-	if err != nil {
-		return err
-	}
-	var act []byte
-	var ab int
+	cols := ms[0].Cols
+	sa := sharedAct{batch: batch}
+	defer sa.release()
 	bp := slabs.Get().(*[]byte)
 	defer slabs.Put(bp)
 	if at == ggml.F32 {
-		act = f32Bytes(x)
-		ab = 4 * m.Cols
+		sa.act = f32Bytes(x)
+		sa.ab = 4 * cols
 	} else {
-		ab, _ = actSize(at, m.Cols)
+		sa.ab, _ = actSize(at, cols)
+		ab := sa.ab
 		if cap(*bp) < ab*batch {
 			*bp = make([]byte, ab*batch)
 		}
-		act = (*bp)[:ab*batch]
+		act := (*bp)[:ab*batch]
 		p.For(batch, 1, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
-				quantizeActExt(at, x[b*m.Cols:(b+1)*m.Cols], act[b*ab:(b+1)*ab])
+				quantizeActExt(at, x[b*cols:(b+1)*cols], act[b*ab:(b+1)*ab])
 			}
 		})
+		sa.act = act
 	}
+	for i, m := range ms {
+		matMulQ(p, m, &sa, ys[i])
+	}
+	return nil
+}
+
+// sharedAct is a batch of quantized activation rows (ab bytes apart) and
+// what the batched kernels derive from them, built on first use and
+// shared by the matrices of one MatMulMany.
+type sharedAct struct {
+	act   []byte
+	ab    int
+	batch int
+	actU  []byte // quants offset by 128, for the offset kernels
+	upool *[]byte
+	packs []packedTiles
+}
+
+// packedTiles are the activations laid out for the GEMM kernels, with the
+// correction for one weight offset.
+type packedTiles struct {
+	off  int32
+	buf  *[]byte
+	data []byte
+}
+
+func (sa *sharedAct) release() {
+	if sa.upool != nil {
+		slabsU.Put(sa.upool)
+	}
+	for _, pt := range sa.packs {
+		slabsG.Put(pt.buf)
+	}
+}
+
+// offset returns the activations with quants offset by 128 (nb blocks a row).
+func (sa *sharedAct) offset(nb int) []byte {
+	if sa.actU != nil {
+		return sa.actU
+	}
+	sa.upool = slabsU.Get().(*[]byte)
+	if cap(*sa.upool) < len(sa.act) {
+		*sa.upool = make([]byte, len(sa.act))
+	}
+	actU := (*sa.upool)[:len(sa.act)]
+	copy(actU, sa.act)
+	for b := 0; b < sa.batch; b++ {
+		row := actU[b*sa.ab : b*sa.ab+34*nb]
+		for i := 0; i < nb; i++ {
+			qs := row[34*i+2 : 34*i+34]
+			for j := range qs {
+				qs[j] ^= 0x80
+			}
+		}
+	}
+	sa.actU = actU
+	return actU
+}
+
+// tiles returns the first tiles·gemmTokens activation rows packed for
+// weights whose quants carry offset off.
+func (sa *sharedAct) tiles(p *Pool, tiles, nb int, off int32) []byte {
+	for _, pt := range sa.packs {
+		if pt.off == off {
+			return pt.data
+		}
+	}
+	pp := slabsG.Get().(*[]byte)
+	need := tiles * nb * gemmBlockBytes
+	if cap(*pp) < need {
+		*pp = make([]byte, need)
+	}
+	packed := (*pp)[:need]
+	act, ab := sa.act, sa.ab
+	p.For(tiles, 1, func(lo, hi int) {
+		for tt := lo; tt < hi; tt++ {
+			packTile(packed[tt*nb*gemmBlockBytes:(tt+1)*nb*gemmBlockBytes], act, ab, nb, tt*gemmTokens, off)
+		}
+	})
+	sa.packs = append(sa.packs, packedTiles{off, pp, packed})
+	return packed
+}
+
+// matMulQ computes y = X·mᵀ for the quantized batch in sa.
+func matMulQ(p *Pool, m Matrix, sa *sharedAct, y []float32) {
+	act, ab, batch := sa.act, sa.ab, sa.batch
 	k := kernelFor(m.Type)
 	kn := multiKernelFor(m.Type)
 	k8 := offsetKernelFor(m.Type)
-	// The offset kernels serve tokens outside whole GEMM tiles (and rows
-	// outside whole groups); their activations are only built if some do.
-	gemmTiles := 0
-	if gemmKernelFor(m.Type).fn != nil && batch >= gemmTokens && m.Rows >= gemmRows {
-		gemmTiles = batch / gemmTokens
-	}
-	var actU []byte // activations with quants offset by 128, for k8
-	if k8 != nil && (batch-gemmTiles*gemmTokens >= 8 || (m.Rows%gemmRows != 0 && batch >= 8)) {
-		up := slabsU.Get().(*[]byte)
-		defer slabsU.Put(up)
-		if cap(*up) < len(act) {
-			*up = make([]byte, len(act))
-		}
-		actU = (*up)[:len(act)]
-		copy(actU, act)
-		nb := m.Cols / qk
-		for b := 0; b < batch; b++ {
-			row := actU[b*ab : b*ab+34*nb]
-			for i := 0; i < nb; i++ {
-				qs := row[34*i+2 : 34*i+34]
-				for j := range qs {
-					qs[j] ^= 0x80
-				}
-			}
-		}
-	}
 	rb := m.RowBytes()
 	n, rows := m.Cols, m.Rows
 	nb := n / m.Type.BlockSize()
@@ -309,18 +402,13 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	var packed []byte
 	if g.fn != nil && batch >= gemmTokens && rows >= gemmRows {
 		tiles = batch / gemmTokens
-		pp := slabsG.Get().(*[]byte)
-		defer slabsG.Put(pp)
-		need := tiles * nb * gemmBlockBytes
-		if cap(*pp) < need {
-			*pp = make([]byte, need)
-		}
-		packed = (*pp)[:need]
-		p.For(tiles, 1, func(lo, hi int) {
-			for tt := lo; tt < hi; tt++ {
-				packTile(packed[tt*nb*gemmBlockBytes:(tt+1)*nb*gemmBlockBytes], act, ab, nb, tt*gemmTokens, g.off)
-			}
-		})
+		packed = sa.tiles(p, tiles, nb, g.off)
+	}
+	// The offset kernels serve tokens outside whole GEMM tiles (and rows
+	// outside whole groups); their activations are only built if some do.
+	var actU []byte
+	if k8 != nil && (batch-tiles*gemmTokens >= 8 || (rows%gemmRows != 0 && batch >= 8)) {
+		actU = sa.offset(m.Cols / qk)
 	}
 	// rowsTokens computes rows [rlo, rhi) for tokens [b0, b1) with the
 	// per-row kernels: within a chunk of rows, tokens go in tiles of 64 so
@@ -377,7 +465,6 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 		}
 		rowsTokens(r, hi, 0, batch)
 	})
-	return nil
 }
 
 // The GEMM kernels take gemmRows weight rows and gemmTokens tokens per
