@@ -260,3 +260,100 @@ func BenchmarkModel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecode decodes one token per iteration after a 64-token prompt,
+// for profiling decode alone (-cpuprofile). The model is BenchmarkModel's.
+//
+//	go test -run XXX -bench BenchmarkDecode -benchtime 200x ./llm/local/
+func BenchmarkDecode(b *testing.B) {
+	threads := 2
+	if v, err := strconv.Atoi(os.Getenv("PLAIT_THREADS")); err == nil && v > 0 {
+		threads = v
+	}
+	for _, mix := range []string{"q8_0", "q4_k_m"} {
+		b.Run(mix, func(b *testing.B) {
+			path := writeBenchModel(b, mix)
+			f, err := gguf.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			pool := quant.NewPool(threads)
+			defer pool.Close()
+			tr, err := newTransformer(f, pool)
+			if err != nil {
+				b.Fatal(err)
+			}
+			const promptLen, window = 64, 192
+			prompt := make([]int32, promptLen)
+			for i := range prompt {
+				prompt[i] = int32(i * 997 % tr.cfg.Vocab)
+			}
+			ctx := context.Background()
+			st := tr.NewState(promptLen + window)
+			tok := int32(1)
+			var cpu time.Duration
+			for b.Loop() {
+				if st.Pos() >= promptLen+window || st.Pos() == 0 {
+					st.Truncate(0)
+					if _, err := st.Forward(ctx, prompt, false); err != nil {
+						b.Fatal(err)
+					}
+				}
+				c0 := cpuTime()
+				if _, err := st.Forward(ctx, []int32{tok}, false); err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpuTime() - c0
+				tok = (tok*31 + 7) % int32(tr.cfg.Vocab)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+			b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "cpu-ms/tok")
+		})
+	}
+}
+
+// BenchmarkPrompt evaluates a 128-token prompt in chunks of 64 per
+// iteration (BenchmarkModel's prompt phase), for profiling it alone.
+//
+//	go test -run XXX -bench BenchmarkPrompt -benchtime 5x ./llm/local/
+func BenchmarkPrompt(b *testing.B) {
+	threads := 2
+	if v, err := strconv.Atoi(os.Getenv("PLAIT_THREADS")); err == nil && v > 0 {
+		threads = v
+	}
+	for _, mix := range []string{"q8_0", "q4_k_m"} {
+		b.Run(mix, func(b *testing.B) {
+			path := writeBenchModel(b, mix)
+			f, err := gguf.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			pool := quant.NewPool(threads)
+			defer pool.Close()
+			tr, err := newTransformer(f, pool)
+			if err != nil {
+				b.Fatal(err)
+			}
+			const promptLen = 128
+			prompt := make([]int32, promptLen)
+			for i := range prompt {
+				prompt[i] = int32(i * 997 % tr.cfg.Vocab)
+			}
+			ctx := context.Background()
+			st := tr.NewState(promptLen)
+			c0 := cpuTime()
+			for b.Loop() {
+				st.Truncate(0)
+				for i := 0; i < promptLen; i += 64 {
+					if _, err := st.Forward(ctx, prompt[i:min(i+64, promptLen)], false); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N*promptLen)/b.Elapsed().Seconds(), "tok/s")
+			b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N*promptLen), "cpu-ms/tok")
+		})
+	}
+}

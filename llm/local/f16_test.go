@@ -98,3 +98,93 @@ func TestSwigluSIMD(t *testing.T) {
 		}
 	}
 }
+
+// The fused attention kernel gives the same bits as the loop over the F16
+// helpers it replaces, and agrees with the portable loop to float rounding.
+func TestAttendF16Fused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct{ hd, span, stride int }{
+		{8, 1, 8}, {16, 3, 32}, {32, 17, 48}, {64, 1, 128}, {64, 200, 128}, {64, 128, 64}, {128, 300, 256}, {256, 9, 256}, {96, 20, 96}, {40, 50, 40}, {6, 9, 12},
+	} {
+		for trial := range 3 {
+			q := make([]uint16, tc.hd)
+			k := make([]uint16, tc.span*tc.stride)
+			v := make([]uint16, tc.span*tc.stride)
+			spread := []float64{0.1, 1, 4}[trial]
+			for i := range q {
+				q[i] = quant.FP32ToFP16(float32(rng.NormFloat64() * spread))
+			}
+			for i := range k {
+				// Keys drift upward so that the running maximum moves often.
+				k[i] = quant.FP32ToFP16(float32(rng.NormFloat64()*spread + float64(i/tc.stride)*0.01*spread))
+				v[i] = quant.FP32ToFP16(float32(rng.NormFloat64()))
+			}
+			scale := float32(1 / math.Sqrt(float64(tc.hd)))
+			run := func(fused, simd bool) ([]uint16, float32) {
+				old := useF16SIMD
+				defer func() { useF16SIMD = old }()
+				useF16SIMD = simd && old
+				acc := make([]uint16, tc.hd)
+				var s float32
+				if fused {
+					s = attendF16(q, k, v, tc.stride, tc.span, scale, acc)
+				} else {
+					s = attendF16Go(q, k, v, tc.stride, tc.span, scale, acc)
+				}
+				return acc, s
+			}
+			a1, s1 := run(true, true)
+			a2, s2 := run(false, true)
+			if !slices.Equal(a1, a2) || s1 != s2 {
+				t.Fatalf("hd=%d span=%d trial %d: fused kernel differs from the helper loop: S %v vs %v", tc.hd, tc.span, trial, s1, s2)
+			}
+			a3, s3 := run(false, false)
+			if math.Abs(float64(s1-s3)) > 1e-3*math.Abs(float64(s3)) {
+				t.Fatalf("hd=%d span=%d: S %v vs portable %v", tc.hd, tc.span, s1, s3)
+			}
+			for j := range a1 {
+				x, y := quant.FP16ToFP32(a1[j])/s1, quant.FP16ToFP32(a3[j])/s3
+				if math.Abs(float64(x-y)) > 2e-2*(1+math.Abs(float64(y))) {
+					t.Fatalf("hd=%d span=%d: output %d: %v vs portable %v", tc.hd, tc.span, j, x, y)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkAttendF16(b *testing.B) {
+	const hd, span, stride = 64, 256, 128
+	rng := rand.New(rand.NewPCG(7, 8))
+	q := make([]uint16, hd)
+	k := make([]uint16, span*stride)
+	v := make([]uint16, span*stride)
+	for i := range q {
+		q[i] = quant.FP32ToFP16(float32(rng.NormFloat64()))
+	}
+	for i := range k {
+		k[i] = quant.FP32ToFP16(float32(rng.NormFloat64()))
+		v[i] = quant.FP32ToFP16(float32(rng.NormFloat64()))
+	}
+	acc := make([]uint16, hd)
+	for _, fused := range []bool{false, true} {
+		name := "loop"
+		if fused {
+			name = "fused"
+		}
+		b.Run(name, func(b *testing.B) {
+			c0 := cpuTime()
+			defer func() {
+				b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N*span), "cpu-ns/position")
+			}()
+			for b.Loop() {
+				clear(acc)
+				if fused {
+					attendF16(q, k, v, stride, span, 0.125, acc)
+				} else {
+					attendF16Go(q, k, v, stride, span, 0.125, acc)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*span), "ns/position")
+		})
+	}
+}

@@ -296,6 +296,7 @@ type stateBuf struct {
 	n                        int
 	x, xb, q, kk, vv, att, o []float32
 	g, u                     []float32
+	rope                     []float32 // per token: cos and sin of each pair's angle
 	scores                   []float32 // per (token, head) worker: scratch
 }
 
@@ -337,6 +338,7 @@ func (s *State) grow(n int) {
 		b.o = make([]float32, n*c.Embd)
 		b.g = make([]float32, n*c.FFN)
 		b.u = make([]float32, n*c.FFN)
+		b.rope = make([]float32, n*c.RopeDim)
 	}
 	kvDim := c.KVHeads * c.HeadDim
 	need := (s.pos + n) * kvDim
@@ -383,6 +385,9 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 			return nil, err
 		}
 	}
+	for i := range n {
+		t.ropeAngles(b.rope[i*c.RopeDim:(i+1)*c.RopeDim], s.pos+i)
+	}
 	qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	xb, q, kk, vv := b.xb[:n*c.Embd], b.q[:n*qDim], b.kk[:n*kvDim], b.vv[:n*kvDim]
 	att, o, g, u := b.att[:n*qDim], b.o[:n*c.Embd], b.g[:n*c.FFN], b.u[:n*c.FFN]
@@ -404,9 +409,9 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 			rmsNormRows(kk, kk, l.kNorm, c.HeadDim, c.RMSEps)
 		}
 		for i := range n {
-			pos := s.pos + i
-			t.rope(q[i*qDim:(i+1)*qDim], c.Heads, pos)
-			t.rope(kk[i*kvDim:(i+1)*kvDim], c.KVHeads, pos)
+			cs := b.rope[i*c.RopeDim : (i+1)*c.RopeDim]
+			t.rope(q[i*qDim:(i+1)*qDim], c.Heads, cs)
+			t.rope(kk[i*kvDim:(i+1)*kvDim], c.KVHeads, cs)
 		}
 		toF16(s.k[li][s.pos*kvDim:], kk)
 		toF16(s.v[li][s.pos*kvDim:], vv)
@@ -447,8 +452,8 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 }
 
 // project computes ys[i] = ms[i]·x for matrices that read the same input:
-// for one token whose matrices share an activation format, quantizing x
-// once and running them in one parallel job.
+// where they share an activation format, x is quantized once for all of
+// them (and one token's products run as one parallel job).
 func (s *State) project(ms []quant.Matrix, shared bool, x []float32, n int, ys [][]float32) error {
 	if n == 1 && shared {
 		if err := s.buf.act.Set(ms[0].Type, x[:ms[0].Cols]); err != nil {
@@ -458,6 +463,12 @@ func (s *State) project(ms []quant.Matrix, shared bool, x []float32, n int, ys [
 			ys[i] = ys[i][:m.Rows]
 		}
 		return quant.MatVecMany(s.t.pool, ms, &s.buf.act, ys)
+	}
+	if shared {
+		for i, m := range ms {
+			ys[i] = ys[i][:n*m.Rows]
+		}
+		return quant.MatMulMany(s.t.pool, ms, x[:n*ms[0].Cols], n, ys)
 	}
 	for i, m := range ms {
 		if err := s.t.matmul(m, x, n, ys[i]); err != nil {
@@ -509,22 +520,7 @@ func (s *State) attention(li int, q, out []float32, n int) {
 			toF16(q16, q[i*qDim+h*hd:i*qDim+(h+1)*hd])
 			kvOff := (h / group) * hd
 			clear(acc)
-			M := float32(math.Inf(-1))
-			var S float32
-			for p := range span {
-				row := p*kvDim + kvOff
-				sc := dotF16(q16, kc[row:row+hd]) * scale
-				ms, vs := float32(1), float32(1)
-				if sc > M {
-					ms = expf(M - sc)
-					M = sc
-					scaleF16(acc, ms)
-				} else {
-					vs = expf(sc - M)
-				}
-				madF16(acc, vc[row:row+hd], vs)
-				S = S*ms + vs
-			}
+			S := attendF16(q16, kc[kvOff:], vc[kvOff:], kvDim, span, scale, acc)
 			oh := out[i*qDim+h*hd : i*qDim+(h+1)*hd]
 			inv := 1 / S
 			for j, a := range acc {
@@ -532,6 +528,33 @@ func (s *State) attention(li int, q, out []float32, n int) {
 			}
 		}
 	})
+}
+
+// attendF16Go runs one query head (q16, F16) over span cached positions,
+// whose keys and values start stride elements apart in k and v: the
+// online softmax llama.cpp's CPU flash attention computes, with the
+// weighted sum of values accumulated in acc (F16, zeroed by the caller).
+// It returns the softmax denominator; the head's output is acc divided by
+// it.
+func attendF16Go(q16, k, v []uint16, stride, span int, scale float32, acc []uint16) float32 {
+	hd := len(q16)
+	M := float32(math.Inf(-1))
+	var S float32
+	for p := range span {
+		row := p * stride
+		sc := dotF16(q16, k[row:row+hd]) * scale
+		ms, vs := float32(1), float32(1)
+		if sc > M {
+			ms = expf(M - sc)
+			M = sc
+			scaleF16(acc, ms)
+		} else {
+			vs = expf(sc - M)
+		}
+		madF16(acc, v[row:row+hd], vs)
+		S = S*ms + vs
+	}
+	return S
 }
 
 func toF16Go(dst []uint16, src []float32) {
@@ -571,15 +594,25 @@ func madF16Go(y, x []uint16, v float32) {
 	}
 }
 
-// rope rotates each head of v (heads × HeadDim) for position pos.
-func (t *Transformer) rope(v []float32, heads, pos int) {
-	c := t.cfg
-	hd, half := c.HeadDim, c.RopeDim/2
+// ropeAngles writes the cosine and sine of each rotated pair's angle at
+// position pos into cs (cos, sin, cos, sin, ...; RopeDim values), once per
+// token for every layer's queries and keys.
+func (t *Transformer) ropeAngles(cs []float32, pos int) {
 	theta := float32(pos)
 	for i := range t.ropeFactor {
 		sin, cos := math.Sincos(float64(theta * t.ropeFactor[i]))
 		theta *= t.thetaScale
-		cs, sn := float32(cos), float32(sin)
+		cs[2*i], cs[2*i+1] = float32(cos), float32(sin)
+	}
+}
+
+// rope rotates each head of v (heads × HeadDim) by the angles ropeAngles
+// gave for its position.
+func (t *Transformer) rope(v []float32, heads int, angles []float32) {
+	c := t.cfg
+	hd, half := c.HeadDim, c.RopeDim/2
+	for i := range half {
+		cs, sn := angles[2*i], angles[2*i+1]
 		for h := range heads {
 			base := h * hd
 			var a, b int

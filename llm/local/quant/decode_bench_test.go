@@ -119,9 +119,11 @@ func BenchmarkDecodeSim(b *testing.B) {
 				}
 				step()
 				b.ResetTimer()
+				c0 := cpuTime()
 				for b.Loop() {
 					step()
 				}
+				b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/tok")
 				sec := b.Elapsed().Seconds() / float64(b.N)
 				b.StopTimer()
 				bw := quant.MeasureBandwidth(p, 512<<20, 300*time.Millisecond)

@@ -29,13 +29,23 @@
 //	a.Set(wq.Type, x)
 //	quant.MatVecMany(pool, []quant.Matrix{wq, wk, wv}, &a, [][]float32{q, k, v})
 //
-// MatMul quantizes each activation row once and, for each weight row, runs
-// the dot products with several activation rows at a time while the
-// weight block is in registers: eight at a time with AVX-512 VNNI for
-// Q8_0, Q4_0 and Q5_0 (the activations are offset by 128 so VPDPBUSD
-// takes them unsigned), four at a time with AVX2 for those and Q4_K, Q5_K
-// and Q6_K; other types take one row at a time. Weight rows are split over
-// the pool in chunks of about 16 KiB, and tokens go in tiles of 64.
+// For one token, Q8_0, Q4_0 and Q5_0 rows go eight (or four) at a time
+// through AVX-512 VNNI kernels that load each activation block once for
+// all of them; results are bit-identical to the single-row kernels.
+//
+// MatMul quantizes each activation row once. With AVX-512 VNNI, Q8_0,
+// Q4_0 and Q5_0 products run through a register-blocked GEMM kernel, 8
+// weight rows × 16 tokens per call; otherwise (and for the tokens and
+// rows left over) each weight row runs against several activation rows at
+// a time while its block is in registers: eight with VNNI (activations
+// offset by 128 so VPDPBUSD takes them unsigned), four with AVX2 for those
+// and Q4_K, Q5_K and Q6_K; other types take one row at a time.
+// MatMulMany does the same for several matrices that read one batch,
+// quantizing and packing it once.
+//
+// Pool.For gives each thread a contiguous share of the rows, streamed in
+// order in chunks of about 16 KiB, and a thread that runs out takes chunks
+// from the back of the others' shares.
 //
 // Quantize and Dequantize convert whole rows (or many rows) between float32
 // and any supported type; Quantize gives the bytes of ggml's reference

@@ -3,6 +3,7 @@
 package quant
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/plait-ai/plait/llm/local/ggml"
@@ -103,6 +104,15 @@ func dotQ4_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
 func dotQ5_0R4VNNI(x *byte, xstride int, y, d *byte, nb int, out *[4]float32)
 
 //go:noescape
+func dotQ8_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+
+//go:noescape
+func dotQ4_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+
+//go:noescape
+func dotQ5_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+
+//go:noescape
 func dotQ5_0VNNI(x, y *byte, nb int) float32
 
 //go:noescape
@@ -114,6 +124,24 @@ var (
 )
 
 func init() { setKernels(hasVNNI) }
+
+// f16Table points to the float32 value of every F16 bit pattern, for the
+// kernels that look block scales up instead of converting them (filled
+// once, on the first setKernels that selects them).
+var (
+	f16Table     *[1 << 16]float32
+	f16TableOnce sync.Once
+)
+
+func fillF16Table() {
+	f16TableOnce.Do(func() {
+		t := new([1 << 16]float32)
+		for i := range t {
+			t[i] = FP16ToFP32(uint16(i))
+		}
+		f16Table = t
+	})
+}
 
 // setKernels fills the SIMD kernel tables, with the AVX-512 VNNI variants
 // when vnni is true.
@@ -160,16 +188,36 @@ func setKernels(vnni bool) {
 		}
 	}
 	clear(simdGemmKernels)
+	clear(simdRowKernels8)
 	if vnni {
-		gk := func(off int32, f func(w *byte, rb int, act *byte, nb int, out *[gemmTokens][gemmRows]float32)) gemmKernel {
-			return gemmKernel{off: off, fn: func(w []byte, rb int, packed []byte, nb int, out *[gemmTokens][gemmRows]float32) {
+		fillF16Table()
+		r8 := func(f func(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)) rowKernel8 {
+			return func(w []byte, rb int, a []byte, n int, out *[8]float32) {
+				nb := n / qk
 				if nb == 0 {
-					*out = [gemmTokens][gemmRows]float32{}
+					*out = [8]float32{}
+					return
+				}
+				_ = w[7*rb+rb-1]
+				_ = a[38*nb-1]
+				f(&w[0], rb, &a[0], &a[34*nb], nb, out)
+			}
+		}
+		simdRowKernels8[ggml.Q8_0] = r8(dotQ8_0R8VNNI)
+		simdRowKernels8[ggml.Q4_0] = r8(dotQ4_0R8VNNI)
+		simdRowKernels8[ggml.Q5_0] = r8(dotQ5_0R8VNNI)
+		gk := func(off int32, f func(w *byte, rb int, act *byte, nb int, out *float32, ostride int)) gemmKernel {
+			return gemmKernel{off: off, fn: func(w []byte, rb int, packed []byte, nb int, y []float32, stride int) {
+				_ = y[(gemmTokens-1)*stride+gemmRows-1]
+				if nb == 0 {
+					for t := range gemmTokens {
+						clear(y[t*stride : t*stride+gemmRows])
+					}
 					return
 				}
 				_ = w[gemmRows*rb-1]
 				_ = packed[nb*gemmBlockBytes-1]
-				f(&w[0], rb, &packed[0], nb, out)
+				f(&w[0], rb, &packed[0], nb, &y[0], 4*stride)
 			}}
 		}
 		simdGemmKernels[ggml.Q8_0] = gk(128, gemmQ8_0VNNI)
@@ -296,10 +344,10 @@ func readSum(b []byte) uint64 {
 }
 
 //go:noescape
-func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)
 
 //go:noescape
-func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
+func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)

@@ -26,6 +26,15 @@ DATA q6shuf<>+0x10(SB)/8, $0x0302030203020302
 DATA q6shuf<>+0x18(SB)/8, $0x0302030203020302
 GLOBL q6shuf<>(SB), RODATA|NOPTR, $32
 
+// Shift counts that leave the low 128 bits of a broadcast 16-byte block
+// as they are and shift the high 128 bits right by 4: low nibbles below,
+// high nibbles above (after masking with 0x0f), in one VPSRLVQ.
+DATA nibshift<>+0x00(SB)/8, $0
+DATA nibshift<>+0x08(SB)/8, $0
+DATA nibshift<>+0x10(SB)/8, $4
+DATA nibshift<>+0x18(SB)/8, $4
+GLOBL nibshift<>(SB), RODATA|NOPTR, $32
+
 // The 32-element kernels run two blocks per iteration into two
 // accumulators (Y0, Y15) to hide the FMA latency.
 
@@ -1436,8 +1445,8 @@ q50vdone:
 // row keeps the single-row kernel's two accumulators (even and odd blocks)
 // and its final sum order, so every result is bit-identical to it.
 #define R4Q8(saddr, qaddr, acc) \
-	VPBROADCASTW saddr, X1; \
-	VCVTPH2PS X1, Y1; \
+	MOVWLZX saddr, AX; \
+	VBROADCASTSS (R13)(AX*4), Y1; \
 	VMULPS Y7, Y1, Y1; \
 	VMOVDQU qaddr, Y2; \
 	VPSIGNB Y2, Y2, Y4; \
@@ -1472,6 +1481,7 @@ TEXT ·dotQ8_0R4VNNI(SB), NOSPLIT, $0-48
 	MOVQ nb+32(FP), CX
 	MOVQ out+40(FP), R10
 	LEAQ (R8)(R8*2), R9
+	MOVQ ·f16Table(SB), R13
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
@@ -1518,10 +1528,13 @@ q80r4done:
 // is computed once per activation block for the four rows (Y13 holds its
 // negation and seeds each row's sum). Each lane then holds the same
 // integer as the single-row kernels' sign trick gives, so the results are
-// bit-identical.
+// bit-identical. The weight scales come from f16Table (R13), the exact
+// float32 value of every F16, which spares the shuffle port the broadcast
+// and conversion; the nibbles are split from one broadcast load by one
+// variable shift (Y11, nibshift) and a mask.
 #define R4DOT(saddr, acc) \
-	VPBROADCASTW saddr, X1; \
-	VCVTPH2PS X1, Y1; \
+	MOVWLZX saddr, AX; \
+	VBROADCASTSS (R13)(AX*4), Y1; \
 	VMULPS Y7, Y1, Y1; \
 	VMOVDQA Y13, Y6; \
 	VPDPBUSD Y3, Y2, Y6; \
@@ -1529,17 +1542,15 @@ q80r4done:
 	VFMADD231PS Y1, Y6, acc
 
 #define R4Q4(base, acc) \
-	VMOVDQU 2+base, X2; \
-	VPSRLW $4, X2, X10; \
-	VINSERTI128 $1, X10, Y2, Y2; \
+	VBROADCASTI128 2+base, Y2; \
+	VPSRLVQ Y11, Y2, Y2; \
 	VPAND Y14, Y2, Y2; \
 	R4DOT(base, acc)
 
 #define R4Q5(base, acc) \
 	KMOVD 2+base, K1; \
-	VMOVDQU 6+base, X2; \
-	VPSRLW $4, X2, X10; \
-	VINSERTI128 $1, X10, Y2, Y2; \
+	VBROADCASTI128 6+base, Y2; \
+	VPSRLVQ Y11, Y2, Y2; \
 	VPAND Y14, Y2, Y2; \
 	VPADDB Y15, Y2, K1, Y2; \
 	R4DOT(base, acc)
@@ -1576,6 +1587,8 @@ q80r4done:
 	VPXORD Y21, Y21, Y21; \
 	VPXORD Y22, Y22, Y22; \
 	VPXORD Y23, Y23, Y23; \
+	MOVQ ·f16Table(SB), R13; \
+	VMOVDQU nibshift<>(SB), Y11; \
 	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
 
 #define R4PREFETCH \
@@ -1708,19 +1721,24 @@ q50r4done:
 	VPINSRW $7, (R13)(R9*1), X7, X7; \
 	VCVTPH2PS X7, Y7
 
-#define GTOKEN(t, acc, sc, facc) \
+// Each token's eight VPDPBUSDs run as two chains of four (acc, acc2),
+// joined with one add: the integer sums are the same, and the latency
+// chain per token is halved.
+#define GTOKEN(t, acc, acc2, facc) \
 	VPBROADCASTD (512+4*t)(R10), acc; \
+	VPXOR acc2, acc2, acc2; \
 	VPDPBUSD.BCST (32*t)(R10), Y8, acc; \
-	VPDPBUSD.BCST (32*t+4)(R10), Y9, acc; \
+	VPDPBUSD.BCST (32*t+4)(R10), Y9, acc2; \
 	VPDPBUSD.BCST (32*t+8)(R10), Y10, acc; \
-	VPDPBUSD.BCST (32*t+12)(R10), Y11, acc; \
+	VPDPBUSD.BCST (32*t+12)(R10), Y11, acc2; \
 	VPDPBUSD.BCST (32*t+16)(R10), Y12, acc; \
-	VPDPBUSD.BCST (32*t+20)(R10), Y13, acc; \
+	VPDPBUSD.BCST (32*t+20)(R10), Y13, acc2; \
 	VPDPBUSD.BCST (32*t+24)(R10), Y14, acc; \
-	VPDPBUSD.BCST (32*t+28)(R10), Y15, acc; \
+	VPDPBUSD.BCST (32*t+28)(R10), Y15, acc2; \
+	VPADDD acc2, acc, acc; \
 	VCVTDQ2PS acc, acc; \
-	VMULPS.BCST (576+4*t)(R10), Y7, sc; \
-	VFMADD231PS sc, acc, facc
+	VMULPS.BCST (576+4*t)(R10), Y7, acc2; \
+	VFMADD231PS acc2, acc, facc
 
 #define GTOKENS \
 	GTOKEN(0, Y0, Y1, Y16); \
@@ -1760,31 +1778,34 @@ q50r4done:
 	VPXORD Y30, Y30, Y30; \
 	VPXORD Y31, Y31, Y31
 
-#define GSTORE(facc, off) \
-	VMOVUPS facc, off(R11); \
-	VPXORD facc, facc, facc
+// GSTORE writes one token's eight row results to (R11), clears its
+// accumulator and moves R11 to the next token's outputs (R12 bytes on).
+#define GSTORE(facc) \
+	VMOVUPS facc, (R11); \
+	VPXORD facc, facc, facc; \
+	ADDQ R12, R11
 
 #define GEPILOGUE \
-	GSTORE(Y16, 0); \
-	GSTORE(Y17, 32); \
-	GSTORE(Y18, 64); \
-	GSTORE(Y19, 96); \
-	GSTORE(Y20, 128); \
-	GSTORE(Y21, 160); \
-	GSTORE(Y22, 192); \
-	GSTORE(Y23, 224); \
-	GSTORE(Y24, 256); \
-	GSTORE(Y25, 288); \
-	GSTORE(Y26, 320); \
-	GSTORE(Y27, 352); \
-	GSTORE(Y28, 384); \
-	GSTORE(Y29, 416); \
-	GSTORE(Y30, 448); \
-	GSTORE(Y31, 480); \
+	GSTORE(Y16); \
+	GSTORE(Y17); \
+	GSTORE(Y18); \
+	GSTORE(Y19); \
+	GSTORE(Y20); \
+	GSTORE(Y21); \
+	GSTORE(Y22); \
+	GSTORE(Y23); \
+	GSTORE(Y24); \
+	GSTORE(Y25); \
+	GSTORE(Y26); \
+	GSTORE(Y27); \
+	GSTORE(Y28); \
+	GSTORE(Y29); \
+	GSTORE(Y30); \
+	GSTORE(Y31); \
 	VZEROUPPER
 
-// func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
-TEXT ·gemmQ8_0VNNI(SB), NOSPLIT, $0-40
+// func gemmQ8_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)
+TEXT ·gemmQ8_0VNNI(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ rb+8(FP), R8
 	MOVQ act+16(FP), R10
@@ -1820,27 +1841,26 @@ gq80loop:
 	JNE gq80loop
 gq80done:
 	MOVQ out+32(FP), R11
+	MOVQ ostride+40(FP), R12
 	GEPILOGUE
 	RET
 
 // Q4_0 and Q5_0 rows decode to unsigned quants (nibble, plus 16 where the
 // fifth bit is set), so they need no offset of their own.
 #define GQ4ROW(base, dst, xdst) \
-	VMOVDQU 2+base, xdst; \
-	VPSRLW $4, xdst, X13; \
-	VINSERTI128 $1, X13, dst, dst; \
+	VBROADCASTI128 2+base, dst; \
+	VPSRLVQ nibshift<>(SB), dst, dst; \
 	VPAND Y14, dst, dst
 
 #define GQ5ROW(base, dst, xdst) \
 	KMOVD 2+base, K1; \
-	VMOVDQU 6+base, xdst; \
-	VPSRLW $4, xdst, X13; \
-	VINSERTI128 $1, X13, dst, dst; \
+	VBROADCASTI128 6+base, dst; \
+	VPSRLVQ nibshift<>(SB), dst, dst; \
 	VPAND Y14, dst, dst; \
 	VPADDB Y15, dst, K1, dst
 
-// func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
-TEXT ·gemmQ4_0VNNI(SB), NOSPLIT, $0-40
+// func gemmQ4_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)
+TEXT ·gemmQ4_0VNNI(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ rb+8(FP), R8
 	MOVQ act+16(FP), R10
@@ -1868,11 +1888,12 @@ gq40loop:
 	JNE gq40loop
 gq40done:
 	MOVQ out+32(FP), R11
+	MOVQ ostride+40(FP), R12
 	GEPILOGUE
 	RET
 
-// func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *[16][8]float32)
-TEXT ·gemmQ5_0VNNI(SB), NOSPLIT, $0-40
+// func gemmQ5_0VNNI(w *byte, rb int, act *byte, nb int, out *float32, ostride int)
+TEXT ·gemmQ5_0VNNI(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ rb+8(FP), R8
 	MOVQ act+16(FP), R10
@@ -1901,5 +1922,171 @@ gq50loop:
 	JNE gq50loop
 gq50done:
 	MOVQ out+32(FP), R11
+	MOVQ ostride+40(FP), R12
 	GEPILOGUE
+	RET
+
+// Eight-row kernels for Q4_0 and Q5_0: the four-row kernels' arithmetic
+// for eight rows (R12 points at the fifth), so the activation block's
+// load, scale and offset sum are shared by twice as many rows and the
+// call and loop overhead is paid once per eight rows. The sixteen
+// accumulators (even and odd blocks of each row) fill Y16-Y31; each row's
+// result is bit-identical to the single-row kernels'.
+#define R8Q4BLOCK(xo, yo, do, a0, a1, a2, a3, a4, a5, a6, a7) \
+	R4ACT(yo, do); \
+	R4Q4(xo(SI), a0); \
+	R4Q4(xo(SI)(R8*1), a1); \
+	R4Q4(xo(SI)(R8*2), a2); \
+	R4Q4(xo(SI)(R9*1), a3); \
+	R4Q4(xo(R12), a4); \
+	R4Q4(xo(R12)(R8*1), a5); \
+	R4Q4(xo(R12)(R8*2), a6); \
+	R4Q4(xo(R12)(R9*1), a7)
+
+#define R8Q5BLOCK(xo, yo, do, a0, a1, a2, a3, a4, a5, a6, a7) \
+	R4ACT(yo, do); \
+	R4Q5(xo(SI), a0); \
+	R4Q5(xo(SI)(R8*1), a1); \
+	R4Q5(xo(SI)(R8*2), a2); \
+	R4Q5(xo(SI)(R9*1), a3); \
+	R4Q5(xo(R12), a4); \
+	R4Q5(xo(R12)(R8*1), a5); \
+	R4Q5(xo(R12)(R8*2), a6); \
+	R4Q5(xo(R12)(R9*1), a7)
+
+#define R8PROLOGUE \
+	R4PROLOGUE; \
+	LEAQ (SI)(R8*4), R12; \
+	VPXORD Y24, Y24, Y24; \
+	VPXORD Y25, Y25, Y25; \
+	VPXORD Y26, Y26, Y26; \
+	VPXORD Y27, Y27, Y27; \
+	VPXORD Y28, Y28, Y28; \
+	VPXORD Y29, Y29, Y29; \
+	VPXORD Y30, Y30, Y30; \
+	VPXORD Y31, Y31, Y31
+
+// The next eight rows stream in while these are summed.
+#define R8PREFETCH \
+	LEAQ (R12)(R8*4), R11; \
+	PREFETCHT0 (R11); \
+	PREFETCHT0 (R11)(R8*1); \
+	PREFETCHT0 (R11)(R8*2); \
+	PREFETCHT0 (R11)(R9*1); \
+	LEAQ (R11)(R8*4), R11; \
+	PREFETCHT0 (R11); \
+	PREFETCHT0 (R11)(R8*1); \
+	PREFETCHT0 (R11)(R8*2); \
+	PREFETCHT0 (R11)(R9*1)
+
+#define R8EPILOGUE \
+	R4SUMHI(Y16, Y24, 0); \
+	R4SUMHI(Y17, Y25, 4); \
+	R4SUMHI(Y18, Y26, 8); \
+	R4SUMHI(Y19, Y27, 12); \
+	R4SUMHI(Y20, Y28, 16); \
+	R4SUMHI(Y21, Y29, 20); \
+	R4SUMHI(Y22, Y30, 24); \
+	R4SUMHI(Y23, Y31, 28); \
+	VPXORD Y16, Y16, Y16; \
+	VPXORD Y17, Y17, Y17; \
+	VPXORD Y18, Y18, Y18; \
+	VPXORD Y19, Y19, Y19; \
+	VPXORD Y20, Y20, Y20; \
+	VPXORD Y21, Y21, Y21; \
+	VPXORD Y22, Y22, Y22; \
+	VPXORD Y23, Y23, Y23; \
+	VPXORD Y24, Y24, Y24; \
+	VPXORD Y25, Y25, Y25; \
+	VPXORD Y26, Y26, Y26; \
+	VPXORD Y27, Y27, Y27; \
+	VPXORD Y28, Y28, Y28; \
+	VPXORD Y29, Y29, Y29; \
+	VPXORD Y30, Y30, Y30; \
+	VPXORD Y31, Y31, Y31; \
+	VZEROUPPER
+
+// func dotQ4_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+TEXT ·dotQ4_0R8VNNI(SB), NOSPLIT, $0-48
+	R8PROLOGUE
+	BCAST_BYTE(0x08080808, Y15, X15)
+dotQ4_0R8VNNIloop:
+	CMPQ CX, $2
+	JLT dotQ4_0R8VNNItail
+	R8PREFETCH
+	R8Q4BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+	R8Q4BLOCK(18, 34, 4, Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31)
+	ADDQ $36, SI
+	ADDQ $36, R12
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP dotQ4_0R8VNNIloop
+dotQ4_0R8VNNItail:
+	TESTQ CX, CX
+	JEQ dotQ4_0R8VNNIdone
+	R8Q4BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+dotQ4_0R8VNNIdone:
+	R8EPILOGUE
+	RET
+
+// func dotQ5_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+TEXT ·dotQ5_0R8VNNI(SB), NOSPLIT, $0-48
+	R8PROLOGUE
+	BCAST_BYTE(0x10101010, Y15, X15)
+dotQ5_0R8VNNIloop:
+	CMPQ CX, $2
+	JLT dotQ5_0R8VNNItail
+	R8PREFETCH
+	R8Q5BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+	R8Q5BLOCK(22, 34, 4, Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31)
+	ADDQ $44, SI
+	ADDQ $44, R12
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP dotQ5_0R8VNNIloop
+dotQ5_0R8VNNItail:
+	TESTQ CX, CX
+	JEQ dotQ5_0R8VNNIdone
+	R8Q5BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+dotQ5_0R8VNNIdone:
+	R8EPILOGUE
+	RET
+
+// Eight-row Q8_0 kernel: dotQ8_0R4VNNI's arithmetic for eight rows, with
+// the accumulators in Y16-Y31 (R8PROLOGUE/R8EPILOGUE).
+#define R8Q8BLOCK(xo, yo, do, a0, a1, a2, a3, a4, a5, a6, a7) \
+	VMOVDQU (yo+2)(DI), Y3; \
+	VBROADCASTSS do(DX), Y7; \
+	R4Q8(xo(SI), (xo+2)(SI), a0); \
+	R4Q8(xo(SI)(R8*1), (xo+2)(SI)(R8*1), a1); \
+	R4Q8(xo(SI)(R8*2), (xo+2)(SI)(R8*2), a2); \
+	R4Q8(xo(SI)(R9*1), (xo+2)(SI)(R9*1), a3); \
+	R4Q8(xo(R12), (xo+2)(R12), a4); \
+	R4Q8(xo(R12)(R8*1), (xo+2)(R12)(R8*1), a5); \
+	R4Q8(xo(R12)(R8*2), (xo+2)(R12)(R8*2), a6); \
+	R4Q8(xo(R12)(R9*1), (xo+2)(R12)(R9*1), a7)
+
+// func dotQ8_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
+TEXT ·dotQ8_0R8VNNI(SB), NOSPLIT, $0-48
+	R8PROLOGUE
+q80r8loop:
+	CMPQ CX, $2
+	JLT q80r8tail
+	R8PREFETCH
+	R8Q8BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+	R8Q8BLOCK(34, 34, 4, Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31)
+	ADDQ $68, SI
+	ADDQ $68, R12
+	ADDQ $68, DI
+	ADDQ $8, DX
+	SUBQ $2, CX
+	JMP q80r8loop
+q80r8tail:
+	TESTQ CX, CX
+	JEQ q80r8done
+	R8Q8BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
+q80r8done:
+	R8EPILOGUE
 	RET

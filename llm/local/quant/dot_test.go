@@ -1,10 +1,14 @@
 package quant_test
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/plait-ai/plait/llm/local/ggml"
 	"github.com/plait-ai/plait/llm/local/quant"
@@ -617,5 +621,105 @@ func TestMatMulBlocked(t *testing.T) {
 				p.Close()
 			}
 		}
+	}
+}
+
+// Every F16 block scale, subnormals, infinities and NaNs included, gives
+// the same result through the four-row kernels (which look scales up in a
+// table) as through the single-row kernels (which convert them).
+func TestRowGroupsEveryScale(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_0, ggml.Q5_0} {
+		const rows, cols = 1 << 16, 32
+		rb := typ.TypeSize()
+		data := mustQuantize(t, typ, gauss(r, rows*cols, 0.05))
+		for i := range rows {
+			binary.LittleEndian.PutUint16(data[i*rb:], uint16(i))
+		}
+		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: data}
+		x := gauss(r, cols, 1)
+		y := make([]float32, rows)
+		if err := quant.MatVec(nil, m, x, y); err != nil {
+			t.Fatal(err)
+		}
+		act, _ := quant.QuantizeActivation(typ, x, nil)
+		for i := range rows {
+			want, _ := quant.Dot(typ, m.Row(i), act, cols)
+			if y[i] != want && !(math.IsNaN(float64(y[i])) && math.IsNaN(float64(want))) {
+				t.Fatalf("%v scale %#04x: row kernel %v, Dot %v", typ, i, y[i], want)
+			}
+		}
+	}
+}
+
+// For covers every item exactly once in chunks that start at multiples of
+// the chunk size, also when one thread is slow and the others take chunks
+// from its share.
+func TestPoolForShares(t *testing.T) {
+	for _, threads := range []int{2, 3, 4} {
+		p := quant.NewPool(threads)
+		for _, tc := range []struct{ n, chunk int }{{1, 1}, {5, 2}, {100, 7}, {1000, 13}, {4096, 64}, {17, 20}, {151936, 20}} {
+			hits := make([]atomic.Int32, tc.n)
+			var slow atomic.Bool
+			p.For(tc.n, tc.chunk, func(lo, hi int) {
+				if lo%tc.chunk != 0 || hi-lo > tc.chunk || (hi-lo < tc.chunk && hi != tc.n) {
+					t.Errorf("threads=%d n=%d chunk=%d: range [%d, %d)", threads, tc.n, tc.chunk, lo, hi)
+				}
+				if lo == 0 && slow.CompareAndSwap(false, true) {
+					time.Sleep(2 * time.Millisecond) // the others steal meanwhile
+				}
+				for i := lo; i < hi; i++ {
+					hits[i].Add(1)
+				}
+			})
+			for i := range hits {
+				if h := hits[i].Load(); h != 1 {
+					t.Fatalf("threads=%d n=%d chunk=%d: item %d ran %d times", threads, tc.n, tc.chunk, i, h)
+				}
+			}
+		}
+		p.Close()
+	}
+}
+
+// MatMulMany gives every matrix the same result as its own MatMul, with
+// one activation format (shared quantization and tiles, several weight
+// offsets) and with mixed formats.
+func TestMatMulMany(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, types := range [][]ggml.Type{
+		{ggml.Q8_0, ggml.Q8_0, ggml.Q8_0},
+		{ggml.Q5_0, ggml.Q5_0, ggml.Q8_0, ggml.Q4_0},
+		{ggml.Q4_K, ggml.Q6_K},
+		{ggml.Q8_0, ggml.Q4_K, ggml.F16},
+	} {
+		const cols = 256
+		for _, batch := range []int{1, 5, 16, 37, 64} {
+			ms := make([]quant.Matrix, len(types))
+			ys := make([][]float32, len(types))
+			for i, typ := range types {
+				rows := []int{40, 16, 9, 24}[i]
+				ms[i] = quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.05))}
+				ys[i] = make([]float32, batch*rows)
+			}
+			x := gauss(r, batch*cols, 1)
+			p := quant.NewPool(2)
+			if err := quant.MatMulMany(p, ms, x, batch, ys); err != nil {
+				t.Fatal(err)
+			}
+			for i, m := range ms {
+				want := make([]float32, batch*m.Rows)
+				if err := quant.MatMul(p, m, x, batch, want); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(ys[i], want) {
+					t.Fatalf("%v batch %d: matrix %d (%v) differs from its own MatMul", types, batch, i, m.Type)
+				}
+			}
+			p.Close()
+		}
+	}
+	if err := quant.MatMulMany(nil, []quant.Matrix{{}}, nil, 0, nil); err == nil {
+		t.Error("mismatched outputs accepted")
 	}
 }

@@ -78,8 +78,10 @@ func rowChunk(rows, rowBytes, threads int) int {
 	if per := (rows + 8*threads - 1) / (8 * threads); c > per {
 		c = max(1, per)
 	}
-	if c > 2 {
-		c = (c + 3) &^ 3 // whole passes of the four-row kernels
+	if c > 4 {
+		c = (c + 7) &^ 7 // whole passes of the eight-row kernels
+	} else if c > 2 {
+		c = 4
 	}
 	return c
 }
@@ -168,12 +170,12 @@ func MatVecQ(p *Pool, m Matrix, a *Activation, y []float32) error {
 	if len(y) < m.Rows {
 		return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(y))
 	}
-	k, k4 := kernelFor(m.Type), rowKernelFor(m.Type)
+	ks := rowKernelsFor(m.Type)
 	rb := m.RowBytes()
 	n := m.Cols
 	act := a.data
 	p.For(m.Rows, rowChunk(m.Rows, rb, p.Threads()), func(lo, hi int) {
-		matVecRows(k, k4, m.Data, rb, act, n, y, lo, hi)
+		matVecRows(ks, m.Data, rb, act, n, y, lo, hi)
 	})
 	return nil
 }
@@ -189,8 +191,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 	}
 	total := 0
 	type part struct {
-		k    kernel
-		k4   rowKernel
+		ks   rowKernels
 		rb   int
 		from int
 	}
@@ -206,7 +207,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 		if len(ys[i]) < m.Rows {
 			return fmt.Errorf("%w: %d rows into %d outputs", ErrSize, m.Rows, len(ys[i]))
 		}
-		parts = append(parts, part{kernelFor(m.Type), rowKernelFor(m.Type), m.RowBytes(), total})
+		parts = append(parts, part{rowKernelsFor(m.Type), m.RowBytes(), total})
 		total += m.Rows
 	}
 	if total == 0 {
@@ -221,7 +222,7 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 				continue
 			}
 			start := max(lo, pt.from)
-			matVecRows(pt.k, pt.k4, ms[i].Data, pt.rb, act, n, ys[i], start-pt.from, hi-pt.from)
+			matVecRows(pt.ks, ms[i].Data, pt.rb, act, n, ys[i], start-pt.from, hi-pt.from)
 			hi = start
 		}
 	})
@@ -236,61 +237,160 @@ func MatVecMany(p *Pool, ms []Matrix, a *Activation, ys [][]float32) error {
 // weight rows is used against every activation row while it is in cache.
 // Safe for concurrent use with distinct y.
 func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
-	if err := m.Validate(); err != nil {
-		return err
+	ms, ys := [1]Matrix{m}, [1][]float32{y}
+	return MatMulMany(p, ms[:], x, batch, ys[:])
+}
+
+// MatMulMany computes ys[i] = X·ms[i]ᵀ (as MatMul) for several matrices
+// that read the same batch of inputs (q, k and v; gate and up): where they
+// take the same activation format, each input row is quantized once and
+// the GEMM kernels' packed tiles are built once per weight offset, for
+// all of them. Safe for concurrent use with distinct ys.
+func MatMulMany(p *Pool, ms []Matrix, x []float32, batch int, ys [][]float32) error {
+	if len(ms) != len(ys) {
+		return fmt.Errorf("%w: %d matrices, %d outputs", ErrSize, len(ms), len(ys))
 	}
-	if batch < 0 || len(x) != batch*m.Cols || len(y) < batch*m.Rows {
-		return fmt.Errorf("%w: %dx%d matrix times %d rows of %d (%d values) into %d", ErrSize, m.Rows, m.Cols, batch, m.Cols, len(x), len(y))
+	if len(ms) == 0 {
+		return nil
+	}
+	var at ggml.Type
+	for i, m := range ms {
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		if batch < 0 || len(x) != batch*m.Cols || len(ys[i]) < batch*m.Rows {
+			return fmt.Errorf("%w: %dx%d matrix times %d rows of %d (%d values) into %d", ErrSize, m.Rows, m.Cols, batch, m.Cols, len(x), len(ys[i]))
+		}
+		t, err := VecDotType(m.Type)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			at = t
+		} else if t != at {
+			// Different activation formats: one product at a time.
+			for i := range ms {
+				if err := MatMulMany(p, ms[i:i+1], x, batch, ys[i:i+1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 	}
 	if batch == 0 {
 		return nil
 	}
-	at, err := VecDotType(m.Type)
-	if err != nil {
-		return err
-	}
-	var act []byte
-	var ab int
+	cols := ms[0].Cols
+	sa := sharedAct{batch: batch}
+	defer sa.release()
 	bp := slabs.Get().(*[]byte)
 	defer slabs.Put(bp)
 	if at == ggml.F32 {
-		act = f32Bytes(x)
-		ab = 4 * m.Cols
+		sa.act = f32Bytes(x)
+		sa.ab = 4 * cols
 	} else {
-		ab, _ = actSize(at, m.Cols)
+		sa.ab, _ = actSize(at, cols)
+		ab := sa.ab
 		if cap(*bp) < ab*batch {
 			*bp = make([]byte, ab*batch)
 		}
-		act = (*bp)[:ab*batch]
+		act := (*bp)[:ab*batch]
 		p.For(batch, 1, func(lo, hi int) {
 			for b := lo; b < hi; b++ {
-				quantizeActExt(at, x[b*m.Cols:(b+1)*m.Cols], act[b*ab:(b+1)*ab])
+				quantizeActExt(at, x[b*cols:(b+1)*cols], act[b*ab:(b+1)*ab])
 			}
 		})
+		sa.act = act
 	}
+	for i, m := range ms {
+		matMulQ(p, m, &sa, ys[i])
+	}
+	return nil
+}
+
+// sharedAct is a batch of quantized activation rows (ab bytes apart) and
+// what the batched kernels derive from them, built on first use and
+// shared by the matrices of one MatMulMany.
+type sharedAct struct {
+	act   []byte
+	ab    int
+	batch int
+	actU  []byte // quants offset by 128, for the offset kernels
+	upool *[]byte
+	packs []packedTiles
+}
+
+// packedTiles are the activations laid out for the GEMM kernels, with the
+// correction for one weight offset.
+type packedTiles struct {
+	off  int32
+	buf  *[]byte
+	data []byte
+}
+
+func (sa *sharedAct) release() {
+	if sa.upool != nil {
+		slabsU.Put(sa.upool)
+	}
+	for _, pt := range sa.packs {
+		slabsG.Put(pt.buf)
+	}
+}
+
+// offset returns the activations with quants offset by 128 (nb blocks a row).
+func (sa *sharedAct) offset(nb int) []byte {
+	if sa.actU != nil {
+		return sa.actU
+	}
+	sa.upool = slabsU.Get().(*[]byte)
+	if cap(*sa.upool) < len(sa.act) {
+		*sa.upool = make([]byte, len(sa.act))
+	}
+	actU := (*sa.upool)[:len(sa.act)]
+	copy(actU, sa.act)
+	for b := 0; b < sa.batch; b++ {
+		row := actU[b*sa.ab : b*sa.ab+34*nb]
+		for i := 0; i < nb; i++ {
+			qs := row[34*i+2 : 34*i+34]
+			for j := range qs {
+				qs[j] ^= 0x80
+			}
+		}
+	}
+	sa.actU = actU
+	return actU
+}
+
+// tiles returns the first tiles·gemmTokens activation rows packed for
+// weights whose quants carry offset off.
+func (sa *sharedAct) tiles(p *Pool, tiles, nb int, off int32) []byte {
+	for _, pt := range sa.packs {
+		if pt.off == off {
+			return pt.data
+		}
+	}
+	pp := slabsG.Get().(*[]byte)
+	need := tiles * nb * gemmBlockBytes
+	if cap(*pp) < need {
+		*pp = make([]byte, need)
+	}
+	packed := (*pp)[:need]
+	act, ab := sa.act, sa.ab
+	p.For(tiles, 1, func(lo, hi int) {
+		for tt := lo; tt < hi; tt++ {
+			packTile(packed[tt*nb*gemmBlockBytes:(tt+1)*nb*gemmBlockBytes], act, ab, nb, tt*gemmTokens, off)
+		}
+	})
+	sa.packs = append(sa.packs, packedTiles{off, pp, packed})
+	return packed
+}
+
+// matMulQ computes y = X·mᵀ for the quantized batch in sa.
+func matMulQ(p *Pool, m Matrix, sa *sharedAct, y []float32) {
+	act, ab, batch := sa.act, sa.ab, sa.batch
 	k := kernelFor(m.Type)
 	kn := multiKernelFor(m.Type)
 	k8 := offsetKernelFor(m.Type)
-	var actU []byte // activations with quants offset by 128, for k8
-	if k8 != nil && batch >= 8 {
-		up := slabsU.Get().(*[]byte)
-		defer slabsU.Put(up)
-		if cap(*up) < len(act) {
-			*up = make([]byte, len(act))
-		}
-		actU = (*up)[:len(act)]
-		copy(actU, act)
-		nb := m.Cols / qk
-		for b := 0; b < batch; b++ {
-			row := actU[b*ab : b*ab+34*nb]
-			for i := 0; i < nb; i++ {
-				qs := row[34*i+2 : 34*i+34]
-				for j := range qs {
-					qs[j] ^= 0x80
-				}
-			}
-		}
-	}
 	rb := m.RowBytes()
 	n, rows := m.Cols, m.Rows
 	nb := n / m.Type.BlockSize()
@@ -302,18 +402,13 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	var packed []byte
 	if g.fn != nil && batch >= gemmTokens && rows >= gemmRows {
 		tiles = batch / gemmTokens
-		pp := slabsG.Get().(*[]byte)
-		defer slabsG.Put(pp)
-		need := tiles * nb * gemmBlockBytes
-		if cap(*pp) < need {
-			*pp = make([]byte, need)
-		}
-		packed = (*pp)[:need]
-		p.For(tiles, 1, func(lo, hi int) {
-			for tt := lo; tt < hi; tt++ {
-				packTile(packed[tt*nb*gemmBlockBytes:(tt+1)*nb*gemmBlockBytes], act, ab, nb, tt*gemmTokens, g.off)
-			}
-		})
+		packed = sa.tiles(p, tiles, nb, g.off)
+	}
+	// The offset kernels serve tokens outside whole GEMM tiles (and rows
+	// outside whole groups); their activations are only built if some do.
+	var actU []byte
+	if k8 != nil && (batch-tiles*gemmTokens >= 8 || (rows%gemmRows != 0 && batch >= 8)) {
+		actU = sa.offset(m.Cols / qk)
 	}
 	// rowsTokens computes rows [rlo, rhi) for tokens [b0, b1) with the
 	// per-row kernels: within a chunk of rows, tokens go in tiles of 64 so
@@ -359,13 +454,9 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 	p.For(rows, chunk, func(lo, hi int) {
 		r := lo
 		if tiles > 0 {
-			var out [gemmTokens][gemmRows]float32
 			for ; r+gemmRows <= hi; r += gemmRows {
 				for tt := 0; tt < tiles; tt++ {
-					g.fn(m.Data[r*rb:(r+gemmRows)*rb], rb, packed[tt*nb*gemmBlockBytes:(tt+1)*nb*gemmBlockBytes], nb, &out)
-					for t := range out {
-						copy(y[(tt*gemmTokens+t)*rows+r:(tt*gemmTokens+t)*rows+r+gemmRows], out[t][:])
-					}
+					g.fn(m.Data[r*rb:(r+gemmRows)*rb], rb, packed[tt*nb*gemmBlockBytes:(tt+1)*nb*gemmBlockBytes], nb, y[tt*gemmTokens*rows+r:], rows)
 				}
 			}
 			if tiles*gemmTokens < batch && r > lo {
@@ -374,7 +465,6 @@ func MatMul(p *Pool, m Matrix, x []float32, batch int, y []float32) error {
 		}
 		rowsTokens(r, hi, 0, batch)
 	})
-	return nil
 }
 
 // The GEMM kernels take gemmRows weight rows and gemmTokens tokens per
@@ -388,9 +478,11 @@ const (
 )
 
 // gemmKernel is a register-blocked batched kernel with the offset its
-// weight quants carry (the correction it needs is -off·Σa per block).
+// weight quants carry (the correction it needs is -off·Σa per block). It
+// writes token t's results for the gemmRows rows to y[t*stride:], with
+// len(y) >= (gemmTokens-1)*stride+gemmRows.
 type gemmKernel struct {
-	fn  func(w []byte, rb int, packed []byte, nb int, out *[gemmTokens][gemmRows]float32)
+	fn  func(w []byte, rb int, packed []byte, nb int, y []float32, stride int)
 	off int32
 }
 
@@ -455,10 +547,42 @@ func rowKernelFor(t ggml.Type) rowKernel {
 	return nil
 }
 
-// matVecRows sets y[r] = dot(row r of data, act) for r in [lo, hi), four
-// rows per call where the type has a four-row kernel.
-func matVecRows(k kernel, k4 rowKernel, data []byte, rb int, act []byte, n int, y []float32, lo, hi int) {
+// rowKernel8 is rowKernel for eight consecutive rows.
+type rowKernel8 func(w []byte, rb int, a []byte, n int, out *[8]float32)
+
+var simdRowKernels8 = map[ggml.Type]rowKernel8{}
+
+func rowKernel8For(t ggml.Type) rowKernel8 {
+	if useSIMD {
+		return simdRowKernels8[t]
+	}
+	return nil
+}
+
+// rowKernels are a type's matrix-vector kernels: one row, and four and
+// eight rows per call where the type has them (nil otherwise).
+type rowKernels struct {
+	k  kernel
+	k4 rowKernel
+	k8 rowKernel8
+}
+
+func rowKernelsFor(t ggml.Type) rowKernels {
+	return rowKernels{kernelFor(t), rowKernelFor(t), rowKernel8For(t)}
+}
+
+// matVecRows sets y[r] = dot(row r of data, act) for r in [lo, hi), eight
+// or four rows per call where the type has such kernels.
+func matVecRows(ks rowKernels, data []byte, rb int, act []byte, n int, y []float32, lo, hi int) {
+	k, k4 := ks.k, ks.k4
 	r := lo
+	if ks.k8 != nil {
+		var out [8]float32
+		for ; r+8 <= hi; r += 8 {
+			ks.k8(data[r*rb:(r+8)*rb], rb, act, n, &out)
+			copy(y[r:r+8], out[:])
+		}
+	}
 	if k4 != nil {
 		var out [4]float32
 		for ; r+4 <= hi; r += 4 {

@@ -143,9 +143,14 @@ func (p *Pool) Run(fn func(part, parts int)) {
 	<-p.done
 }
 
-// For runs body over [0, n) in chunks of chunk items, handing chunks out
-// dynamically to the pool's threads (so a thread slowed by other load takes
-// fewer). body receives half-open ranges [lo, hi).
+// For runs body over [0, n) in chunks of chunk items (body receives
+// half-open ranges [lo, hi)). Each thread owns a contiguous share of the
+// range and works through it from the front, chunk by chunk, so that it
+// streams its part of a weight matrix in order (what the hardware
+// prefetchers and the kernels' own prefetch of the next rows expect);
+// a thread that runs out takes chunks from the back of the others'
+// shares, so a thread slowed by other load does less. Chunk boundaries
+// stay at multiples of chunk.
 func (p *Pool) For(n, chunk int, body func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -153,10 +158,65 @@ func (p *Pool) For(n, chunk int, body func(lo, hi int)) {
 	if chunk < 1 {
 		chunk = 1
 	}
-	if p.Threads() == 1 || n <= chunk {
+	threads := p.Threads()
+	if threads == 1 || n <= chunk {
 		body(0, n)
 		return
 	}
+	if n >= 1<<31 {
+		p.forShared(n, chunk, body)
+		return
+	}
+	shares := make([]share, threads)
+	chunks := (n + chunk - 1) / chunk
+	for i := range shares {
+		lo := min(n, chunks*i/threads*chunk)
+		hi := min(n, chunks*(i+1)/threads*chunk)
+		shares[i].v.Store(packRange(lo, hi))
+	}
+	p.Run(func(part, parts int) {
+		own := &shares[part]
+		for {
+			v := own.v.Load()
+			lo, hi := unpackRange(v)
+			if lo >= hi {
+				break
+			}
+			next := min(lo+chunk, hi)
+			if own.v.CompareAndSwap(v, packRange(next, hi)) {
+				body(lo, next)
+			}
+		}
+		for k := 1; k < parts; k++ {
+			victim := &shares[(part+k)%parts]
+			for {
+				v := victim.v.Load()
+				lo, hi := unpackRange(v)
+				if lo >= hi {
+					break
+				}
+				from := max(lo, (hi-1)/chunk*chunk)
+				if victim.v.CompareAndSwap(v, packRange(lo, from)) {
+					body(from, hi)
+				}
+			}
+		}
+	})
+}
+
+// share is one thread's remaining range of a For, packed as lo | hi<<32,
+// on its own cache line.
+type share struct {
+	v atomic.Uint64
+	_ [56]byte
+}
+
+func packRange(lo, hi int) uint64 { return uint64(lo) | uint64(hi)<<32 }
+
+func unpackRange(v uint64) (lo, hi int) { return int(uint32(v)), int(v >> 32) }
+
+// forShared is For over one shared counter, for ranges too long to pack.
+func (p *Pool) forShared(n, chunk int, body func(lo, hi int)) {
 	var next atomic.Int64
 	p.Run(func(part, parts int) {
 		for {
