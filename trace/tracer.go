@@ -2,7 +2,7 @@ package trace
 
 import (
 	"context"
-	"sync"
+	"reflect"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
@@ -93,26 +93,46 @@ func New(opts ...Option) *Tracer {
 }
 
 var (
-	defaultTracer atomic.Pointer[Tracer]
-	defaultOnce   sync.Once
+	// installed is the Tracer [Setup] installed, if any.
+	installed atomic.Pointer[Tracer]
+	// fromGlobal is the Tracer made on the global providers, with the
+	// providers it was made on.
+	fromGlobal atomic.Pointer[globalTracer]
 )
 
-// Default returns the Tracer the package-level functions use outside a
-// run: the one [Setup] installed, else one on the global providers.
-func Default() *Tracer {
-	if t := defaultTracer.Load(); t != nil {
-		return t
-	}
-	defaultOnce.Do(func() { defaultTracer.CompareAndSwap(nil, New()) })
-	return defaultTracer.Load()
+type globalTracer struct {
+	t  *Tracer
+	tp oteltrace.TracerProvider
+	mp metric.MeterProvider
 }
 
-// setDefault installs t as the default and returns the previous one.
-func setDefault(t *Tracer) *Tracer {
-	prev := Default()
-	defaultTracer.Store(t)
-	return prev
+// Default returns the Tracer the package-level functions use outside a
+// run: the one [Setup] installed, else one on the global providers as
+// they are now (a program that installs other global providers later gets
+// a Tracer on those).
+func Default() *Tracer {
+	if t := installed.Load(); t != nil {
+		return t
+	}
+	tp, mp := otel.GetTracerProvider(), otel.GetMeterProvider()
+	if g := fromGlobal.Load(); g != nil && same(g.tp, tp) && same(g.mp, mp) {
+		return g.t
+	}
+	t := New(WithTracerProvider(tp), WithMeterProvider(mp))
+	fromGlobal.Store(&globalTracer{t: t, tp: tp, mp: mp})
+	return t
 }
+
+// same reports whether a and b are the same provider; providers of types
+// that cannot be compared are never the same.
+func same(a, b any) bool {
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta != nil && ta.Comparable() && a == b
+}
+
+// setDefault installs t as the default (nil: follow the global providers
+// again) and returns the one installed before, nil if none was.
+func setDefault(t *Tracer) *Tracer { return installed.Swap(t) }
 
 // run is the state of one agent run, kept in its context.
 type run struct {
