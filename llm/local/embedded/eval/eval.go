@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -26,6 +27,7 @@ type Metrics struct {
 	ToolsRight  int // the plan calls the expected tools, in order
 	ArgsExact   int // and every argument equals the expected one
 	AnswerFacts int // the answer contains the expected fact
+	TooLong     int // prompts (plan or answer) longer than the model's context
 }
 
 // Add adds o's counts to m.
@@ -36,6 +38,7 @@ func (m *Metrics) Add(o Metrics) {
 	m.ToolsRight += o.ToolsRight
 	m.ArgsExact += o.ArgsExact
 	m.AnswerFacts += o.AnswerFacts
+	m.TooLong += o.TooLong
 }
 
 // Rate returns n as a share of the examples.
@@ -48,8 +51,12 @@ func (m Metrics) Rate(n int) float64 {
 
 // String formats the metrics as percentages.
 func (m Metrics) String() string {
-	return fmt.Sprintf("n=%d parsed %.0f%% valid %.0f%% tools %.0f%% args %.0f%% answer-fact %.0f%%",
+	s := fmt.Sprintf("n=%d parsed %.0f%% valid %.0f%% tools %.0f%% args %.0f%% answer-fact %.0f%%",
 		m.Examples, 100*m.Rate(m.Parsed), 100*m.Rate(m.Valid), 100*m.Rate(m.ToolsRight), 100*m.Rate(m.ArgsExact), 100*m.Rate(m.AnswerFacts))
+	if m.TooLong > 0 {
+		s += fmt.Sprintf(" (%d prompts too long)", m.TooLong)
+	}
+	return s
 }
 
 // Options configure [Run].
@@ -82,17 +89,25 @@ func Run(ctx context.Context, m llm.Model, exs []gen.Example, opts Options) (Met
 		if opts.Constrained {
 			req.ResponseSchema = &llm.JSONSchema{Name: "plan", Schema: planner.SchemaForNumbered(e.Tools)}
 		}
+		// A prompt longer than the model's context scores as a failure,
+		// as it would fail an agent.
 		resp, err := m.Generate(ctx, req)
-		if err != nil {
+		switch {
+		case errors.Is(err, llm.ErrContextLength):
+			res.TooLong++
+		case err != nil:
 			return res, fmt.Errorf("eval: example %d: plan: %w", i, err)
+		default:
+			scorePlan(&res, e, resp.Message.Content)
 		}
-		scorePlan(&res, e, resp.Message.Content)
 		amsgs := e.AnswerMessages()
 		resp, err = m.Generate(ctx, &llm.Request{Messages: amsgs[:2], Temperature: &zero, MaxTokens: at})
-		if err != nil {
+		switch {
+		case errors.Is(err, llm.ErrContextLength):
+			res.TooLong++
+		case err != nil:
 			return res, fmt.Errorf("eval: example %d: answer: %w", i, err)
-		}
-		if strings.Contains(resp.Message.Content, e.Fact) {
+		case strings.Contains(resp.Message.Content, e.Fact):
 			res.AnswerFacts++
 		}
 		if opts.Progress != nil {

@@ -95,8 +95,8 @@ func TestGoldPlansFitTheSchema(t *testing.T) {
 
 func TestMetricsAdd(t *testing.T) {
 	a := eval.Metrics{Examples: 2, Parsed: 2, Valid: 1, ToolsRight: 1, ArgsExact: 1, AnswerFacts: 2}
-	a.Add(eval.Metrics{Examples: 3, Parsed: 1, Valid: 1, AnswerFacts: 1})
-	want := eval.Metrics{Examples: 5, Parsed: 3, Valid: 2, ToolsRight: 1, ArgsExact: 1, AnswerFacts: 3}
+	a.Add(eval.Metrics{Examples: 3, Parsed: 1, Valid: 1, AnswerFacts: 1, TooLong: 1})
+	want := eval.Metrics{Examples: 5, Parsed: 3, Valid: 2, ToolsRight: 1, ArgsExact: 1, AnswerFacts: 3, TooLong: 1}
 	if a != want {
 		t.Fatalf("got %+v, want %+v", a, want)
 	}
