@@ -275,7 +275,7 @@ type stepJob struct {
 	call      [1]llm.ToolCall // the dispatch's argument, here rather than on the heap per step
 }
 
-func (j *stepJob) runTask() {
+func (j *stepJob) RunTask() {
 	j.rec = j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
 	j.results <- &j.stepResult
 }

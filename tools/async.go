@@ -123,7 +123,7 @@ const (
 // when its outcome was delivered early: the worker delivers nothing.
 var errAbandoned = errors.New("tools: the call's outcome was delivered already")
 
-func (a *asyncCall) runOnWorker() {
+func (a *asyncCall) RunTask() {
 	res := a.d.runAsync(a)
 	if a.state.CompareAndSwap(asyncPending, asyncWorker) || a.state.Load() == asyncWorker {
 		a.done(res)

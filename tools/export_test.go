@@ -40,14 +40,10 @@ func WatchedCalls() int {
 
 // SetWorkerIdle sets the reaper's period until the returned func restores
 // it (from the reaper's next run).
-func SetWorkerIdle(d time.Duration) (restore func()) {
-	old := workerIdle.Swap(int64(d))
-	armReaper() // a spare run, so the new period applies now
-	return func() { workerIdle.Store(old) }
-}
+func SetWorkerIdle(d time.Duration) (restore func()) { return toolWorkers.SetIdle(d) }
 
 // LiveWorkers is the number of worker goroutines.
-func LiveWorkers() int { return int(workers.live.Load()) }
+func LiveWorkers() int { return toolWorkers.Live() }
 
 // FlatEncode encodes v with the fast encoder of T alone; ok is false when
 // T has none or it gave up.

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/plait-ai/plait/internal/workpool"
 )
 
 // Tool calls under a timeout do not run on the caller's goroutine: a tool
@@ -29,28 +31,14 @@ import (
 //   - A job goes to an idle worker when one is waiting and to a new worker
 //     otherwise, so calls never queue behind a busy (or stuck) worker; the
 //     dispatcher's concurrency bound limits how many run.
-//   - An idle worker waits on a plain channel receive, with no timer of
-//     its own (a timer reset and a two-way select per call cost about as
-//     much as the rest of the hand-off). One reaper, a timer that runs
-//     every toolWorkerIdle while workers exist, retires the idle workers
-//     beyond the most that were busy at once since it last ran, so a
-//     process idle for two periods keeps no goroutines.
+//   - Idle workers are retired as package workpool says.
 //
 // Tools marked [Inline], and calls with no timeout, run on the caller's
 // goroutine and never come here.
 const toolWorkerIdle = 10 * time.Second
 
-// workerIdle is toolWorkerIdle, or what a test set.
-var workerIdle atomic.Int64
-
-func init() { workerIdle.Store(int64(toolWorkerIdle)) }
-
-var workers struct {
-	live    atomic.Int32 // workers that exist
-	busy    atomic.Int32 // workers running a job
-	peak    atomic.Int32 // the most busy at once since the reaper last ran
-	reaping atomic.Bool  // the reaper's timer is set
-}
+// toolWorkers is the pool that runs calls.
+var toolWorkers = workpool.New(toolWorkerIdle)
 
 // callJob is one attempt handed to a worker. Its outcome is delivered
 // once, on done, by whichever comes first: the worker, with the tool's
@@ -77,81 +65,17 @@ const (
 // its worker may still look at it.
 var jobPool = sync.Pool{New: func() any { return &callJob{done: make(chan callOutcome, 1)} }}
 
-// poolTask is work for a worker: one attempt of a call (a *callJob), or a
-// whole call started with Dispatcher.Start (an *asyncCall).
-type poolTask interface{ runOnWorker() }
+// startJob runs j, one attempt of a call (a *callJob) or a whole call
+// started with Dispatcher.Start (an *asyncCall), on an idle worker, or on
+// a new one.
+func startJob(j workpool.Task) { toolWorkers.Go(j) }
 
-var idleToolWorkers = make(chan poolTask)
-
-// startJob runs j on an idle worker, or on a new one.
-func startJob(j poolTask) {
-	if b := workers.busy.Add(1); b > workers.peak.Load() {
-		for p := workers.peak.Load(); b > p && !workers.peak.CompareAndSwap(p, b); p = workers.peak.Load() {
-		}
-	}
-	select {
-	case idleToolWorkers <- j:
-	default:
-		workers.live.Add(1)
-		if workers.reaping.CompareAndSwap(false, true) {
-			armReaper()
-		}
-		go toolWorker(j)
-	}
-}
-
-// runOnWorker runs the attempt and hands its outcome to the caller,
-// unless the watchdog gave the caller a timeout first.
-func (j *callJob) runOnWorker() {
+// RunTask runs the attempt on a worker and hands its outcome to the
+// caller, unless the watchdog gave the caller a timeout first.
+func (j *callJob) RunTask() {
 	out, err := safeCall(j.ctx, j.e, j.args)
 	if j.state.CompareAndSwap(jobRunning, jobFinished) {
 		j.done <- callOutcome{out: out, err: err}
 	}
 	// The caller may reuse the job once done has a value.
-}
-
-func toolWorker(t poolTask) {
-	for {
-		t.runOnWorker()
-		t = nil
-		workers.busy.Add(-1)
-		if t = <-idleToolWorkers; t == nil {
-			workers.live.Add(-1)
-			return
-		}
-	}
-}
-
-// reapWorkers retires the idle workers beyond the most that were busy at
-// once in the last period, and runs again while workers remain.
-func reapWorkers() {
-	keep := workers.peak.Swap(workers.busy.Load())
-	for n := workers.live.Load() - keep; n > 0; n-- {
-		select {
-		case idleToolWorkers <- nil:
-		default:
-			n = 0 // none idle
-		}
-	}
-	workers.reaping.Store(false)
-	if workers.live.Load() > 0 && workers.reaping.CompareAndSwap(false, true) {
-		armReaper()
-	}
-}
-
-// reaper is the one timer that runs reapWorkers.
-var reaper struct {
-	mu sync.Mutex
-	t  *time.Timer
-}
-
-func armReaper() {
-	d := time.Duration(workerIdle.Load())
-	reaper.mu.Lock()
-	if reaper.t == nil {
-		reaper.t = time.AfterFunc(d, reapWorkers)
-	} else {
-		reaper.t.Reset(d)
-	}
-	reaper.mu.Unlock()
 }
