@@ -192,30 +192,40 @@ func rssBytes() int64 {
 	return 0
 }
 
+// benchThreads is the benchmarks' thread count: 2, or PLAIT_THREADS.
+func benchThreads() int {
+	if v, err := strconv.Atoi(os.Getenv("PLAIT_THREADS")); err == nil && v > 0 {
+		return v
+	}
+	return 2
+}
+
+// benchTransformer loads BenchmarkModel's model of mix on a pool of
+// benchThreads threads; both are closed when b ends.
+func benchTransformer(b *testing.B, mix string) (*Transformer, *quant.Pool) {
+	f, err := gguf.Open(writeBenchModel(b, mix))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	pool := quant.NewPool(benchThreads())
+	b.Cleanup(pool.Close)
+	tr, err := newTransformer(f, pool)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tr, pool
+}
+
 // BenchmarkModel reports prompt processing and decode speed of a model with
 // Qwen2.5-0.5B's shape, in Q8_0 and in the Q4_K_M mix, with 2 threads, and
 // the share of the machine's memory bandwidth decode reaches.
 //
 //	go test -run XXX -bench BenchmarkModel -benchtime 1x ./llm/local/
 func BenchmarkModel(b *testing.B) {
-	threads := 2
-	if v, err := strconv.Atoi(os.Getenv("PLAIT_THREADS")); err == nil && v > 0 {
-		threads = v
-	}
 	for _, mix := range []string{"q8_0", "q4_k_m"} {
 		b.Run(mix, func(b *testing.B) {
-			path := writeBenchModel(b, mix)
-			f, err := gguf.Open(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer f.Close()
-			pool := quant.NewPool(threads)
-			defer pool.Close()
-			tr, err := newTransformer(f, pool)
-			if err != nil {
-				b.Fatal(err)
-			}
+			tr, pool := benchTransformer(b, mix)
 			bw := quant.MeasureBandwidth(pool, 256<<20, 300*time.Millisecond)
 			const promptLen, decode = 128, 32
 			prompt := make([]int32, promptLen)
@@ -256,7 +266,7 @@ func BenchmarkModel(b *testing.B) {
 			b.ReportMetric(100*wb*decodeTPS/bw, "%bandwidth")
 			b.ReportMetric(float64(rss)/(1<<20), "RSS-MiB")
 			b.ReportMetric(wb/(1<<20), "weights-MiB")
-			b.Logf("%s: %d threads, GOMAXPROCS %d, %s", mix, threads, runtime.GOMAXPROCS(0), fmt.Sprint(tr.cfg))
+			b.Logf("%s: %d threads, GOMAXPROCS %d, %s", mix, benchThreads(), runtime.GOMAXPROCS(0), fmt.Sprint(tr.cfg))
 		})
 	}
 }
@@ -266,24 +276,9 @@ func BenchmarkModel(b *testing.B) {
 //
 //	go test -run XXX -bench BenchmarkDecode -benchtime 200x ./llm/local/
 func BenchmarkDecode(b *testing.B) {
-	threads := 2
-	if v, err := strconv.Atoi(os.Getenv("PLAIT_THREADS")); err == nil && v > 0 {
-		threads = v
-	}
 	for _, mix := range []string{"q8_0", "q4_k_m"} {
 		b.Run(mix, func(b *testing.B) {
-			path := writeBenchModel(b, mix)
-			f, err := gguf.Open(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer f.Close()
-			pool := quant.NewPool(threads)
-			defer pool.Close()
-			tr, err := newTransformer(f, pool)
-			if err != nil {
-				b.Fatal(err)
-			}
+			tr, _ := benchTransformer(b, mix)
 			const promptLen, window = 64, 192
 			prompt := make([]int32, promptLen)
 			for i := range prompt {
@@ -318,24 +313,9 @@ func BenchmarkDecode(b *testing.B) {
 //
 //	go test -run XXX -bench BenchmarkPrompt -benchtime 5x ./llm/local/
 func BenchmarkPrompt(b *testing.B) {
-	threads := 2
-	if v, err := strconv.Atoi(os.Getenv("PLAIT_THREADS")); err == nil && v > 0 {
-		threads = v
-	}
 	for _, mix := range []string{"q8_0", "q4_k_m"} {
 		b.Run(mix, func(b *testing.B) {
-			path := writeBenchModel(b, mix)
-			f, err := gguf.Open(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer f.Close()
-			pool := quant.NewPool(threads)
-			defer pool.Close()
-			tr, err := newTransformer(f, pool)
-			if err != nil {
-				b.Fatal(err)
-			}
+			tr, _ := benchTransformer(b, mix)
 			const promptLen = 128
 			prompt := make([]int32, promptLen)
 			for i := range prompt {
