@@ -51,10 +51,37 @@ var (
 // newFlatDecoder returns the fast decoder of t, or nil when t is not a
 // struct it handles.
 func newFlatDecoder(t reflect.Type) *flatDecoder {
-	if t.Kind() != reflect.Struct || implementsUnmarshal(t) {
+	if implementsUnmarshal(t) {
 		return nil
 	}
-	d := &flatDecoder{}
+	fs := plainFields(t, implementsUnmarshal)
+	if fs == nil {
+		return nil
+	}
+	d := &flatDecoder{fields: make([]flatField, len(fs))}
+	for i, f := range fs {
+		d.fields[i] = f.flatField
+	}
+	return d
+}
+
+// plainField is a field the fast paths handle, with its tag's options
+// (",opt1,opt2,") and the field itself.
+type plainField struct {
+	flatField
+	opts string
+	sf   reflect.StructField
+}
+
+// plainFields returns the JSON fields of struct t when every one is a
+// bool, number or string under a plain key that custom (which reports
+// whether a type has its own JSON or text methods) does not claim; nil
+// when t has one that is not (left to encoding/json), or is no struct.
+func plainFields(t reflect.Type, custom func(reflect.Type) bool) []plainField {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	fs := []plainField{}
 	seen := map[string]bool{}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -73,7 +100,8 @@ func newFlatDecoder(t reflect.Type) *flatDecoder {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		if strings.Contains(","+opts+",", ",string,") {
+		opts = "," + opts + ","
+		if strings.Contains(opts, ",string,") {
 			return nil
 		}
 		if name == "" {
@@ -85,29 +113,29 @@ func newFlatDecoder(t reflect.Type) *flatDecoder {
 			return nil
 		}
 		seen[strings.ToLower(name)] = true
-		if implementsUnmarshal(f.Type) {
+		if custom(f.Type) {
 			return nil
 		}
-		ff := flatField{name: name, off: f.Offset}
+		pf := plainField{flatField: flatField{name: name, off: f.Offset}, opts: opts, sf: f}
 		switch f.Type.Kind() {
 		case reflect.Bool:
-			ff.kind = fkBool
+			pf.kind = fkBool
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			ff.kind, ff.bits = fkInt, f.Type.Bits()
+			pf.kind, pf.bits = fkInt, f.Type.Bits()
 		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-			ff.kind, ff.bits = fkUint, f.Type.Bits()
+			pf.kind, pf.bits = fkUint, f.Type.Bits()
 		case reflect.Float32:
-			ff.kind = fkFloat32
+			pf.kind = fkFloat32
 		case reflect.Float64:
-			ff.kind = fkFloat64
+			pf.kind = fkFloat64
 		case reflect.String:
-			ff.kind = fkString
+			pf.kind = fkString
 		default:
 			return nil
 		}
-		d.fields = append(d.fields, ff)
+		fs = append(fs, pf)
 	}
-	return d
+	return fs
 }
 
 func implementsUnmarshal(t reflect.Type) bool {

@@ -46,63 +46,21 @@ func implementsMarshal(t reflect.Type) bool {
 // newFlatEncoder returns the fast encoder of t, or nil when t is not a
 // struct it handles.
 func newFlatEncoder(t reflect.Type) *flatEncoder {
-	if t.Kind() != reflect.Struct || implementsMarshal(t) {
+	if implementsMarshal(t) {
 		return nil
 	}
-	e := &flatEncoder{}
-	seen := map[string]bool{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Anonymous {
+	fs := plainFields(t, implementsMarshal)
+	if fs == nil {
+		return nil
+	}
+	e := &flatEncoder{fields: make([]encField, len(fs))}
+	for i, f := range fs {
+		omitZero := strings.Contains(f.opts, ",omitzero,")
+		if omitZero && (f.sf.Type.Implements(isZeroerType) || reflect.PointerTo(f.sf.Type).Implements(isZeroerType)) {
 			return nil
 		}
-		tag, hasTag := f.Tag.Lookup("json")
-		if tag == "-" {
-			continue
-		}
-		if !f.IsExported() {
-			if hasTag {
-				return nil
-			}
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		o := "," + opts + ","
-		if strings.Contains(o, ",string,") {
-			return nil
-		}
-		if name == "" {
-			name = f.Name
-		}
-		if !plainKey(name) || seen[strings.ToLower(name)] {
-			return nil
-		}
-		seen[strings.ToLower(name)] = true
-		if implementsMarshal(f.Type) {
-			return nil
-		}
-		omitZero := strings.Contains(o, ",omitzero,")
-		if omitZero && (f.Type.Implements(isZeroerType) || reflect.PointerTo(f.Type).Implements(isZeroerType)) {
-			return nil
-		}
-		ef := encField{key: `"` + name + `":`, off: f.Offset, omitEmpty: omitZero || strings.Contains(o, ",omitempty,")}
-		switch f.Type.Kind() {
-		case reflect.Bool:
-			ef.kind = fkBool
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			ef.kind, ef.bits = fkInt, f.Type.Bits()
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-			ef.kind, ef.bits = fkUint, f.Type.Bits()
-		case reflect.Float32:
-			ef.kind = fkFloat32
-		case reflect.Float64:
-			ef.kind = fkFloat64
-		case reflect.String:
-			ef.kind = fkString
-		default:
-			return nil
-		}
-		e.fields = append(e.fields, ef)
+		e.fields[i] = encField{key: `"` + f.name + `":`, off: f.off, kind: f.kind, bits: f.bits,
+			omitEmpty: omitZero || strings.Contains(f.opts, ",omitempty,")}
 	}
 	return e
 }
