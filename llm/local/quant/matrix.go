@@ -488,12 +488,18 @@ type gemmKernel struct {
 
 var simdGemmKernels = map[ggml.Type]gemmKernel{}
 
-func gemmKernelFor(t ggml.Type) gemmKernel {
+// simdFor returns t's kernel in table, a table of SIMD kernels that
+// registers fill on CPUs that have the instructions; the zero value (no
+// kernel: use the portable path) when SIMD is off or t has none.
+func simdFor[K any](table map[ggml.Type]K, t ggml.Type) K {
 	if useSIMD {
-		return simdGemmKernels[t]
+		return table[t]
 	}
-	return gemmKernel{}
+	var none K
+	return none
 }
+
+func gemmKernelFor(t ggml.Type) gemmKernel { return simdFor(simdGemmKernels, t) }
 
 // packTile lays out gemmTokens activation rows (Q8_0 activation format,
 // ab bytes apart, from token b0) block by block for the GEMM kernels.
@@ -526,12 +532,7 @@ type offsetKernel func(w, a []byte, stride, nb int, out *[8]float32)
 
 var simdOffsetKernels = map[ggml.Type]offsetKernel{}
 
-func offsetKernelFor(t ggml.Type) offsetKernel {
-	if useSIMD {
-		return simdOffsetKernels[t]
-	}
-	return nil
-}
+func offsetKernelFor(t ggml.Type) offsetKernel { return simdFor(simdOffsetKernels, t) }
 
 // rowKernel computes the dots of four consecutive weight rows (rb bytes
 // apart, n elements each) with one activation, bit-identical to four calls
@@ -540,24 +541,14 @@ type rowKernel func(w []byte, rb int, a []byte, n int, out *[4]float32)
 
 var simdRowKernels = map[ggml.Type]rowKernel{}
 
-func rowKernelFor(t ggml.Type) rowKernel {
-	if useSIMD {
-		return simdRowKernels[t]
-	}
-	return nil
-}
+func rowKernelFor(t ggml.Type) rowKernel { return simdFor(simdRowKernels, t) }
 
 // rowKernel8 is rowKernel for eight consecutive rows.
 type rowKernel8 func(w []byte, rb int, a []byte, n int, out *[8]float32)
 
 var simdRowKernels8 = map[ggml.Type]rowKernel8{}
 
-func rowKernel8For(t ggml.Type) rowKernel8 {
-	if useSIMD {
-		return simdRowKernels8[t]
-	}
-	return nil
-}
+func rowKernel8For(t ggml.Type) rowKernel8 { return simdFor(simdRowKernels8, t) }
 
 // rowKernels are a type's matrix-vector kernels: one row, and four and
 // eight rows per call where the type has them (nil otherwise).
@@ -601,9 +592,4 @@ type multiKernel func(w, a []byte, stride, nb int, out *[4]float32)
 
 var simdMultiKernels = map[ggml.Type]multiKernel{}
 
-func multiKernelFor(t ggml.Type) multiKernel {
-	if useSIMD {
-		return simdMultiKernels[t]
-	}
-	return nil
-}
+func multiKernelFor(t ggml.Type) multiKernel { return simdFor(simdMultiKernels, t) }
