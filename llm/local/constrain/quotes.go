@@ -1,0 +1,478 @@
+package constrain
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Quotes is an index of source texts for verbatim quotation: with it, a
+// [QuoteState] checks an output as it is generated so that every
+// quotation in it ("…", “…” or 「…」) copies a span of one source exactly,
+// while the text outside quotations is free. It is what makes a small
+// model's extractive answer grounded: the model chooses what to quote and
+// where, the constraint makes the quote true to the source.
+//
+// Sources are normalized before matching: a source that is a JSON
+// document is replaced by its string values (a tool's output is usually
+// JSON, and a quote copies what a value says, not its escapes), and every
+// run of white space becomes one space, as it does in a quotation (in the
+// output too, any run of white space inside a quotation matches one
+// space). A quotation starts at the start of a word of a source (any
+// character, in scripts written without spaces), and holds at least one
+// character.
+//
+// Text is read as Markdown blocks: a blank line, a heading and a list item
+// end a span a quotation may cross, and heading and list markers are not
+// part of the text.
+//
+// A Quotes is immutable and safe for concurrent use; each generation uses
+// its own QuoteState.
+type Quotes struct {
+	text []byte  // the normalized blocks, each followed by a 0 byte
+	sa   []int32 // the positions a quotation may start at, sorted by the text from there
+	unit QuoteUnit
+}
+
+// QuoteUnit is what a quotation copies.
+type QuoteUnit int
+
+// The quote units.
+const (
+	// QuoteWords: a quotation starts at the start of a word and may end
+	// anywhere.
+	QuoteWords QuoteUnit = iota
+	// QuoteSentences: a quotation is one or more whole sentences: it
+	// starts where a sentence starts and ends after a sentence's final
+	// punctuation or at the end of a block.
+	QuoteSentences
+)
+
+// quotePairs are the quotation marks: an opening mark and its closing one.
+var quotePairs = [...][2]string{{`"`, `"`}, {"“", "”"}, {"「", "」"}}
+
+// NewQuotes indexes sources for quotations of unit. Empty sources are
+// skipped.
+func NewQuotes(sources []string, unit QuoteUnit) *Quotes {
+	q := &Quotes{unit: unit}
+	var segs []string
+	for _, s := range sources {
+		segs = appendSegments(segs, s)
+	}
+	for _, seg := range segs {
+		for _, blk := range blocks(seg) {
+			start := len(q.text)
+			q.text = appendNormalized(q.text, blk)
+			if len(q.text) == start {
+				continue
+			}
+			prev, prev2 := rune(' '), rune(' ')
+			for i, r := range string(q.text[start:]) {
+				var ok bool
+				if unit == QuoteSentences {
+					ok = i == 0 || prev == ' ' && terminal(prev2) || prev == '。' || prev == '！' || prev == '？'
+				} else {
+					ok = i == 0 || !wordRune(prev) || !spaced(r) || !spaced(prev)
+				}
+				if ok && !unicode.IsSpace(r) {
+					q.sa = append(q.sa, int32(start+i))
+				}
+				prev2, prev = prev, r
+			}
+			q.text = append(q.text, 0)
+		}
+	}
+	text := q.text
+	end := func(p int32) []byte {
+		e := bytes.IndexByte(text[p:], 0)
+		return text[p : int(p)+e]
+	}
+	slices.SortFunc(q.sa, func(a, b int32) int {
+		if c := bytes.Compare(end(a), end(b)); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	return q
+}
+
+// Len returns the number of positions a quotation may start at.
+func (q *Quotes) Len() int { return len(q.sa) }
+
+// appendSegments appends the texts of source s to segs: the string values
+// of a JSON document (and its numbers, as written), else s itself.
+func appendSegments(segs []string, s string) []string {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return segs
+	}
+	if (t[0] == '{' || t[0] == '[') && json.Valid([]byte(t)) {
+		dec := json.NewDecoder(strings.NewReader(t))
+		dec.UseNumber()
+		// inObj[len-1] tells whether the innermost container is an object;
+		// key whether the next string there is a key (not quoted text).
+		var inObj []bool
+		key := false
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				break
+			}
+			switch v := tok.(type) {
+			case json.Delim:
+				switch v {
+				case '{':
+					inObj = append(inObj, true)
+					key = true
+					continue
+				case '[':
+					inObj = append(inObj, false)
+					key = false
+					continue
+				default:
+					inObj = inObj[:len(inObj)-1]
+				}
+			case string:
+				if key {
+					key = false
+					continue
+				}
+				segs = append(segs, v)
+			case json.Number:
+				segs = append(segs, v.String())
+			}
+			// A value ended: in an object, a key comes next.
+			key = len(inObj) > 0 && inObj[len(inObj)-1]
+		}
+		return segs
+	}
+	return append(segs, s)
+}
+
+// appendNormalized appends s with runs of white space made one space,
+// leading and trailing space and 0 bytes dropped.
+func appendNormalized(dst []byte, s string) []byte {
+	space := false
+	start := len(dst)
+	for _, r := range s {
+		switch {
+		case r == 0:
+		case unicode.IsSpace(r):
+			space = true
+		default:
+			if space && len(dst) > start {
+				dst = append(dst, ' ')
+			}
+			space = false
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	return dst
+}
+
+// blocks splits text into the Markdown blocks a quotation may not cross:
+// paragraphs (separated by blank lines), headings and list items, without
+// their markers.
+func blocks(text string) []string {
+	if !strings.Contains(text, "\n") {
+		return []string{text}
+	}
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if strings.TrimSpace(cur.String()) != "" {
+			out = append(out, cur.String())
+		}
+		cur.Reset()
+	}
+	for line := range strings.Lines(text) {
+		t := strings.TrimSpace(line)
+		if t == "" {
+			flush()
+			continue
+		}
+		if body, ok := blockStart(t); ok {
+			flush()
+			cur.WriteString(body)
+			if t[0] == '#' {
+				flush() // a heading is one line
+			}
+			continue
+		}
+		cur.WriteByte(' ')
+		cur.WriteString(t)
+	}
+	flush()
+	return out
+}
+
+// blockStart reports whether line starts a heading or a list item, and
+// returns it without its marker.
+func blockStart(line string) (string, bool) {
+	switch {
+	case line[0] == '#':
+		return strings.TrimSpace(strings.TrimLeft(line, "#")), true
+	case len(line) > 1 && (line[0] == '-' || line[0] == '*' || line[0] == '+') && line[1] == ' ':
+		return strings.TrimSpace(line[2:]), true
+	}
+	i := 0
+	for i < len(line) && i < 9 && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	if i > 0 && i+1 < len(line) && (line[i] == '.' || line[i] == ')') && line[i+1] == ' ' {
+		return strings.TrimSpace(line[i+2:]), true
+	}
+	return line, false
+}
+
+// terminal reports whether r ends a sentence.
+func terminal(r rune) bool {
+	switch r {
+	case '.', '!', '?', '。', '！', '？', '…':
+		return true
+	}
+	return false
+}
+
+// wordRune reports whether r continues a word.
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
+
+// spaced reports whether r belongs to a script written with spaces between
+// words; in the others (Chinese, Japanese, Thai...) a quotation may start
+// at any character.
+func spaced(r rune) bool {
+	return !(unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) ||
+		unicode.Is(unicode.Thai, r) || unicode.Is(unicode.Lao, r) || unicode.Is(unicode.Khmer, r) || unicode.Is(unicode.Myanmar, r))
+}
+
+// Start returns the state at the start of an output: outside any
+// quotation.
+func (q *Quotes) Start() QuoteState { return QuoteState{q: q} }
+
+// QuoteState is the position of a quotation check in an output. It is a
+// small value: copy it to try bytes without committing them.
+type QuoteState struct {
+	q *Quotes
+	// in is 1 + the index of the open quotation's marks in quotePairs, or
+	// 0 outside a quotation.
+	in int8
+	// Outside: the op bytes pre[:op] of an opening mark seen so far.
+	// Inside: cp bytes of the closing mark seen so far (a closing mark
+	// that may also be quoted text is followed both ways).
+	op, cp int8
+	pre    [3]byte
+	// Inside: the quotation so far (d bytes after normalization) is the
+	// start of the suffixes sa[lo:hi]; lo == hi when no source continues
+	// it (only the closing mark can follow).
+	lo, hi, d int32
+	space     bool // the last byte inside was white space
+}
+
+// InQuote reports whether the output is inside an open quotation (an end
+// of the output is not allowed there).
+func (s *QuoteState) InQuote() bool { return s.in != 0 }
+
+// Accepts reports whether b may follow, without changing s.
+func (s *QuoteState) Accepts(b []byte) bool {
+	t := *s
+	return t.Advance(b)
+}
+
+// Advance moves s over b; it reports false, leaving s in an unspecified
+// state, when b breaks a quotation (copy s first to keep it).
+func (s *QuoteState) Advance(b []byte) bool {
+	for _, c := range b {
+		if !s.step(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// step moves s over one byte.
+func (s *QuoteState) step(c byte) bool {
+	if s.in == 0 {
+		if s.q == nil {
+			return true
+		}
+		var buf [4]byte
+		n := copy(buf[:], s.pre[:s.op])
+		buf[n] = c
+		n++
+		for {
+			prefix := false
+			for i, p := range quotePairs {
+				o := p[0]
+				if n <= len(o) && o[:n] == string(buf[:n]) {
+					if n == len(o) {
+						s.open(int8(i))
+						return true
+					}
+					prefix = true
+				}
+			}
+			if prefix {
+				copy(s.pre[:], buf[:n])
+				s.op = int8(n)
+				return true
+			}
+			if n == 1 {
+				s.op = 0
+				return true
+			}
+			// A broken opening mark: c may start another.
+			buf[0], n = c, 1
+		}
+	}
+	closer := quotePairs[s.in-1][1]
+	// The closing mark, once at least one character is quoted (in whole
+	// sentences, after a sentence's end).
+	closing := false
+	if s.d > 0 && int(s.cp) < len(closer) && closer[s.cp] == c && (s.cp > 0 || s.canClose()) {
+		if int(s.cp)+1 == len(closer) {
+			*s = QuoteState{q: s.q}
+			return true
+		}
+		closing = true
+	}
+	// Or quoted text.
+	if c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+		if s.space && s.cp == 0 {
+			return true // a run of white space matches one space
+		}
+		c = ' '
+	}
+	if s.cp > 0 && !closing {
+		// A closing mark was started and broken: its bytes were quoted
+		// text only if the source continued with them, which the range
+		// already followed.
+		s.cp = 0
+	}
+	if closing {
+		s.cp++
+	}
+	if s.lo < s.hi && c != 0 {
+		lo, hi := s.q.narrow(s.lo, s.hi, s.d, c)
+		s.lo, s.hi = lo, hi
+		if lo < hi {
+			s.d++
+			s.space = c == ' '
+			return true
+		}
+	}
+	s.lo, s.hi = 0, 0
+	return closing
+}
+
+// canClose reports whether the quotation so far may end here.
+func (s *QuoteState) canClose() bool {
+	if s.q.unit != QuoteSentences {
+		return true
+	}
+	if s.lo >= s.hi {
+		return false
+	}
+	p := s.q.sa[s.lo]
+	if s.q.text[p+s.d] == 0 {
+		return true // the end of a block (0 sorts first)
+	}
+	r, _ := utf8.DecodeLastRune(s.q.text[p : p+s.d])
+	return terminal(r)
+}
+
+// open enters quotation i.
+func (s *QuoteState) open(i int8) {
+	*s = QuoteState{q: s.q, in: i + 1, lo: 0, hi: int32(len(s.q.sa))}
+}
+
+// narrow returns the part of sa[lo:hi] (suffixes that agree on their first
+// d bytes) whose byte d is c.
+func (q *Quotes) narrow(lo, hi, d int32, c byte) (int32, int32) {
+	text, sa := q.text, q.sa
+	at := func(i int32) byte { return text[sa[i]+d] }
+	// First index with byte >= c, then first with byte > c.
+	a, b := lo, hi
+	for a < b {
+		m := int32(uint32(a+b) >> 1)
+		if at(m) < c {
+			a = m + 1
+		} else {
+			b = m
+		}
+	}
+	first := a
+	b = hi
+	for a < b {
+		m := int32(uint32(a+b) >> 1)
+		if at(m) <= c {
+			a = m + 1
+		} else {
+			b = m
+		}
+	}
+	return first, a
+}
+
+// AllowedQuoted reports whether token tok may follow in quotation state s:
+// the cheap check for a sampled token. An end-of-sequence token is allowed
+// outside quotations.
+func (v *Vocab) AllowedQuoted(s *QuoteState, tok int32) bool {
+	if tok < 0 || int(tok) >= v.n {
+		return false
+	}
+	if v.isEOS[tok] {
+		return !s.InQuote()
+	}
+	t := v.tok[tok]
+	if len(t) == 0 || len(t) > maxTokenLen {
+		return false
+	}
+	return s.Accepts(t)
+}
+
+// AdvanceQuoted moves s over token tok; it reports false, leaving s
+// unchanged, when the token is not allowed.
+func (v *Vocab) AdvanceQuoted(s *QuoteState, tok int32) bool {
+	if !v.AllowedQuoted(s, tok) {
+		return false
+	}
+	if !v.isEOS[tok] {
+		s.Advance(v.tok[tok])
+	}
+	return true
+}
+
+// FillQuoted writes into mask the bitset of the tokens allowed in
+// quotation state s (see [Vocab.Fill] for the layout) and returns it. It
+// walks the vocabulary's trie once, skipping every subtree whose prefix
+// breaks the quotation.
+func (v *Vocab) FillQuoted(s *QuoteState, mask []uint64) []uint64 {
+	mask = v.prepare(mask)
+	if !s.InQuote() {
+		v.setEOS(mask)
+	}
+	stack := make([]QuoteState, v.maxD+1)
+	stack[0] = *s
+	nodes := v.nodes
+	for i := 0; i < len(nodes); {
+		nd := &nodes[i]
+		st := stack[nd.depth-1]
+		if !st.step(nd.label) {
+			i = int(nd.skip)
+			continue
+		}
+		stack[nd.depth] = st
+		if nd.tok >= 0 {
+			mask[nd.tok>>6] |= 1 << (uint(nd.tok) & 63)
+		} else if nd.tok != -1 {
+			for _, id := range v.multi[-2-nd.tok] {
+				mask[id>>6] |= 1 << (uint(id) & 63)
+			}
+		}
+		i++
+	}
+	return mask
+}

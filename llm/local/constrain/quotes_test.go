@@ -1,0 +1,219 @@
+package constrain_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/plait-ai/plait/llm/local/constrain"
+)
+
+var quoteSources = []string{
+	`{"id":"galyo","title":"Galyo","text":"# Galyo\n\nThe Galyo protocol keeps\nsmall tokens in fast caches. It was\nwritten in 1987."}`,
+	"Paris is sunny, 21 °C.",
+	"T5把并行指标保存在多语言模块中，需要 937 MB 内存。",
+	`[{"city":"Oslo","celsius":-4}]`,
+}
+
+func TestQuotes(t *testing.T) {
+	q := constrain.NewQuotes(quoteSources, constrain.QuoteWords)
+	tests := []struct {
+		out     string
+		ok      bool
+		inQuote bool
+	}{
+		{`"The Galyo protocol keeps small tokens in fast caches." [s2]`, true, false},
+		{`It says "small tokens" and "fast caches".`, true, false},
+		{"\"The Galyo protocol keeps\nsmall tokens\"", true, false},
+		{`"Paris  is sunny"`, true, false},         // a run of spaces matches one
+		{`"It was written in 1987."`, true, false}, // across a line break of the source
+		{`“并行指标保存在多语言模块中”`, true, false},
+		{`「需要 937 MB 内存。」 [s1]`, true, false},
+		{`"Oslo" is at "-4"`, true, false}, // JSON values, numbers as written
+		{`"The Galyo protocol`, true, true},
+		{`free text with no quotation at all`, true, false},
+		{`"The Galyo protocol keeps big tokens"`, false, false},
+		{`"mall tokens"`, false, false},               // not at the start of a word
+		{`""`, false, false},                          // empty
+		{`" Paris"`, false, false},                    // starts with space
+		{`"galyo"`, true, false},                      // the document's id, a JSON value
+		{`"# Galyo"`, false, false},                   // Markdown markers are not text
+		{`"Galyo"`, true, false},                      // the heading's text is
+		{`"Galyo The Galyo"`, false, false},           // a heading is a block of its own
+		{`"Paris is sunny, 21 °C. T5"`, false, false}, // across two sources
+		{`"id"`, false, false},                        // JSON keys are not quoted text
+		{`"{"`, false, false},
+	}
+	for _, tc := range tests {
+		s := q.Start()
+		ok := s.Advance([]byte(tc.out))
+		if ok != tc.ok {
+			t.Errorf("%q: accepted %v, want %v", tc.out, ok, tc.ok)
+			continue
+		}
+		if ok && s.InQuote() != tc.inQuote {
+			t.Errorf("%q: in quote %v, want %v", tc.out, s.InQuote(), tc.inQuote)
+		}
+	}
+}
+
+var sentenceSources = []string{
+	"# Notes\n\nThe Galyo protocol keeps\nsmall tokens. It was written in 1987! Why? Nobody knows\n\n- a list item without an end\n2. Second item.",
+	"T5把并行指标保存在多语言模块中，需要 937 MB 内存。它很快。",
+}
+
+func TestQuoteSentences(t *testing.T) {
+	q := constrain.NewQuotes(sentenceSources, constrain.QuoteSentences)
+	tests := []struct {
+		out string
+		ok  bool
+	}{
+		{`“The Galyo protocol keeps small tokens.”`, true},
+		{`“The Galyo protocol keeps small tokens. It was written in 1987!” [s1]`, true},
+		{`“It was written in 1987!”`, true},
+		{`“Why?”`, true},
+		{`“Nobody knows”`, true}, // the end of a block
+		{`“a list item without an end”`, true},
+		{`“Second item.”`, true},
+		{`“Notes”`, true},
+		{`“T5把并行指标保存在多语言模块中，需要 937 MB 内存。”`, true},
+		{`“它很快。”`, true},
+		{`“The Galyo protocol”`, false},                 // not a whole sentence
+		{`“Galyo protocol keeps small tokens.”`, false}, // not from a sentence's start
+		{`“small tokens.”`, false},
+		{`“并行指标保存在多语言模块中，需要 937 MB 内存。”`, false},
+		{`“需要 937 MB 内存。”`, false},
+		{`“T5把并行指标”`, false},
+	}
+	for _, tc := range tests {
+		s := q.Start()
+		if ok := s.Advance([]byte(tc.out)); ok != tc.ok {
+			t.Errorf("%q: accepted %v, want %v", tc.out, ok, tc.ok)
+		}
+	}
+}
+
+// Byte by byte or all at once, and Accepts never changes the state.
+func TestQuotesIncremental(t *testing.T) {
+	q := constrain.NewQuotes(quoteSources, constrain.QuoteWords)
+	out := []byte(`As “并行指标” shows, "The Galyo protocol keeps small" [s2]`)
+	s := q.Start()
+	for i := range out {
+		before := s
+		if !s.Accepts(out[i : i+1]) {
+			t.Fatalf("byte %d (%q) rejected", i, out[i])
+		}
+		if s != before {
+			t.Fatal("Accepts changed the state")
+		}
+		s.Advance(out[i : i+1])
+	}
+	if s.InQuote() {
+		t.Error("still in a quotation")
+	}
+	var zero constrain.QuoteState
+	if !zero.Advance([]byte(`"anything"`)) {
+		t.Error("the zero QuoteState constrains nothing")
+	}
+}
+
+// FillQuoted allows exactly the tokens AllowedQuoted allows, in every
+// state along random outputs, and EOS only outside quotations.
+func TestFillQuotedMatchesAllowed(t *testing.T) {
+	toks := [][]byte{nil} // a control token
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			toks = append(toks, []byte(s))
+		}
+	}
+	for b := range 256 {
+		add(string([]byte{byte(b)}))
+	}
+	for _, w := range []string{"The", " Galyo", " protocol", " keeps", " small", " big", " tokens", "\"", " \"", ".\"", "\" [", "s2", "]", "“", "”", "」", "「", "并行", "指标", " 937", " MB", "Paris", " is", " sunny", "，", "。", "\n"} {
+		add(w)
+	}
+	eos := int32(len(toks))
+	toks = append(toks, nil)
+	v := constrain.NewVocab(toks, []int32{eos})
+	q := constrain.NewQuotes(quoteSources, constrain.QuoteWords)
+	r := rand.New(rand.NewPCG(3, 4))
+	var mask []uint64
+	for run := range 40 {
+		s := q.Start()
+		for step := range 40 {
+			mask = v.FillQuoted(&s, mask)
+			var allowed []int32
+			for id := range int32(len(toks)) {
+				want := v.AllowedQuoted(&s, id)
+				got := mask[id>>6]>>(uint(id)&63)&1 == 1
+				if got != want {
+					t.Fatalf("run %d step %d token %d (%q): mask %v, allowed %v", run, step, id, toks[id], got, want)
+				}
+				if want {
+					allowed = append(allowed, id)
+				}
+			}
+			if len(allowed) == 0 {
+				t.Fatalf("run %d step %d: nothing allowed", run, step)
+			}
+			if slices.Contains(allowed, eos) == s.InQuote() {
+				t.Fatalf("run %d step %d: EOS allowed %v inside a quotation %v", run, step, !s.InQuote(), s.InQuote())
+			}
+			// Prefer quoting, so that the walk goes deep into quotations.
+			var id int32
+			if x := slices.IndexFunc(allowed, func(id int32) bool { return strings.ContainsAny(string(toks[id]), "\"“「") }); x >= 0 && r.IntN(3) == 0 {
+				id = allowed[x]
+			} else {
+				id = allowed[r.IntN(len(allowed))]
+			}
+			if id == eos {
+				break
+			}
+			if !v.AdvanceQuoted(&s, id) {
+				t.Fatalf("run %d step %d: AdvanceQuoted refused allowed token %q", run, step, toks[id])
+			}
+		}
+	}
+}
+
+// normalize is an independent statement of what a quotation is compared
+// with: white space runs made one space.
+func normalize(s string) string { return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ") }
+
+func FuzzQuotes(f *testing.F) {
+	f.Add("The Galyo protocol keeps small tokens.", `"The Galyo protocol" [s1]`)
+	f.Add("并行指标保存在多语言模块中", `“指标保存”`)
+	f.Add("a \"b\" c", `"a " "b"`)
+	f.Fuzz(func(t *testing.T, src, out string) {
+		for _, unit := range []constrain.QuoteUnit{constrain.QuoteWords, constrain.QuoteSentences} {
+			fuzzQuote(t, src, out, unit)
+		}
+	})
+}
+
+func fuzzQuote(t *testing.T, src, out string, unit constrain.QuoteUnit) {
+	q := constrain.NewQuotes([]string{src}, unit)
+	s := q.Start()
+	if !s.Advance([]byte(out)) {
+		return
+	}
+	// Every closed ASCII quotation the state accepted is a span of the
+	// source (which is not JSON here unless it parses as such).
+	if strings.HasPrefix(strings.TrimSpace(src), "{") || strings.HasPrefix(strings.TrimSpace(src), "[") {
+		return
+	}
+	if strings.ContainsAny(out, "“「") || strings.ContainsAny(src, "\"”」\x00") {
+		return
+	}
+	parts := strings.Split(out, `"`)
+	for i := 1; i+1 < len(parts); i += 2 {
+		quoted := normalize(parts[i])
+		if quoted == "" || !strings.Contains(normalize(src), quoted) {
+			t.Fatalf("accepted quotation %q is not in %q", parts[i], src)
+		}
+	}
+}
