@@ -130,6 +130,22 @@ type Request struct {
 	MaxTokens int `json:"max_tokens,omitempty"`
 	// Stop ends the reply at the first of these strings.
 	Stop []string `json:"stop,omitempty"`
+
+	// Sources are the texts the reply is to be grounded in, such as the
+	// outputs of an agent's steps for its final answer. They are in the
+	// messages already; a backend may also use them to check or shape the
+	// reply. The local runtime, for a model that asks for verbatim quotes
+	// (see package local), makes every quotation in the reply ("…", “…”
+	// or 「…」) an exact copy of a span of a source. Remote APIs ignore
+	// them.
+	Sources []Source `json:"sources,omitempty"`
+}
+
+// Source is a text a reply is grounded in: ID is how the reply cites it
+// (a step id such as "s2"), Text what it says (often JSON).
+type Source struct {
+	ID   string `json:"id,omitempty"`
+	Text string `json:"text"`
 }
 
 // Ptr returns a pointer to v: llm.Ptr(0.2) for Request.Temperature.

@@ -48,7 +48,31 @@ type Options struct {
 	// recommends under the general.sampling.* keys (KeySamplingTemp, ...)
 	// when it has one.
 	Defaults *sample.Params
+	// Quotes says whether a reply's quotations are held to the request's
+	// Sources (see llm.Request.Sources): QuotesVerbatim makes every
+	// quotation ("…", “…” or 「…」) in a reply to a request with sources
+	// an exact copy of a span of a source, QuotesSentences a copy of whole
+	// sentences, QuotesFree leaves them to the model, and the zero value
+	// follows the file's KeyQuotes (plait-embedded asks for sentences: it
+	// is too small to copy reliably on its own).
+	Quotes QuoteMode
 }
+
+// QuoteMode says how a model's quotations are checked against the sources.
+type QuoteMode int
+
+// The quote modes of Options.Quotes.
+const (
+	QuotesAsFile    QuoteMode = iota // as the file's KeyQuotes says; free when it says nothing
+	QuotesVerbatim                   // quotations copy the sources exactly, from the start of a word
+	QuotesSentences                  // quotations copy whole sentences of the sources exactly
+	QuotesFree                       // quotations are not checked
+)
+
+// KeyQuotes is the metadata key through which a GGUF file asks for its
+// replies' quotations to be held to the sources: "verbatim" for
+// QuotesVerbatim, "sentences" for QuotesSentences.
+const KeyQuotes = "plait.quotes"
 
 // Model is a GGUF model running in-process. It implements llm.Model. It is
 // safe for concurrent use; generations beyond Options.MaxConcurrent wait
@@ -63,6 +87,7 @@ type Model struct {
 	ctxLen  int
 	sem     chan struct{}
 	deflt   sample.Params
+	quotes  QuoteMode // QuotesVerbatim, QuotesSentences or QuotesFree
 	vocOnce sync.Once
 	voc     *constrain.Vocab
 
@@ -142,9 +167,20 @@ func New(f *gguf.File, opts Options) (*Model, error) {
 	} else {
 		fileDefaults(f, &d)
 	}
+	quotes := opts.Quotes
+	if quotes == QuotesAsFile {
+		switch v, _ := f.String(KeyQuotes); v {
+		case "verbatim":
+			quotes = QuotesVerbatim
+		case "sentences":
+			quotes = QuotesSentences
+		default:
+			quotes = QuotesFree
+		}
+	}
 	return &Model{
 		name: name, file: f, tok: tok, tr: tr, tmpl: tmpl, pool: pool,
-		ctxLen: ctxLen, sem: make(chan struct{}, conc), deflt: d,
+		ctxLen: ctxLen, sem: make(chan struct{}, conc), deflt: d, quotes: quotes,
 	}, nil
 }
 
@@ -259,6 +295,25 @@ func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.C
 		constrained = true
 		m.vocOnce.Do(m.buildVocab)
 	}
+	// Verbatim quotations, for a free-text reply grounded in sources (a
+	// reply that may call tools writes JSON, whose quotation marks are not
+	// quotations).
+	var quotes constrain.QuoteState
+	quoted := false
+	if !constrained && m.quotes != QuotesFree && len(req.Sources) > 0 && len(tools) == 0 {
+		texts := make([]string, len(req.Sources))
+		for i, s := range req.Sources {
+			texts[i] = s.Text
+		}
+		unit := constrain.QuoteWords
+		if m.quotes == QuotesSentences {
+			unit = constrain.QuoteSentences
+		}
+		if q := constrain.NewQuotes(texts, unit); q.Len() > 0 {
+			quotes, quoted = q.Start(), true
+			m.vocOnce.Do(m.buildVocab)
+		}
+	}
 
 	params := m.deflt
 	if req.Temperature != nil {
@@ -366,9 +421,12 @@ loop:
 		// Repetition penalties read the whole history kept by smp; the
 		// logits slice is ours to modify.
 		var tok int32
-		if constrained {
+		switch {
+		case constrained:
 			tok = m.sampleConstrained(smp, logits, matcher, &guide, maxTokens-gen)
-		} else {
+		case quoted:
+			tok = m.sampleQuoted(smp, logits, &quotes, &guide)
+		default:
 			tok = smp.Sample(logits)
 		}
 		smp.Accept(tok)
@@ -379,6 +437,9 @@ loop:
 		}
 		if constrained {
 			m.voc.Advance(matcher, tok)
+		}
+		if quoted {
+			m.voc.AdvanceQuoted(&quotes, tok)
 		}
 		piece := dec.Next(tok)
 		text, stopped := stopper.Write(piece)
@@ -515,6 +576,23 @@ func (m *Model) sampleConstrained(smp *sample.Sampler, logits []float32, mt *con
 		if eog := m.tok.EOG(); len(eog) > 0 {
 			return eog[0]
 		}
+	}
+	constrain.ApplyMask(logits, g.mask)
+	return smp.Sample(logits)
+}
+
+// sampleQuoted samples a token that keeps the reply's quotations true to
+// the sources: the sampled token is checked first, and a full mask is
+// built only when it is rejected.
+func (m *Model) sampleQuoted(smp *sample.Sampler, logits []float32, qs *constrain.QuoteState, g *guideBuf) int32 {
+	g.work = append(g.work[:0], logits...)
+	tok := smp.Sample(g.work)
+	if m.voc.AllowedQuoted(qs, tok) {
+		return tok
+	}
+	g.mask = m.voc.FillQuoted(qs, g.mask)
+	if !slices.ContainsFunc(g.mask, func(w uint64) bool { return w != 0 }) {
+		return tok // no token continues (a vocabulary without single bytes): leave the reply free
 	}
 	constrain.ApplyMask(logits, g.mask)
 	return smp.Sample(logits)
