@@ -71,6 +71,19 @@ func TestPlanExecuteParallel(t *testing.T) {
 			t.Errorf("the join prompt lacks %q:\n%s", want, join)
 		}
 	}
+	// ... and carries every step's output as a source, by step id.
+	srcs := m.Requests()[1].Sources
+	if len(srcs) != 4 {
+		t.Errorf("the join has %d sources, want the 4 steps' outputs: %+v", len(srcs), srcs)
+	}
+	for _, s := range srcs {
+		if rec, ok := res.Step(s.ID); !ok || rec.Content != s.Text || s.Text == "" {
+			t.Errorf("source %+v is not step %s's output %+v", s, s.ID, rec)
+		}
+	}
+	if len(m.Requests()[0].Sources) != 0 {
+		t.Error("the planning request has sources")
+	}
 	if sys := m.Requests()[1].Messages[0].Content; !strings.Contains(sys, "Be precise.") || !strings.Contains(sys, "cite") {
 		t.Errorf("join system prompt = %q", sys)
 	}

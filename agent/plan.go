@@ -94,7 +94,7 @@ func (r *run) planExecute() error {
 		}
 		canReplan := r.res.Replans < a.limits.MaxReplans
 		if len(failures) == 0 {
-			answer, again, err := r.joinCall(canReplan)
+			answer, again, err := r.joinCall(canReplan, st.records)
 			if err != nil {
 				return err
 			}
@@ -928,8 +928,9 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 
 // joinCall asks the model for the answer from the steps' outputs, or, when
 // canReplan, for a replan. It returns the answer, or the reason to replan
-// with again set.
-func (r *run) joinCall(canReplan bool) (string, bool, error) {
+// with again set. The outputs of the completed steps go with the request
+// as its sources (llm.Request.Sources).
+func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) {
 	// The scratchpad is rendered straight into the prompt, which padBytes
 	// (at least the rendered size of every entry) sizes once.
 	var b strings.Builder
@@ -944,6 +945,7 @@ func (r *run) joinCall(canReplan bool) (string, bool, error) {
 		b.WriteString("\nAnswer the goal now from these outputs, citing the steps you use as [id].")
 	}
 	req := newRequest(r.a.join, r.history, b.String())
+	req.Sources = joinSources(records)
 
 	var gate *replanGate
 	var deltas func(string)
@@ -980,6 +982,27 @@ func (r *run) joinCall(canReplan bool) (string, bool, error) {
 		}
 	}
 	return text, false, nil
+}
+
+// joinSources returns the outputs of the completed steps among records as
+// the sources of the answer.
+func joinSources(records recordSet) []llm.Source {
+	n := 0
+	for _, e := range records {
+		if e.rec.Status == StepDone && e.rec.Content != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	src := make([]llm.Source, 0, n)
+	for _, e := range records {
+		if e.rec.Status == StepDone && e.rec.Content != "" {
+			src = append(src, llm.Source{ID: e.id, Text: e.rec.Content})
+		}
+	}
+	return src
 }
 
 // newRequest returns a request of a system message, the history and a
@@ -1106,7 +1129,7 @@ func joinPrompt(instructions string) string {
 		b.WriteString(strings.TrimSpace(instructions))
 		b.WriteString("\n\n")
 	}
-	b.WriteString("You write the final answer to a goal from the outputs of the steps that were run for it. Ground every claim in those outputs and cite the steps you use as [id], for example [s1] or [s1, s3]. Do not invent results that no step returned.")
+	b.WriteString("You write the final answer to a goal from the outputs of the steps that were run for it. Ground every claim in those outputs and cite the steps you use as [id], for example [s1] or [s1, s3]. Do not invent results that no step returned. Put words you take from the outputs in quotation marks, exactly as they appear.")
 	return b.String()
 }
 
