@@ -62,7 +62,9 @@ func (m Metrics) String() string {
 // Options configure [Run].
 type Options struct {
 	// Constrained sends the plan's JSON schema for the example's tools
-	// (planner.SchemaForNumbered, what a planner sends for a first plan) as the response schema.
+	// (planner.SchemaForNumbered, what a planner sends for a first plan) as
+	// the response schema, and the steps' outputs as the answer's sources
+	// (llm.Request.Sources, what an agent's join sends).
 	Constrained bool
 	// PlanTokens and AnswerTokens bound the replies; 0 means 400 and 160.
 	PlanTokens, AnswerTokens int
@@ -101,7 +103,14 @@ func Run(ctx context.Context, m llm.Model, exs []gen.Example, opts Options) (Met
 			scorePlan(&res, e, resp.Message.Content)
 		}
 		amsgs := e.AnswerMessages()
-		resp, err = m.Generate(ctx, &llm.Request{Messages: amsgs[:2], Temperature: &zero, MaxTokens: at})
+		areq := &llm.Request{Messages: amsgs[:2], Temperature: &zero, MaxTokens: at}
+		if opts.Constrained {
+			// As an agent's join sends them: the steps' outputs.
+			for _, o := range e.Observations {
+				areq.Sources = append(areq.Sources, llm.Source{ID: o.Step, Text: o.Content})
+			}
+		}
+		resp, err = m.Generate(ctx, areq)
 		switch {
 		case errors.Is(err, llm.ErrContextLength):
 			res.TooLong++

@@ -77,7 +77,7 @@ func GoalPrompt(goal string) string { return "Goal: " + goal + "\n" }
 
 // JoinSystem is the system prompt of the final answer (the agent's join
 // prompt without instructions).
-const JoinSystem = "You write the final answer to a goal from the outputs of the steps that were run for it. Ground every claim in those outputs and cite the steps you use as [id], for example [s1] or [s1, s3]. Do not invent results that no step returned."
+const JoinSystem = "You write the final answer to a goal from the outputs of the steps that were run for it. Ground every claim in those outputs and cite the steps you use as [id], for example [s1] or [s1, s3]. Do not invent results that no step returned. Put words you take from the outputs in quotation marks, exactly as they appear."
 
 // The closing lines of the join prompt: when the agent may still replan,
 // and when it may not.
@@ -293,6 +293,12 @@ func (b *builder) lookup(tp topic, byGoal bool) (search, read, answer, full stri
 	return search, read, firstSentence(doc.Text), doc.Text
 }
 
+// quote puts text taken verbatim from an output in quotation marks, as
+// the join prompt asks: “…”, in both languages. (Straight quotes would
+// look like the JSON of the outputs, which a small model then goes on
+// writing.)
+func (b *builder) quote(text string) string { return "“" + text + "”" }
+
 func (b *builder) pickT(en, zh string) string {
 	if b.zh() {
 		return zh
@@ -320,21 +326,24 @@ func (b *builder) build(tmpl string) bool {
 				"How does %s work?", "What is %s used for?", "Summarize what the notes say about %s.", "Who made %s?", "Can you explain %s to me?", "%s: what is it?"},
 				[]string{"%s是什么？", "介绍一下%s。", "简单解释%s。", "什么是%s？", "请讲讲%s。", "%s是怎么工作的？", "%s有什么用？", "总结一下%s。", "%s是谁做的？", "能给我解释一下%s吗？"})}
 		case "lookup_alt":
-			goals = []string{b.pick([]string{"I need to know about %s.", "Give me facts on %s."}, []string{"请帮我查一下%s。", "关于%s有什么资料？"})}
+			goals = []string{b.pick(altGoals, altGoalsZh)}
 		case "lookup_save":
 			goals = []string{b.pick([]string{"Search for %s and save a note.", "Read about %s and keep a note of the facts."}, []string{"搜索%s并保存笔记。", "阅读%s的资料，把要点记下来。"})}
 		case "lookup_note":
-			goals = []string{b.pick([]string{"Look up %s and take a note of it.", "Find %s and save what it says."}, []string{"查一下%s并做笔记。", "找到%s的资料并记下来。"})}
+			goals = []string{b.pick(noteGoals, noteGoalsZh)}
+		}
+		if (tmpl == "lookup" || tmpl == "lookup_save") && r.IntN(2) == 0 {
+			goals[0] = b.composeLookup(saves)
 		}
 		b.ex.Goal = fmt.Sprintf(goals[0], name)
 		b.ex.Plan.Thought = b.pickT("Search the knowledge base for the question, then read the top hit.", "先在知识库中搜索这个问题，再阅读第一条结果。")
 		_, read, text, full := b.lookup(tp, true)
-		b.ex.Answer = text + " [" + read + "]"
+		b.ex.Answer = b.quote(text) + " [" + read + "]"
 		if saves {
 			b.ex.Plan.Thought += b.pickT(" Then save its text as a note.", "然后把内容记为笔记。")
 			n := b.step(RoleNote, b.pickT("Save the text as a note", "把内容记为笔记"), "${"+read+".text}", []string{read}, []byte(`{"ok":true}`))
 			b.ex.Observations[len(b.ex.Observations)-1].Args = marshal(map[string]string{b.argOf(RoleNote): full})
-			b.ex.Answer = text + " [" + read + ", " + n + "]"
+			b.ex.Answer = b.quote(text) + " [" + read + ", " + n + "]"
 		}
 		b.ex.Fact = tp.Fact
 	case "calc":
@@ -401,7 +410,7 @@ func (b *builder) build(tmpl string) bool {
 		b.ex.Plan.Thought = b.pickT("Search for both in parallel, then read the top hit of each.", "并行搜索两者，再分别阅读第一条结果。")
 		_, r1, tx1, _ := b.lookup(t1, false)
 		_, r2, tx2, _ := b.lookup(t2, false)
-		b.ex.Answer = tx1 + " [" + r1 + "] " + tx2 + " [" + r2 + "]"
+		b.ex.Answer = b.quote(tx1) + " [" + r1 + "] " + b.quote(tx2) + " [" + r2 + "]"
 		b.ex.Fact = t1.Fact
 	default:
 		return false
@@ -506,4 +515,81 @@ func marshal(v any) []byte {
 		panic(err) // only plain values are encoded here
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n")
+}
+
+// Parts of composed lookup goals: an opening that asks for a topic (%s),
+// and, for goals that keep a note, a closing that asks for the note.
+// Composing them gives the training templates hundreds of phrasings, so a
+// model learns which words ask for a note rather than a handful of
+// sentences; the held-out templates' own sentences are never composed
+// (see heldOutGoals).
+var (
+	lookupOpen = []string{
+		"Search for %s", "Look into %s", "Find information on %s", "Research %s", "Check the notes on %s",
+		"Pull up what we have on %s", "Find out about %s", "Get the facts about %s", "Read up on %s", "Dig into %s",
+		"Look up %s", "Find %s", "Please search the knowledge base for %s", "Go through the documents about %s",
+		"Could you research %s", "Fetch the article on %s", "Learn about %s", "Check what the knowledge base says about %s",
+	}
+	lookupClose = []string{
+		" and save a note", " and keep a note of the facts", " and write it down", " and record what you find",
+		" and store it as a note", ", then note the main point", " and jot it down", ", then save the summary as a note",
+		" and remember what it says", ", then write a note about it", " and make a note", " and file a note with the details",
+		" and note down the key fact", ", then keep it in my notes", " and put it in a note",
+	}
+	lookupOpenZh = []string{
+		"搜索%s", "查找%s的资料", "调查一下%s", "研究%s", "检索%s", "找找关于%s的笔记", "了解一下%s", "查询%s的信息",
+		"帮我搜一下%s", "查一下%s", "找到%s", "看看知识库里关于%s的内容", "去读一读%s的文档", "请检索%s相关的文档",
+	}
+	lookupCloseZh = []string{
+		"并保存笔记", "，然后记录下来", "，把要点记下来", "并写一条笔记", "，再保存成笔记", "并记住它说了什么",
+		"，记一条笔记", "并把结果存为笔记", "，然后写进笔记", "并做个记录", "，把关键事实记下", "，之后保存一条笔记",
+	}
+)
+
+// The goals of the held-out templates lookup_alt and lookup_note.
+var (
+	altGoals    = []string{"I need to know about %s.", "Give me facts on %s."}
+	altGoalsZh  = []string{"请帮我查一下%s。", "关于%s有什么资料？"}
+	noteGoals   = []string{"Look up %s and take a note of it.", "Find %s and save what it says."}
+	noteGoalsZh = []string{"查一下%s并做笔记。", "找到%s的资料并记下来。"}
+)
+
+// heldOutGoals are the held-out templates' goals, which composed goals
+// must never equal.
+var heldOutGoals = func() map[string]bool {
+	m := map[string]bool{}
+	for _, gs := range [][]string{altGoals, altGoalsZh, noteGoals, noteGoalsZh} {
+		for _, g := range gs {
+			m[g] = true
+		}
+	}
+	return m
+}()
+
+// composeLookup composes a lookup goal (a format with one %s), with a
+// request for a note when note is set.
+func (b *builder) composeLookup(note bool) string {
+	for {
+		var g string
+		if b.zh() {
+			g = lookupOpenZh[b.r.IntN(len(lookupOpenZh))]
+			if note {
+				g += lookupCloseZh[b.r.IntN(len(lookupCloseZh))]
+			}
+			g += "。"
+		} else {
+			g = lookupOpen[b.r.IntN(len(lookupOpen))]
+			if note {
+				g += lookupClose[b.r.IntN(len(lookupClose))]
+			}
+			if strings.HasPrefix(g, "Could you") {
+				g += "?"
+			} else {
+				g += "."
+			}
+		}
+		if !heldOutGoals[g] {
+			return g
+		}
+	}
 }

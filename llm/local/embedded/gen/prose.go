@@ -157,13 +157,22 @@ func (s *slots) value(name string) string {
 }
 
 // describe writes the first sentence of a document about a thing named
-// name (zh in Chinese) of kind k (zero when the name says it all).
-func describe(r *rand.Rand, name, zh string, k word) sentence {
+// name (zh in Chinese) of kind k (zero when the name says it all). full
+// and fullZh are how a sentence names it on its own ("the Galyo
+// protocol"); shapes that name the kind themselves ("the {name} {kind}")
+// use the bare name.
+func describe(r *rand.Rand, name, zh, full, fullZh string, k word) sentence {
 	s := drawSlots(r)
 	if k.en == "" {
 		k = word{"system", "系统"}
 	}
 	sh := shapes[r.IntN(len(shapes))]
+	if !strings.Contains(sh.en, "{name} {kind}") {
+		name = full
+	}
+	if !strings.Contains(sh.zh, "{zh}{kind}") {
+		zh = fullZh
+	}
 	extra := []string{"{name}", name, "{zh}", zh}
 	if strings.Contains(sh.en, "{ms}") {
 		extra = append(extra, "{ms}", fmt.Sprint(1+r.IntN(90)))

@@ -225,10 +225,11 @@ func syntheticTopic(r *rand.Rand) topic {
 	name := strings.ToUpper(b.String()[:1]) + b.String()[1:]
 	k := kinds[r.IntN(len(kinds))]
 	kw := word{k.en, k.zh}
-	s := describe(r, "the "+name+" "+k.en, name+" "+k.zh, kw)
+	full, fullZh := "the "+name+" "+k.en, name+" "+k.zh
 	if r.IntN(2) == 0 {
-		s = describe(r, name, name, kw)
+		full, fullZh = name, name
 	}
+	s := describe(r, name, name, full, fullZh, kw)
 	s.en = upperFirst(s.en)
 	return topic{Name: name + " " + k.en, ZhName: name + " " + k.zh, Text: s.en, ZhText: s.zh, Fact: s.fact}
 }
@@ -240,7 +241,7 @@ func syntheticTopic(r *rand.Rand) topic {
 func pickTopic(r *rand.Rand) topic {
 	if r.IntN(4) == 0 {
 		rt := realTopics[r.IntN(len(realTopics))]
-		s := describe(r, rt.Name, rt.ZhName, word{})
+		s := describe(r, rt.Name, rt.ZhName, rt.Name, rt.ZhName, word{})
 		return topic{Name: rt.Name, ZhName: rt.ZhName, Text: upperFirst(s.en), ZhText: s.zh, Fact: s.fact}
 	}
 	return syntheticTopic(r)

@@ -32,10 +32,17 @@ func main() {
 		split   = flag.String("split", "eval", "eval (held out) or train")
 		threads = flag.Int("threads", 0, "threads (0: all)")
 		verbose = flag.Bool("v", false, "print each example's plan")
+		// A model exported before plait.quotes existed does not ask for
+		// verbatim quotes; -verbatim holds its answers to them anyway.
+		verbatim = flag.Bool("verbatim", false, "hold constrained answers' quotations to whole sentences of the sources even if the file does not ask for it")
 	)
 	flag.Parse()
 	ctx := context.Background()
-	m, err := local.Load(ctx, *model, local.Options{Threads: *threads, Defaults: &sample.Params{}})
+	quotes := local.QuotesAsFile
+	if *verbatim {
+		quotes = local.QuotesSentences
+	}
+	m, err := local.Load(ctx, *model, local.Options{Threads: *threads, Defaults: &sample.Params{}, Quotes: quotes})
 	if err != nil {
 		log.Fatal(err)
 	}

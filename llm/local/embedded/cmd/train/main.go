@@ -22,6 +22,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/plait-ai/plait/llm/local"
 	"github.com/plait-ai/plait/llm/local/embedded/bpe"
 	"github.com/plait-ai/plait/llm/local/embedded/corpus"
 	"github.com/plait-ai/plait/llm/local/embedded/gen"
@@ -181,10 +182,13 @@ func main() {
 	}
 	// The model is meant to be decoded greedily: it recommends so in the
 	// file, and package local follows (a request can still ask otherwise).
+	// Its answers quote the steps' outputs, which it is too small to copy
+	// reliably: it asks for quotations held to the sources.
 	kvs := map[string]any{
 		"general.license":                 "Apache-2.0",
 		"general.sampling.temp":           float32(0),
 		"general.sampling.penalty_repeat": float32(1),
+		local.KeyQuotes:                   "sentences",
 	}
 	if err := tr.Export(f, train.ExportOptions{Vocab: v, Type: typ, Name: *name, KVs: kvs}); err != nil {
 		log.Fatal(err)
