@@ -19,9 +19,8 @@ import (
 // Sources are normalized before matching: a source that is a JSON
 // document is replaced by its string values (a tool's output is usually
 // JSON, and a quote copies what a value says, not its escapes), and every
-// run of white space becomes one space, as it does in a quotation (in the
-// output too, any run of white space inside a quotation matches one
-// space). A quotation starts at the start of a word of a source (any
+// run of white space (line breaks included) becomes one space, which only
+// a single space matches in a quotation. A quotation starts at the start of a word of a source (any
 // character, in scripts written without spaces), and holds at least one
 // character.
 //
@@ -268,7 +267,6 @@ type QuoteState struct {
 	// start of the suffixes sa[lo:hi]; lo == hi when no source continues
 	// it (only the closing mark can follow).
 	lo, hi, d int32
-	space     bool // the last byte inside was white space
 }
 
 // InQuote reports whether the output is inside an open quotation (an end
@@ -339,12 +337,6 @@ func (s *QuoteState) step(c byte) bool {
 		closing = true
 	}
 	// Or quoted text.
-	if c == ' ' || c == '\n' || c == '\t' || c == '\r' {
-		if s.space && s.cp == 0 {
-			return true // a run of white space matches one space
-		}
-		c = ' '
-	}
 	if s.cp > 0 && !closing {
 		// A closing mark was started and broken: its bytes were quoted
 		// text only if the source continued with them, which the range
@@ -359,7 +351,6 @@ func (s *QuoteState) step(c byte) bool {
 		s.lo, s.hi = lo, hi
 		if lo < hi {
 			s.d++
-			s.space = c == ' '
 			return true
 		}
 	}
