@@ -77,7 +77,9 @@ func schemaFor(specs []llm.ToolSpec, numbered int) json.RawMessage {
 	// step writes the schema of one step at pointer at; k >= 0 numbers
 	// it (the (k+1)th step), k < 0 leaves it free.
 	step := func(b *strings.Builder, at string, k int) {
-		id, deps := `{"type":"string"}`, `{"type":"array","items":{"type":"string"}}`
+		// Free ids are names an expression can reference, as Validate
+		// requires.
+		id, deps := `{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"}`, `{"type":"array","items":{"type":"string"}}`
 		var refs []string
 		if k >= 0 {
 			id = `{"const":"s` + strconv.Itoa(k+1) + `"}`
@@ -93,19 +95,20 @@ func schemaFor(specs []llm.ToolSpec, numbered int) json.RawMessage {
 				deps = `{"type":"array","items":{"enum":[` + strings.Join(earlier, ",") + `]}}`
 			}
 		}
-		write := func(i int, toolSchema, args string) {
+		write := func(i int, toolSchema, args, task string) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(`{"type":"object","properties":{"id":` + id + `,"task":{"type":"string"},"tool":` + toolSchema + `,"args":` + args + `,"deps":` + deps + `,"when":{"type":"string"}},"required":["id","task","tool","args","deps"]}`)
+			b.WriteString(`{"type":"object","properties":{"id":` + id + `,"task":` + task + `,"tool":` + toolSchema + `,"args":` + args + `,"deps":` + deps + `,"when":{"type":"string"}},"required":["id","task","tool","args","deps"]}`)
 		}
 		if len(ts) > 0 {
 			b.WriteString(`{"anyOf":[`)
 		}
 		for i, t := range ts {
-			write(i, `{"const":`+t.name+`}`, argsSchema(t.params, at+"/anyOf/"+strconv.Itoa(i)+"/properties/args", refs))
+			write(i, `{"const":`+t.name+`}`, argsSchema(t.params, at+"/anyOf/"+strconv.Itoa(i)+"/properties/args", refs), `{"type":"string"}`)
 		}
-		write(len(ts), `{"const":""}`, `{"type":"object","properties":{},"additionalProperties":false}`)
+		// A reasoning step (no tool) must say what to work out.
+		write(len(ts), `{"const":""}`, `{"type":"object","properties":{},"additionalProperties":false}`, `{"type":"string","minLength":1}`)
 		if len(ts) > 0 {
 			b.WriteString(`]}`)
 		}

@@ -333,12 +333,17 @@ func TestSchemaForNumbered(t *testing.T) {
 		many = append(many, search(fmt.Sprintf("s%d", i), "q", "[]"))
 	}
 	many[len(many)-1] = search("free_id", "q", "[]")
+	badFree := append([]string(nil), many...)
+	badFree[len(badFree)-1] = search(" {", "q", "[]")
 	cases := []schemaCase{
 		{"numbered", plan(search("s1", "${goal}", "[]"), search("s2", "more on ${s1.hits[0].title}", `["s1"]`)), true},
 		{"whole reference in an integer", plan(search("s1", "x", "[]"), stepDeps("s2", "search", `{"query":"y","limit":"${s1.n}"}`, `["s1"]`)), true},
 		{"plain dollars", plan(search("s1", "costs $5 or $", "[]")), true},
 		{"steps after the numbered ones are free", plan(many...), true},
 		{"first id not s1", plan(search("a", "x", "[]")), false},
+		{"a free id that is not a name", plan(badFree...), false},
+		{"a reasoning step without a task", plan(`{"id":"s1","task":"","tool":"","args":{},"deps":[]}`), false},
+		{"a reasoning step", plan(`{"id":"s1","task":"Think","tool":"","args":{},"deps":[]}`), true},
 		{"repeated id", plan(search("s1", "x", "[]"), search("s1", "y", "[]")), false},
 		{"deps on itself", plan(search("s1", "x", `["s1"]`)), false},
 		{"deps on a later step", plan(search("s1", "x", "[]"), search("s2", "y", `["s3"]`), search("s3", "z", "[]")), false},
