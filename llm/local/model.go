@@ -709,7 +709,8 @@ func commonPrefix(a, b []int32) int {
 
 // Provider opens local models for llm.Open: "local/path/to/model.gguf", or
 // a model name found by Find. Options are read from the Config's Options:
-// "threads", "context", "template".
+// "threads", "context", "template", and "quotes" ("verbatim", "sentences"
+// or "free"; see Options.Quotes).
 var Provider = llm.ProviderFunc(func(ctx context.Context, spec string, cfg llm.Config) (llm.Model, error) {
 	path, err := Resolve(spec)
 	if err != nil {
@@ -723,6 +724,17 @@ var Provider = llm.ProviderFunc(func(ctx context.Context, spec string, cfg llm.C
 		fmt.Sscan(v, &o.ContextLen)
 	}
 	o.Template = cfg.Options["template"]
+	switch q := cfg.Options["quotes"]; q {
+	case "":
+	case "verbatim":
+		o.Quotes = QuotesVerbatim
+	case "sentences":
+		o.Quotes = QuotesSentences
+	case "free":
+		o.Quotes = QuotesFree
+	default:
+		return nil, &llm.Error{Kind: llm.KindInvalidRequest, Provider: "local", Message: fmt.Sprintf("option quotes=%q: want verbatim, sentences or free", q)}
+	}
 	return Load(ctx, path, o)
 })
 

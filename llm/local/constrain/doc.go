@@ -26,6 +26,25 @@
 // when it is rejected. A sampler that needs the mask up front (top-k/top-p
 // over allowed tokens only) calls Fill every step.
 //
+// # Quotations
+//
+// [Quotes] holds an output's quotations to a set of source texts rather
+// than to a grammar: outside quotation marks the text is free, inside
+// them ("…", “…” or 「…」) it must copy a span of a source exactly (from
+// the start of a word, or whole sentences with [QuoteSentences]). A
+// [QuoteState] follows the output byte by byte; [Vocab.AllowedQuoted],
+// [Vocab.AdvanceQuoted] and [Vocab.FillQuoted] are the token-level
+// counterparts of Allowed, Advance and Fill, used the same way:
+//
+//	q := constrain.NewQuotes(sourceTexts, constrain.QuoteSentences)
+//	s := q.Start()
+//	// per token: if !v.AllowedQuoted(&s, tok) { mask = v.FillQuoted(&s, mask); ... }
+//	v.AdvanceQuoted(&s, tok)
+//
+// The sources are indexed once (their quotable start positions sorted by
+// the text that follows), so each byte of a quotation narrows a range of
+// candidates by binary search, whatever the sources' length.
+//
 // # Termination
 //
 // The grammar always leaves a way to finish: states from which no valid
