@@ -67,6 +67,9 @@ func TestRunScripted(t *testing.T) {
 	if reqs[0].ResponseSchema == nil || reqs[1].ResponseSchema != nil {
 		t.Fatal("the plan request must carry the schema, the answer request not")
 	}
+	if len(reqs[1].Sources) != len(exs[0].Observations) || reqs[1].Sources[0].Text != exs[0].Observations[0].Content {
+		t.Errorf("the answer request's sources %+v are not the example's observations", reqs[1].Sources)
+	}
 	if !bytes.Equal(reqs[0].ResponseSchema.Schema, planner.SchemaForNumbered(exs[0].Tools)) {
 		t.Error("the plan request does not carry the schema of the example's tools")
 	}
