@@ -29,6 +29,11 @@ type ExportOptions struct {
 	Name string
 	// KVs are extra metadata (a model card's license, for example).
 	KVs map[string]any
+	// ContextLen is the context length written into the file; 0 means
+	// the longest sequence trained on (Config.MaxSeq). RoPE encodes
+	// relative positions, so a somewhat longer context works where what
+	// the model attends to stays within the trained distances.
+	ContextLen int
 }
 
 // Export writes the model as a llama-architecture GGUF file that package
@@ -62,7 +67,11 @@ func ExportParams(out io.Writer, c *Config, p *Params, opts ExportOptions) error
 		ft = 7 // LLAMA_FTYPE_MOSTLY_Q8_0
 	}
 	set("general.file_type", ft)
-	set("llama.context_length", uint32(c.MaxSeq))
+	ctxLen := c.MaxSeq
+	if opts.ContextLen > 0 {
+		ctxLen = opts.ContextLen
+	}
+	set("llama.context_length", uint32(ctxLen))
 	set("llama.embedding_length", uint32(c.Dim))
 	set("llama.block_count", uint32(c.Layers))
 	set("llama.feed_forward_length", uint32(c.FFN))

@@ -205,4 +205,24 @@ func TestExportLoadGenerate(t *testing.T) {
 		}
 		m.Close()
 	}
+	// The exported context defaults to the trained length; ContextLen sets it.
+	for _, want := range []int{0, 2 * c.MaxSeq} {
+		var buf bytes.Buffer
+		if err := tr.Export(&buf, train.ExportOptions{Vocab: v, Name: "micro", ContextLen: want}); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "ctx.gguf")
+		os.WriteFile(path, buf.Bytes(), 0o600)
+		m, err := local.Load(context.Background(), path, local.Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == 0 {
+			want = c.MaxSeq
+		}
+		if got := m.Config().ContextLen; got != want {
+			t.Errorf("exported context %d, want %d", got, want)
+		}
+		m.Close()
+	}
 }

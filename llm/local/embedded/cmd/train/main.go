@@ -48,6 +48,7 @@ func main() {
 		saveEvery = flag.Int("save-every", 50, "checkpoint every N steps")
 		name      = flag.String("name", "plait-embedded", "general.name of the exported model")
 		maxSeq    = flag.Int("max-seq", 0, "longest training sequence and exported context (0: the preset's)")
+		context   = flag.Int("context", 0, "exported context length, if not -max-seq")
 		lengths   = flag.Bool("lengths", false, "print the distribution of sequence lengths and exit")
 		until     = flag.Int("until", 0, "stop after this step with a checkpoint and no export (0: run to the end); -resume continues")
 		copyFrac  = flag.Float64("copy", 0.25, "copying sequences to add, as a fraction of the trace sequences (see corpus.CopySequences)")
@@ -190,7 +191,7 @@ func main() {
 		"general.sampling.penalty_repeat": float32(1),
 		local.KeyQuotes:                   "sentences",
 	}
-	if err := tr.Export(f, train.ExportOptions{Vocab: v, Type: typ, Name: *name, KVs: kvs}); err != nil {
+	if err := tr.Export(f, train.ExportOptions{Vocab: v, Type: typ, Name: *name, KVs: kvs, ContextLen: *context}); err != nil {
 		log.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
