@@ -523,3 +523,79 @@
 	VPADDB Y9, Y2, K1, Y2; \
 	VPSUBB Y9, Y2, Y2; \
 	SIGNED_DOT_V(yoff+2, acc)
+
+// KSCALE_SETUP_V is KSCALE_SETUP with the two F16 scales converted
+// together: Y2 = d·dy broadcast, X3 = dmin·dy broadcast (the same
+// products, so the same values).
+#define KSCALE_SETUP_V \
+	VBROADCASTSS (DI), X9; \
+	VMOVD (SI), X2; \
+	VCVTPH2PS X2, X2; \
+	VMULPS X9, X2, X2; \
+	VMOVSHDUP X2, X3; \
+	VBROADCASTSS X2, Y2; \
+	VBROADCASTSS X3, X3
+
+// KSCALES_V stores the eight sub-block scales of R8 at 0(SP) as dwords
+// holding the scale in both words, so that one VPBROADCASTD (a plain
+// load) gives the scale in every word.
+#define KSCALES_V \
+	VMOVQ R8, X5; \
+	VPMOVZXBW X5, X5; \
+	VPUNPCKLWD X5, X5, X6; \
+	VPUNPCKHWD X5, X5, X7; \
+	VMOVDQU X6, 0(SP); \
+	VMOVDQU X7, 16(SP)
+
+// Q4K_PAIRV is Q4K_PAIR with VNNI: VPDPWSSD multiplies the int16 pair
+// sums by the scale and adds them to Y4 in one instruction, giving the
+// same int32 lanes as VPMADDWD and VPADDD.
+// It accumulates into acc0 and acc1 (the caller rotates four
+// accumulators and adds them up: integer sums, so the lanes are the same),
+// which keeps VPDPWSSD's latency off the critical path.
+#define Q4K_PAIRV(qoff, yoff, soff, acc0, acc1) \
+	VMOVDQU qoff(SI), Y5; \
+	VPSRLW $4, Y5, Y6; \
+	VPAND Y8, Y5, Y5; \
+	VPAND Y8, Y6, Y6; \
+	VPMADDUBSW yoff(DI), Y5, Y5; \
+	VPMADDUBSW (yoff+32)(DI), Y6, Y6; \
+	VPBROADCASTD soff(SP), Y9; \
+	VPBROADCASTD (soff+4)(SP), Y10; \
+	VPDPWSSD Y9, Y5, acc0; \
+	VPDPWSSD Y10, Y6, acc1
+
+// Q6K_QUARTERV is Q6K_QUARTER with VPDPWSSD for VPMADDWD and VPADDD,
+// into one of four accumulators (Y4, Y16, Y17, Y18) that are added up at
+// the end of the super-block.
+#define Q6K_QUARTERV(yoff, soff, acc) \
+	VPMADDUBSW yoff(DI), Y9, Y9; \
+	VPBROADCASTD soff(SP), Y10; \
+	VPSHUFB Y15, Y10, Y10; \
+	VPDPWSSD Y10, Y9, acc
+
+#define Q6K_HALFV(qloff, qhoff, yoff, soff) \
+	VMOVDQU qloff(SI), Y5; \
+	VMOVDQU (qloff+32)(SI), Y6; \
+	VMOVDQU qhoff(SI), Y7; \
+	VPAND Y8, Y5, Y9; \
+	VPAND Y11, Y7, Y10; \
+	VPSLLW $4, Y10, Y10; \
+	VPOR Y10, Y9, Y9; \
+	Q6K_QUARTERV(yoff, soff, Y4); \
+	VPAND Y8, Y6, Y9; \
+	VPAND Y12, Y7, Y10; \
+	VPSLLW $2, Y10, Y10; \
+	VPOR Y10, Y9, Y9; \
+	Q6K_QUARTERV(yoff+32, soff+4, Y16); \
+	VPSRLW $4, Y5, Y9; \
+	VPAND Y8, Y9, Y9; \
+	VPAND Y13, Y7, Y10; \
+	VPOR Y10, Y9, Y9; \
+	Q6K_QUARTERV(yoff+64, soff+8, Y17); \
+	VPSRLW $4, Y6, Y9; \
+	VPAND Y8, Y9, Y9; \
+	VPAND Y14, Y7, Y10; \
+	VPSRLW $2, Y10, Y10; \
+	VPOR Y10, Y9, Y9; \
+	Q6K_QUARTERV(yoff+96, soff+12, Y18)

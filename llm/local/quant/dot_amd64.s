@@ -2193,3 +2193,106 @@ q80r8tail:
 q80r8done:
 	R8EPILOGUE
 	RET
+
+// VNNI variants of the single-row Q4_K and Q6_K kernels: VPDPWSSD does
+// the scale multiply and the add of each sub-block's int16 pair sums in
+// one instruction, Q4_K's scales are broadcast by plain loads and its two
+// F16 scales converted together. Every int32 lane and every float
+// operation is the AVX2 kernels', so the results are bit-identical.
+
+// func dotQ4_KVNNI(x, y *byte, nb int) float32
+TEXT ·dotQ4_KVNNI(SB), NOSPLIT, $32-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS X1, X1, X1
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	TESTQ CX, CX
+	JEQ q4kvdone
+q4kvloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
+	KSCALE_SETUP_V
+	KSCALES
+	KSCALES_V
+	KMINS
+	VPXOR Y4, Y4, Y4
+	VPXOR Y11, Y11, Y11
+	VPXOR Y12, Y12, Y12
+	VPXOR Y13, Y13, Y13
+	Q4K_PAIRV(16, 4, 0, Y4, Y11)
+	Q4K_PAIRV(48, 68, 8, Y12, Y13)
+	Q4K_PAIRV(80, 132, 16, Y4, Y11)
+	Q4K_PAIRV(112, 196, 24, Y12, Y13)
+	VPADDD Y11, Y4, Y4
+	VPADDD Y13, Y12, Y12
+	VPADDD Y12, Y4, Y4
+	VCVTDQ2PS Y4, Y4
+	VFMADD231PS Y2, Y4, Y0
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNE q4kvloop
+q4kvdone:
+	VSUBPS Y1, Y0, Y0 // X1 holds the min terms, upper lanes zero
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ6_KVNNI(x, y *byte, nb int) float32
+TEXT ·dotQ6_KVNNI(SB), NOSPLIT, $32-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x03030303, Y11, X11)
+	BCAST_BYTE(0x0c0c0c0c, Y12, X12)
+	BCAST_BYTE(0x30303030, Y13, X13)
+	BCAST_BYTE(0xc0c0c0c0, Y14, X14)
+	VMOVDQU q6shuf<>(SB), Y15
+	TESTQ CX, CX
+	JEQ q6kvdone
+q6kvloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
+	PREFETCHT0 1216(SI)
+	VMOVSS (DI), X1
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X2
+	VCVTPH2PS X2, X2
+	VMULSS X1, X2, X2
+	VBROADCASTSS X2, Y2
+	VPMOVSXBW 192(SI), Y3
+	VMOVDQU Y3, 0(SP)
+	VPXOR Y4, Y4, Y4
+	VPXORD Y16, Y16, Y16
+	VPXORD Y17, Y17, Y17
+	VPXORD Y18, Y18, Y18
+	Q6K_HALFV(0, 128, 4, 0)
+	Q6K_HALFV(64, 160, 132, 16)
+	VPADDD Y16, Y4, Y4
+	VPADDD Y18, Y17, Y17
+	VPADDD Y17, Y4, Y4
+	// subtract 32 * Σ sc_g * bsum_g (the quants were taken unsigned, q+32)
+	VPMADDWD 260(DI), Y3, Y5
+	VPSLLD $5, Y5, Y5
+	VPSUBD Y5, Y4, Y4
+	VCVTDQ2PS Y4, Y4
+	VFMADD231PS Y2, Y4, Y0
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNE q6kvloop
+q6kvdone:
+	HSUM8
+	VPXORD Y16, Y16, Y16
+	VPXORD Y17, Y17, Y17
+	VPXORD Y18, Y18, Y18
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
