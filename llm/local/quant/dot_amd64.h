@@ -599,3 +599,36 @@
 	VPSRLW $2, Y10, Y10; \
 	VPOR Y10, Y9, Y9; \
 	Q6K_QUARTERV(yoff+96, soff+12, Y18)
+
+// KSCALES_VEC unpacks the 6-bit scales and mins of a Q4_K/Q5_K block at SI
+// with vector operations (the 32-bit steps of KSCALES on all four dwords
+// at once) and stores the scales at 0(SP) as KSCALES_V does; it leaves
+// the eight mins as words in X6. Needs X8 = 0x0f, X14 = 0x3f and X15 =
+// 0x03 in every byte.
+#define KSCALES_VEC \
+	VMOVDQU 4(SI), X5; \
+	VPAND X14, X5, X6; \
+	VPSRLD $6, X5, X7; \
+	VPAND X15, X7, X7; \
+	VPSLLD $4, X7, X7; \
+	VPSHUFD $0xaa, X5, X9; \
+	VPSRLVD k4shift<>(SB), X9, X9; \
+	VPAND X8, X9, X9; \
+	VPOR X9, X7, X7; \
+	VPUNPCKLDQ X7, X6, X6; \
+	VPMOVZXBW X6, X5; \
+	VPUNPCKLWD X5, X5, X7; \
+	VPUNPCKHWD X5, X5, X5; \
+	VMOVDQU X7, 0(SP); \
+	VMOVDQU X5, 16(SP); \
+	VPSRLDQ $8, X6, X6; \
+	VPMOVZXBW X6, X6
+
+// KMINS_V is KMINS with the mins already in X6 (KSCALES_VEC).
+#define KMINS_V \
+	VMOVDQU 260(DI), Y9; \
+	VEXTRACTI128 $1, Y9, X10; \
+	VPHADDW X10, X9, X9; \
+	VPMADDWD X9, X6, X6; \
+	VCVTDQ2PS X6, X6; \
+	VFMADD231PS X3, X6, X1

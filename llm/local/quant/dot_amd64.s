@@ -2200,6 +2200,14 @@ q80r8done:
 // F16 scales converted together. Every int32 lane and every float
 // operation is the AVX2 kernels', so the results are bit-identical.
 
+// Shift counts for KSCALES_VEC: the third scale dword as it is, and
+// shifted right by 4.
+DATA k4shift<>+0x00(SB)/4, $0
+DATA k4shift<>+0x04(SB)/4, $4
+DATA k4shift<>+0x08(SB)/4, $0
+DATA k4shift<>+0x0c(SB)/4, $0
+GLOBL k4shift<>(SB), RODATA|NOPTR, $16
+
 // func dotQ4_KVNNI(x, y *byte, nb int) float32
 TEXT ·dotQ4_KVNNI(SB), NOSPLIT, $32-28
 	MOVQ x+0(FP), SI
@@ -2208,6 +2216,8 @@ TEXT ·dotQ4_KVNNI(SB), NOSPLIT, $32-28
 	VXORPS Y0, Y0, Y0
 	VXORPS X1, X1, X1
 	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x3f3f3f3f, Y14, X14)
+	BCAST_BYTE(0x03030303, Y15, X15)
 	TESTQ CX, CX
 	JEQ q4kvdone
 q4kvloop:
@@ -2215,9 +2225,8 @@ q4kvloop:
 	PREFETCHT0 1088(SI)
 	PREFETCHT0 1152(SI)
 	KSCALE_SETUP_V
-	KSCALES
-	KSCALES_V
-	KMINS
+	KSCALES_VEC
+	KMINS_V
 	VPXOR Y4, Y4, Y4
 	VPXOR Y11, Y11, Y11
 	VPXOR Y12, Y12, Y12
