@@ -574,30 +574,31 @@
 	VPSHUFB Y15, Y10, Y10; \
 	VPDPWSSD Y10, Y9, acc
 
+// Q6K_HALFV decodes the quants as Q6K_HALF does, with one VPTERNLOGD per
+// quarter taking the low four bits from the (shifted) ql bytes and the
+// next two from the (shifted) qh bytes (Y8 = 0x0f selects), and one mask
+// (Y11 = 0x3f) clearing the top two: the same bytes in 13 instructions
+// per half instead of 17.
 #define Q6K_HALFV(qloff, qhoff, yoff, soff) \
 	VMOVDQU qloff(SI), Y5; \
 	VMOVDQU (qloff+32)(SI), Y6; \
 	VMOVDQU qhoff(SI), Y7; \
-	VPAND Y8, Y5, Y9; \
-	VPAND Y11, Y7, Y10; \
-	VPSLLW $4, Y10, Y10; \
-	VPOR Y10, Y9, Y9; \
+	VPSLLW $4, Y7, Y9; \
+	VPTERNLOGD $0xd8, Y8, Y5, Y9; \
+	VPAND Y11, Y9, Y9; \
 	Q6K_QUARTERV(yoff, soff, Y4); \
-	VPAND Y8, Y6, Y9; \
-	VPAND Y12, Y7, Y10; \
-	VPSLLW $2, Y10, Y10; \
-	VPOR Y10, Y9, Y9; \
+	VPSLLW $2, Y7, Y9; \
+	VPTERNLOGD $0xd8, Y8, Y6, Y9; \
+	VPAND Y11, Y9, Y9; \
 	Q6K_QUARTERV(yoff+32, soff+4, Y16); \
 	VPSRLW $4, Y5, Y9; \
-	VPAND Y8, Y9, Y9; \
-	VPAND Y13, Y7, Y10; \
-	VPOR Y10, Y9, Y9; \
+	VPTERNLOGD $0xe4, Y8, Y7, Y9; \
+	VPAND Y11, Y9, Y9; \
 	Q6K_QUARTERV(yoff+64, soff+8, Y17); \
 	VPSRLW $4, Y6, Y9; \
-	VPAND Y8, Y9, Y9; \
-	VPAND Y14, Y7, Y10; \
-	VPSRLW $2, Y10, Y10; \
-	VPOR Y10, Y9, Y9; \
+	VPSRLW $2, Y7, Y10; \
+	VPTERNLOGD $0xe4, Y8, Y10, Y9; \
+	VPAND Y11, Y9, Y9; \
 	Q6K_QUARTERV(yoff+96, soff+12, Y18)
 
 // KSCALES_VEC unpacks the 6-bit scales and mins of a Q4_K/Q5_K block at SI
