@@ -642,6 +642,34 @@ func TestMatVecRowGroupsMatchDot(t *testing.T) {
 	}
 }
 
+// The row-group kernels (eight and four rows per call) on random quant
+// bytes, every bit pattern of quants and fifth bits included, with block
+// counts that run their two-block loop, their one-block tail or both, and
+// row counts that leave remainders: every row equals the single-row Dot.
+func TestRowGroupsRandomBlocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_0, ggml.Q5_0, ggml.Q4_K, ggml.Q6_K} {
+		for _, nb := range []int{1, 2, 3, 5, 28} {
+			cols := nb * typ.BlockSize()
+			for _, rows := range []int{8, 16, 27} {
+				m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: randomBlocks(r, typ, rows*cols)}
+				x := gauss(r, cols, 1)
+				y := make([]float32, rows)
+				if err := quant.MatVec(nil, m, x, y); err != nil {
+					t.Fatal(err)
+				}
+				act, _ := quant.QuantizeActivation(typ, x, nil)
+				for i := range rows {
+					want, _ := quant.Dot(typ, m.Row(i), act, cols)
+					if y[i] != want {
+						t.Fatalf("%v %d blocks, %d rows: row %d = %v, Dot = %v", typ, nb, rows, i, y[i], want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // Shapes that run the register-blocked GEMM kernels (groups of 8 rows,
 // tiles of 16 tokens) with remainders on both sides and odd block counts,
 // against MatVec (the single-token kernels), on 1 and 2 threads.
