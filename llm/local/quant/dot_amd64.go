@@ -116,6 +116,12 @@ func dotQ5_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
 func dotQ5_0VNNI(x, y *byte, nb int) float32
 
 //go:noescape
+func dotQ4_KVNNI(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ6_KVNNI(x, y *byte, nb int) float32
+
+//go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
 var (
@@ -239,6 +245,10 @@ func setKernels(vnni bool) {
 	simdKernels[ggml.Q4_K] = block(dotQ4_KAVX2, qkK)
 	simdKernels[ggml.Q5_K] = block(dotQ5_KAVX2, qkK)
 	simdKernels[ggml.Q6_K] = block(dotQ6_KAVX2, qkK)
+	if vnni {
+		simdKernels[ggml.Q4_K] = block(dotQ4_KVNNI, qkK)
+		simdKernels[ggml.Q6_K] = block(dotQ6_KVNNI, qkK)
+	}
 	x4 := func(f func(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)) multiKernel {
 		return func(w, a []byte, stride, nb int, out *[4]float32) {
 			if nb == 0 {

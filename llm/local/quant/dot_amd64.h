@@ -523,3 +523,113 @@
 	VPADDB Y9, Y2, K1, Y2; \
 	VPSUBB Y9, Y2, Y2; \
 	SIGNED_DOT_V(yoff+2, acc)
+
+// KSCALE_SETUP_V is KSCALE_SETUP with the two F16 scales converted
+// together: Y2 = d·dy broadcast, X3 = dmin·dy broadcast (the same
+// products, so the same values).
+#define KSCALE_SETUP_V \
+	VBROADCASTSS (DI), X9; \
+	VMOVD (SI), X2; \
+	VCVTPH2PS X2, X2; \
+	VMULPS X9, X2, X2; \
+	VMOVSHDUP X2, X3; \
+	VBROADCASTSS X2, Y2; \
+	VBROADCASTSS X3, X3
+
+// KSCALES_V stores the eight sub-block scales of R8 at 0(SP) as dwords
+// holding the scale in both words, so that one VPBROADCASTD (a plain
+// load) gives the scale in every word.
+#define KSCALES_V \
+	VMOVQ R8, X5; \
+	VPMOVZXBW X5, X5; \
+	VPUNPCKLWD X5, X5, X6; \
+	VPUNPCKHWD X5, X5, X7; \
+	VMOVDQU X6, 0(SP); \
+	VMOVDQU X7, 16(SP)
+
+// Q4K_PAIRV is Q4K_PAIR with VNNI: VPDPWSSD multiplies the int16 pair
+// sums by the scale and adds them to Y4 in one instruction, giving the
+// same int32 lanes as VPMADDWD and VPADDD.
+// It accumulates into acc0 and acc1 (the caller rotates four
+// accumulators and adds them up: integer sums, so the lanes are the same),
+// which keeps VPDPWSSD's latency off the critical path.
+#define Q4K_PAIRV(qoff, yoff, soff, acc0, acc1) \
+	VMOVDQU qoff(SI), Y5; \
+	VPSRLW $4, Y5, Y6; \
+	VPAND Y8, Y5, Y5; \
+	VPAND Y8, Y6, Y6; \
+	VPMADDUBSW yoff(DI), Y5, Y5; \
+	VPMADDUBSW (yoff+32)(DI), Y6, Y6; \
+	VPBROADCASTD soff(SP), Y9; \
+	VPBROADCASTD (soff+4)(SP), Y10; \
+	VPDPWSSD Y9, Y5, acc0; \
+	VPDPWSSD Y10, Y6, acc1
+
+// Q6K_QUARTERV is Q6K_QUARTER with VPDPWSSD for VPMADDWD and VPADDD,
+// into one of four accumulators (Y4, Y16, Y17, Y18) that are added up at
+// the end of the super-block.
+#define Q6K_QUARTERV(yoff, soff, acc) \
+	VPMADDUBSW yoff(DI), Y9, Y9; \
+	VPBROADCASTD soff(SP), Y10; \
+	VPSHUFB Y15, Y10, Y10; \
+	VPDPWSSD Y10, Y9, acc
+
+// Q6K_HALFV decodes the quants as Q6K_HALF does, with one VPTERNLOGD per
+// quarter taking the low four bits from the (shifted) ql bytes and the
+// next two from the (shifted) qh bytes (Y8 = 0x0f selects), and one mask
+// (Y11 = 0x3f) clearing the top two: the same bytes in 13 instructions
+// per half instead of 17.
+#define Q6K_HALFV(qloff, qhoff, yoff, soff) \
+	VMOVDQU qloff(SI), Y5; \
+	VMOVDQU (qloff+32)(SI), Y6; \
+	VMOVDQU qhoff(SI), Y7; \
+	VPSLLW $4, Y7, Y9; \
+	VPTERNLOGD $0xd8, Y8, Y5, Y9; \
+	VPAND Y11, Y9, Y9; \
+	Q6K_QUARTERV(yoff, soff, Y4); \
+	VPSLLW $2, Y7, Y9; \
+	VPTERNLOGD $0xd8, Y8, Y6, Y9; \
+	VPAND Y11, Y9, Y9; \
+	Q6K_QUARTERV(yoff+32, soff+4, Y16); \
+	VPSRLW $4, Y5, Y9; \
+	VPTERNLOGD $0xe4, Y8, Y7, Y9; \
+	VPAND Y11, Y9, Y9; \
+	Q6K_QUARTERV(yoff+64, soff+8, Y17); \
+	VPSRLW $4, Y6, Y9; \
+	VPSRLW $2, Y7, Y10; \
+	VPTERNLOGD $0xe4, Y8, Y10, Y9; \
+	VPAND Y11, Y9, Y9; \
+	Q6K_QUARTERV(yoff+96, soff+12, Y18)
+
+// KSCALES_VEC unpacks the 6-bit scales and mins of a Q4_K/Q5_K block at SI
+// with vector operations (the 32-bit steps of KSCALES on all four dwords
+// at once) and stores the scales at 0(SP) as KSCALES_V does; it leaves
+// the eight mins as words in X6. Needs X8 = 0x0f, X14 = 0x3f and X15 =
+// 0x03 in every byte.
+#define KSCALES_VEC \
+	VMOVDQU 4(SI), X5; \
+	VPAND X14, X5, X6; \
+	VPSRLD $6, X5, X7; \
+	VPAND X15, X7, X7; \
+	VPSLLD $4, X7, X7; \
+	VPSHUFD $0xaa, X5, X9; \
+	VPSRLVD k4shift<>(SB), X9, X9; \
+	VPAND X8, X9, X9; \
+	VPOR X9, X7, X7; \
+	VPUNPCKLDQ X7, X6, X6; \
+	VPMOVZXBW X6, X5; \
+	VPUNPCKLWD X5, X5, X7; \
+	VPUNPCKHWD X5, X5, X5; \
+	VMOVDQU X7, 0(SP); \
+	VMOVDQU X5, 16(SP); \
+	VPSRLDQ $8, X6, X6; \
+	VPMOVZXBW X6, X6
+
+// KMINS_V is KMINS with the mins already in X6 (KSCALES_VEC).
+#define KMINS_V \
+	VMOVDQU 260(DI), Y9; \
+	VEXTRACTI128 $1, Y9, X10; \
+	VPHADDW X10, X9, X9; \
+	VPMADDWD X9, X6, X6; \
+	VCVTDQ2PS X6, X6; \
+	VFMADD231PS X3, X6, X1

@@ -1926,7 +1926,7 @@ gq50done:
 	GEPILOGUE
 	RET
 
-// Eight-row kernels for Q4_0 and Q5_0: the four-row kernels' arithmetic
+// Eight-row kernel for Q4_0: the four-row kernel's arithmetic
 // for eight rows (R12 points at the fifth), so the activation block's
 // load, scale and offset sum are shared by twice as many rows and the
 // call and loop overhead is paid once per eight rows. The sixteen
@@ -1942,17 +1942,6 @@ gq50done:
 	R4Q4(xo(R12)(R8*1), a5); \
 	R4Q4(xo(R12)(R8*2), a6); \
 	R4Q4(xo(R12)(R9*1), a7)
-
-#define R8Q5BLOCK(xo, yo, do, a0, a1, a2, a3, a4, a5, a6, a7) \
-	R4ACT(yo, do); \
-	R4Q5(xo(SI), a0); \
-	R4Q5(xo(SI)(R8*1), a1); \
-	R4Q5(xo(SI)(R8*2), a2); \
-	R4Q5(xo(SI)(R9*1), a3); \
-	R4Q5(xo(R12), a4); \
-	R4Q5(xo(R12)(R8*1), a5); \
-	R4Q5(xo(R12)(R8*2), a6); \
-	R4Q5(xo(R12)(R9*1), a7)
 
 #define R8PROLOGUE \
 	R4PROLOGUE; \
@@ -2030,28 +2019,142 @@ dotQ4_0R8VNNIdone:
 	R8EPILOGUE
 	RET
 
+// Eight-row Q5_0 kernel in 512-bit registers: each ZMM holds two rows'
+// block (row A in the low 256 bits, row B in the high), so the decode,
+// the product and the float scaling of two rows take one instruction
+// each. A row's 32 quants are split as in the four-row kernel (one
+// broadcast load per row, a merge-masked one puts row B's 16 bytes in the
+// high half, one variable shift and a mask split the nibbles); the two
+// rows' fifth bits form one 64-bit mask (qh of A low, of B high) that adds
+// 16 in one masked byte add. The weight scales come from f16Table, row
+// B's by a merge-masked broadcast into the high half. Every lane does the
+// arithmetic of the corresponding lane of the single-row kernel, with the
+// same even/odd block accumulators and the same final sum order, so each
+// row's result is bit-identical to it.
+DATA zshift<>+0x00(SB)/8, $0
+DATA zshift<>+0x08(SB)/8, $0
+DATA zshift<>+0x10(SB)/8, $4
+DATA zshift<>+0x18(SB)/8, $4
+DATA zshift<>+0x20(SB)/8, $0
+DATA zshift<>+0x28(SB)/8, $0
+DATA zshift<>+0x30(SB)/8, $4
+DATA zshift<>+0x38(SB)/8, $4
+GLOBL zshift<>(SB), RODATA|NOPTR, $64
+
+// Z3 = the activation block's quants in both halves, Z7 its scale, Z13
+// the offset's share -16·Σa per lane (Z15 holds 16 in every byte).
+#define Z5ACT(yo, do) \
+	VBROADCASTI64X4 (yo+2)(DI), Z3; \
+	VBROADCASTSS do(DX), Z7; \
+	VPXORD Z12, Z12, Z12; \
+	VPDPBUSD Z3, Z15, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPSUBD Z12, Z13, Z13
+
+// Z5PAIR adds the block of rows a and b (addresses of their block) into
+// acc. K4 selects the high 256 bits (dword lanes 8-15).
+#define Z5PAIR(a, b, acc) \
+	MOVL 2+a, AX; \
+	MOVL 2+b, BX; \
+	SHLQ $32, BX; \
+	ORQ AX, BX; \
+	KMOVQ BX, K3; \
+	VBROADCASTI32X4 6+a, Z2; \
+	VBROADCASTI32X4 6+b, K4, Z2; \
+	VPSRLVQ Z11, Z2, Z2; \
+	VPANDD Z14, Z2, Z2; \
+	VPADDB Z15, Z2, K3, Z2; \
+	MOVWLZX a, AX; \
+	MOVWLZX b, BX; \
+	VBROADCASTSS (R13)(AX*4), Z1; \
+	VBROADCASTSS (R13)(BX*4), K4, Z1; \
+	VMULPS Z7, Z1, Z1; \
+	VMOVDQA32 Z13, Z6; \
+	VPDPBUSD Z3, Z2, Z6; \
+	VCVTDQ2PS Z6, Z6; \
+	VFMADD231PS Z1, Z6, acc
+
+#define Z5BLOCK(xo, yo, do, a0, a1, a2, a3) \
+	Z5ACT(yo, do); \
+	Z5PAIR(xo(SI), xo(SI)(R8*1), a0); \
+	Z5PAIR(xo(SI)(R8*2), xo(SI)(R9*1), a1); \
+	Z5PAIR(xo(R12), xo(R12)(R8*1), a2); \
+	Z5PAIR(xo(R12)(R8*2), xo(R12)(R9*1), a3)
+
+// ZSUM2 writes the two rows of a pair (even and odd accumulators) to
+// off(R10) and off+4(R10), each summed as R4SUMHI sums a row.
+#define ZSUM2(even, odd, off) \
+	VADDPS odd, even, Z0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X1; \
+	VHADDPS X1, X1, X1; \
+	VHADDPS X1, X1, X1; \
+	VMOVSS X1, off(R10); \
+	VEXTRACTF64X4 $1, Z0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VHADDPS X0, X0, X0; \
+	VHADDPS X0, X0, X0; \
+	VMOVSS X0, (off+4)(R10)
+
 // func dotQ5_0R8VNNI(x *byte, xstride int, y, d *byte, nb int, out *[8]float32)
 TEXT ·dotQ5_0R8VNNI(SB), NOSPLIT, $0-48
-	R8PROLOGUE
-	BCAST_BYTE(0x10101010, Y15, X15)
-dotQ5_0R8VNNIloop:
+	MOVQ x+0(FP), SI
+	MOVQ xstride+8(FP), R8
+	MOVQ y+16(FP), DI
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R10
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R12
+	MOVQ ·f16Table(SB), R13
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VMOVDQU64 zshift<>(SB), Z11
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z14
+	MOVL $0x10101010, AX
+	VPBROADCASTD AX, Z15
+	MOVL $0xff00, AX
+	KMOVW AX, K4
+q50z8loop:
 	CMPQ CX, $2
-	JLT dotQ5_0R8VNNItail
+	JLT q50z8tail
 	R8PREFETCH
-	R8Q5BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
-	R8Q5BLOCK(22, 34, 4, Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31)
+	Z5BLOCK(0, 0, 0, Z16, Z17, Z18, Z19)
+	Z5BLOCK(22, 34, 4, Z20, Z21, Z22, Z23)
 	ADDQ $44, SI
 	ADDQ $44, R12
 	ADDQ $68, DI
 	ADDQ $8, DX
 	SUBQ $2, CX
-	JMP dotQ5_0R8VNNIloop
-dotQ5_0R8VNNItail:
+	JMP q50z8loop
+q50z8tail:
 	TESTQ CX, CX
-	JEQ dotQ5_0R8VNNIdone
-	R8Q5BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
-dotQ5_0R8VNNIdone:
-	R8EPILOGUE
+	JEQ q50z8done
+	Z5BLOCK(0, 0, 0, Z16, Z17, Z18, Z19)
+q50z8done:
+	ZSUM2(Z16, Z20, 0)
+	ZSUM2(Z17, Z21, 8)
+	ZSUM2(Z18, Z22, 16)
+	ZSUM2(Z19, Z23, 24)
+	// Leave no dirty upper state in Z16-Z31 (VZEROUPPER clears only
+	// the upper halves of Y0-Y15).
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VZEROUPPER
 	RET
 
 // Eight-row Q8_0 kernel: dotQ8_0R4VNNI's arithmetic for eight rows, with
@@ -2089,4 +2192,113 @@ q80r8tail:
 	R8Q8BLOCK(0, 0, 0, Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
 q80r8done:
 	R8EPILOGUE
+	RET
+
+// VNNI variants of the single-row Q4_K and Q6_K kernels: VPDPWSSD does
+// the scale multiply and the add of each sub-block's int16 pair sums in
+// one instruction, Q4_K's scales are broadcast by plain loads and its two
+// F16 scales converted together. Every int32 lane and every float
+// operation is the AVX2 kernels', so the results are bit-identical.
+
+// Shift counts for KSCALES_VEC: the third scale dword as it is, and
+// shifted right by 4.
+DATA k4shift<>+0x00(SB)/4, $0
+DATA k4shift<>+0x04(SB)/4, $4
+DATA k4shift<>+0x08(SB)/4, $0
+DATA k4shift<>+0x0c(SB)/4, $0
+GLOBL k4shift<>(SB), RODATA|NOPTR, $16
+
+// func dotQ4_KVNNI(x, y *byte, nb int) float32
+TEXT ·dotQ4_KVNNI(SB), NOSPLIT, $32-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS X1, X1, X1
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x3f3f3f3f, Y14, X14)
+	BCAST_BYTE(0x03030303, Y15, X15)
+	TESTQ CX, CX
+	JEQ q4kvdone
+q4kvloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
+	KSCALE_SETUP_V
+	KSCALES_VEC
+	KMINS_V
+	VPXOR Y4, Y4, Y4
+	VPXOR Y11, Y11, Y11
+	VPXOR Y12, Y12, Y12
+	VPXOR Y13, Y13, Y13
+	Q4K_PAIRV(16, 4, 0, Y4, Y11)
+	Q4K_PAIRV(48, 68, 8, Y12, Y13)
+	Q4K_PAIRV(80, 132, 16, Y4, Y11)
+	Q4K_PAIRV(112, 196, 24, Y12, Y13)
+	VPADDD Y11, Y4, Y4
+	VPADDD Y13, Y12, Y12
+	VPADDD Y12, Y4, Y4
+	VCVTDQ2PS Y4, Y4
+	VFMADD231PS Y2, Y4, Y0
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNE q4kvloop
+q4kvdone:
+	VSUBPS Y1, Y0, Y0 // X1 holds the min terms, upper lanes zero
+	HSUM8
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ6_KVNNI(x, y *byte, nb int) float32
+TEXT ·dotQ6_KVNNI(SB), NOSPLIT, $32-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	BCAST_BYTE(0x3f3f3f3f, Y11, X11)
+	VMOVDQU q6shuf<>(SB), Y15
+	TESTQ CX, CX
+	JEQ q6kvdone
+q6kvloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
+	PREFETCHT0 1216(SI)
+	VMOVSS (DI), X1
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X2
+	VCVTPH2PS X2, X2
+	VMULSS X1, X2, X2
+	VBROADCASTSS X2, Y2
+	VPMOVSXBW 192(SI), Y3
+	VMOVDQU Y3, 0(SP)
+	VPXOR Y4, Y4, Y4
+	VPXORD Y16, Y16, Y16
+	VPXORD Y17, Y17, Y17
+	VPXORD Y18, Y18, Y18
+	Q6K_HALFV(0, 128, 4, 0)
+	Q6K_HALFV(64, 160, 132, 16)
+	VPADDD Y16, Y4, Y4
+	VPADDD Y18, Y17, Y17
+	VPADDD Y17, Y4, Y4
+	// subtract 32 * Σ sc_g * bsum_g (the quants were taken unsigned, q+32)
+	VPMADDWD 260(DI), Y3, Y5
+	VPSLLD $5, Y5, Y5
+	VPSUBD Y5, Y4, Y4
+	VCVTDQ2PS Y4, Y4
+	VFMADD231PS Y2, Y4, Y0
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNE q6kvloop
+q6kvdone:
+	HSUM8
+	VPXORD Y16, Y16, Y16
+	VPXORD Y17, Y17, Y17
+	VPXORD Y18, Y18, Y18
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
 	RET

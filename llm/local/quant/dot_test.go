@@ -453,6 +453,59 @@ func TestMatMulVNNIMatchesAVX2(t *testing.T) {
 	}
 }
 
+// The VNNI K-quant kernels (single-row and row groups) compute the AVX2
+// kernels' int32 lanes and float operations: their results are identical,
+// for random bytes (any scales) and for quantized weights, over odd and
+// even super-block counts and row counts that leave remainders.
+func TestKQuantVNNIMatchesAVX2(t *testing.T) {
+	if !quant.SetVNNI(true) {
+		t.Skip("no AVX-512 VNNI on this machine or build")
+	}
+	defer quant.SetVNNI(true)
+	same := func(a, b float32) bool {
+		return a == b || (math.IsNaN(float64(a)) && math.IsNaN(float64(b)))
+	}
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, typ := range []ggml.Type{ggml.Q4_K, ggml.Q5_K, ggml.Q6_K} {
+		for _, nb := range []int{1, 2, 3, 19} {
+			n := nb * 256
+			for trial := 0; trial < 8; trial++ {
+				w := randomBlocks(r, typ, n)
+				if trial%2 == 1 {
+					w = mustQuantize(t, typ, gauss(r, n, 0.05))
+				}
+				a, _ := quant.QuantizeActivation(typ, gauss(r, n, 1), nil)
+				quant.SetVNNI(true)
+				d1, _ := quant.Dot(typ, w, a, n)
+				quant.SetVNNI(false)
+				d2, _ := quant.Dot(typ, w, a, n)
+				if !same(d1, d2) {
+					t.Fatalf("%v Dot over %d super-blocks: VNNI %v, AVX2 %v", typ, nb, d1, d2)
+				}
+			}
+			for _, rows := range []int{1, 4, 8, 13, 21} {
+				m := quant.Matrix{Type: typ, Rows: rows, Cols: n, Data: mustQuantize(t, typ, gauss(r, rows*n, 0.05))}
+				x := gauss(r, n, 1)
+				y1 := make([]float32, rows)
+				y2 := make([]float32, rows)
+				quant.SetVNNI(true)
+				if err := quant.MatVec(nil, m, x, y1); err != nil {
+					t.Fatal(err)
+				}
+				quant.SetVNNI(false)
+				if err := quant.MatVec(nil, m, x, y2); err != nil {
+					t.Fatal(err)
+				}
+				for i := range y1 {
+					if !same(y1[i], y2[i]) {
+						t.Fatalf("%v %dx%d row %d: VNNI %v, AVX2 %v", typ, rows, n, i, y1[i], y2[i])
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestMatVecMany(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	const cols = 256
@@ -582,6 +635,34 @@ func TestMatVecRowGroupsMatchDot(t *testing.T) {
 						if y[i] != want {
 							t.Fatalf("%v cols=%d rows=%d threads=%d: row %d = %v, Dot = %v", typ, cols, rows, threads, i, y[i], want)
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// The row-group kernels (eight and four rows per call) on random quant
+// bytes, every bit pattern of quants and fifth bits included, with block
+// counts that run their two-block loop, their one-block tail or both, and
+// row counts that leave remainders: every row equals the single-row Dot.
+func TestRowGroupsRandomBlocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_0, ggml.Q5_0, ggml.Q4_K, ggml.Q6_K} {
+		for _, nb := range []int{1, 2, 3, 5, 28} {
+			cols := nb * typ.BlockSize()
+			for _, rows := range []int{8, 16, 27} {
+				m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: randomBlocks(r, typ, rows*cols)}
+				x := gauss(r, cols, 1)
+				y := make([]float32, rows)
+				if err := quant.MatVec(nil, m, x, y); err != nil {
+					t.Fatal(err)
+				}
+				act, _ := quant.QuantizeActivation(typ, x, nil)
+				for i := range rows {
+					want, _ := quant.Dot(typ, m.Row(i), act, cols)
+					if y[i] != want {
+						t.Fatalf("%v %d blocks, %d rows: row %d = %v, Dot = %v", typ, nb, rows, i, y[i], want)
 					}
 				}
 			}
