@@ -277,7 +277,9 @@ func (sc *scanner) step() (Step, bool) {
 		switch key {
 		case "id":
 			st.ID, ok = sc.str()
-			ok = ok && !isDigits(st.ID)
+			// Numbers, also with space around them, are for the
+			// general reader, which normalizes them.
+			ok = ok && !isDigits(strings.TrimSpace(st.ID))
 		case "task":
 			st.Task, ok = sc.str()
 		case "tool":
@@ -310,7 +312,7 @@ func (sc *scanner) step() (Step, bool) {
 					return st, false
 				}
 				d, ok := sc.str()
-				if !ok || d == "" || d[0] == '$' || isDigits(d) {
+				if !ok || d == "" || d[0] == '$' || isDigits(d) || strings.TrimSpace(d) != d {
 					return st, false
 				}
 				st.Deps = append(st.Deps, d)
