@@ -135,6 +135,11 @@ const (
 )
 
 func (sc *scanner) space() {
+	// Plans written as the schema asks are compact: the next byte is
+	// usually not space, and every JSON space byte is at most ' '.
+	if sc.i < len(sc.s) && sc.s[sc.i] > ' ' {
+		return
+	}
 	for sc.i < len(sc.s) {
 		switch sc.s[sc.i] {
 		case ' ', '\t', '\n', '\r':
