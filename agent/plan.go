@@ -235,13 +235,19 @@ const (
 	blocked  // failed, or a step it needs failed
 )
 
-// launchItem is a step ready to run.
+// launchItem is a step ready to run: what its record is made from where
+// the step goes (see record), rather than a copy of the record.
 type launchItem struct {
 	i         int
 	st        *planner.Step
-	rec       StepRecord
+	args      json.RawMessage
 	input     string
-	validated bool // rec.Args are as the planner validated them
+	validated bool // args are as the planner validated them
+}
+
+// record is the record of l as it starts, in the plan of index planIdx.
+func (l *launchItem) record(planIdx int) StepRecord {
+	return StepRecord{ID: l.st.ID, Plan: planIdx, Task: l.st.Task, Tool: l.st.Tool, Args: l.args}
 }
 
 // stepResult is a launched step coming back to the scheduler: its index
@@ -322,15 +328,15 @@ func (s *startedStep) recycle() {
 // startStep starts tool step l on the executor, which calls s.done with
 // the result, from another goroutine, once the call ends. The step needs
 // no goroutine of its own; the tool runs on the executor's worker.
-func (r *run) startStep(ae tools.AsyncExecutor, l *launchItem, results *resultGate) {
+func (r *run) startStep(ae tools.AsyncExecutor, l *launchItem, planIdx int, results *resultGate) {
 	s := startedSteps.Get().(*startedStep)
 	s.results = results
-	s.i, s.rec = l.i, l.rec
+	s.i, s.rec = l.i, l.record(planIdx)
 	s.ctx = r.ctx
 	if d := r.a.limits.StepTimeout; d > 0 {
 		s.ctx, s.cancel = context.WithTimeout(r.ctx, d)
 	}
-	call := llm.ToolCall{ID: l.st.ID, Name: l.st.Tool, Arguments: l.rec.Args}
+	call := llm.ToolCall{ID: l.st.ID, Name: l.st.Tool, Arguments: l.args}
 	if r.listening() {
 		ev, c := s.rec, call
 		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &c})
@@ -522,7 +528,6 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 	var failures []string
 	var stopErr error
 
-	var finish func(i int, rec StepRecord)
 	var block func(i int, why string)
 	release := func(i int, skipped bool) {
 		for _, d := range slots[i].dependents {
@@ -546,12 +551,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			}
 		}
 	}
-	finish = func(i int, rec StepRecord) {
+	finish := func(i int, rec *StepRecord) {
 		st := prog.Step(i)
 		if slots[i].state == pending {
 			unlaunched--
 		}
-		r.res.Steps = append(r.res.Steps, rec)
+		r.res.Steps = append(r.res.Steps, *rec)
 		recp := &r.res.Steps[len(r.res.Steps)-1]
 		switch rec.Status {
 		case StepDone, StepReused:
@@ -631,12 +636,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 					if prior != nil {
 						rec.Output, rec.Content = prior.Output, prior.Content
 					}
-					finish(i, rec)
+					finish(i, &rec)
 					i = next - 1
 					continue
 				}
 				if slots[i].skippedDep {
-					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: a step it needs was skipped"})
+					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: a step it needs was skipped"})
 					i = next - 1
 					continue
 				}
@@ -645,13 +650,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				}
 				ok, err := prog.When(i, ps.env)
 				if err != nil {
-					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
+					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
 					i = next - 1
 					continue
 				}
 				if !ok {
 					r.note(memory.KindObservation, st.ID, st.Tool, "skipped: the condition "+st.When+" is false")
-					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: the condition " + st.When + " is false"})
+					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: the condition " + st.When + " is false"})
 					i = next - 1
 					continue
 				}
@@ -661,14 +666,14 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				}
 				args, err := prog.Args(i, ps.env)
 				if err != nil {
-					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
+					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
 					i = next - 1
 					continue
 				}
 				if prior := sameCall(ps.records, planIdx, st.Tool, args); prior != nil {
 					// A replan repeated a completed call under a new id:
 					// its output stands.
-					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args, Status: StepReused, Output: prior.Output, Content: prior.Content})
+					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args, Status: StepReused, Output: prior.Output, Content: prior.Content})
 					i = next - 1
 					continue
 				}
@@ -680,7 +685,6 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				if st.Tool == "" {
 					input = r.depOutputs(prog, i, ps.records)
 				}
-				rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args}
 				if st.Tool != "" {
 					// The plan's text of the arguments where they are
 					// the plan's (no references): no copy.
@@ -694,11 +698,11 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				} else {
 					r.note(memory.KindThought, st.ID, "", st.Task)
 				}
+				launch = append(launch, launchItem{i, st, args, input, !prog.HasRefs(i)})
 				if r.listening() {
-					ev := rec
+					ev := launch[len(launch)-1].record(planIdx)
 					r.emit(Event{Type: EventStepStarted, Step: &ev})
 				}
-				launch = append(launch, launchItem{i, st, rec, input, !prog.HasRefs(i)})
 			}
 			for next < n && slots[next].state != pending {
 				next++
@@ -734,11 +738,11 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 					l := &launch[k]
 					results.add()
 					if ae != nil && l.st.Tool != "" {
-						r.startStep(ae, l, results)
+						r.startStep(ae, l, planIdx, results)
 						continue
 					}
 					j := stepJobs.Get().(*stepJob)
-					j.i, j.rec = l.i, l.rec
+					j.i, j.rec = l.i, l.record(planIdx)
 					j.st, j.input, j.validated, j.r, j.results = l.st, l.input, l.validated, r, results
 					goStep(j)
 				}
@@ -746,7 +750,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			if here >= 0 {
 				l := &launch[here]
 				inlinedRes.i = l.i
-				inlinedRes.rec = r.runStep(l.st, l.rec, l.input, l.validated, &r.callBuf)
+				inlinedRes.rec = r.runStep(l.st, l.record(planIdx), l.input, l.validated, &r.callBuf)
 				inlined = &inlinedRes
 			}
 			launch = launch[:0]
@@ -774,7 +778,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		} else {
 			r.note(memory.KindObservation, st.ID, st.Tool, o.rec.Content)
 		}
-		finish(o.i, o.rec)
+		finish(o.i, &o.rec)
 		if o.pooled != nil {
 			o.pooled.recycle()
 		}
