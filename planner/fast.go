@@ -284,7 +284,7 @@ func (sc *scanner) step() (Step, bool) {
 			st.ID, ok = sc.str()
 			// Numbers, also with space around them, are for the
 			// general reader, which normalizes them.
-			ok = ok && !isDigits(strings.TrimSpace(st.ID))
+			ok = ok && !isDigits(trimSpace(st.ID))
 		case "task":
 			st.Task, ok = sc.str()
 		case "tool":
@@ -317,7 +317,7 @@ func (sc *scanner) step() (Step, bool) {
 					return st, false
 				}
 				d, ok := sc.str()
-				if !ok || d == "" || d[0] == '$' || isDigits(d) || strings.TrimSpace(d) != d {
+				if !ok || d == "" || d[0] == '$' || isDigits(d) || trimSpace(d) != d {
 					return st, false
 				}
 				st.Deps = append(st.Deps, d)
@@ -329,6 +329,19 @@ func (sc *scanner) step() (Step, bool) {
 			return st, false
 		}
 	}
-	st.ID, st.Tool, st.When = strings.TrimSpace(st.ID), strings.TrimSpace(st.Tool), strings.TrimSpace(st.When)
+	st.ID, st.Tool, st.When = trimSpace(st.ID), trimSpace(st.Tool), trimSpace(st.When)
 	return st, true
+}
+
+// trimSpace is strings.TrimSpace, which it calls only when s starts or
+// ends with something other than printable ASCII (a space, or a byte of
+// a non-ASCII character, which may be a space).
+func trimSpace(s string) string {
+	if s == "" {
+		return s
+	}
+	if first, last := s[0], s[len(s)-1]; first > ' ' && first < utf8.RuneSelf && last > ' ' && last < utf8.RuneSelf {
+		return s
+	}
+	return strings.TrimSpace(s)
 }
