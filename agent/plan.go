@@ -714,16 +714,22 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			// the others first, so that they all run together: tool steps
 			// the executor can start (see tools.AsyncExecutor) are started
 			// there, each on the executor's worker, and the rest go to our
-			// workers. A tool step the executor can start is started like
-			// the others even when it could go here, unless its call runs
-			// on the caller's goroutine: run here, its call would go to
-			// the dispatcher's worker all the same (so that its timeout
-			// can abandon it) while this goroutine waited for that one
-			// call, and was woken for it alone.
+			// workers. When other steps run too, a tool step the executor
+			// can start is started like them even when it could go here,
+			// unless its call runs on the caller's goroutine: run here,
+			// its call would go to the dispatcher's worker all the same
+			// (so that its timeout can abandon it) while this goroutine
+			// waited for that one call, to be woken for it alone, and
+			// again for the others.
 			here := -1
 			if len(launch) > 0 {
 				last := len(launch) - 1
-				if (inFlight == 1 || gates(launch[last].i)) && r.runsHere(ae, &launch[last]) {
+				switch {
+				case inFlight == 1:
+					// The only step running: here, whatever it is, it
+					// is waited for alone.
+					here = last
+				case gates(launch[last].i) && r.runsHere(ae, &launch[last]):
 					here = last
 				}
 			}
