@@ -293,10 +293,12 @@ var stepJobs = sync.Pool{New: func() any {
 	return j
 }}
 
-// recycle returns j to the pool, holding nothing of its run.
+// recycle returns j, holding nothing of its run, to the free jobs of
+// its gate, whose scheduler takes them before the pool's.
 func (j *stepJob) recycle() {
+	g := j.results
 	*j = stepJob{stepResult: stepResult{pooled: j}}
-	stepJobs.Put(j)
+	g.jobs = append(g.jobs, j)
 }
 
 // startedStep is a tool step started on the executor. They are pooled
@@ -318,18 +320,20 @@ var startedSteps = sync.Pool{New: func() any {
 	return s
 }}
 
-// recycle returns s to the pool, holding nothing of its run.
+// recycle returns s, holding nothing of its run, to the free started
+// steps of its gate, whose scheduler takes them before the pool's.
 func (s *startedStep) recycle() {
+	g := s.results
 	s.stepResult = stepResult{pooled: s}
 	s.results = nil
-	startedSteps.Put(s)
+	g.started = append(g.started, s)
 }
 
 // startStep starts tool step l on the executor, which calls s.done with
 // the result, from another goroutine, once the call ends. The step needs
 // no goroutine of its own; the tool runs on the executor's worker.
 func (r *run) startStep(ae tools.AsyncExecutor, l *launchItem, planIdx int, results *resultGate) {
-	s := startedSteps.Get().(*startedStep)
+	s := results.startedStep()
 	s.results = results
 	s.i, s.rec = l.i, l.record(planIdx)
 	s.ctx = r.ctx
@@ -380,6 +384,33 @@ type resultGate struct {
 	left    atomic.Int32  // steps handed away whose results are not yet sent
 	waiting atomic.Bool   // the scheduler waits in waitAll
 	all     chan struct{} // capacity 1: the last result is being sent
+
+	// Holders of steps in flight whose results the scheduler received,
+	// kept for its next steps (and, the gate being reused, for later
+	// runs') without the pools' cost. Only the scheduler that holds the
+	// gate touches them.
+	started []*startedStep
+	jobs    []*stepJob
+}
+
+// startedStep returns a free started step, from g or the pool.
+func (g *resultGate) startedStep() *startedStep {
+	if n := len(g.started); n > 0 {
+		s := g.started[n-1]
+		g.started = g.started[:n-1]
+		return s
+	}
+	return startedSteps.Get().(*startedStep)
+}
+
+// stepJob returns a free step job, from g or the pool.
+func (g *resultGate) stepJob() *stepJob {
+	if n := len(g.jobs); n > 0 {
+		j := g.jobs[n-1]
+		g.jobs = g.jobs[:n-1]
+		return j
+	}
+	return stepJobs.Get().(*stepJob)
 }
 
 func newResultGate(n int) *resultGate {
@@ -747,7 +778,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 						r.startStep(ae, l, planIdx, results)
 						continue
 					}
-					j := stepJobs.Get().(*stepJob)
+					j := results.stepJob()
 					j.i, j.rec = l.i, l.record(planIdx)
 					j.st, j.input, j.validated, j.r, j.results = l.st, l.input, l.validated, r, results
 					goStep(j)
