@@ -152,9 +152,9 @@ type Agent struct {
 	join          string // the system prompt of the join call
 	react         string // the system prompt of ReAct
 	reason        string // the system prompt of reasoning steps
-	// results are channels for the results of a plan's steps, of
+	// results are the gates of the results of a plan's steps, of
 	// capacity limits.Parallelism, reused from run to run (see
-	// run.resultsChan).
+	// run.resultGate).
 	results sync.Pool
 }
 

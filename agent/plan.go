@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -234,13 +235,19 @@ const (
 	blocked  // failed, or a step it needs failed
 )
 
-// launchItem is a step ready to run.
+// launchItem is a step ready to run: what its record is made from where
+// the step goes (see record), rather than a copy of the record.
 type launchItem struct {
 	i         int
 	st        *planner.Step
-	rec       StepRecord
+	args      json.RawMessage
 	input     string
-	validated bool // rec.Args are as the planner validated them
+	validated bool // args are as the planner validated them
+}
+
+// record is the record of l as it starts, in the plan of index planIdx.
+func (l *launchItem) record(planIdx int) StepRecord {
+	return StepRecord{ID: l.st.ID, Plan: planIdx, Task: l.st.Task, Tool: l.st.Tool, Args: l.args}
 }
 
 // stepResult is a launched step coming back to the scheduler: its index
@@ -271,13 +278,13 @@ type stepJob struct {
 	input     string
 	validated bool
 	r         *run
-	results   chan<- *stepResult
+	results   *resultGate
 	call      [1]llm.ToolCall // the dispatch's argument, here rather than on the heap per step
 }
 
 func (j *stepJob) RunTask() {
 	j.rec = j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
-	j.results <- &j.stepResult
+	j.results.put(&j.stepResult)
 }
 
 var stepJobs = sync.Pool{New: func() any {
@@ -286,10 +293,12 @@ var stepJobs = sync.Pool{New: func() any {
 	return j
 }}
 
-// recycle returns j to the pool, holding nothing of its run.
+// recycle returns j, holding nothing of its run, to the free jobs of
+// its gate, whose scheduler takes them before the pool's.
 func (j *stepJob) recycle() {
+	g := j.results
 	*j = stepJob{stepResult: stepResult{pooled: j}}
-	stepJobs.Put(j)
+	g.jobs = append(g.jobs, j)
 }
 
 // startedStep is a tool step started on the executor. They are pooled
@@ -300,7 +309,7 @@ func (j *stepJob) recycle() {
 // has no further use for it.
 type startedStep struct {
 	stepResult
-	results chan<- *stepResult
+	results *resultGate
 	onDone  func(tools.Result) // s.done, bound once
 }
 
@@ -311,25 +320,27 @@ var startedSteps = sync.Pool{New: func() any {
 	return s
 }}
 
-// recycle returns s to the pool, holding nothing of its run.
+// recycle returns s, holding nothing of its run, to the free started
+// steps of its gate, whose scheduler takes them before the pool's.
 func (s *startedStep) recycle() {
+	g := s.results
 	s.stepResult = stepResult{pooled: s}
 	s.results = nil
-	startedSteps.Put(s)
+	g.started = append(g.started, s)
 }
 
 // startStep starts tool step l on the executor, which calls s.done with
 // the result, from another goroutine, once the call ends. The step needs
 // no goroutine of its own; the tool runs on the executor's worker.
-func (r *run) startStep(ae tools.AsyncExecutor, l *launchItem, results chan<- *stepResult) {
-	s := startedSteps.Get().(*startedStep)
+func (r *run) startStep(ae tools.AsyncExecutor, l *launchItem, planIdx int, results *resultGate) {
+	s := results.startedStep()
 	s.results = results
-	s.i, s.rec = l.i, l.rec
+	s.i, s.rec = l.i, l.record(planIdx)
 	s.ctx = r.ctx
 	if d := r.a.limits.StepTimeout; d > 0 {
 		s.ctx, s.cancel = context.WithTimeout(r.ctx, d)
 	}
-	call := llm.ToolCall{ID: l.st.ID, Name: l.st.Tool, Arguments: l.rec.Args}
+	call := llm.ToolCall{ID: l.st.ID, Name: l.st.Tool, Arguments: l.args}
 	if r.listening() {
 		ev, c := s.rec, call
 		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &c})
@@ -349,33 +360,114 @@ func (s *startedStep) done(res tools.Result) {
 	s.rec.Duration = res.Duration
 	s.rec.Args = res.Call.Arguments
 	s.rec.Output, s.rec.Content, s.rec.Err = res.Output, res.Content, res.Err
-	s.results <- &s.stepResult
+	s.results.put(&s.stepResult)
 }
 
-// maxPooledResults is the largest parallelism whose results channels are
+// maxPooledResults is the largest parallelism whose result gates are
 // reused.
 const maxPooledResults = 64
 
-// resultsChan returns a channel for the results of the steps of a plan of
-// n steps: room for every step that may be in flight at once, so that a
-// step's result never waits to be sent. Channels of the agent's
-// parallelism are reused: execute receives every result sent before it
-// returns, so a channel it is done with is empty, and no one sends to it.
-func (r *run) resultsChan(n int) chan *stepResult {
-	p := r.a.limits.Parallelism
-	if p > maxPooledResults {
-		return make(chan *stepResult, min(n, p))
-	}
-	if c, ok := r.a.results.Get().(chan *stepResult); ok {
-		return c
-	}
-	return make(chan *stepResult, p)
+// resultGate is where the steps a plan's scheduler handed away (to its
+// workers, or started on the executor) bring their results back. ch has
+// room for every step that may be in flight at once, so that a result
+// never waits to be sent.
+//
+// The scheduler receives the results one by one from ch while steps are
+// still to launch, since each may let another start. Once every step is
+// launched (or no step is left to launch) it waits for all the results in
+// flight at once (see waitAll), and is woken once, by the last of them,
+// instead of once per step: each wake-up of a parked goroutine is a
+// hand-over through the runtime's scheduler, which on a machine with an
+// idle processor may cost a thread wake-up too.
+type resultGate struct {
+	ch      chan *stepResult
+	left    atomic.Int32  // steps handed away whose results are not yet sent
+	waiting atomic.Bool   // the scheduler waits in waitAll
+	all     chan struct{} // capacity 1: the last result is being sent
+
+	// Holders of steps in flight whose results the scheduler received,
+	// kept for its next steps (and, the gate being reused, for later
+	// runs') without the pools' cost. Only the scheduler that holds the
+	// gate touches them.
+	started []*startedStep
+	jobs    []*stepJob
 }
 
-// putResults returns a channel from resultsChan for reuse.
-func (a *Agent) putResults(c chan *stepResult) {
-	if cap(c) == a.limits.Parallelism && cap(c) <= maxPooledResults && len(c) == 0 {
-		a.results.Put(c)
+// startedStep returns a free started step, from g or the pool.
+func (g *resultGate) startedStep() *startedStep {
+	if n := len(g.started); n > 0 {
+		s := g.started[n-1]
+		g.started = g.started[:n-1]
+		return s
+	}
+	return startedSteps.Get().(*startedStep)
+}
+
+// stepJob returns a free step job, from g or the pool.
+func (g *resultGate) stepJob() *stepJob {
+	if n := len(g.jobs); n > 0 {
+		j := g.jobs[n-1]
+		g.jobs = g.jobs[:n-1]
+		return j
+	}
+	return stepJobs.Get().(*stepJob)
+}
+
+func newResultGate(n int) *resultGate {
+	return &resultGate{ch: make(chan *stepResult, n), all: make(chan struct{}, 1)}
+}
+
+// add counts a step handed away; the scheduler calls it before handing
+// the step over.
+func (g *resultGate) add() { g.left.Add(1) }
+
+// put delivers a step's result, from the goroutine that ran the step.
+// After the send on ch it touches only g's atomic and channel state, and
+// wakes waitAll only while it waits: a gate reused by another run (the
+// scheduler may have received the result and returned the gate already)
+// at worst gets a wake-up token that waitAll treats as spurious.
+func (g *resultGate) put(res *stepResult) {
+	last := g.left.Add(-1) == 0
+	g.ch <- res
+	if last && g.waiting.Load() {
+		select {
+		case g.all <- struct{}{}:
+		default: // a token is there already
+		}
+	}
+}
+
+// waitAll returns once every step handed away has counted its result as
+// sent (the sends themselves may still be completing: the scheduler then
+// receives them from ch as usual). A token left over from an earlier wait
+// only makes it look at the count again.
+func (g *resultGate) waitAll() {
+	g.waiting.Store(true)
+	for g.left.Load() > 0 {
+		<-g.all
+	}
+	g.waiting.Store(false)
+}
+
+// resultGate returns a gate for the results of the steps of a plan of n
+// steps. Gates of the agent's parallelism are reused: execute receives
+// every result sent before it returns, so a gate it is done with has an
+// empty ch, a zero count, and no one sends to it.
+func (r *run) resultGate(n int) *resultGate {
+	p := r.a.limits.Parallelism
+	if p > maxPooledResults {
+		return newResultGate(min(n, p))
+	}
+	if g, ok := r.a.results.Get().(*resultGate); ok {
+		return g
+	}
+	return newResultGate(p)
+}
+
+// putResultGate returns a gate from resultGate for reuse.
+func (a *Agent) putResultGate(g *resultGate) {
+	if cap(g.ch) == a.limits.Parallelism && cap(g.ch) <= maxPooledResults && len(g.ch) == 0 && g.left.Load() == 0 {
+		a.results.Put(g)
 	}
 }
 
@@ -454,7 +546,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 	if free := cap(r.res.Steps) - len(r.res.Steps); free < n {
 		r.res.Steps = append(make([]StepRecord, 0, len(r.res.Steps)+n), r.res.Steps...)
 	}
-	var results chan *stepResult // made when a step first goes to a worker
+	var results *resultGate // made when a step first goes away from here
 	// The executor that starts tool steps, when it can and the steps need
 	// nothing done around the call on a goroutine of their own: an
 	// approval, which may wait for a person, or a step span.
@@ -467,7 +559,6 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 	var failures []string
 	var stopErr error
 
-	var finish func(i int, rec StepRecord)
 	var block func(i int, why string)
 	release := func(i int, skipped bool) {
 		for _, d := range slots[i].dependents {
@@ -491,12 +582,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			}
 		}
 	}
-	finish = func(i int, rec StepRecord) {
+	finish := func(i int, rec *StepRecord) {
 		st := prog.Step(i)
 		if slots[i].state == pending {
 			unlaunched--
 		}
-		r.res.Steps = append(r.res.Steps, rec)
+		r.res.Steps = append(r.res.Steps, *rec)
 		recp := &r.res.Steps[len(r.res.Steps)-1]
 		switch rec.Status {
 		case StepDone, StepReused:
@@ -576,12 +667,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 					if prior != nil {
 						rec.Output, rec.Content = prior.Output, prior.Content
 					}
-					finish(i, rec)
+					finish(i, &rec)
 					i = next - 1
 					continue
 				}
 				if slots[i].skippedDep {
-					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: a step it needs was skipped"})
+					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: a step it needs was skipped"})
 					i = next - 1
 					continue
 				}
@@ -590,13 +681,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				}
 				ok, err := prog.When(i, ps.env)
 				if err != nil {
-					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
+					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
 					i = next - 1
 					continue
 				}
 				if !ok {
 					r.note(memory.KindObservation, st.ID, st.Tool, "skipped: the condition "+st.When+" is false")
-					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: the condition " + st.When + " is false"})
+					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepSkipped, Content: "skipped: the condition " + st.When + " is false"})
 					i = next - 1
 					continue
 				}
@@ -606,14 +697,14 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				}
 				args, err := prog.Args(i, ps.env)
 				if err != nil {
-					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
+					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Status: StepFailed, Err: err, Content: err.Error()})
 					i = next - 1
 					continue
 				}
 				if prior := sameCall(ps.records, planIdx, st.Tool, args); prior != nil {
 					// A replan repeated a completed call under a new id:
 					// its output stands.
-					finish(i, StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args, Status: StepReused, Output: prior.Output, Content: prior.Content})
+					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args, Status: StepReused, Output: prior.Output, Content: prior.Content})
 					i = next - 1
 					continue
 				}
@@ -625,7 +716,6 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				if st.Tool == "" {
 					input = r.depOutputs(prog, i, ps.records)
 				}
-				rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args}
 				if st.Tool != "" {
 					// The plan's text of the arguments where they are
 					// the plan's (no references): no copy.
@@ -639,11 +729,11 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				} else {
 					r.note(memory.KindThought, st.ID, "", st.Task)
 				}
+				launch = append(launch, launchItem{i, st, args, input, !prog.HasRefs(i)})
 				if r.listening() {
-					ev := rec
+					ev := launch[len(launch)-1].record(planIdx)
 					r.emit(Event{Type: EventStepStarted, Step: &ev})
 				}
-				launch = append(launch, launchItem{i, st, rec, input, !prog.HasRefs(i)})
 			}
 			for next < n && slots[next].state != pending {
 				next++
@@ -655,29 +745,41 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			// the others first, so that they all run together: tool steps
 			// the executor can start (see tools.AsyncExecutor) are started
 			// there, each on the executor's worker, and the rest go to our
-			// workers.
+			// workers. When other steps run too, a tool step the executor
+			// can start is started like them even when it could go here,
+			// unless its call runs on the caller's goroutine: run here,
+			// its call would go to the dispatcher's worker all the same
+			// (so that its timeout can abandon it) while this goroutine
+			// waited for that one call, to be woken for it alone, and
+			// again for the others.
 			here := -1
 			if len(launch) > 0 {
 				last := len(launch) - 1
-				if inFlight == 1 || gates(launch[last].i) {
+				switch {
+				case inFlight == 1:
+					// The only step running: here, whatever it is, it
+					// is waited for alone.
+					here = last
+				case gates(launch[last].i) && r.runsHere(ae, &launch[last]):
 					here = last
 				}
 			}
 			if away := len(launch) - min(here+1, 1); away > 0 {
 				if results == nil {
-					results = r.resultsChan(n)
+					results = r.resultGate(n)
 				}
 				for k := range launch {
 					if k == here {
 						continue
 					}
 					l := &launch[k]
+					results.add()
 					if ae != nil && l.st.Tool != "" {
-						r.startStep(ae, l, results)
+						r.startStep(ae, l, planIdx, results)
 						continue
 					}
-					j := stepJobs.Get().(*stepJob)
-					j.i, j.rec = l.i, l.rec
+					j := results.stepJob()
+					j.i, j.rec = l.i, l.record(planIdx)
 					j.st, j.input, j.validated, j.r, j.results = l.st, l.input, l.validated, r, results
 					goStep(j)
 				}
@@ -685,7 +787,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			if here >= 0 {
 				l := &launch[here]
 				inlinedRes.i = l.i
-				inlinedRes.rec = r.runStep(l.st, l.rec, l.input, l.validated, &r.callBuf)
+				inlinedRes.rec = r.runStep(l.st, l.record(planIdx), l.input, l.validated, &r.callBuf)
 				inlined = &inlinedRes
 			}
 			launch = launch[:0]
@@ -695,7 +797,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		}
 		o := inlined
 		if o == nil {
-			o = <-results
+			if (unlaunched == 0 || stopErr != nil) && inFlight > 1 && !r.listening() {
+				// No result can let another step start: wait for all
+				// of them at once, woken once. (Under a stream or an
+				// observer, each step's events go out as it ends.)
+				results.waitAll()
+			}
+			o = <-results.ch
 			if o.ctx != nil {
 				r.settle(o)
 			}
@@ -707,7 +815,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		} else {
 			r.note(memory.KindObservation, st.ID, st.Tool, o.rec.Content)
 		}
-		finish(o.i, o.rec)
+		finish(o.i, &o.rec)
 		if o.pooled != nil {
 			o.pooled.recycle()
 		}
@@ -720,7 +828,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		}
 	}
 	if results != nil {
-		r.a.putResults(results) // every result sent was received
+		r.a.putResultGate(results) // every result sent was received
 	}
 	if stopErr != nil {
 		return nil, stopErr
@@ -729,6 +837,18 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		return nil, err
 	}
 	return failures, nil
+}
+
+// runsHere reports whether step l, when it may run on the scheduling
+// goroutine, saves a hand-over there: a reasoning step, a step run
+// without starting it on the executor (ae nil), or a tool step whose call
+// the dispatcher runs on the calling goroutine (see
+// tools.Dispatcher.RunsInline).
+func (r *run) runsHere(ae tools.AsyncExecutor, l *launchItem) bool {
+	if ae == nil || l.st.Tool == "" {
+		return true
+	}
+	return r.dispatcher != nil && r.dispatcher.RunsInline(l.st.Tool)
 }
 
 // sameCall returns the record of a step of an earlier plan that made the

@@ -135,6 +135,11 @@ const (
 )
 
 func (sc *scanner) space() {
+	// Plans written as the schema asks are compact: the next byte is
+	// usually not space, and every JSON space byte is at most ' '.
+	if sc.i < len(sc.s) && sc.s[sc.i] > ' ' {
+		return
+	}
 	for sc.i < len(sc.s) {
 		switch sc.s[sc.i] {
 		case ' ', '\t', '\n', '\r':
@@ -277,7 +282,9 @@ func (sc *scanner) step() (Step, bool) {
 		switch key {
 		case "id":
 			st.ID, ok = sc.str()
-			ok = ok && !isDigits(st.ID)
+			// Numbers, also with space around them, are for the
+			// general reader, which normalizes them.
+			ok = ok && !isDigits(trimSpace(st.ID))
 		case "task":
 			st.Task, ok = sc.str()
 		case "tool":
@@ -310,7 +317,7 @@ func (sc *scanner) step() (Step, bool) {
 					return st, false
 				}
 				d, ok := sc.str()
-				if !ok || d == "" || d[0] == '$' || isDigits(d) {
+				if !ok || d == "" || d[0] == '$' || isDigits(d) || trimSpace(d) != d {
 					return st, false
 				}
 				st.Deps = append(st.Deps, d)
@@ -322,6 +329,19 @@ func (sc *scanner) step() (Step, bool) {
 			return st, false
 		}
 	}
-	st.ID, st.Tool, st.When = strings.TrimSpace(st.ID), strings.TrimSpace(st.Tool), strings.TrimSpace(st.When)
+	st.ID, st.Tool, st.When = trimSpace(st.ID), trimSpace(st.Tool), trimSpace(st.When)
 	return st, true
+}
+
+// trimSpace is strings.TrimSpace, which it calls only when s starts or
+// ends with something other than printable ASCII (a space, or a byte of
+// a non-ASCII character, which may be a space).
+func trimSpace(s string) string {
+	if s == "" {
+		return s
+	}
+	if first, last := s[0], s[len(s)-1]; first > ' ' && first < utf8.RuneSelf && last > ' ' && last < utf8.RuneSelf {
+		return s
+	}
+	return strings.TrimSpace(s)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/plait-ai/plait/llm"
@@ -130,4 +131,16 @@ func checkCompileTexts(t *testing.T, s string, texts *argTexts) {
 			t.Errorf("step %d: ArgsText %q without the reader's texts, Args %q", i, got, want)
 		}
 	}
+}
+
+// FuzzTrimSpace holds trimSpace to strings.TrimSpace.
+func FuzzTrimSpace(f *testing.F) {
+	for _, s := range []string{"", " ", "s1", " s1", "s1 ", "\u00a0s1", "s1\u0085", "\u3000", "é", "a\tb", "\x7f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
+			t.Fatalf("trimSpace(%q) = %q, want %q", s, got, want)
+		}
+	})
 }

@@ -23,6 +23,11 @@ type validator[T string | []byte] struct {
 }
 
 func (v *validator[T]) space() {
+	// Every JSON space byte is at most ' ': one comparison settles the
+	// usual case of compact JSON.
+	if v.i < len(v.s) && v.s[v.i] > ' ' {
+		return
+	}
 	for v.i < len(v.s) {
 		switch v.s[v.i] {
 		case ' ', '\t', '\n', '\r':

@@ -298,6 +298,27 @@ func (d *Dispatcher) call(ctx context.Context, call llm.ToolCall, validated bool
 	return h(ctx, call)
 }
 
+// RunsInline reports whether calls of the named tool run on the calling
+// goroutine: the tool is marked [Inline], or its calls have no timeout.
+// Other calls run on a pooled worker goroutine, so that their timeout can
+// abandon a tool that ignores its ctx: a caller that would wait for such
+// a call anyway may as well [Dispatcher.Start] it with the others it
+// runs. It reports false for a tool the dispatcher does not have.
+func (d *Dispatcher) RunsInline(name string) bool {
+	e := d.tools().lookup(name)
+	if e == nil {
+		return false
+	}
+	if e.opts.inline {
+		return true
+	}
+	timeout := d.timeout
+	if e.opts.timeout != 0 {
+		timeout = e.opts.timeout
+	}
+	return timeout < 0
+}
+
 type specKey struct{}
 
 type semKey struct{}

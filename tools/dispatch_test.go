@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -732,4 +733,60 @@ func TestSetChangesDuringCalls(t *testing.T) {
 	if names := s.Names(); len(names) != 1 || names[0] != "stay" {
 		t.Errorf("names %v", names)
 	}
+}
+
+// TestRunsInline: a call runs on the caller's goroutine when its tool is
+// marked Inline or has no timeout (its own or the dispatcher's), and
+// RunsInline says so, as where the call really runs shows.
+func TestRunsInline(t *testing.T) {
+	type in struct{}
+	var ran atomic.Value // the goroutine the tool ran on
+	probe := func(opts ...tools.Option) tools.Tool {
+		return tools.MustFunc("p", "Probe.", func(ctx context.Context, _ in) (string, error) {
+			ran.Store(goroutineID())
+			return "ok", nil
+		}, opts...)
+	}
+	tests := []struct {
+		name   string
+		tool   tools.Tool
+		dopts  []tools.DispatcherOption
+		inline bool
+	}{
+		{"default timeout", probe(), nil, false},
+		{"inline", probe(tools.Inline()), nil, true},
+		{"own timeout", probe(tools.Timeout(time.Second)), nil, false},
+		{"dispatcher without timeout", probe(), []tools.DispatcherOption{tools.WithTimeout(-1)}, true},
+		{"own timeout over the dispatcher's none", probe(tools.Timeout(time.Second)), []tools.DispatcherOption{tools.WithTimeout(-1)}, false},
+		{"inline with a timeout", probe(tools.Inline(), tools.Timeout(time.Second)), nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := tools.NewDispatcher(tools.MustSet(tt.tool), tt.dopts...)
+			if got := d.RunsInline("p"); got != tt.inline {
+				t.Errorf("RunsInline = %v, want %v", got, tt.inline)
+			}
+			if d.RunsInline("missing") {
+				t.Error("RunsInline of a missing tool = true")
+			}
+			res := d.Call(context.Background(), llm.ToolCall{Name: "p", Arguments: json.RawMessage(`{}`)})
+			if res.Err != nil {
+				t.Fatalf("call: %v", res.Err)
+			}
+			if here := ran.Load() == goroutineID(); here != tt.inline {
+				t.Errorf("the call ran on the caller's goroutine: %v; RunsInline says %v", here, tt.inline)
+			}
+		})
+	}
+}
+
+// goroutineID returns the current goroutine's id, from its stack header.
+func goroutineID() string {
+	b := make([]byte, 64)
+	b = b[:runtime.Stack(b, false)]
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return ""
+	}
+	return f[1]
 }

@@ -161,7 +161,9 @@ func plainKey(s string) bool {
 	return true
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+// isSpace reports whether c is JSON white space. Every such byte is at
+// most ' ', so one comparison settles the usual case of compact JSON.
+func isSpace(c byte) bool { return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r') }
 
 // decode decodes data into the zero struct at p. It returns false when it
 // gave up; p may then hold part of the values, and must be zeroed again.

@@ -325,6 +325,11 @@ type fastScanner struct {
 }
 
 func (sc *fastScanner) ws() {
+	// Every JSON space byte is at most ' ': one comparison settles the
+	// usual case of compact JSON.
+	if sc.i < len(sc.b) && sc.b[sc.i] > ' ' {
+		return
+	}
 	for sc.i < len(sc.b) {
 		switch sc.b[sc.i] {
 		case ' ', '\t', '\n', '\r':
