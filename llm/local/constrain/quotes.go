@@ -44,9 +44,11 @@ const (
 	// QuoteWords: a quotation starts at the start of a word and may end
 	// anywhere.
 	QuoteWords QuoteUnit = iota
-	// QuoteSentences: a quotation is one or more whole sentences: it
-	// starts where a sentence starts and ends after a sentence's final
-	// punctuation or at the end of a block.
+	// QuoteSentences: a quotation is one or more whole sentences of
+	// prose: it starts where a sentence starts and ends after a
+	// sentence's final punctuation or at the end of a block. Headings,
+	// and blocks with no sentence-ending punctuation at all (titles,
+	// names, bare list items), are not prose and cannot be quoted.
 	QuoteSentences
 )
 
@@ -63,8 +65,11 @@ func NewQuotes(sources []string, unit QuoteUnit) *Quotes {
 	}
 	for _, seg := range segs {
 		for _, blk := range blocks(seg) {
+			if unit == QuoteSentences && (blk.heading || !strings.ContainsFunc(blk.text, terminal)) {
+				continue
+			}
 			start := len(q.text)
-			q.text = appendNormalized(q.text, blk)
+			q.text = appendNormalized(q.text, blk.text)
 			if len(q.text) == start {
 				continue
 			}
@@ -172,20 +177,33 @@ func appendNormalized(dst []byte, s string) []byte {
 	return dst
 }
 
+// block is a Markdown block of a source, without its marker.
+type block struct {
+	text    string
+	heading bool
+}
+
 // blocks splits text into the Markdown blocks a quotation may not cross:
 // paragraphs (separated by blank lines), headings and list items, without
 // their markers.
-func blocks(text string) []string {
+func blocks(text string) []block {
 	if !strings.Contains(text, "\n") {
-		return []string{text}
+		t := strings.TrimSpace(text)
+		if t != "" && t[0] == '#' {
+			b, _ := blockStart(t)
+			return []block{{b, true}}
+		}
+		return []block{{text, false}}
 	}
-	var out []string
+	var out []block
 	var cur strings.Builder
+	heading := false
 	flush := func() {
 		if strings.TrimSpace(cur.String()) != "" {
-			out = append(out, cur.String())
+			out = append(out, block{cur.String(), heading})
 		}
 		cur.Reset()
+		heading = false
 	}
 	for line := range strings.Lines(text) {
 		t := strings.TrimSpace(line)
@@ -197,6 +215,7 @@ func blocks(text string) []string {
 			flush()
 			cur.WriteString(body)
 			if t[0] == '#' {
+				heading = true
 				flush() // a heading is one line
 			}
 			continue

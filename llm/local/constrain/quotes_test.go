@@ -75,10 +75,10 @@ func TestQuoteSentences(t *testing.T) {
 		{`“The Galyo protocol keeps small tokens. It was written in 1987!” [s1]`, true},
 		{`“It was written in 1987!”`, true},
 		{`“Why?”`, true},
-		{`“Nobody knows”`, true}, // the end of a block
-		{`“a list item without an end”`, true},
+		{`“Nobody knows”`, true},                // the end of a block
+		{`“a list item without an end”`, false}, // no sentence in it
 		{`“Second item.”`, true},
-		{`“Notes”`, true},
+		{`“Notes”`, false}, // a heading
 		{`“T5把并行指标保存在多语言模块中，需要 937 MB 内存。”`, true},
 		{`“它很快。”`, true},
 		{`“The Galyo protocol”`, false},                 // not a whole sentence
