@@ -55,6 +55,24 @@ const (
 // quotePairs are the quotation marks: an opening mark and its closing one.
 var quotePairs = [...][2]string{{`"`, `"`}, {"“", "”"}, {"「", "」"}}
 
+// opensQuote tells the bytes an opening mark starts with; openSet is the
+// same as a bit set.
+var (
+	opensQuote = func() (t [256]bool) {
+		for _, p := range quotePairs {
+			t[p[0][0]] = true
+		}
+		return t
+	}()
+	openSet = func() (t [4]uint64) {
+		for _, p := range quotePairs {
+			c := p[0][0]
+			t[c>>6] |= 1 << (c & 63)
+		}
+		return t
+	}()
+)
+
 // NewQuotes indexes sources for quotations of unit. Empty sources are
 // skipped.
 func NewQuotes(sources []string, unit QuoteUnit) *Quotes {
@@ -312,7 +330,7 @@ func (s *QuoteState) Advance(b []byte) bool {
 // step moves s over one byte.
 func (s *QuoteState) step(c byte) bool {
 	if s.in == 0 {
-		if s.q == nil {
+		if s.q == nil || s.op == 0 && !opensQuote[c] {
 			return true
 		}
 		var buf [4]byte
@@ -470,6 +488,18 @@ func (v *Vocab) FillQuoted(s *QuoteState, mask []uint64) []uint64 {
 	for i := 0; i < len(nodes); {
 		nd := &nodes[i]
 		st := stack[nd.depth-1]
+		if st.in == 0 && st.op == 0 {
+			// Outside a quotation, a subtree with no byte that opens
+			// one is allowed whole.
+			sub := &v.sub[i]
+			if sub[0]&openSet[0]|sub[1]&openSet[1]|sub[2]&openSet[2]|sub[3]&openSet[3] == 0 {
+				for _, id := range v.dfsTok[v.tokLo[i]:v.tokLo[nd.skip]] {
+					mask[id>>6] |= 1 << (uint(id) & 63)
+				}
+				i = int(nd.skip)
+				continue
+			}
+		}
 		if !st.step(nd.label) {
 			i = int(nd.skip)
 			continue

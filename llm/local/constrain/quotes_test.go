@@ -1,6 +1,7 @@
 package constrain_test
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -217,4 +218,56 @@ func fuzzQuote(t *testing.T, src, out string, unit constrain.QuoteUnit) {
 			t.Fatalf("accepted quotation %q is not in %q", parts[i], src)
 		}
 	}
+}
+
+// BenchmarkQuotes measures quotations over a researcher-sized source (a
+// Markdown note as JSON and search hits, about 2 KB): indexing the
+// sources once per request, the full mask outside and inside a quotation,
+// and the check of a sampled token.
+func BenchmarkQuotes(b *testing.B) {
+	note := strings.Repeat("The Galyo protocol keeps small tokens in fast caches, as Ada Lin wrote in 1987. It was\nwritten for sparse queues and measured 42 times faster than older tables.\n\n", 8)
+	sources := []string{
+		`{"hits":[{"id":"galyo","title":"Galyo","snippet":"The Galyo protocol keeps small tokens in fast caches."},{"id":"t5","title":"T5","snippet":"T5 stores languages."}]}`,
+		`{"id":"galyo","title":"Galyo","text":` + strconvQuote("# Galyo\n\n"+note) + `}`,
+	}
+	b.Run("index", func(b *testing.B) {
+		for b.Loop() {
+			constrain.NewQuotes(sources, constrain.QuoteSentences)
+		}
+	})
+	q := constrain.NewQuotes(sources, constrain.QuoteSentences)
+	states := []struct{ name, prefix string }{{"outside", "Answer: "}, {"open", "“"}, {"inside", "“The Galyo protocol keeps small"}}
+	for _, bv := range benchVocabs[:2] {
+		lv := bv.load(b)
+		v := constrain.NewVocab(lv.tokens, lv.eos)
+		for _, st := range states {
+			s := q.Start()
+			if !s.Advance([]byte(st.prefix)) {
+				b.Fatalf("prefix %q rejected", st.prefix)
+			}
+			b.Run(bv.name+"/fill/"+st.name, func(b *testing.B) {
+				defer lockThread()()
+				var mask []uint64
+				cpu0 := cpuTime()
+				for b.Loop() {
+					mask = v.FillQuoted(&s, mask)
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "us/mask")
+				b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/mask")
+			})
+			b.Run(bv.name+"/allowed/"+st.name, func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 1))
+				n := int32(v.Len())
+				for b.Loop() {
+					v.AllowedQuoted(&s, r.Int32N(n))
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/check")
+			})
+		}
+	}
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
