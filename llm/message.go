@@ -136,7 +136,8 @@ type Request struct {
 	// messages already; a backend may also use them to check or shape the
 	// reply. The local runtime, for a model that asks for verbatim quotes
 	// (see package local), makes every quotation in the reply ("…", “…”
-	// or 「…」) an exact copy of a span of a source. Remote APIs ignore
+	// or 「…」) an exact copy of a span of a source, and a citation right
+	// after it ("[s2]") name sources by their IDs. Remote APIs ignore
 	// them.
 	Sources []Source `json:"sources,omitempty"`
 }

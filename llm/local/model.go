@@ -302,14 +302,15 @@ func (m *Model) generate(ctx context.Context, req *llm.Request, yield func(llm.C
 	quoted := false
 	if !constrained && m.quotes != QuotesFree && len(req.Sources) > 0 && len(tools) == 0 {
 		texts := make([]string, len(req.Sources))
+		ids := make([]string, len(req.Sources))
 		for i, s := range req.Sources {
-			texts[i] = s.Text
+			texts[i], ids[i] = s.Text, s.ID
 		}
 		unit := constrain.QuoteWords
 		if m.quotes == QuotesSentences {
 			unit = constrain.QuoteSentences
 		}
-		if q := constrain.NewQuotes(texts, unit); q.Len() > 0 {
+		if q := constrain.NewQuotes(texts, unit).CiteIDs(ids); q.Len() > 0 {
 			quotes, quoted = q.Start(), true
 			m.vocOnce.Do(m.buildVocab)
 		}

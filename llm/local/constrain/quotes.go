@@ -34,6 +34,7 @@ type Quotes struct {
 	text []byte  // the normalized blocks, each followed by a 0 byte
 	sa   []int32 // the positions a quotation may start at, sorted by the text from there
 	unit QuoteUnit
+	ids  []string // sorted: the ids a citation may name (see CiteIDs)
 }
 
 // QuoteUnit is what a quotation copies.
@@ -118,6 +119,23 @@ func NewQuotes(sources []string, unit QuoteUnit) *Quotes {
 		}
 		return int(a - b)
 	})
+	return q
+}
+
+// CiteIDs makes q check citations as well: a citation right after a
+// quotation (a space between them allowed), "[id]" or "[id, id]", may
+// only name these ids (a reply citing the steps it quotes names steps
+// that exist). Empty ids are ignored. Call it before q is shared; it
+// returns q.
+func (q *Quotes) CiteIDs(ids []string) *Quotes {
+	q.ids = q.ids[:0]
+	for _, id := range ids {
+		if id != "" {
+			q.ids = append(q.ids, id)
+		}
+	}
+	slices.Sort(q.ids)
+	q.ids = slices.Compact(q.ids)
 	return q
 }
 
@@ -302,13 +320,25 @@ type QuoteState struct {
 	pre    [3]byte
 	// Inside: the quotation so far (d bytes after normalization) is the
 	// start of the suffixes sa[lo:hi]; lo == hi when no source continues
-	// it (only the closing mark can follow).
+	// it (only the closing mark can follow). In a citation: the id so far
+	// (d bytes) is the start of ids[lo:hi].
 	lo, hi, d int32
+	// cite is where a citation check stands: citeAfter right after a
+	// quotation, citeID inside an id, citeNext after a comma.
+	cite int8
 }
 
-// InQuote reports whether the output is inside an open quotation (an end
-// of the output is not allowed there).
-func (s *QuoteState) InQuote() bool { return s.in != 0 }
+// The states of QuoteState.cite.
+const (
+	citeNone int8 = iota
+	citeAfter
+	citeID
+	citeNext
+)
+
+// InQuote reports whether the output is inside an open quotation or
+// citation (an end of the output is not allowed there).
+func (s *QuoteState) InQuote() bool { return s.in != 0 || s.cite >= citeID }
 
 // Accepts reports whether b may follow, without changing s.
 func (s *QuoteState) Accepts(b []byte) bool {
@@ -329,6 +359,11 @@ func (s *QuoteState) Advance(b []byte) bool {
 
 // step moves s over one byte.
 func (s *QuoteState) step(c byte) bool {
+	if s.cite != citeNone {
+		if done, ok := s.citeStep(c); done {
+			return ok
+		}
+	}
 	if s.in == 0 {
 		if s.q == nil || s.op == 0 && !opensQuote[c] {
 			return true
@@ -369,6 +404,9 @@ func (s *QuoteState) step(c byte) bool {
 	if s.d > 0 && int(s.cp) < len(closer) && closer[s.cp] == c && (s.cp > 0 || s.canClose()) {
 		if int(s.cp)+1 == len(closer) {
 			*s = QuoteState{q: s.q}
+			if len(s.q.ids) > 0 {
+				s.cite = citeAfter
+			}
 			return true
 		}
 		closing = true
@@ -393,6 +431,73 @@ func (s *QuoteState) step(c byte) bool {
 	}
 	s.lo, s.hi = 0, 0
 	return closing
+}
+
+// citeStep moves a citation check over c. done reports whether c was
+// taken (accepted when ok); otherwise c is free text and the check is
+// over.
+func (s *QuoteState) citeStep(c byte) (done, ok bool) {
+	switch s.cite {
+	case citeAfter:
+		switch c {
+		case ' ':
+			return true, true
+		case '[':
+			s.cite, s.lo, s.hi, s.d = citeID, 0, int32(len(s.q.ids)), 0
+			return true, true
+		}
+		s.cite = citeNone
+		return false, false
+	case citeNext:
+		if c == ' ' {
+			return true, true
+		}
+		s.cite, s.lo, s.hi, s.d = citeID, 0, int32(len(s.q.ids)), 0
+	}
+	// Inside an id: the shortest candidate sorts first.
+	ids := s.q.ids
+	if c == ']' || c == ',' {
+		if s.lo >= s.hi || int32(len(ids[s.lo])) != s.d {
+			return true, false
+		}
+		if c == ']' {
+			s.cite, s.lo, s.hi, s.d = citeNone, 0, 0, 0
+		} else {
+			s.cite = citeNext
+		}
+		return true, true
+	}
+	d := int(s.d)
+	at := func(i int32) int {
+		if len(ids[i]) <= d {
+			return -1
+		}
+		return int(ids[i][d])
+	}
+	a, b := s.lo, s.hi
+	for a < b {
+		m := int32(uint32(a+b) >> 1)
+		if at(m) < int(c) {
+			a = m + 1
+		} else {
+			b = m
+		}
+	}
+	lo := a
+	b = s.hi
+	for a < b {
+		m := int32(uint32(a+b) >> 1)
+		if at(m) <= int(c) {
+			a = m + 1
+		} else {
+			b = m
+		}
+	}
+	if lo == a {
+		return true, false
+	}
+	s.lo, s.hi, s.d = lo, a, s.d+1
+	return true, true
 }
 
 // canClose reports whether the quotation so far may end here.
@@ -488,7 +593,7 @@ func (v *Vocab) FillQuoted(s *QuoteState, mask []uint64) []uint64 {
 	for i := 0; i < len(nodes); {
 		nd := &nodes[i]
 		st := stack[nd.depth-1]
-		if st.in == 0 && st.op == 0 {
+		if st.in == 0 && st.op == 0 && st.cite == citeNone {
 			// Outside a quotation, a subtree with no byte that opens
 			// one is allowed whole.
 			sub := &v.sub[i]

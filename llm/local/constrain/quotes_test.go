@@ -97,6 +97,37 @@ func TestQuoteSentences(t *testing.T) {
 	}
 }
 
+func TestQuoteCitations(t *testing.T) {
+	q := constrain.NewQuotes(quoteSources, constrain.QuoteWords).CiteIDs([]string{"s2", "s1", "s12", "", "s2"})
+	tests := []struct {
+		out     string
+		ok      bool
+		inQuote bool
+	}{
+		{`"Paris" [s2]`, true, false},
+		{`"Paris"[s1, s12] and more`, true, false},
+		{`"Paris" [s1,s2]`, true, false},
+		{`"Paris" [s4]`, false, false},   // no such source
+		{`"Paris" [s]`, false, false},    // not a whole id
+		{`"Paris" [s1, ]`, false, false}, // an empty id
+		{`"Paris" []`, false, false},
+		{`"Paris" [s1`, true, true},                  // an open citation cannot end the output
+		{`"Paris" and then [anything]`, true, false}, // not right after a quotation
+		{`[s9] before any quotation`, true, false},
+	}
+	for _, tc := range tests {
+		s := q.Start()
+		ok := s.Advance([]byte(tc.out))
+		if ok != tc.ok {
+			t.Errorf("%q: accepted %v, want %v", tc.out, ok, tc.ok)
+			continue
+		}
+		if ok && s.InQuote() != tc.inQuote {
+			t.Errorf("%q: in quote %v, want %v", tc.out, s.InQuote(), tc.inQuote)
+		}
+	}
+}
+
 // Byte by byte or all at once, and Accepts never changes the state.
 func TestQuotesIncremental(t *testing.T) {
 	q := constrain.NewQuotes(quoteSources, constrain.QuoteWords)
@@ -135,13 +166,13 @@ func TestFillQuotedMatchesAllowed(t *testing.T) {
 	for b := range 256 {
 		add(string([]byte{byte(b)}))
 	}
-	for _, w := range []string{"The", " Galyo", " protocol", " keeps", " small", " big", " tokens", "\"", " \"", ".\"", "\" [", "s2", "]", "“", "”", "」", "「", "并行", "指标", " 937", " MB", "Paris", " is", " sunny", "，", "。", "\n"} {
+	for _, w := range []string{"The", " Galyo", " protocol", " keeps", " small", " big", " tokens", "\"", " \"", ".\"", "\" [", "s2", "s1", "s12", "]", ", ", "”[", "“", "”", "」", "「", "并行", "指标", " 937", " MB", "Paris", " is", " sunny", "，", "。", "\n"} {
 		add(w)
 	}
 	eos := int32(len(toks))
 	toks = append(toks, nil)
 	v := constrain.NewVocab(toks, []int32{eos})
-	q := constrain.NewQuotes(quoteSources, constrain.QuoteWords)
+	q := constrain.NewQuotes(quoteSources, constrain.QuoteWords).CiteIDs([]string{"s1", "s2", "s12"})
 	r := rand.New(rand.NewPCG(3, 4))
 	var mask []uint64
 	for run := range 40 {
@@ -167,7 +198,7 @@ func TestFillQuotedMatchesAllowed(t *testing.T) {
 			}
 			// Prefer quoting, so that the walk goes deep into quotations.
 			var id int32
-			if x := slices.IndexFunc(allowed, func(id int32) bool { return strings.ContainsAny(string(toks[id]), "\"“「") }); x >= 0 && r.IntN(3) == 0 {
+			if x := slices.IndexFunc(allowed, func(id int32) bool { return strings.ContainsAny(string(toks[id]), "\"“「[") }); x >= 0 && r.IntN(3) == 0 {
 				id = allowed[x]
 			} else {
 				id = allowed[r.IntN(len(allowed))]
