@@ -15,10 +15,8 @@ import (
 
 // TestEmbeddedModelResearches runs the researcher on the embedded default
 // model, as the quick start does, in English and in Chinese: the run must
-// plan, search, read the document the question is about, answer, and
-// report that document as its source. (Whether the answer quotes the
-// document is measured, not required: the demo model's extractive answers
-// are not yet reliable; see its model card.)
+// plan, search, read the document the question is about, answer with a
+// quotation of that document, and report it as its source.
 func TestEmbeddedModelResearches(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("runs the embedded model (tens of times slower under the race detector; CI runs it without)")
@@ -73,7 +71,10 @@ func TestEmbeddedModelResearches(t *testing.T) {
 			if !cited {
 				t.Errorf("sources %v: want %s", rep.Sources, tt.doc)
 			}
-			t.Logf("%s\n%s\nquotes the document: %v", tt.question, rep.Answer, grounded(rep.Result.Answer, doc.Text))
+			if !grounded(rep.Result.Answer, doc.Text) {
+				t.Errorf("the answer %q does not quote %s", rep.Result.Answer, tt.doc)
+			}
+			t.Logf("%s\n%s", tt.question, rep.Answer)
 		})
 	}
 }
