@@ -65,4 +65,9 @@ func TestHeldOutSample(t *testing.T) {
 	if res.Parsed != n || res.Rate(res.Valid) < 0.9 {
 		t.Errorf("%s: want every plan to parse and at least 90%% to validate under constraints", res)
 	}
+	// Answers quote the observations under the sources' constraint; the
+	// model card has 78-84% on larger samples.
+	if !raceEnabled && res.Rate(res.AnswerFacts) < 0.5 {
+		t.Errorf("%s: want at least half the answers to hold the expected fact", res)
+	}
 }
