@@ -18,13 +18,32 @@ var quoteSources = []string{
 	`[{"city":"Oslo","celsius":-4}]`,
 }
 
+// quoteCase is an output, whether a QuoteState accepts it, and whether it
+// ends inside a quotation or citation.
+type quoteCase struct {
+	out     string
+	ok      bool
+	inQuote bool
+}
+
+func checkQuotes(t *testing.T, q *constrain.Quotes, tests []quoteCase) {
+	t.Helper()
+	for _, tc := range tests {
+		s := q.Start()
+		ok := s.Advance([]byte(tc.out))
+		if ok != tc.ok {
+			t.Errorf("%q: accepted %v, want %v", tc.out, ok, tc.ok)
+			continue
+		}
+		if ok && s.InQuote() != tc.inQuote {
+			t.Errorf("%q: in quote %v, want %v", tc.out, s.InQuote(), tc.inQuote)
+		}
+	}
+}
+
 func TestQuotes(t *testing.T) {
 	q := constrain.NewQuotes(quoteSources, constrain.QuoteWords)
-	tests := []struct {
-		out     string
-		ok      bool
-		inQuote bool
-	}{
+	tests := []quoteCase{
 		{`"The Galyo protocol keeps small tokens in fast caches." [s2]`, true, false},
 		{`It says "small tokens" and "fast caches".`, true, false},
 		{"\"The Galyo protocol keeps small tokens\"", true, false}, // the source's line break is a space
@@ -48,17 +67,7 @@ func TestQuotes(t *testing.T) {
 		{`"id"`, false, false},                        // JSON keys are not quoted text
 		{`"{"`, false, false},
 	}
-	for _, tc := range tests {
-		s := q.Start()
-		ok := s.Advance([]byte(tc.out))
-		if ok != tc.ok {
-			t.Errorf("%q: accepted %v, want %v", tc.out, ok, tc.ok)
-			continue
-		}
-		if ok && s.InQuote() != tc.inQuote {
-			t.Errorf("%q: in quote %v, want %v", tc.out, s.InQuote(), tc.inQuote)
-		}
-	}
+	checkQuotes(t, q, tests)
 }
 
 var sentenceSources = []string{
@@ -99,11 +108,7 @@ func TestQuoteSentences(t *testing.T) {
 
 func TestQuoteCitations(t *testing.T) {
 	q := constrain.NewQuotes(quoteSources, constrain.QuoteWords).CiteIDs([]string{"s2", "s1", "s12", "", "s2"})
-	tests := []struct {
-		out     string
-		ok      bool
-		inQuote bool
-	}{
+	tests := []quoteCase{
 		{`"Paris" [s2]`, true, false},
 		{`"Paris"[s1, s12] and more`, true, false},
 		{`"Paris" [s1,s2]`, true, false},
@@ -115,17 +120,7 @@ func TestQuoteCitations(t *testing.T) {
 		{`"Paris" and then [anything]`, true, false}, // not right after a quotation
 		{`[s9] before any quotation`, true, false},
 	}
-	for _, tc := range tests {
-		s := q.Start()
-		ok := s.Advance([]byte(tc.out))
-		if ok != tc.ok {
-			t.Errorf("%q: accepted %v, want %v", tc.out, ok, tc.ok)
-			continue
-		}
-		if ok && s.InQuote() != tc.inQuote {
-			t.Errorf("%q: in quote %v, want %v", tc.out, s.InQuote(), tc.inQuote)
-		}
-	}
+	checkQuotes(t, q, tests)
 }
 
 // Byte by byte or all at once, and Accepts never changes the state.
