@@ -56,23 +56,14 @@ const (
 // quotePairs are the quotation marks: an opening mark and its closing one.
 var quotePairs = [...][2]string{{`"`, `"`}, {"“", "”"}, {"「", "」"}}
 
-// opensQuote tells the bytes an opening mark starts with; openSet is the
-// same as a bit set.
-var (
-	opensQuote = func() (t [256]bool) {
-		for _, p := range quotePairs {
-			t[p[0][0]] = true
-		}
-		return t
-	}()
-	openSet = func() (t [4]uint64) {
-		for _, p := range quotePairs {
-			c := p[0][0]
-			t[c>>6] |= 1 << (c & 63)
-		}
-		return t
-	}()
-)
+// openSet is the set of the bytes an opening mark starts with.
+var openSet = func() (t [4]uint64) {
+	for _, p := range quotePairs {
+		c := p[0][0]
+		t[c>>6] |= 1 << (c & 63)
+	}
+	return t
+}()
 
 // NewQuotes indexes sources for quotations of unit. Empty sources are
 // skipped.
@@ -365,7 +356,7 @@ func (s *QuoteState) step(c byte) bool {
 		}
 	}
 	if s.in == 0 {
-		if s.q == nil || s.op == 0 && !opensQuote[c] {
+		if s.q == nil || s.op == 0 && openSet[c>>6]>>(c&63)&1 == 0 {
 			return true
 		}
 		var buf [4]byte
