@@ -653,21 +653,31 @@ func TestRowGroupsRandomBlocks(t *testing.T) {
 			cols := nb * typ.BlockSize()
 			for _, rows := range []int{8, 16, 27} {
 				m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: randomBlocks(r, typ, rows*cols)}
-				x := gauss(r, cols, 1)
-				y := make([]float32, rows)
-				if err := quant.MatVec(nil, m, x, y); err != nil {
-					t.Fatal(err)
-				}
-				act, _ := quant.QuantizeActivation(typ, x, nil)
-				for i := range rows {
-					want, _ := quant.Dot(typ, m.Row(i), act, cols)
-					if y[i] != want {
-						t.Fatalf("%v %d blocks, %d rows: row %d = %v, Dot = %v", typ, nb, rows, i, y[i], want)
-					}
+				if i, got, want := rowOffDot(t, m, gauss(r, cols, 1)); i >= 0 {
+					t.Fatalf("%v %d blocks, %d rows: row %d = %v, Dot = %v", typ, nb, rows, i, got, want)
 				}
 			}
 		}
 	}
+}
+
+// rowOffDot multiplies m by x with MatVec (which runs the row-group
+// kernels) and returns the first row that differs from the single-row Dot
+// (a NaN equals a NaN), or -1.
+func rowOffDot(t *testing.T, m quant.Matrix, x []float32) (row int, got, want float32) {
+	t.Helper()
+	y := make([]float32, m.Rows)
+	if err := quant.MatVec(nil, m, x, y); err != nil {
+		t.Fatal(err)
+	}
+	act, _ := quant.QuantizeActivation(m.Type, x, nil)
+	for i := range m.Rows {
+		d, _ := quant.Dot(m.Type, m.Row(i), act, m.Cols)
+		if y[i] != d && !(math.IsNaN(float64(y[i])) && math.IsNaN(float64(d))) {
+			return i, y[i], d
+		}
+	}
+	return -1, 0, 0
 }
 
 // Shapes that run the register-blocked GEMM kernels (groups of 8 rows,
@@ -718,17 +728,8 @@ func TestRowGroupsEveryScale(t *testing.T) {
 			binary.LittleEndian.PutUint16(data[i*rb:], uint16(i))
 		}
 		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: data}
-		x := gauss(r, cols, 1)
-		y := make([]float32, rows)
-		if err := quant.MatVec(nil, m, x, y); err != nil {
-			t.Fatal(err)
-		}
-		act, _ := quant.QuantizeActivation(typ, x, nil)
-		for i := range rows {
-			want, _ := quant.Dot(typ, m.Row(i), act, cols)
-			if y[i] != want && !(math.IsNaN(float64(y[i])) && math.IsNaN(float64(want))) {
-				t.Fatalf("%v scale %#04x: row kernel %v, Dot %v", typ, i, y[i], want)
-			}
+		if i, got, want := rowOffDot(t, m, gauss(r, cols, 1)); i >= 0 {
+			t.Fatalf("%v scale %#04x: row kernel %v, Dot %v", typ, i, got, want)
 		}
 	}
 }
