@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/plait-ai/plait/internal/testenv"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,10 +119,10 @@ func BenchmarkOverhead(b *testing.B) {
 	start := func(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpu0 = cpuTime()
+		cpu0 = testenv.CPUTime()
 	}
 	report := func(b *testing.B, calls int) {
-		cpu := cpuTime() - cpu0
+		cpu := testenv.CPUTime() - cpu0
 		perStep := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / steps
 		b.ReportMetric(perStep/1000, "µs/step")
 		if cpu > 0 {
@@ -303,11 +304,11 @@ func BenchmarkSteps(b *testing.B) {
 			b.Run(v.name+"/steps="+strconv.Itoa(n), func(b *testing.B) {
 				a, m := newAgent(b, v, n)
 				b.ReportAllocs()
-				cpu0 := cpuTime()
+				cpu0 := testenv.CPUTime()
 				for b.Loop() {
 					runOnce(b, a, n)
 				}
-				cpu := cpuTime() - cpu0
+				cpu := testenv.CPUTime() - cpu0
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1000, "µs/step")
 				if cpu > 0 {
 					b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n)/1000, "cpu-µs/step")
@@ -320,11 +321,11 @@ func BenchmarkSteps(b *testing.B) {
 			a1, _ := newAgent(b, v, 1)
 			var wall16, wall1, cpu16, cpu1 time.Duration
 			for b.Loop() {
-				t0, c0 := time.Now(), cpuTime()
+				t0, c0 := time.Now(), testenv.CPUTime()
 				runOnce(b, a16, 16)
-				t1, c1 := time.Now(), cpuTime()
+				t1, c1 := time.Now(), testenv.CPUTime()
 				runOnce(b, a1, 1)
-				t2, c2 := time.Now(), cpuTime()
+				t2, c2 := time.Now(), testenv.CPUTime()
 				wall16 += t1.Sub(t0)
 				wall1 += t2.Sub(t1)
 				cpu16 += c1 - c0
@@ -357,14 +358,14 @@ func BenchmarkStepsCancellable(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := testenv.CPUTime()
 			for b.Loop() {
 				res, err := a.Run(ctx, "Search these topics.")
 				if err != nil || len(res.Steps) != n {
 					b.Fatalf("run: %v", err)
 				}
 			}
-			cpu := cpuTime() - cpu0
+			cpu := testenv.CPUTime() - cpu0
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1000, "µs/step")
 			if cpu > 0 {
 				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n)/1000, "cpu-µs/step")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/plait-ai/plait/internal/testenv"
 	"testing"
 
 	"github.com/plait-ai/plait/llm"
@@ -53,14 +54,14 @@ func BenchmarkDispatchOne(b *testing.B) {
 			ctx := context.Background()
 			call := llm.ToolCall{ID: "call_1", Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}
 			b.ReportAllocs()
-			cpu0, ok := cpuTime()
+			cpu0 := testenv.CPUTime()
 			for b.Loop() {
 				r := d.Call(ctx, call)
 				if r.Err != nil || r.Content != `{"sum":3}` {
 					b.Fatal(r.Err, r.Content)
 				}
 			}
-			if cpu1, ok1 := cpuTime(); ok && ok1 {
+			if cpu1 := testenv.CPUTime(); cpu0 > 0 {
 				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 			}
 		})
@@ -77,14 +78,14 @@ func BenchmarkDispatchValidated(b *testing.B) {
 	ctx := context.Background()
 	call := llm.ToolCall{ID: "call_1", Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}
 	b.ReportAllocs()
-	cpu0, ok := cpuTime()
+	cpu0 := testenv.CPUTime()
 	for b.Loop() {
 		r := d.DispatchValidated(ctx, call)[0]
 		if r.Err != nil || r.Content != `{"sum":3}` {
 			b.Fatal(r.Err, r.Content)
 		}
 	}
-	if cpu1, ok1 := cpuTime(); ok && ok1 {
+	if cpu1 := testenv.CPUTime(); cpu0 > 0 {
 		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
@@ -93,13 +94,13 @@ func BenchmarkValidate(b *testing.B) {
 	d := addTool(b)
 	args := json.RawMessage(`{"a":1,"b":2}`)
 	b.ReportAllocs()
-	cpu0, ok := cpuTime()
+	cpu0 := testenv.CPUTime()
 	for b.Loop() {
 		if err := d.Validate("add", args); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if cpu1, ok1 := cpuTime(); ok && ok1 {
+	if cpu1 := testenv.CPUTime(); cpu0 > 0 {
 		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
@@ -115,7 +116,7 @@ func BenchmarkDispatchParallel(b *testing.B) {
 		}
 		b.Run(fmt.Sprint("calls=", n), func(b *testing.B) {
 			b.ReportAllocs()
-			cpu0, ok := cpuTime()
+			cpu0 := testenv.CPUTime()
 			for b.Loop() {
 				for _, r := range d.Dispatch(ctx, calls...) {
 					if r.Err != nil {
@@ -124,7 +125,7 @@ func BenchmarkDispatchParallel(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/call")
-			if cpu1, ok1 := cpuTime(); ok && ok1 {
+			if cpu1 := testenv.CPUTime(); cpu0 > 0 {
 				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/call")
 			}
 		})

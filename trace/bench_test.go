@@ -3,7 +3,7 @@ package trace_test
 import (
 	"context"
 	"crypto/sha256"
-	"syscall"
+	"github.com/plait-ai/plait/internal/testenv"
 	"testing"
 	"time"
 
@@ -48,24 +48,14 @@ func benchTracers(b *testing.B) []struct {
 	}
 }
 
-// cpuTime returns the CPU time the process has used, user and system. On
-// a machine shared with other work, CPU time per operation is a steadier
-// measure than wall time; it includes the SDK's background goroutines and
-// the garbage collector.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // loop runs f b.N times and reports its CPU time per operation.
 func loop(b *testing.B, unit string, f func()) float64 {
 	b.ReportAllocs()
-	c0 := cpuTime()
+	c0 := testenv.CPUTime()
 	for b.Loop() {
 		f()
 	}
-	per := float64((cpuTime() - c0).Nanoseconds()) / float64(b.N)
+	per := float64((testenv.CPUTime() - c0).Nanoseconds()) / float64(b.N)
 	b.ReportMetric(per, "cpu-ns/"+unit)
 	return per
 }
@@ -219,7 +209,7 @@ func BenchmarkStepInterleaved(b *testing.B) {
 	}
 	for b.Loop() {
 		for i, c := range confs {
-			c0 := cpuTime()
+			c0 := testenv.CPUTime()
 			ctx := c.ctx
 			var s trace.Span
 			if i > 0 {
@@ -230,7 +220,7 @@ func BenchmarkStepInterleaved(b *testing.B) {
 			if i > 0 {
 				s.End(errorsJoin(err, res.Err))
 			}
-			c.cpu += cpuTime() - c0
+			c.cpu += testenv.CPUTime() - c0
 		}
 	}
 	n := float64(b.N)

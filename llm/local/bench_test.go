@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"fmt"
+	"github.com/plait-ai/plait/internal/testenv"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -295,11 +296,11 @@ func BenchmarkDecode(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				c0 := cpuTime()
+				c0 := testenv.CPUTime()
 				if _, err := st.Forward(ctx, []int32{tok}, false); err != nil {
 					b.Fatal(err)
 				}
-				cpu += cpuTime() - c0
+				cpu += testenv.CPUTime() - c0
 				tok = (tok*31 + 7) % int32(tr.cfg.Vocab)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
@@ -323,7 +324,7 @@ func BenchmarkPrompt(b *testing.B) {
 			}
 			ctx := context.Background()
 			st := tr.NewState(promptLen)
-			c0 := cpuTime()
+			c0 := testenv.CPUTime()
 			for b.Loop() {
 				st.Truncate(0)
 				for i := 0; i < promptLen; i += 64 {
@@ -333,7 +334,7 @@ func BenchmarkPrompt(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N*promptLen)/b.Elapsed().Seconds(), "tok/s")
-			b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N*promptLen), "cpu-ms/tok")
+			b.ReportMetric((testenv.CPUTime()-c0).Seconds()*1e3/float64(b.N*promptLen), "cpu-ms/tok")
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"github.com/plait-ai/plait/internal/testenv"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -172,9 +173,9 @@ func BenchmarkAttendF16(b *testing.B) {
 			name = "fused"
 		}
 		b.Run(name, func(b *testing.B) {
-			c0 := cpuTime()
+			c0 := testenv.CPUTime()
 			defer func() {
-				b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N*span), "cpu-ns/position")
+				b.ReportMetric(float64((testenv.CPUTime()-c0).Nanoseconds())/float64(b.N*span), "cpu-ns/position")
 			}()
 			for b.Loop() {
 				clear(acc)

@@ -2,6 +2,7 @@ package quant_test
 
 import (
 	"fmt"
+	"github.com/plait-ai/plait/internal/testenv"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -69,7 +70,7 @@ func BenchmarkMatVec(b *testing.B) {
 					y := make([]float32, sh.rows)
 					b.SetBytes(int64(len(m.Data)))
 					b.ResetTimer()
-					c0 := cpuTime()
+					c0 := testenv.CPUTime()
 					for b.Loop() {
 						if err := quant.MatVec(p, m, x, y); err != nil {
 							b.Fatal(err)
@@ -99,7 +100,7 @@ func BenchmarkMatMul(b *testing.B) {
 						x := gauss(rand.New(rand.NewPCG(2, 3)), batch*sh.cols, 1)
 						y := make([]float32, batch*sh.rows)
 						b.ResetTimer()
-						c0 := cpuTime()
+						c0 := testenv.CPUTime()
 						for b.Loop() {
 							if err := quant.MatMul(p, m, x, batch, y); err != nil {
 								b.Fatal(err)
@@ -120,7 +121,7 @@ func BenchmarkMatMul(b *testing.B) {
 // steadier than the wall-clock rate. For one thread it is the kernel's own
 // speed; for more it understates it by the time workers spend waiting.
 func reportCPU(b *testing.B, c0 time.Duration, workPerOp float64, unit string) {
-	if c := (cpuTime() - c0).Seconds(); c > 0 {
+	if c := (testenv.CPUTime() - c0).Seconds(); c > 0 {
 		b.ReportMetric(workPerOp*float64(b.N)/c, unit)
 	}
 }
@@ -138,7 +139,7 @@ func BenchmarkMatMulVNNI(b *testing.B) {
 			m := benchMatrix(b, ggml.Q8_0, rows, cols)
 			x := gauss(rand.New(rand.NewPCG(2, 3)), batch*cols, 1)
 			y := make([]float32, batch*rows)
-			c0 := cpuTime()
+			c0 := testenv.CPUTime()
 			for b.Loop() {
 				quant.MatMul(nil, m, x, batch, y)
 			}

@@ -2,6 +2,7 @@ package quant_test
 
 import (
 	"fmt"
+	"github.com/plait-ai/plait/internal/testenv"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -119,11 +120,11 @@ func BenchmarkDecodeSim(b *testing.B) {
 				}
 				step()
 				b.ResetTimer()
-				c0 := cpuTime()
+				c0 := testenv.CPUTime()
 				for b.Loop() {
 					step()
 				}
-				b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/tok")
+				b.ReportMetric((testenv.CPUTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/tok")
 				sec := b.Elapsed().Seconds() / float64(b.N)
 				b.StopTimer()
 				bw := quant.MeasureBandwidth(p, 512<<20, 300*time.Millisecond)
@@ -182,7 +183,7 @@ func BenchmarkPromptSim(b *testing.B) {
 				}
 				step()
 				b.ResetTimer()
-				c0 := cpuTime()
+				c0 := testenv.CPUTime()
 				for b.Loop() {
 					step()
 				}
