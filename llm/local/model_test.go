@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +14,6 @@ import (
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/llm/local"
 	"github.com/plait-ai/plait/llm/local/embedded"
-	"github.com/plait-ai/plait/llm/local/gguf"
 	"github.com/plait-ai/plait/llm/local/sample"
 )
 
@@ -354,34 +352,7 @@ func TestSamplingDefaultsFromFile(t *testing.T) {
 	if d := m.Defaults(); d.Temperature != 0.8 || d.TopK != 40 || d.TopP != 0.9 || d.RepeatPenalty != 1.1 {
 		t.Errorf("defaults without keys = %+v, want Ollama's", d)
 	}
-	src := testenv.Shared(t, "models", "tiny-llama-spm-f32.gguf")
-	f, err := gguf.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var w gguf.Writer
-	if err := w.SetKVs(f.KVs()); err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range map[string]any{local.KeySamplingTemp: float32(0), local.KeySamplingTopK: int32(7), local.KeySamplingTopP: float32(0.5), local.KeySamplingMinP: float32(0.05), local.KeySamplingRepeatPenalty: float32(1)} {
-		if err := w.Set(k, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, ti := range f.Tensors() {
-		data, err := f.TensorData(ti.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.AddTensor(ti.Name, ti.Type, ti.Dims, gguf.Bytes(data)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "m.gguf")
-	if err := w.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
+	path := withKVs(t, testenv.Shared(t, "models", "tiny-llama-spm-f32.gguf"), map[string]any{local.KeySamplingTemp: float32(0), local.KeySamplingTopK: int32(7), local.KeySamplingTopP: float32(0.5), local.KeySamplingMinP: float32(0.05), local.KeySamplingRepeatPenalty: float32(1)})
 	m2, err := local.Load(context.Background(), path, local.Options{Threads: 1})
 	if err != nil {
 		t.Fatal(err)

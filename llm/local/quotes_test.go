@@ -102,34 +102,7 @@ func TestVerbatimQuotes(t *testing.T) {
 // A file asks for verbatim quotes with plait.quotes; Options override it.
 func TestQuotesFromFile(t *testing.T) {
 	src := testenv.Shared(t, "models", "tiny-llama-spm-f32.gguf")
-	f, err := gguf.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	write := func(value string) string {
-		var w gguf.Writer
-		if err := w.SetKVs(f.KVs()); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Set(local.KeyQuotes, value); err != nil {
-			t.Fatal(err)
-		}
-		for _, ti := range f.Tensors() {
-			data, err := f.TensorData(ti.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.AddTensor(ti.Name, ti.Type, ti.Dims, gguf.Bytes(data)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		path := filepath.Join(t.TempDir(), value+".gguf")
-		if err := w.WriteFile(path); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := func(value string) string { return withKVs(t, src, map[string]any{local.KeyQuotes: value}) }
 	for _, tc := range []struct {
 		name, value string
 		mode        local.QuoteMode
@@ -154,4 +127,38 @@ func TestQuotesFromFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withKVs writes a copy of the GGUF file at src with kvs set in its
+// metadata and returns its path.
+func withKVs(t *testing.T, src string, kvs map[string]any) string {
+	t.Helper()
+	f, err := gguf.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var w gguf.Writer
+	if err := w.SetKVs(f.KVs()); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range kvs {
+		if err := w.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ti := range f.Tensors() {
+		data, err := f.TensorData(ti.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.AddTensor(ti.Name, ti.Type, ti.Dims, gguf.Bytes(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	if err := w.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
