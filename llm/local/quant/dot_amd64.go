@@ -124,6 +124,9 @@ func dotQ6_KVNNI(x, y *byte, nb int) float32
 //go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
+//go:noescape
+func dotQ4_KR4VNNI(x *byte, xstride int, y *byte, nb int, out *[4]float32)
+
 var (
 	hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
 	hasVNNI = hasAVX2 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW
@@ -248,6 +251,20 @@ func setKernels(vnni bool) {
 	if vnni {
 		simdKernels[ggml.Q4_K] = block(dotQ4_KVNNI, qkK)
 		simdKernels[ggml.Q6_K] = block(dotQ6_KVNNI, qkK)
+		// Four rows per call, bit-identical to the single-row kernels.
+		kr4 := func(f func(x *byte, xstride int, y *byte, nb int, out *[4]float32)) rowKernel {
+			return func(w []byte, rb int, a []byte, n int, out *[4]float32) {
+				nb := n / qkK
+				if nb == 0 {
+					*out = [4]float32{}
+					return
+				}
+				_ = w[3*rb+rb-1]
+				_ = a[292*nb-1]
+				f(&w[0], rb, &a[0], nb, out)
+			}
+		}
+		simdRowKernels[ggml.Q4_K] = kr4(dotQ4_KR4VNNI)
 	}
 	x4 := func(f func(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)) multiKernel {
 		return func(w, a []byte, stride, nb int, out *[4]float32) {

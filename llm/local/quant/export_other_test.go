@@ -3,3 +3,5 @@
 package quant
 
 func SetVNNI(on bool) bool { return false }
+
+func SetRowGroups(on bool) {}
