@@ -3,16 +3,20 @@
 #include "textflag.h"
 #include "dot_amd64.h"
 
-// Four-row AVX-512 VNNI kernels for Q4_K and Q6_K against one Q8_K
-// activation (decode). They run the single-row VNNI kernels' arithmetic
-// (dotQ4_KVNNI, dotQ6_KVNNI) for four rows at a time, with what those
-// kernels do once per super-block and row done once per super-block for
-// the four rows (the activation's scale and block sums) or two rows at a
-// time (Q4_K's 6-bit scales and mins, one row per 128-bit lane). The
+// Four-row AVX-512 VNNI kernel for Q4_K against one Q8_K activation
+// (decode). It runs the single-row VNNI kernel's arithmetic (dotQ4_KVNNI)
+// for four rows at a time, with what that kernel does once per
+// super-block and row done once per super-block for the four rows (the
+// activation's quants, scale and block-sum pairs) or two rows at a time
+// (the 6-bit scales and mins, one row per 128-bit lane). The
 // weight scales come from f16Table (R13), the exact float32 value of
 // every F16, as in the other row-group kernels. Every int32 lane and
 // every float operation of each row is the single-row kernel's, so the
 // results are bit-identical to it.
+//
+// (A four-row Q6_K kernel built the same way measured no faster than
+// dotQ6_KVNNI: Q6_K's per-row work is almost all in the quants, which
+// rows cannot share.)
 
 // Shift counts for the third scale dword of each row (one row per
 // 128-bit lane): as it is (scales 4-7) and shifted right by 4 (mins 4-7).
@@ -209,3 +213,4 @@ q4kr4done:
 	VPXORD Y31, Y31, Y31
 	VZEROUPPER
 	RET
+
