@@ -716,16 +716,27 @@ func TestMatMulBlocked(t *testing.T) {
 }
 
 // Every F16 block scale, subnormals, infinities and NaNs included, gives
-// the same result through the four-row kernels (which look scales up in a
-// table) as through the single-row kernels (which convert them).
+// the same result through the row-group kernels (which look scales up in
+// a table) as through the single-row kernels (which convert them): the
+// block scale of Q8_0, Q4_0 and Q5_0, and Q4_K's super-block scale and
+// min scale (every pattern of each, in different pairings).
 func TestRowGroupsEveryScale(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
-	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_0, ggml.Q5_0} {
-		const rows, cols = 1 << 16, 32
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_0, ggml.Q5_0, ggml.Q4_K} {
+		const rows = 1 << 16
+		cols := typ.BlockSize()
 		rb := typ.TypeSize()
-		data := mustQuantize(t, typ, gauss(r, rows*cols, 0.05))
+		var data []byte
+		if typ == ggml.Q4_K {
+			data = randomBlocks(r, typ, rows*cols) // any 6-bit scales and mins
+		} else {
+			data = mustQuantize(t, typ, gauss(r, rows*cols, 0.05))
+		}
 		for i := range rows {
 			binary.LittleEndian.PutUint16(data[i*rb:], uint16(i))
+			if typ == ggml.Q4_K {
+				binary.LittleEndian.PutUint16(data[i*rb+2:], uint16(i*40503)) // odd: every pattern once
+			}
 		}
 		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: data}
 		if i, got, want := rowOffDot(t, m, gauss(r, cols, 1)); i >= 0 {
