@@ -32,8 +32,9 @@
 // For one token, Q8_0, Q4_0 and Q5_0 rows go eight (or four) at a time
 // through AVX-512 VNNI kernels that load each activation block once for
 // all of them (Q5_0's in 512-bit registers, two rows per register);
-// results are bit-identical to the single-row kernels. Q4_K and Q6_K rows
-// go one at a time; with VNNI, through kernels that give the AVX2
+// results are bit-identical to the single-row kernels. Q4_K rows go four
+// at a time through a VNNI kernel that also unpacks two rows' 6-bit scales
+// per instruction; Q6_K rows go one at a time. Both give the AVX2
 // kernels' results bit for bit with fewer instructions.
 //
 // MatMul quantizes each activation row once. With AVX-512 VNNI, Q8_0,
