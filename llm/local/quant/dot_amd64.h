@@ -602,27 +602,25 @@
 
 // KSCALES_VEC unpacks the 6-bit scales and mins of a Q4_K/Q5_K block at SI
 // with vector operations (the 32-bit steps of KSCALES on all four dwords
-// at once) and stores the scales at 0(SP) as KSCALES_V does; it leaves
-// the eight mins as words in X6. Needs X8 = 0x0f, X14 = 0x3f and X15 =
-// 0x03 in every byte.
+// at once: the high bits of scales and mins 4-7 as (q >> 2) & 0x30, merged
+// with the low ones in one VPTERNLOGD) and stores the scales at 0(SP) as
+// KSCALES_V does, each as a dword holding it in both words (VPSHUFB with
+// k4sclo and k4schi); it leaves the eight mins as words in X6 (k4mins).
+// Needs X8 = 0x0f, X14 = 0x3f and X15 = 0x30 in every byte.
 #define KSCALES_VEC \
 	VMOVDQU 4(SI), X5; \
 	VPAND X14, X5, X6; \
-	VPSRLD $6, X5, X7; \
+	VPSRLD $2, X5, X7; \
 	VPAND X15, X7, X7; \
-	VPSLLD $4, X7, X7; \
 	VPSHUFD $0xaa, X5, X9; \
 	VPSRLVD k4shift<>(SB), X9, X9; \
-	VPAND X8, X9, X9; \
-	VPOR X9, X7, X7; \
+	VPTERNLOGD $0xd8, X8, X9, X7; \
 	VPUNPCKLDQ X7, X6, X6; \
-	VPMOVZXBW X6, X5; \
-	VPUNPCKLWD X5, X5, X7; \
-	VPUNPCKHWD X5, X5, X5; \
+	VPSHUFB k4sclo<>(SB), X6, X7; \
+	VPSHUFB k4schi<>(SB), X6, X5; \
 	VMOVDQU X7, 0(SP); \
 	VMOVDQU X5, 16(SP); \
-	VPSRLDQ $8, X6, X6; \
-	VPMOVZXBW X6, X6
+	VPSHUFB k4mins<>(SB), X6, X6
 
 // KMINS_V is KMINS with the mins already in X6 (KSCALES_VEC).
 #define KMINS_V \

@@ -2208,6 +2208,19 @@ DATA k4shift<>+0x08(SB)/4, $0
 DATA k4shift<>+0x0c(SB)/4, $0
 GLOBL k4shift<>(SB), RODATA|NOPTR, $16
 
+// VPSHUFB controls for KSCALES_VEC on the unpacked bytes (scales 0-7 in
+// bytes 0-7, mins 0-7 in bytes 8-15): scales 0-3 and 4-7 as dwords holding
+// the scale in both words, and the mins as words.
+DATA k4sclo<>+0x00(SB)/8, $0x8001800180008000
+DATA k4sclo<>+0x08(SB)/8, $0x8003800380028002
+GLOBL k4sclo<>(SB), RODATA|NOPTR, $16
+DATA k4schi<>+0x00(SB)/8, $0x8005800580048004
+DATA k4schi<>+0x08(SB)/8, $0x8007800780068006
+GLOBL k4schi<>(SB), RODATA|NOPTR, $16
+DATA k4mins<>+0x00(SB)/8, $0x800b800a80098008
+DATA k4mins<>+0x08(SB)/8, $0x800f800e800d800c
+GLOBL k4mins<>(SB), RODATA|NOPTR, $16
+
 // func dotQ4_KVNNI(x, y *byte, nb int) float32
 TEXT ·dotQ4_KVNNI(SB), NOSPLIT, $32-28
 	MOVQ x+0(FP), SI
@@ -2217,7 +2230,7 @@ TEXT ·dotQ4_KVNNI(SB), NOSPLIT, $32-28
 	VXORPS X1, X1, X1
 	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
 	BCAST_BYTE(0x3f3f3f3f, Y14, X14)
-	BCAST_BYTE(0x03030303, Y15, X15)
+	BCAST_BYTE(0x30303030, Y15, X15)
 	TESTQ CX, CX
 	JEQ q4kvdone
 q4kvloop:
