@@ -34,8 +34,10 @@
 // all of them (Q5_0's in 512-bit registers, two rows per register);
 // results are bit-identical to the single-row kernels. Q4_K rows go four
 // at a time through a VNNI kernel that also unpacks two rows' 6-bit scales
-// per instruction; Q6_K rows go one at a time. Both give the AVX2
-// kernels' results bit for bit with fewer instructions.
+// per instruction; Q6_K rows go one at a time through a VNNI kernel in
+// 512-bit registers that decodes two 32-quant quarters per instruction.
+// Both give the AVX2 kernels' results bit for bit with fewer
+// instructions.
 //
 // MatMul quantizes each activation row once. With AVX-512 VNNI, Q8_0,
 // Q4_0 and Q5_0 products run through a register-blocked GEMM kernel, 8

@@ -119,13 +119,13 @@ func dotQ5_0VNNI(x, y *byte, nb int) float32
 func dotQ4_KVNNI(x, y *byte, nb int) float32
 
 //go:noescape
-func dotQ6_KVNNI(x, y *byte, nb int) float32
-
-//go:noescape
 func readSumAVX2(p *byte, n int) uint64
 
 //go:noescape
 func dotQ4_KR4VNNI(x *byte, xstride int, y *byte, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ6_KZVNNI(x, y *byte, nb int) float32
 
 var (
 	hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
@@ -250,7 +250,7 @@ func setKernels(vnni bool) {
 	simdKernels[ggml.Q6_K] = block(dotQ6_KAVX2, qkK)
 	if vnni {
 		simdKernels[ggml.Q4_K] = block(dotQ4_KVNNI, qkK)
-		simdKernels[ggml.Q6_K] = block(dotQ6_KVNNI, qkK)
+		simdKernels[ggml.Q6_K] = block(dotQ6_KZVNNI, qkK)
 		// Four rows per call, bit-identical to the single-row kernels.
 		kr4 := func(f func(x *byte, xstride int, y *byte, nb int, out *[4]float32)) rowKernel {
 			return func(w []byte, rb int, a []byte, n int, out *[4]float32) {

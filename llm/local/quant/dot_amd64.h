@@ -565,41 +565,6 @@
 	VPDPWSSD Y9, Y5, acc0; \
 	VPDPWSSD Y10, Y6, acc1
 
-// Q6K_QUARTERV is Q6K_QUARTER with VPDPWSSD for VPMADDWD and VPADDD,
-// into one of four accumulators (Y4, Y16, Y17, Y18) that are added up at
-// the end of the super-block.
-#define Q6K_QUARTERV(yoff, soff, acc) \
-	VPMADDUBSW yoff(DI), Y9, Y9; \
-	VPBROADCASTD soff(SP), Y10; \
-	VPSHUFB Y15, Y10, Y10; \
-	VPDPWSSD Y10, Y9, acc
-
-// Q6K_HALFV decodes the quants as Q6K_HALF does, with one VPTERNLOGD per
-// quarter taking the low four bits from the (shifted) ql bytes and the
-// next two from the (shifted) qh bytes (Y8 = 0x0f selects). The qh bits
-// of quarters 0 and 2 (Y12 = 0x33) and of quarters 1 and 3 (Y11 = 0xcc)
-// are masked once as they are loaded, which leaves the top two bits of
-// every shifted copy zero: the same bytes in 11 instructions per half
-// instead of 17.
-#define Q6K_HALFV(qloff, qhoff, yoff, soff) \
-	VMOVDQU qloff(SI), Y5; \
-	VMOVDQU (qloff+32)(SI), Y6; \
-	VPAND qhoff(SI), Y12, Y7; \
-	VPSLLW $4, Y7, Y9; \
-	VPTERNLOGD $0xd8, Y8, Y5, Y9; \
-	Q6K_QUARTERV(yoff, soff, Y4); \
-	VPSRLW $4, Y5, Y9; \
-	VPTERNLOGD $0xe4, Y8, Y7, Y9; \
-	Q6K_QUARTERV(yoff+64, soff+8, Y17); \
-	VPAND qhoff(SI), Y11, Y7; \
-	VPSLLW $2, Y7, Y9; \
-	VPTERNLOGD $0xd8, Y8, Y6, Y9; \
-	Q6K_QUARTERV(yoff+32, soff+4, Y16); \
-	VPSRLW $4, Y6, Y9; \
-	VPSRLW $2, Y7, Y10; \
-	VPTERNLOGD $0xe4, Y8, Y10, Y9; \
-	Q6K_QUARTERV(yoff+96, soff+12, Y18)
-
 // KSCALES_VEC unpacks the 6-bit scales and mins of a Q4_K/Q5_K block at SI
 // with vector operations (the 32-bit steps of KSCALES on all four dwords
 // at once: the high bits of scales and mins 4-7 as (q >> 2) & 0x30, merged

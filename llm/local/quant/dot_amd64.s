@@ -2194,11 +2194,12 @@ q80r8done:
 	R8EPILOGUE
 	RET
 
-// VNNI variants of the single-row Q4_K and Q6_K kernels: VPDPWSSD does
-// the scale multiply and the add of each sub-block's int16 pair sums in
-// one instruction, Q4_K's scales are broadcast by plain loads and its two
-// F16 scales converted together. Every int32 lane and every float
-// operation is the AVX2 kernels', so the results are bit-identical.
+// VNNI variant of the single-row Q4_K kernel: VPDPWSSD does the scale
+// multiply and the add of each sub-block's int16 pair sums in one
+// instruction, the scales are broadcast by plain loads and the two F16
+// scales converted together. Every int32 lane and every float operation
+// is the AVX2 kernel's, so the results are bit-identical. (Q6_K's VNNI
+// kernel, dotQ6_KZVNNI, is in dotk_amd64.s.)
 
 // Shift counts for KSCALES_VEC: the third scale dword as it is, and
 // shifted right by 4.
@@ -2264,55 +2265,3 @@ q4kvdone:
 	MOVSS X0, ret+24(FP)
 	RET
 
-// func dotQ6_KVNNI(x, y *byte, nb int) float32
-TEXT ·dotQ6_KVNNI(SB), NOSPLIT, $32-28
-	MOVQ x+0(FP), SI
-	MOVQ y+8(FP), DI
-	MOVQ nb+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
-	BCAST_BYTE(0xcccccccc, Y11, X11)
-	BCAST_BYTE(0x33333333, Y12, X12)
-	VMOVDQU q6shuf<>(SB), Y15
-	TESTQ CX, CX
-	JEQ q6kvdone
-q6kvloop:
-	PREFETCHT0 1024(SI)
-	PREFETCHT0 1088(SI)
-	PREFETCHT0 1152(SI)
-	PREFETCHT0 1216(SI)
-	VMOVSS (DI), X1
-	MOVWLZX 208(SI), AX
-	VMOVD AX, X2
-	VCVTPH2PS X2, X2
-	VMULSS X1, X2, X2
-	VBROADCASTSS X2, Y2
-	VPMOVSXBW 192(SI), Y3
-	VMOVDQU Y3, 0(SP)
-	VPXOR Y4, Y4, Y4
-	VPXORD Y16, Y16, Y16
-	VPXORD Y17, Y17, Y17
-	VPXORD Y18, Y18, Y18
-	Q6K_HALFV(0, 128, 4, 0)
-	Q6K_HALFV(64, 160, 132, 16)
-	VPADDD Y16, Y4, Y4
-	VPADDD Y18, Y17, Y17
-	VPADDD Y17, Y4, Y4
-	// subtract 32 * Σ sc_g * bsum_g (the quants were taken unsigned, q+32)
-	VPMADDWD 260(DI), Y3, Y5
-	VPSLLD $5, Y5, Y5
-	VPSUBD Y5, Y4, Y4
-	VCVTDQ2PS Y4, Y4
-	VFMADD231PS Y2, Y4, Y0
-	ADDQ $210, SI
-	ADDQ $292, DI
-	DECQ CX
-	JNE q6kvloop
-q6kvdone:
-	HSUM8
-	VPXORD Y16, Y16, Y16
-	VPXORD Y17, Y17, Y17
-	VPXORD Y18, Y18, Y18
-	VZEROUPPER
-	MOVSS X0, ret+24(FP)
-	RET

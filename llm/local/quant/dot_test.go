@@ -506,6 +506,46 @@ func TestKQuantVNNIMatchesAVX2(t *testing.T) {
 	}
 }
 
+// Every F16 pattern of the K-quant super-block scales (Q4_K's d and dmin,
+// Q6_K's d), subnormals, infinities and NaNs included, gives the same Dot
+// through the VNNI kernels (which look some of them up in a table) as
+// through the AVX2 kernels (which convert them).
+func TestKQuantVNNIEveryScale(t *testing.T) {
+	if !quant.SetVNNI(true) {
+		t.Skip("no AVX-512 VNNI on this machine or build")
+	}
+	defer quant.SetVNNI(true)
+	r := rand.New(rand.NewPCG(45, 46))
+	for _, typ := range []ggml.Type{ggml.Q4_K, ggml.Q6_K} {
+		const blocks = 1 << 16
+		ts := typ.TypeSize()
+		data := randomBlocks(r, typ, blocks*256)
+		off := 0 // where d sits in the block
+		if typ == ggml.Q6_K {
+			off = 208
+		}
+		for i := range blocks {
+			binary.LittleEndian.PutUint16(data[i*ts+off:], uint16(i))
+			if typ == ggml.Q4_K {
+				binary.LittleEndian.PutUint16(data[i*ts+2:], uint16(i*40503)) // odd: every pattern once
+			}
+		}
+		a, _ := quant.QuantizeActivation(typ, gauss(r, 256, 1), nil)
+		got := make([]float32, blocks)
+		quant.SetVNNI(true)
+		for i := range blocks {
+			got[i], _ = quant.Dot(typ, data[i*ts:(i+1)*ts], a, 256)
+		}
+		quant.SetVNNI(false)
+		for i := range blocks {
+			want, _ := quant.Dot(typ, data[i*ts:(i+1)*ts], a, 256)
+			if got[i] != want && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
+				t.Fatalf("%v scale %#04x: VNNI %v, AVX2 %v", typ, i, got[i], want)
+			}
+		}
+	}
+}
+
 func TestMatVecMany(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	const cols = 256

@@ -14,9 +14,10 @@
 // every float operation of each row is the single-row kernel's, so the
 // results are bit-identical to it.
 //
-// (A four-row Q6_K kernel built the same way measured no faster than
-// dotQ6_KVNNI: Q6_K's per-row work is almost all in the quants, which
-// rows cannot share.)
+// (A four-row Q6_K kernel built the same way measured no faster than a
+// single-row one: Q6_K's per-row work is almost all in the quants, which
+// rows cannot share. Q6_K instead decodes two quarters per instruction in
+// 512-bit registers, below.)
 
 // Shift counts for the third scale dword of each row (one row per
 // 128-bit lane): as it is (scales 4-7) and shifted right by 4 (mins 4-7).
@@ -218,3 +219,124 @@ q4kr4done:
 	VZEROUPPER
 	RET
 
+
+// Single-row Q6_K kernel in 512-bit registers: a half super-block's 64
+// ql bytes fill one ZMM, and its 32 qh bytes are broadcast to both halves
+// and masked with 0x33 (low half: quarters 0 and 2) and 0xcc (high half:
+// quarters 1 and 3), so one variable shift and one VPTERNLOGD decode two
+// quarters at once: [quarter 0 | quarter 1] and [quarter 2 | quarter 3],
+// each against 64 contiguous activation bytes. Each 128-bit lane then
+// holds one 16-quant group, and one VPSHUFB spreads four groups' scales
+// over the four lanes. The lanes of groups of the same parity (the low
+// and the high half of the AVX2 kernel's eight int32 lanes, dotQ6_KAVX2)
+// are added at the end of the super-block, which gives that kernel's
+// int32 lanes (it subtracts the offset's share, 32·Σ scale·block-sum, in
+// the same lanes); the float operations are its own, so the result is
+// bit-identical to it. The scale d comes from f16Table (R13).
+DATA kzq6mask<>+0x00(SB)/8, $0x3333333333333333
+DATA kzq6mask<>+0x08(SB)/8, $0x3333333333333333
+DATA kzq6mask<>+0x10(SB)/8, $0x3333333333333333
+DATA kzq6mask<>+0x18(SB)/8, $0x3333333333333333
+DATA kzq6mask<>+0x20(SB)/8, $0xcccccccccccccccc
+DATA kzq6mask<>+0x28(SB)/8, $0xcccccccccccccccc
+DATA kzq6mask<>+0x30(SB)/8, $0xcccccccccccccccc
+DATA kzq6mask<>+0x38(SB)/8, $0xcccccccccccccccc
+GLOBL kzq6mask<>(SB), RODATA|NOPTR, $64
+DATA kzq6shl<>+0x00(SB)/8, $4
+DATA kzq6shl<>+0x08(SB)/8, $4
+DATA kzq6shl<>+0x10(SB)/8, $4
+DATA kzq6shl<>+0x18(SB)/8, $4
+DATA kzq6shl<>+0x20(SB)/8, $2
+DATA kzq6shl<>+0x28(SB)/8, $2
+DATA kzq6shl<>+0x30(SB)/8, $2
+DATA kzq6shl<>+0x38(SB)/8, $2
+GLOBL kzq6shl<>(SB), RODATA|NOPTR, $64
+DATA kzq6shr<>+0x00(SB)/8, $0
+DATA kzq6shr<>+0x08(SB)/8, $0
+DATA kzq6shr<>+0x10(SB)/8, $0
+DATA kzq6shr<>+0x18(SB)/8, $0
+DATA kzq6shr<>+0x20(SB)/8, $2
+DATA kzq6shr<>+0x28(SB)/8, $2
+DATA kzq6shr<>+0x30(SB)/8, $2
+DATA kzq6shr<>+0x38(SB)/8, $2
+GLOBL kzq6shr<>(SB), RODATA|NOPTR, $64
+// Word l of the four scale words in every qword, spread over lane l.
+DATA kzq6sc<>+0x00(SB)/8, $0x0100010001000100
+DATA kzq6sc<>+0x08(SB)/8, $0x0100010001000100
+DATA kzq6sc<>+0x10(SB)/8, $0x0302030203020302
+DATA kzq6sc<>+0x18(SB)/8, $0x0302030203020302
+DATA kzq6sc<>+0x20(SB)/8, $0x0504050405040504
+DATA kzq6sc<>+0x28(SB)/8, $0x0504050405040504
+DATA kzq6sc<>+0x30(SB)/8, $0x0706070607060706
+DATA kzq6sc<>+0x38(SB)/8, $0x0706070607060706
+GLOBL kzq6sc<>(SB), RODATA|NOPTR, $64
+
+// KZQ6HALF adds half a super-block (ql at qlo(SI), qh at qho(SI), the
+// activation at yo(DI), scale words at so(SP)) into Z20 and Z21 with op
+// (VPMADDWD for the first half, which sets them; VPDPWSSD for the
+// second, which adds).
+#define KZQ6HALF(qlo, qho, yo, so, op) \
+	VMOVDQU64 qlo(SI), Z5; \
+	VBROADCASTI64X4 qho(SI), Z7; \
+	VPANDD Z11, Z7, Z7; \
+	VPSLLVQ Z12, Z7, Z9; \
+	VPTERNLOGD $0xd8, Z8, Z5, Z9; \
+	VPSRLW $4, Z5, Z10; \
+	VPSRLVQ Z13, Z7, Z6; \
+	VPTERNLOGD $0xd8, Z8, Z10, Z6; \
+	VPMADDUBSW yo(DI), Z9, Z9; \
+	VPBROADCASTQ so(SP), Z14; \
+	VPSHUFB Z15, Z14, Z14; \
+	op Z14, Z9, Z20; \
+	VPMADDUBSW (yo+64)(DI), Z6, Z6; \
+	VPBROADCASTQ (so+8)(SP), Z14; \
+	VPSHUFB Z15, Z14, Z14; \
+	op Z14, Z6, Z21
+
+// func dotQ6_KZVNNI(x, y *byte, nb int) float32
+TEXT ·dotQ6_KZVNNI(SB), NOSPLIT, $32-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVQ ·f16Table(SB), R13
+	VXORPS Y0, Y0, Y0
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z8
+	VMOVDQU64 kzq6mask<>(SB), Z11
+	VMOVDQU64 kzq6shl<>(SB), Z12
+	VMOVDQU64 kzq6shr<>(SB), Z13
+	VMOVDQU64 kzq6sc<>(SB), Z15
+	TESTQ CX, CX
+	JEQ q6kzdone
+q6kzloop:
+	PREFETCHT0 1024(SI)
+	PREFETCHT0 1088(SI)
+	PREFETCHT0 1152(SI)
+	PREFETCHT0 1216(SI)
+	VBROADCASTSS (DI), Y1
+	MOVWLZX 208(SI), AX
+	VMULPS.BCST (R13)(AX*4), Y1, Y2
+	VPMOVSXBW 192(SI), Y3
+	VMOVDQU Y3, 0(SP)
+	KZQ6HALF(0, 128, 4, 0, VPMADDWD)
+	KZQ6HALF(64, 160, 132, 16, VPDPWSSD)
+	VPADDD Z21, Z20, Z20
+	VEXTRACTI64X4 $1, Z20, Y4
+	VPADDD Y4, Y20, Y4
+	// subtract 32 * Σ sc_g * bsum_g (the quants were taken unsigned, q+32)
+	VPMADDWD 260(DI), Y3, Y5
+	VPSLLD $5, Y5, Y5
+	VPSUBD Y5, Y4, Y4
+	VCVTDQ2PS Y4, Y4
+	VFMADD231PS Y2, Y4, Y0
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNE q6kzloop
+q6kzdone:
+	HSUM8
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
