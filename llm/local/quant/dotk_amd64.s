@@ -272,9 +272,9 @@ DATA kzq6sc<>+0x38(SB)/8, $0x0706070607060706
 GLOBL kzq6sc<>(SB), RODATA|NOPTR, $64
 
 // KZQ6HALF adds half a super-block (ql at qlo(SI), qh at qho(SI), the
-// activation at yo(DI), scale words at so(SP)) into Z20 and Z21 with op
-// (VPMADDWD for the first half, which sets them; VPDPWSSD for the
-// second, which adds).
+// activation at yo(DI), scale words at so(SP)) into Z20 (quarters 0|1)
+// and Z21 (quarters 2|3) with op (VPMADDWD for the first half, which sets
+// Z21; VPDPWSSD for the second, which adds).
 #define KZQ6HALF(qlo, qho, yo, so, op) \
 	VMOVDQU64 qlo(SI), Z5; \
 	VBROADCASTI64X4 qho(SI), Z7; \
@@ -287,7 +287,7 @@ GLOBL kzq6sc<>(SB), RODATA|NOPTR, $64
 	VPMADDUBSW yo(DI), Z9, Z9; \
 	VPBROADCASTQ so(SP), Z14; \
 	VPSHUFB Z15, Z14, Z14; \
-	op Z14, Z9, Z20; \
+	VPDPWSSD Z14, Z9, Z20; \
 	VPMADDUBSW (yo+64)(DI), Z6, Z6; \
 	VPBROADCASTQ (so+8)(SP), Z14; \
 	VPSHUFB Z15, Z14, Z14; \
@@ -302,6 +302,8 @@ TEXT ·dotQ6_KZVNNI(SB), NOSPLIT, $32-28
 	VXORPS Y0, Y0, Y0
 	MOVL $0x0f0f0f0f, AX
 	VPBROADCASTD AX, Z8
+	MOVL $0xffe0ffe0, AX
+	VPBROADCASTD AX, Y4
 	VMOVDQU64 kzq6mask<>(SB), Z11
 	VMOVDQU64 kzq6shl<>(SB), Z12
 	VMOVDQU64 kzq6shr<>(SB), Z13
@@ -318,17 +320,19 @@ q6kzloop:
 	VMULPS.BCST (R13)(AX*4), Y1, Y2
 	VPMOVSXBW 192(SI), Y3
 	VMOVDQU Y3, 0(SP)
+	// The sums start from -32·Σ scale·block-sum in the low eight lanes
+	// (the quants are taken unsigned, q+32; the scales times -32, Y4,
+	// fit in int16), zero in the high eight (a 256-bit write clears
+	// them).
+	VPMULLW Y4, Y3, Y3
+	VPMADDWD 260(DI), Y3, Y20
 	KZQ6HALF(0, 128, 4, 0, VPMADDWD)
 	KZQ6HALF(64, 160, 132, 16, VPDPWSSD)
 	VPADDD Z21, Z20, Z20
-	VEXTRACTI64X4 $1, Z20, Y4
-	VPADDD Y4, Y20, Y4
-	// subtract 32 * Σ sc_g * bsum_g (the quants were taken unsigned, q+32)
-	VPMADDWD 260(DI), Y3, Y5
-	VPSLLD $5, Y5, Y5
-	VPSUBD Y5, Y4, Y4
-	VCVTDQ2PS Y4, Y4
-	VFMADD231PS Y2, Y4, Y0
+	VEXTRACTI64X4 $1, Z20, Y5
+	VPADDD Y5, Y20, Y5
+	VCVTDQ2PS Y5, Y5
+	VFMADD231PS Y2, Y5, Y0
 	ADDQ $210, SI
 	ADDQ $292, DI
 	DECQ CX
