@@ -512,8 +512,14 @@ func (s *State) attention(li int, q, out []float32, n int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	kc, vc := s.k[li], s.v[li]
 	s.t.pool.For(n*c.Heads, 1, func(lo, hi int) {
-		q16 := make([]uint16, hd)
-		acc := make([]uint16, hd)
+		// Per-call buffers on the stack for the usual head sizes (this
+		// runs once per thread, layer and token).
+		var qBuf, accBuf [256]uint16
+		q16, acc := qBuf[:0], accBuf[:0]
+		if hd > len(qBuf) {
+			q16, acc = make([]uint16, 0, hd), make([]uint16, 0, hd)
+		}
+		q16, acc = q16[:hd], acc[:hd]
 		for job := lo; job < hi; job++ {
 			i, h := job/c.Heads, job%c.Heads
 			span := s.pos + i + 1 // causal: positions 0..pos+i

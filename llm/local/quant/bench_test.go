@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/plait-ai/plait/internal/testenv"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -277,6 +278,58 @@ func BenchmarkRowGroups(b *testing.B) {
 			b.ReportMetric(per(best[0]), "groups-ns/row")
 			b.ReportMetric(per(best[1]), "single-ns/row")
 			b.ReportMetric(per(best[1])/per(best[0]), "speedup")
+		})
+	}
+}
+
+// BenchmarkMatVecStreamed runs memory-bound matrix-vector products (about
+// 100 MB per matrix, far beyond the caches, as in decode) of each weight
+// type in one process, taking turns, and reports the weight bandwidth each
+// reaches (median of the turns) and its share of Q8_0's: the types whose
+// kernels need more work per byte fall behind the memory system there.
+//
+//	go test -run XXX -bench BenchmarkMatVecStreamed -benchtime 20x ./llm/local/quant/
+func BenchmarkMatVecStreamed(b *testing.B) {
+	if testing.Short() {
+		b.Skip("allocates about 0.5 GB")
+	}
+	const rows, cols = 110592, 896 // Qwen2.5-0.5B's hidden size
+	types := []ggml.Type{ggml.Q8_0, ggml.Q5_0, ggml.Q4_0, ggml.Q4_K, ggml.Q6_K}
+	var ms []quant.Matrix
+	var as []*quant.Activation
+	for _, typ := range types {
+		c := cols
+		if typ.BlockSize() == 256 {
+			c = 1024 // K-quants need whole 256-blocks
+		}
+		r := rand.New(rand.NewPCG(7, 8))
+		ms = append(ms, randomMatrix(r, typ, rows, c))
+		a := new(quant.Activation)
+		must(b, a.Set(typ, gauss(rand.New(rand.NewPCG(2, 3)), c, 1)))
+		as = append(as, a)
+	}
+	y := make([]float32, rows)
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			p := quant.NewPool(threads)
+			defer p.Close()
+			gbs := make([][]float64, len(ms))
+			for b.Loop() {
+				for i, m := range ms {
+					t0 := time.Now()
+					must(b, quant.MatVecQ(p, m, as[i], y))
+					gbs[i] = append(gbs[i], float64(len(m.Data))/time.Since(t0).Seconds()/1e9)
+				}
+			}
+			med := make([]float64, len(ms))
+			for i := range ms {
+				slices.Sort(gbs[i])
+				med[i] = gbs[i][len(gbs[i])/2]
+				b.ReportMetric(med[i], types[i].String()+"-GB/s")
+			}
+			for i := 1; i < len(ms); i++ {
+				b.ReportMetric(med[i]/med[0], types[i].String()+"/Q8_0")
+			}
 		})
 	}
 }

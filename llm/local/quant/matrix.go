@@ -567,18 +567,16 @@ func rowKernelsFor(t ggml.Type) rowKernels {
 func matVecRows(ks rowKernels, data []byte, rb int, act []byte, n int, y []float32, lo, hi int) {
 	k, k4 := ks.k, ks.k4
 	r := lo
+	// The kernels write into y itself: a local array would escape through
+	// the indirect call and cost an allocation per call.
 	if ks.k8 != nil {
-		var out [8]float32
 		for ; r+8 <= hi; r += 8 {
-			ks.k8(data[r*rb:(r+8)*rb], rb, act, n, &out)
-			copy(y[r:r+8], out[:])
+			ks.k8(data[r*rb:(r+8)*rb], rb, act, n, (*[8]float32)(y[r:r+8]))
 		}
 	}
 	if k4 != nil {
-		var out [4]float32
 		for ; r+4 <= hi; r += 4 {
-			k4(data[r*rb:(r+4)*rb], rb, act, n, &out)
-			y[r], y[r+1], y[r+2], y[r+3] = out[0], out[1], out[2], out[3]
+			k4(data[r*rb:(r+4)*rb], rb, act, n, (*[4]float32)(y[r:r+4]))
 		}
 	}
 	for ; r < hi; r++ {
