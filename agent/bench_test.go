@@ -30,10 +30,10 @@ type queryIn struct {
 	Query string `json:"query"`
 }
 
-func echoTool() tools.Tool {
+func echoTool(opts ...tools.Option) tools.Tool {
 	return tools.MustFunc("search", "Search the knowledge base.", func(ctx context.Context, in queryIn) (string, error) {
 		return "result for " + in.Query, nil
-	})
+	}, opts...)
 }
 
 func slowTool(d time.Duration) tools.Tool {
@@ -187,6 +187,53 @@ func BenchmarkOverhead(b *testing.B) {
 		}
 		report(b, m.Calls())
 	})
+}
+
+// BenchmarkHandOvers is BenchmarkOverhead's plan-and-execute run with the
+// dispatcher, with and without the hand-overs of its steps to other
+// goroutines: as it is (every call started on a dispatcher worker, so
+// that a timeout can abandon a tool that ignores its context); with the
+// tool marked tools.Inline (the call runs where the step runs, but steps
+// beside others still go to the agent's workers); at Parallelism 1 (one
+// step at a time, each call handed to a dispatcher worker); and with
+// both, where every step runs on the scheduling goroutine.
+func BenchmarkHandOvers(b *testing.B) {
+	queries := []string{"rag", "agents", "llm"}
+	const steps = 3
+	for _, c := range []struct {
+		name     string
+		inline   bool
+		parallel int
+	}{
+		{"default", false, 0},
+		{"inline-tool", true, 0},
+		{"parallelism=1", false, 1},
+		{"inline-tool,parallelism=1", true, 1},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			m := llmtest.Loop(llmtest.Text(planOf(queries...)), llmtest.Text("Done [s1]."))
+			t := echoTool()
+			if c.inline {
+				t = echoTool(tools.Inline())
+			}
+			cfg := agent.Config{Model: m, ToolList: []tools.Tool{t}}
+			cfg.Limits.Parallelism = c.parallel
+			a := mustAgent(b, cfg)
+			ctx := context.Background()
+			b.ReportAllocs()
+			cpu0 := testenv.CPUTime()
+			for b.Loop() {
+				res, err := a.Run(ctx, "Search three topics.")
+				if err != nil || len(res.Steps) != steps {
+					b.Fatalf("run: %v", err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/steps/1000, "µs/step")
+			if cpu := testenv.CPUTime() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/steps/1000, "cpu-µs/step")
+			}
+		})
+	}
 }
 
 // BenchmarkParallel is the wall time of a goal that needs four independent
