@@ -83,18 +83,18 @@ func NewQuotes(sources []string, unit QuoteUnit) *Quotes {
 			if len(q.text) == start {
 				continue
 			}
-			prev, prev2 := rune(' '), rune(' ')
+			prev := rune(' ')
 			for i, r := range string(q.text[start:]) {
 				var ok bool
 				if unit == QuoteSentences {
-					ok = i == 0 || prev == ' ' && terminal(prev2) || prev == '。' || prev == '！' || prev == '？'
+					ok = i == 0 || sentenceStart(q.text[start:], i)
 				} else {
 					ok = i == 0 || !wordRune(prev) || !spaced(r) || !spaced(prev)
 				}
 				if ok && !unicode.IsSpace(r) {
 					q.sa = append(q.sa, int32(start+i))
 				}
-				prev2, prev = prev, r
+				prev = r
 			}
 			q.text = append(q.text, 0)
 		}
@@ -271,6 +271,62 @@ func blockStart(line string) (string, bool) {
 		return strings.TrimSpace(line[i+2:]), true
 	}
 	return line, false
+}
+
+// sentenceStart reports whether a sentence starts at byte i of the
+// normalized block text b (i > 0): right after a full-width 。！？, or
+// after the space that follows a sentence's end.
+func sentenceStart(b []byte, i int) bool {
+	if i >= 1 && b[i-1] == ' ' {
+		return endsSentence(b[:i-1], b[i-1:])
+	}
+	r, _ := utf8.DecodeLastRune(b[:i])
+	return r == '。' || r == '！' || r == '？'
+}
+
+// endsSentence reports whether text, which ends where next (the rest of
+// its normalized block, 0-terminated or empty) begins, ends a sentence.
+// Full-width 。！？ always do. '.', '!', '?' and '…' do at the end of the
+// block, or before a space and then neither a lower-case letter nor an
+// opening parenthesis; and a '.' not after a common abbreviation ("et
+// al.", "e.g.", "i.e.", "Dr.", ...) or an initial ("J. Smith").
+func endsSentence(text, next []byte) bool {
+	r, size := utf8.DecodeLastRune(text)
+	switch r {
+	case '。', '！', '？':
+		return true
+	case '.', '!', '?', '…':
+	default:
+		return false
+	}
+	if len(next) == 0 || next[0] == 0 {
+		return true
+	}
+	if next[0] != ' ' {
+		return false // "3.14", "e.g.,", "al.)"
+	}
+	if n, _ := utf8.DecodeRune(next[1:]); unicode.IsLower(n) || n == '(' {
+		return false
+	}
+	if r != '.' {
+		return true
+	}
+	word := text[:len(text)-size]
+	if k := bytes.LastIndexAny(word, " (\"“「"); k >= 0 {
+		word = word[k+1:]
+	}
+	if len(word) == 1 && word[0] >= 'A' && word[0] <= 'Z' {
+		return false // an initial
+	}
+	return !abbreviations[strings.ToLower(string(word))]
+}
+
+// abbreviations are words a '.' follows without ending a sentence.
+var abbreviations = map[string]bool{
+	"al": true, "e.g": true, "i.e": true, "cf": true, "vs": true, "viz": true,
+	"approx": true, "dr": true, "mr": true, "mrs": true, "ms": true, "prof": true,
+	"st": true, "fig": true, "figs": true, "eq": true, "no": true, "vol": true,
+	"pp": true, "ch": true, "sec": true, "jr": true, "sr": true, "inc": true,
 }
 
 // terminal reports whether r ends a sentence.
@@ -499,12 +555,27 @@ func (s *QuoteState) canClose() bool {
 	if s.lo >= s.hi {
 		return false
 	}
+	// The quotation so far is the same in every suffix of the range;
+	// what follows it differs. It may end if it ends a sentence in any.
+	text := s.q.text
 	p := s.q.sa[s.lo]
-	if s.q.text[p+s.d] == 0 {
+	if text[p+s.d] == 0 {
 		return true // the end of a block (0 sorts first)
 	}
-	r, _ := utf8.DecodeLastRune(s.q.text[p : p+s.d])
-	return terminal(r)
+	quoted := text[p : p+s.d]
+	if r, _ := utf8.DecodeLastRune(quoted); !terminal(r) {
+		return false
+	}
+	for i := s.lo; i < s.hi; i++ {
+		p := s.q.sa[i] + s.d
+		if endsSentence(quoted, text[p:]) {
+			return true
+		}
+		if c := text[p]; c > ' ' {
+			break // sorted by what follows: no later suffix has 0 or a space next
+		}
+	}
+	return false
 }
 
 // open enters quotation i.

@@ -106,6 +106,43 @@ func TestQuoteSentences(t *testing.T) {
 	}
 }
 
+// A '.' ends a sentence only where a sentence ends: not inside a number,
+// after an abbreviation or an initial, or before a lower-case word or a
+// parenthesis.
+func TestQuoteSentenceEnds(t *testing.T) {
+	q := constrain.NewQuotes([]string{
+		"Chain-of-thought (CoT) prompting (Wei et al., 2022) asks a model to reason. It helps.",
+		"The Transformer was introduced by Vaswani et al. (2017) at Google. Dr. Ng and J. Smith use it, e.g. for search. Pi is 3.14 here. Is it fast? yes, it is.",
+	}, constrain.QuoteSentences)
+	tests := []struct {
+		out string
+		ok  bool
+	}{
+		{`“Chain-of-thought (CoT) prompting (Wei et al., 2022) asks a model to reason.”`, true},
+		{`“Chain-of-thought (CoT) prompting (Wei et al.”`, false},
+		{`“It helps.”`, true},
+		{`“The Transformer was introduced by Vaswani et al. (2017) at Google.”`, true},
+		{`“The Transformer was introduced by Vaswani et al.”`, false},
+		{`“(2017) at Google.”`, false}, // not a sentence's start
+		{`“Dr. Ng and J. Smith use it, e.g. for search.”`, true},
+		{`“Dr.”`, false},
+		{`“Dr. Ng and J.”`, false},
+		{`“Ng and J. Smith use it, e.g. for search.”`, false},
+		{`“Smith use it, e.g. for search.”`, false},
+		{`“Dr. Ng and J. Smith use it, e.g.”`, false},
+		{`“Pi is 3.”`, false},
+		{`“Pi is 3.14 here.”`, true},
+		{`“Is it fast?”`, false}, // "yes" goes on in lower case
+		{`“Is it fast? yes, it is.”`, true},
+	}
+	for _, tc := range tests {
+		s := q.Start()
+		if ok := s.Advance([]byte(tc.out)); ok != tc.ok {
+			t.Errorf("%q: accepted %v, want %v", tc.out, ok, tc.ok)
+		}
+	}
+}
+
 func TestQuoteCitations(t *testing.T) {
 	q := constrain.NewQuotes(quoteSources, constrain.QuoteWords).CiteIDs([]string{"s2", "s1", "s12", "", "s2"})
 	tests := []quoteCase{
