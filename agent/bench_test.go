@@ -107,14 +107,23 @@ func (lcSearch) Call(ctx context.Context, input string) (string, error) {
 	return "result for " + input, nil
 }
 
+// reportPerStep reports the wall time (µs/step) and the CPU time the
+// process spent since cpu0 (cpu-µs/step: all threads, the garbage
+// collector's included, which other work sharing the machine disturbs
+// less) per tool step of b's runs of steps steps each.
+func reportPerStep(b *testing.B, steps int, cpu0 time.Duration) {
+	cpu := testenv.CPUTime() - cpu0
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(steps)/1000, "µs/step")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(steps)/1000, "cpu-µs/step")
+	}
+}
+
 // BenchmarkOverhead is the framework's own time for a run of three tool
 // steps with a zero-latency model and a trivial tool.
 func BenchmarkOverhead(b *testing.B) {
 	queries := []string{"rag", "agents", "llm"}
 	const steps = 3
-	// µs/step is wall time; cpu-µs/step is the CPU time the process
-	// spent (all threads, the garbage collector's included), which other
-	// work sharing the machine disturbs less.
 	var cpu0 time.Duration
 	start := func(b *testing.B) {
 		b.ReportAllocs()
@@ -122,12 +131,7 @@ func BenchmarkOverhead(b *testing.B) {
 		cpu0 = testenv.CPUTime()
 	}
 	report := func(b *testing.B, calls int) {
-		cpu := testenv.CPUTime() - cpu0
-		perStep := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / steps
-		b.ReportMetric(perStep/1000, "µs/step")
-		if cpu > 0 {
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/steps/1000, "cpu-µs/step")
-		}
+		reportPerStep(b, steps, cpu0)
 		b.ReportMetric(float64(calls)/float64(b.N), "model-calls/op")
 	}
 	executors := []struct {
@@ -228,10 +232,7 @@ func BenchmarkHandOvers(b *testing.B) {
 					b.Fatalf("run: %v", err)
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/steps/1000, "µs/step")
-			if cpu := testenv.CPUTime() - cpu0; cpu > 0 {
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/steps/1000, "cpu-µs/step")
-			}
+			reportPerStep(b, steps, cpu0)
 		})
 	}
 }
@@ -355,11 +356,7 @@ func BenchmarkSteps(b *testing.B) {
 				for b.Loop() {
 					runOnce(b, a, n)
 				}
-				cpu := testenv.CPUTime() - cpu0
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1000, "µs/step")
-				if cpu > 0 {
-					b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n)/1000, "cpu-µs/step")
-				}
+				reportPerStep(b, n, cpu0)
 				b.ReportMetric(float64(m.Calls())/float64(b.N), "model-calls/op")
 			})
 		}
@@ -412,11 +409,7 @@ func BenchmarkStepsCancellable(b *testing.B) {
 					b.Fatalf("run: %v", err)
 				}
 			}
-			cpu := testenv.CPUTime() - cpu0
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1000, "µs/step")
-			if cpu > 0 {
-				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n)/1000, "cpu-µs/step")
-			}
+			reportPerStep(b, n, cpu0)
 		})
 	}
 }
