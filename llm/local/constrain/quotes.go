@@ -281,7 +281,7 @@ func sentenceStart(b []byte, i int) bool {
 		return endsSentence(b[:i-1], b[i-1:])
 	}
 	r, _ := utf8.DecodeLastRune(b[:i])
-	return r == '。' || r == '！' || r == '？'
+	return fullWidthStop(r)
 }
 
 // endsSentence reports whether text, which ends where next (the rest of
@@ -292,11 +292,10 @@ func sentenceStart(b []byte, i int) bool {
 // al.", "e.g.", "i.e.", "Dr.", ...) or an initial ("J. Smith").
 func endsSentence(text, next []byte) bool {
 	r, size := utf8.DecodeLastRune(text)
-	switch r {
-	case '。', '！', '？':
+	if fullWidthStop(r) {
 		return true
-	case '.', '!', '?', '…':
-	default:
+	}
+	if !terminal(r) {
 		return false
 	}
 	if len(next) == 0 || next[0] == 0 {
@@ -329,14 +328,18 @@ var abbreviations = map[string]bool{
 	"pp": true, "ch": true, "sec": true, "jr": true, "sr": true, "inc": true,
 }
 
-// terminal reports whether r ends a sentence.
+// terminal reports whether r may end a sentence.
 func terminal(r rune) bool {
 	switch r {
-	case '.', '!', '?', '。', '！', '？', '…':
+	case '.', '!', '?', '…':
 		return true
 	}
-	return false
+	return fullWidthStop(r)
 }
+
+// fullWidthStop reports whether r is a full-width 。！？, which ends a
+// sentence whatever follows it.
+func fullWidthStop(r rune) bool { return r == '。' || r == '！' || r == '？' }
 
 // wordRune reports whether r continues a word.
 func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
