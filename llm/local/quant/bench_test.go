@@ -217,6 +217,16 @@ func BenchmarkDotF32(b *testing.B) {
 	}
 }
 
+// seededMatVec returns a random matrix of typ (seed 7, 8) and a
+// Gaussian activation quantized for it (seed 2, 3): the operands of the
+// kernel benchmarks, the same in every run.
+func seededMatVec(b *testing.B, typ ggml.Type, rows, cols int) (quant.Matrix, *quant.Activation) {
+	m := randomMatrix(rand.New(rand.NewPCG(7, 8)), typ, rows, cols)
+	a := new(quant.Activation)
+	must(b, a.Set(typ, gauss(rand.New(rand.NewPCG(2, 3)), cols, 1)))
+	return m, a
+}
+
 // BenchmarkMatVecCached measures the matrix-vector kernels alone: 64 rows
 // of ffn_down's width (4864), small enough to stay in L2, on one thread,
 // with the activation quantized once. It reports CPU nanoseconds per row
@@ -231,13 +241,11 @@ func BenchmarkMatVecCached(b *testing.B) {
 					b.Skip("no AVX-512 VNNI")
 				}
 				defer quant.SetVNNI(true)
-				m := randomMatrix(rand.New(rand.NewPCG(7, 8)), typ, rows, cols)
-				var a quant.Activation
-				must(b, a.Set(typ, gauss(rand.New(rand.NewPCG(2, 3)), cols, 1)))
+				m, a := seededMatVec(b, typ, rows, cols)
 				y := make([]float32, rows)
 				c0 := testenv.CPUTime()
 				for b.Loop() {
-					must(b, quant.MatVecQ(nil, m, &a, y))
+					must(b, quant.MatVecQ(nil, m, a, y))
 				}
 				if c := (testenv.CPUTime() - c0).Seconds(); c > 0 {
 					per := c * 1e9 / float64(b.N)
@@ -259,9 +267,7 @@ func BenchmarkRowGroups(b *testing.B) {
 	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q5_0, ggml.Q4_K, ggml.Q6_K} {
 		b.Run(typ.String(), func(b *testing.B) {
 			defer quant.SetRowGroups(true)
-			m := randomMatrix(rand.New(rand.NewPCG(7, 8)), typ, rows, cols)
-			var a quant.Activation
-			must(b, a.Set(typ, gauss(rand.New(rand.NewPCG(2, 3)), cols, 1)))
+			m, a := seededMatVec(b, typ, rows, cols)
 			y := make([]float32, rows)
 			best := [2]time.Duration{1 << 62, 1 << 62}
 			for b.Loop() {
@@ -269,7 +275,7 @@ func BenchmarkRowGroups(b *testing.B) {
 					quant.SetRowGroups(on)
 					c0 := testenv.CPUTime()
 					for range reps {
-						must(b, quant.MatVecQ(nil, m, &a, y))
+						must(b, quant.MatVecQ(nil, m, a, y))
 					}
 					best[i] = min(best[i], testenv.CPUTime()-c0)
 				}
@@ -302,11 +308,8 @@ func BenchmarkMatVecStreamed(b *testing.B) {
 		if typ.BlockSize() == 256 {
 			c = 1024 // K-quants need whole 256-blocks
 		}
-		r := rand.New(rand.NewPCG(7, 8))
-		ms = append(ms, randomMatrix(r, typ, rows, c))
-		a := new(quant.Activation)
-		must(b, a.Set(typ, gauss(rand.New(rand.NewPCG(2, 3)), c, 1)))
-		as = append(as, a)
+		m, a := seededMatVec(b, typ, rows, c)
+		ms, as = append(ms, m), append(as, a)
 	}
 	y := make([]float32, rows)
 	for _, threads := range []int{1, 2} {
