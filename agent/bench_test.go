@@ -139,6 +139,12 @@ func BenchmarkOverhead(b *testing.B) {
 		cfg  func(*agent.Config)
 	}{
 		{"dispatcher", func(c *agent.Config) { c.ToolList = []tools.Tool{echoTool()} }},
+		// The tool marked tools.Inline: its calls run where they are
+		// made, with no timeout that could abandon them, as
+		// langchaingo's executor runs its tools; once it has proved
+		// quick, steps of it run one after another on the goroutine
+		// that runs the plan.
+		{"dispatcher-inline-tool", func(c *agent.Config) { c.ToolList = []tools.Tool{echoTool(tools.Inline())} }},
 		{"bare-executor", func(c *agent.Config) { c.Tools = bareExec{echoTool()} }},
 	}
 	for _, ex := range executors {
@@ -197,10 +203,10 @@ func BenchmarkOverhead(b *testing.B) {
 // dispatcher, with and without the hand-overs of its steps to other
 // goroutines: as it is (every call started on a dispatcher worker, so
 // that a timeout can abandon a tool that ignores its context); with the
-// tool marked tools.Inline (the call runs where the step runs, but steps
-// beside others still go to the agent's workers); at Parallelism 1 (one
-// step at a time, each call handed to a dispatcher worker); and with
-// both, where every step runs on the scheduling goroutine.
+// tool marked tools.Inline (the call runs where the step runs, and once
+// the tool has proved quick, every step runs on the scheduling goroutine,
+// one after another); at Parallelism 1 (one step at a time, each call
+// handed to a dispatcher worker); and with both.
 func BenchmarkHandOvers(b *testing.B) {
 	queries := []string{"rag", "agents", "llm"}
 	const steps = 3

@@ -652,6 +652,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 	for {
 		// Launch every ready step, in plan order, up to the parallelism.
 		var inlined *stepResult
+		quickHere := -1 // the launched step that is quick (see run.quick)
 		if stopErr == nil {
 			for i := next; i < n; i++ {
 				if slots[i].state != pending || slots[i].waiting > 0 {
@@ -708,6 +709,14 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 					i = next - 1
 					continue
 				}
+				if r.quick(st) {
+					if quickHere >= 0 {
+						// It runs here after the quick step
+						// before it: it stays pending until then.
+						continue
+					}
+					quickHere = len(launch)
+				}
 				slots[i].state = running
 				unlaunched--
 				inFlight++
@@ -738,24 +747,30 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			for next < n && slots[next].state != pending {
 				next++
 			}
-			// One launched step runs here rather than on a worker of ours,
-			// saving a hand-over to another goroutine and back, when that
-			// delays no other step: it is the only step running, or every
-			// step still to launch needs it. The last such step goes here,
-			// the others first, so that they all run together: tool steps
-			// the executor can start (see tools.AsyncExecutor) are started
-			// there, each on the executor's worker, and the rest go to our
-			// workers. When other steps run too, a tool step the executor
-			// can start is started like them even when it could go here,
-			// unless its call runs on the caller's goroutine: run here,
-			// its call would go to the dispatcher's worker all the same
-			// (so that its timeout can abandon it) while this goroutine
-			// waited for that one call, to be woken for it alone, and
-			// again for the others.
+			// A quick step (see run.quick) runs here, the others
+			// away first; a quick step after it was left pending,
+			// to run here next.
+			//
+			// Otherwise, one launched step runs here rather than on a worker
+			// of ours, saving a hand-over to another goroutine and back, when
+			// that delays no other step: it is the only step running, or every
+			// step still to launch needs it. The last such step goes here, the
+			// others first, so that they all run together: tool steps the
+			// executor can start (see tools.AsyncExecutor) are started there,
+			// each on the executor's worker, and the rest go to our workers.
+			// When other steps run too, a tool step the executor can start is
+			// started like them even when it could go here, unless its call
+			// runs on the caller's goroutine: run here, its call would go to
+			// the dispatcher's worker all the same (so that its timeout can
+			// abandon it) while this goroutine waited for that one call, to be
+			// woken for it alone, and again for the others.
 			here := -1
 			if len(launch) > 0 {
 				last := len(launch) - 1
 				switch {
+				case quickHere >= 0:
+					// A quick step: here, before the next one.
+					here = quickHere
 				case inFlight == 1:
 					// The only step running: here, whatever it is, it
 					// is waited for alone.
@@ -849,6 +864,15 @@ func (r *run) runsHere(ae tools.AsyncExecutor, l *launchItem) bool {
 		return true
 	}
 	return r.dispatcher != nil && r.dispatcher.RunsInline(l.st.Tool)
+}
+
+// quick reports whether tool step st's calls are quick (see
+// tools.Dispatcher.Quick): running such steps here, one after another, is
+// faster than handing them to other goroutines to run side by side, and
+// delays the others by microseconds. Steps that wait for an approval are
+// never quick: an approval may wait for a person.
+func (r *run) quick(st *planner.Step) bool {
+	return st.Tool != "" && r.dispatcher != nil && r.a.cfg.Approve == nil && r.dispatcher.Quick(st.Tool)
 }
 
 // sameCall returns the record of a step of an earlier plan that made the

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -789,4 +791,93 @@ func goroutineID() string {
 		return ""
 	}
 	return f[1]
+}
+
+// TestQuick: a tool whose calls run on the caller's goroutine becomes
+// quick after a few calls in a row that each took microseconds, stops
+// being quick at a slow call, and becomes quick again; a tool whose calls
+// go to a worker never is. Dispatch makes several calls of quick tools on
+// the caller's goroutine, in order.
+func TestQuick(t *testing.T) {
+	type in struct {
+		N int `json:"n"`
+	}
+	var slow, record atomic.Bool
+	var mu sync.Mutex
+	var ran []string // goroutine and argument of each call
+	probe := func(name string, opts ...tools.Option) tools.Tool {
+		return tools.MustFunc(name, "Probe.", func(ctx context.Context, a in) (int, error) {
+			if slow.Load() {
+				time.Sleep(2 * time.Millisecond)
+			}
+			if record.Load() { // goroutineID takes tens of µs
+				mu.Lock()
+				ran = append(ran, goroutineID()+"/"+strconv.Itoa(a.N))
+				mu.Unlock()
+			}
+			return a.N, nil
+		}, opts...)
+	}
+	d := tools.NewDispatcher(tools.MustSet(probe("fast", tools.Inline()), probe("guarded")))
+	ctx := context.Background()
+	call := func(name string, n int) llm.ToolCall {
+		return llm.ToolCall{Name: name, Arguments: json.RawMessage(`{"n":` + strconv.Itoa(n) + `}`)}
+	}
+	if d.Quick("fast") || d.Quick("missing") {
+		t.Fatal("quick before any call")
+	}
+	// A call can take longer than 10 µs now and then (a preemption, a
+	// collection): calls are made until four in a row were quick.
+	becomesQuick := func(name string) bool {
+		for range 1000 {
+			if d.Quick(name) {
+				return true
+			}
+			if res := d.Call(ctx, call(name, 0)); res.Err != nil {
+				t.Fatal(res.Err)
+			}
+		}
+		return d.Quick(name)
+	}
+	if !becomesQuick("fast") {
+		t.Fatal("an inline tool that returns at once is not quick after 1000 calls")
+	}
+	if becomesQuick("guarded") {
+		t.Error("a tool whose calls go to a worker is quick")
+	}
+	slow.Store(true)
+	if res := d.Call(ctx, call("fast", 0)); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if d.Quick("fast") {
+		t.Error("quick after a slow call")
+	}
+	slow.Store(false)
+	if !becomesQuick("fast") {
+		t.Fatal("not quick again after quick calls")
+	}
+
+	// Several calls of the quick tool: made here, in order.
+	record.Store(true)
+	res := d.Dispatch(ctx, call("fast", 1), call("fast", 2), call("fast", 3))
+	for i, r := range res {
+		if r.Err != nil || r.Output != i+1 {
+			t.Fatalf("result %d: %v %v", i, r.Output, r.Err)
+		}
+	}
+	here := goroutineID()
+	if want := []string{here + "/1", here + "/2", here + "/3"}; !slices.Equal(ran, want) {
+		t.Errorf("quick calls ran %v, want %v (the caller's goroutine, in order)", ran, want)
+	}
+	// A call of a quick tool beside a call of one that is not: side by
+	// side, as always, away from the caller.
+	mu.Lock()
+	ran = nil
+	mu.Unlock()
+	d.Dispatch(ctx, call("fast", 1), call("guarded", 2))
+	for _, r := range ran {
+		if strings.HasPrefix(r, here+"/") {
+			t.Errorf("with a tool that is not quick, a call ran on the caller's goroutine: %v", ran)
+		}
+	}
 }

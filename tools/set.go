@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/plait-ai/plait/llm"
 )
@@ -39,6 +40,26 @@ type entry struct {
 	val  *validator
 	opts *options
 	enc  func(any) (string, bool) // a fast encoder of outputs, or nil
+	// quick counts the tool's latest calls in a row that took less
+	// than quickCall, up to quickRun (see Dispatcher.Quick).
+	quick atomic.Int32
+}
+
+// quickRun is how many quick calls in a row (see quickCall) make a tool
+// quick.
+const quickRun = 4
+
+// observe records that a call of e took d.
+func (e *entry) observe(d time.Duration) {
+	// Loads first: a tool that stays quick (or slow) is read, not
+	// written, by the calls of every goroutine sharing it.
+	if d < quickCall {
+		if e.quick.Load() < quickRun {
+			e.quick.Add(1)
+		}
+	} else if e.quick.Load() != 0 {
+		e.quick.Store(0)
+	}
 }
 
 // NewSet returns a set of the given tools (see [Set.Add]).
