@@ -336,19 +336,19 @@ func (d *Dispatcher) inline(e *entry) bool {
 
 // Quick reports whether calls of the named tool run on the calling
 // goroutine (see [Dispatcher.RunsInline]) and take less time than handing
-// them to another goroutine would: its latest calls, a few in a row, each
-// took under 10 µs. A caller with several calls of quick tools to make
-// makes them one after another on its own goroutine, which is faster than
-// side by side when each takes microseconds; Dispatch does, and so do
-// agents' executors. A tool is not quick before its first calls, and one
-// slower call makes it not quick until it has been quick again a few
-// times in a row, so a tool that sometimes takes long delays the calls
-// made after it at most once before they are made side by side again.
-// (A call that waits for another call made beside it to start, which
-// independent calls never need, must not be of a quick tool.)
+// them to another goroutine would: under 10 µs, by a moving average of its
+// calls' durations that one slow call raises at once. A caller with
+// several calls of quick tools to make makes them one after another on
+// its own goroutine, which is faster than side by side when each takes
+// microseconds; Dispatch does, and so do agents' executors. A tool is not
+// quick before its first few calls, and a tool that is sometimes slow is
+// not quick for many calls after each slow one, so that it delays the
+// calls made after it rarely. (A call that waits for another call made
+// beside it to start, which independent calls never need, must not be of
+// a quick tool.)
 func (d *Dispatcher) Quick(name string) bool {
 	e := d.tools().lookup(name)
-	return e != nil && e.quick.Load() >= quickRun && d.inline(e)
+	return e != nil && e.calls.Load() >= quickRun && e.took.Load() < int64(quickCall) && d.inline(e)
 }
 
 type specKey struct{}

@@ -808,7 +808,7 @@ func TestQuick(t *testing.T) {
 	probe := func(name string, opts ...tools.Option) tools.Tool {
 		return tools.MustFunc(name, "Probe.", func(ctx context.Context, a in) (int, error) {
 			if slow.Load() {
-				time.Sleep(2 * time.Millisecond)
+				time.Sleep(5 * time.Millisecond)
 			}
 			if record.Load() { // goroutineID takes tens of µs
 				mu.Lock()

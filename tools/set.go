@@ -40,25 +40,35 @@ type entry struct {
 	val  *validator
 	opts *options
 	enc  func(any) (string, bool) // a fast encoder of outputs, or nil
-	// quick counts the tool's latest calls in a row that took less
-	// than quickCall, up to quickRun (see Dispatcher.Quick).
-	quick atomic.Int32
+	// calls counts the tool's calls, up to quickRun, and took is an
+	// estimate of how long one takes, in nanoseconds: a moving
+	// average that a slow call raises at once and quick calls bring
+	// down again (see Dispatcher.Quick).
+	calls atomic.Int32
+	took  atomic.Int64
 }
 
-// quickRun is how many quick calls in a row (see quickCall) make a tool
-// quick.
+// quickRun is how many calls a tool must have made before it can be quick.
 const quickRun = 4
 
 // observe records that a call of e took d.
 func (e *entry) observe(d time.Duration) {
-	// Loads first: a tool that stays quick (or slow) is read, not
-	// written, by the calls of every goroutine sharing it.
-	if d < quickCall {
-		if e.quick.Load() < quickRun {
-			e.quick.Add(1)
+	// Calls of a tool that stays quick, or stays slow, read the
+	// entry shared by every goroutine calling it, and do not write it:
+	// the count stops at quickRun, and the estimate of a quick tool is
+	// left alone once it is well under quickCall.
+	if e.calls.Load() < quickRun {
+		if e.calls.Add(1) == 1 {
+			e.took.Store(int64(d))
+			return
 		}
-	} else if e.quick.Load() != 0 {
-		e.quick.Store(0)
+	}
+	old := e.took.Load()
+	if d >= quickCall || old >= int64(quickCall/2) {
+		// An eighth of the way to d: one call that waited for a
+		// collection or was preempted leaves a quick tool quick; a
+		// tool that is slow becomes not quick at once.
+		e.took.Store(old + (int64(d)-old)/8)
 	}
 }
 
