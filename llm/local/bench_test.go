@@ -65,10 +65,13 @@ func writeBenchModel(b *testing.B, mix string) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(dir, "qwen2.5-0.5b-shape-random-"+mix+".gguf")
+	path := filepath.Join(dir, "random-qwen2.5-0.5b-shape-"+mix+".gguf")
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
+	// The files of earlier versions, which had no tokenizer: not
+	// needed again.
+	os.Remove(filepath.Join(dir, "qwen2.5-0.5b-shape-random-"+mix+".gguf"))
 	s := benchShape
 	hd := s.embd / s.heads
 	var w gguf.Writer
@@ -87,6 +90,24 @@ func writeBenchModel(b *testing.B, mix string) string {
 	set("qwen2.attention.head_count_kv", uint32(s.kvHeads))
 	set("qwen2.rope.freq_base", float32(1e6))
 	set("qwen2.attention.layer_norm_rms_epsilon", float32(1e-6))
+	fileType := uint32(7) // llama.cpp's LLAMA_FTYPE_MOSTLY_Q8_0
+	if mix == "q4_k_m" {
+		fileType = 15 // LLAMA_FTYPE_MOSTLY_Q4_K_M
+	}
+	set("general.file_type", fileType)
+	// A byte-level BPE vocabulary of the model's size (GPT-2's 256
+	// byte tokens, one merge, an end-of-text token, placeholders), so
+	// that llama.cpp loads the same file for a side-by-side comparison
+	// (see BENCHMARKS.md).
+	tokens, types := benchVocab(s.vocab)
+	set("tokenizer.ggml.model", "gpt2")
+	set("tokenizer.ggml.pre", "qwen2")
+	set("tokenizer.ggml.tokens", tokens)
+	set("tokenizer.ggml.token_type", types)
+	set("tokenizer.ggml.merges", []string{"\u0120 t"})
+	set("tokenizer.ggml.eos_token_id", uint32(257))
+	set("tokenizer.ggml.bos_token_id", uint32(257))
+	set("tokenizer.ggml.add_bos_token", false)
 	rng := rand.New(rand.NewPCG(1, 2))
 	// Each matrix is written from a pool of quantized random rows, picked
 	// at random: real quantizers, without quantizing 500M floats.
@@ -162,6 +183,32 @@ func writeBenchModel(b *testing.B, mix string) string {
 		b.Fatal(err)
 	}
 	return path
+}
+
+// benchVocab returns n tokens for writeBenchModel: GPT-2's byte tokens
+// (bytes as the printable characters byte-level BPE maps them to), "Ġt",
+// the merge of the space and "t", then "<|endoftext|>" (a control token)
+// and unique placeholders; and their types.
+func benchVocab(n int) ([]string, []int32) {
+	tokens := make([]string, 0, n)
+	types := make([]int32, 0, n)
+	next := rune(256)
+	for b := range 256 {
+		r := rune(b)
+		if !(b >= '!' && b <= '~' || b >= 0xA1 && b <= 0xAC || b >= 0xAE) {
+			r = next
+			next++
+		}
+		tokens = append(tokens, string(r))
+		types = append(types, 1) // normal
+	}
+	tokens = append(tokens, "\u0120t", "<|endoftext|>")
+	types = append(types, 1, 3) // normal, control
+	for i := len(tokens); i < n; i++ {
+		tokens = append(tokens, "[PAD"+strconv.Itoa(i)+"]")
+		types = append(types, 1)
+	}
+	return tokens, types
 }
 
 // weightBytes is what one decode step reads: every matrix once (the tied
