@@ -267,7 +267,9 @@ func benchTransformer(b *testing.B, mix string) (*Transformer, *quant.Pool) {
 
 // BenchmarkModel reports prompt processing and decode speed of a model with
 // Qwen2.5-0.5B's shape, in Q8_0 and in the Q4_K_M mix, with 2 threads, and
-// the share of the machine's memory bandwidth decode reaches.
+// the share of the machine's memory bandwidth decode reaches. llama.cpp
+// loads the same files (see writeBenchModel), for llama-bench to measure
+// them side by side: BENCHMARKS.md says how.
 //
 //	go test -run XXX -bench BenchmarkModel -benchtime 1x ./llm/local/
 func BenchmarkModel(b *testing.B) {
