@@ -64,6 +64,9 @@ func (r *run) planExecute() error {
 		prog := out.Program
 		plan := prog.Plan()
 		planIdx := len(r.res.Plans)
+		if r.res.Plans == nil && r.plans0 != nil {
+			r.res.Plans = r.plans0[:0]
+		}
 		r.res.Plans = append(r.res.Plans, plan)
 		// Room for the entries below and a call (or thought) and an
 		// observation a step: the scratchpad need not grow during the
