@@ -1078,19 +1078,26 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 // with again set. The outputs of the completed steps go with the request
 // as its sources (llm.Request.Sources).
 func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) {
-	// The scratchpad is rendered straight into the prompt, which padBytes
-	// (at least the rendered size of every entry) sizes once.
-	var b strings.Builder
-	b.Grow(len(r.goal) + int(r.padBytes.Load()) + 256)
-	b.WriteString("Goal: ")
-	b.WriteString(r.goal)
-	b.WriteString("\n\nWhat the steps did:\n")
-	r.pad.RenderTo(&b, r.renderBudget())
+	// The scratchpad is rendered straight into the prompt, which is sized
+	// once: exactly when the whole scratchpad goes in (padBytes is its
+	// length then), and for at most padBytes of it otherwise.
+	const (
+		head     = "Goal: "
+		steps    = "\n\nWhat the steps did:\n"
+		askAgain = "\nAnswer the goal now, citing the steps you use as [id]. If the outputs are not enough to answer, reply with REPLAN: and what is missing, instead."
+		askFinal = "\nAnswer the goal now from these outputs, citing the steps you use as [id]."
+	)
+	ask := askFinal
 	if canReplan {
-		b.WriteString("\nAnswer the goal now, citing the steps you use as [id]. If the outputs are not enough to answer, reply with REPLAN: and what is missing, instead.")
-	} else {
-		b.WriteString("\nAnswer the goal now from these outputs, citing the steps you use as [id].")
+		ask = askAgain
 	}
+	var b strings.Builder
+	b.Grow(len(head) + len(r.goal) + len(steps) + int(r.padBytes.Load()) + len(ask))
+	b.WriteString(head)
+	b.WriteString(r.goal)
+	b.WriteString(steps)
+	r.pad.RenderTo(&b, r.renderBudget())
+	b.WriteString(ask)
 	req := newRequest(r.a.join, r.history, b.String())
 	req.Sources = joinSources(records)
 

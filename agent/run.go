@@ -100,7 +100,7 @@ type run struct {
 
 	stepsRun int             // steps started; owned by the scheduling goroutine
 	callBuf  [1]llm.ToolCall // the dispatch of a step run on the scheduling goroutine
-	padBytes atomic.Int64    // bytes noted in the scratchpad
+	padBytes atomic.Int64    // the length of the scratchpad's text, all of it rendered (see memory.Entry.RenderedLen)
 }
 
 func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err error) {
