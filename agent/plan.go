@@ -805,7 +805,10 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			if here >= 0 {
 				l := &launch[here]
 				inlinedRes.i = l.i
-				inlinedRes.rec = r.runStep(l.st, l.record(planIdx), l.input, l.validated, &r.callBuf)
+				if r.callBuf == nil && r.dispatcher == nil {
+					r.callBuf = new([1]llm.ToolCall)
+				}
+				inlinedRes.rec = r.runStep(l.st, l.record(planIdx), l.input, l.validated, r.callBuf)
 				inlined = &inlinedRes
 			}
 			launch = launch[:0]
@@ -912,7 +915,7 @@ func stepWhat(st *planner.Step) string {
 }
 
 // runStep runs one step and returns its record; buf is room for the
-// dispatch's argument.
+// dispatch's argument (nil when the executor is r.dispatcher).
 //
 // validated says that rec.Args are the step's arguments exactly as the
 // planner validated them when it compiled the plan (the step has no

@@ -98,9 +98,12 @@ type run struct {
 	// plans0 is room for the result's first plan, allocated with it.
 	plans0 *[1]*planner.Plan
 
-	stepsRun int             // steps started; owned by the scheduling goroutine
-	callBuf  [1]llm.ToolCall // the dispatch of a step run on the scheduling goroutine
-	padBytes atomic.Int64    // the length of the scratchpad's text, all of it rendered (see memory.Entry.RenderedLen)
+	stepsRun int // steps started; owned by the scheduling goroutine
+	// callBuf is the dispatch of a step run on the scheduling goroutine,
+	// made for the first one when the executor is not a *tools.Dispatcher
+	// (whose Call needs none).
+	callBuf  *[1]llm.ToolCall
+	padBytes atomic.Int64 // the length of the scratchpad's text, all of it rendered (see memory.Entry.RenderedLen)
 }
 
 func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err error) {
