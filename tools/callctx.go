@@ -46,19 +46,24 @@ type callCtx struct {
 	async *asyncCall // the started call whose tool runs in place, which the watchdog delivers a timeout to
 }
 
-func newCallCtx(parent context.Context, sem chan struct{}, timeout time.Duration) *callCtx {
+// newCallCtx returns the context of an attempt whose timeout counts from
+// since (by monoNow), or from now when since is negative.
+func newCallCtx(parent context.Context, sem chan struct{}, timeout, since time.Duration) *callCtx {
 	c := &callCtx{}
-	c.init(parent, sem, timeout)
+	c.init(parent, sem, timeout, since)
 	return c
 }
 
-// init sets up a zero callCtx.
-func (c *callCtx) init(parent context.Context, sem chan struct{}, timeout time.Duration) {
+// init sets up a zero callCtx (see newCallCtx).
+func (c *callCtx) init(parent context.Context, sem chan struct{}, timeout, since time.Duration) {
 	c.parent, c.parentDone, c.sem, c.idx = parent, parent.Done(), sem, -1
 	if timeout >= 0 {
-		// One read of the monotonic clock; the wall-clock deadline is
-		// made only if someone asks for it.
-		c.when, c.hasDL = int64(monoNow()+timeout), true
+		// At most one read of the monotonic clock; the wall-clock
+		// deadline is made only if someone asks for it.
+		if since < 0 {
+			since = monoNow()
+		}
+		c.when, c.hasDL = int64(since+timeout), true
 	}
 }
 
