@@ -941,7 +941,14 @@ func (r *run) runStep(st *planner.Step, rec StepRecord, input string, validated 
 
 // stepBody runs one step and returns its record.
 func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string, validated bool, buf *[1]llm.ToolCall) StepRecord {
-	start := time.Now()
+	// A tool step that is only its dispatcher's call (no approval, no
+	// events around it) ran as long as the call, which the dispatcher
+	// times: the step reads no clock of its own.
+	ownClock := st.Tool == "" || r.dispatcher == nil || r.a.cfg.Approve != nil || r.listening()
+	var start time.Time
+	if ownClock {
+		start = time.Now()
+	}
 	if st.Tool == "" {
 		text, err := r.reasonStep(ctx, st, input)
 		rec.Duration = time.Since(start)
@@ -987,7 +994,11 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 	}
 	rec.Args = res.Call.Arguments
 	rec.Output, rec.Content, rec.Err = res.Output, res.Content, res.Err
-	rec.Duration = time.Since(start)
+	if ownClock {
+		rec.Duration = time.Since(start)
+	} else {
+		rec.Duration = res.Duration
+	}
 	r.settleRecord(ctx, &rec)
 	if r.listening() {
 		ev, c := rec, res.Call // copies: res itself stays on the stack
