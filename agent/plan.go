@@ -25,6 +25,10 @@ import (
 func (r *run) planExecute() error {
 	a := r.a
 	var st planState
+	// The records of completed steps: those of plans of up to maxSlots
+	// steps stay on the stack.
+	var recBuf [maxSlots]recordEntry
+	records := recordSet(recBuf[:0])
 	var done map[string]planner.Done // completed steps, for replans
 	var reason string
 	var prev *planner.Plan
@@ -92,19 +96,20 @@ func (r *run) planExecute() error {
 			r.emit(Event{Type: EventReplan, Plan: plan, Text: reason})
 		}
 
-		failures, err := r.execute(prog, planIdx, &st)
+		var failures []string
+		records, failures, err = r.execute(prog, planIdx, &st, records)
 		if err != nil {
 			return err
 		}
 		canReplan := r.res.Replans < a.limits.MaxReplans
 		if len(failures) == 0 {
-			answer, again, err := r.joinCall(canReplan, st.records)
+			answer, again, err := r.joinCall(canReplan, records)
 			if err != nil {
 				return err
 			}
 			if !again {
 				r.res.Answer = answer
-				r.res.Citations = citations(answer, func(id string) bool { return st.records.get(id) != nil })
+				r.res.Citations = citations(answer, func(id string) bool { return records.get(id) != nil })
 				return nil
 			}
 			reason = "the results are not enough: " + answer
@@ -116,17 +121,18 @@ func (r *run) planExecute() error {
 		}
 		r.res.Replans++
 		prev = plan
-		done = r.doneSteps(st.records)
+		done = r.doneSteps(records)
 		notes = r.render()
 	}
 }
 
-// planState is what plan-and-execute keeps across the plans of a run. Its
-// maps are made when first written: a run whose plan has no references
-// needs no environment.
+// planState is what plan-and-execute keeps across the plans of a run,
+// beside the completed steps' records (a recordSet of their own, which
+// expressions never see, so that it can stay on the stack). Its map is
+// made when first written: a run whose plan has no references needs no
+// environment.
 type planState struct {
-	records recordSet      // completed steps' records, by id
-	env     map[string]any // decoded outputs that expressions read
+	env map[string]any // decoded outputs that expressions read
 }
 
 // recordSet maps the ids of completed steps to their records. A run holds
@@ -149,15 +155,16 @@ func (rs recordSet) get(id string) *StepRecord {
 	return nil
 }
 
-// set makes rec the record of id.
-func (rs *recordSet) set(id string, rec *StepRecord) {
-	for i := range *rs {
-		if (*rs)[i].id == id {
-			(*rs)[i].rec = rec
-			return
+// set makes rec the record of id, and returns the set. (It returns it,
+// rather than setting *rs, so that a set on the stack stays there.)
+func (rs recordSet) set(id string, rec *StepRecord) recordSet {
+	for i := range rs {
+		if rs[i].id == id {
+			rs[i].rec = rec
+			return rs
 		}
 	}
-	*rs = append(*rs, recordEntry{id, rec})
+	return append(rs, recordEntry{id, rec})
 }
 
 // doneSteps returns the completed steps, by id, as the planner takes them
@@ -514,7 +521,7 @@ const maxLaunch = 8
 // execute runs prog's steps, in parallel where their dependencies allow.
 // It returns the failures that call for a replan, described for the model,
 // or an error that stops the run (a budget, a cancellation).
-func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]string, error) {
+func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records recordSet) (recordSet, []string, error) {
 	a := r.a
 	n := prog.Len()
 	type slot struct {
@@ -541,7 +548,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		ps.setEnv(planner.GoalRef, r.goal)
 	}
 	// Outputs of earlier plans' steps that this plan's expressions read.
-	for _, e := range ps.records {
+	for _, e := range records {
 		if _, ok := ps.env[e.id]; !ok && prog.Reads(e.id) {
 			ps.setEnv(e.id, decodeOutput(e.rec))
 		}
@@ -595,15 +602,15 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		switch rec.Status {
 		case StepDone, StepReused:
 			slots[i].state = finished
-			if rec.Status == StepDone || ps.records.get(st.ID) == nil {
-				if ps.records == nil {
-					ps.records = make(recordSet, 0, n)
+			if rec.Status == StepDone || records.get(st.ID) == nil {
+				if records == nil {
+					records = make(recordSet, 0, n)
 				}
 				if planIdx == 0 {
 					// Ids are unique within a plan: none is there yet.
-					ps.records = append(ps.records, recordEntry{st.ID, recp})
+					records = append(records, recordEntry{st.ID, recp})
 				} else {
-					ps.records.set(st.ID, recp)
+					records = records.set(st.ID, recp)
 				}
 			}
 			if prog.Reads(st.ID) {
@@ -666,7 +673,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				}
 				st := prog.Step(i)
 				if prog.Reused(i) {
-					prior := ps.records.get(st.ID)
+					prior := records.get(st.ID)
 					rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: st.Args, Status: StepReused}
 					if prior != nil {
 						rec.Output, rec.Content = prior.Output, prior.Content
@@ -705,7 +712,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 					i = next - 1
 					continue
 				}
-				if prior := sameCall(ps.records, planIdx, st.Tool, args); prior != nil {
+				if prior := sameCall(records, planIdx, st.Tool, args); prior != nil {
 					// A replan repeated a completed call under a new id:
 					// its output stands.
 					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args, Status: StepReused, Output: prior.Output, Content: prior.Content})
@@ -726,7 +733,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				r.stepsRun++
 				input := ""
 				if st.Tool == "" {
-					input = r.depOutputs(prog, i, ps.records)
+					input = r.depOutputs(prog, i, records)
 				}
 				if st.Tool != "" {
 					// The plan's text of the arguments where they are
@@ -852,12 +859,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		r.a.putResultGate(results) // every result sent was received
 	}
 	if stopErr != nil {
-		return nil, stopErr
+		return records, nil, stopErr
 	}
 	if err := r.ctx.Err(); err != nil {
-		return nil, err
+		return records, nil, err
 	}
-	return failures, nil
+	return records, failures, nil
 }
 
 // runsHere reports whether step l, when it may run on the scheduling
