@@ -671,12 +671,12 @@ func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMes
 	watchAdd(c)
 	startJob(j)
 	var r callOutcome
-	if c.parentDone == nil {
+	if pd := ctx.Done(); pd == nil {
 		r = <-j.done
 	} else {
 		select {
 		case r = <-j.done:
-		case <-c.parentDone:
+		case <-pd:
 			// The job is abandoned, not reused: its worker may still
 			// look at it.
 			watchRemove(c)
