@@ -216,9 +216,17 @@ func (r *run) addPlanning(out *planner.Outcome) error {
 
 func planSummary(p *planner.Plan) string {
 	var b strings.Builder
-	n := 0
-	for _, s := range p.Steps {
-		n += len(s.ID) + len(s.Tool) + len(s.Args) + len(s.Task) + 4
+	n := 0 // the summary's length, exactly
+	for i, s := range p.Steps {
+		if i > 0 {
+			n += len("; ")
+		}
+		n += len(s.ID) + len(": ")
+		if s.Tool != "" {
+			n += len(s.Tool) + len(s.Args)
+		} else {
+			n += len(s.Task)
+		}
 	}
 	b.Grow(n)
 	for i, s := range p.Steps {
