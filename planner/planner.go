@@ -154,23 +154,28 @@ type Outcome struct {
 // outcome is returned also with an error, for its usage. An error wraps
 // the last [*ParseError] or [*ValidationError] when no valid plan came.
 func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
-	out := &Outcome{}
-	// Without history, the first request and its two messages are one
-	// allocation; repairs append to a copy.
+	// Without history, the outcome, the first request and its two
+	// messages are one allocation (480 bytes, a size class); repairs
+	// append to a copy.
 	var first *struct {
+		out  Outcome
 		req  llm.Request
 		msgs [2]llm.Message
 	}
+	var out *Outcome
 	var msgs []llm.Message
 	if len(req.History) == 0 {
 		first = &struct {
+			out  Outcome
 			req  llm.Request
 			msgs [2]llm.Message
 		}{}
+		out = &first.out
 		first.msgs[0] = llm.Message{Role: llm.RoleSystem, Content: p.system}
 		first.msgs[1] = llm.Message{Role: llm.RoleUser, Content: userPrompt(req)}
 		msgs = first.msgs[:]
 	} else {
+		out = &Outcome{}
 		msgs = make([]llm.Message, 0, 2+len(req.History))
 		msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: p.system})
 		msgs = append(msgs, req.History...)
