@@ -43,8 +43,9 @@ func (m Memory) scratchpadBudget() int {
 
 // note records a scratchpad entry.
 func (r *run) note(kind memory.Kind, step, tool, text string) {
-	r.pad.Append(memory.Entry{Step: step, Kind: kind, Tool: tool, Text: text})
-	r.padBytes.Add(int64(len(step) + len(tool) + len(text) + 24))
+	e := memory.Entry{Step: step, Kind: kind, Tool: tool, Text: text}
+	r.pad.Append(e)
+	r.padBytes.Add(int64(e.RenderedLen()))
 }
 
 // render returns the scratchpad as prompt text within its budget. While

@@ -25,6 +25,10 @@ import (
 func (r *run) planExecute() error {
 	a := r.a
 	var st planState
+	// The records of completed steps: those of plans of up to maxSlots
+	// steps stay on the stack.
+	var recBuf [maxSlots]recordEntry
+	records := recordSet(recBuf[:0])
 	var done map[string]planner.Done // completed steps, for replans
 	var reason string
 	var prev *planner.Plan
@@ -64,6 +68,9 @@ func (r *run) planExecute() error {
 		prog := out.Program
 		plan := prog.Plan()
 		planIdx := len(r.res.Plans)
+		if r.res.Plans == nil && r.plans0 != nil {
+			r.res.Plans = r.plans0[:0]
+		}
 		r.res.Plans = append(r.res.Plans, plan)
 		// Room for the entries below and a call (or thought) and an
 		// observation a step: the scratchpad need not grow during the
@@ -89,19 +96,20 @@ func (r *run) planExecute() error {
 			r.emit(Event{Type: EventReplan, Plan: plan, Text: reason})
 		}
 
-		failures, err := r.execute(prog, planIdx, &st)
+		var failures []string
+		records, failures, err = r.execute(prog, planIdx, &st, records)
 		if err != nil {
 			return err
 		}
 		canReplan := r.res.Replans < a.limits.MaxReplans
 		if len(failures) == 0 {
-			answer, again, err := r.joinCall(canReplan, st.records)
+			answer, again, err := r.joinCall(canReplan, records)
 			if err != nil {
 				return err
 			}
 			if !again {
 				r.res.Answer = answer
-				r.res.Citations = citations(answer, func(id string) bool { return st.records.get(id) != nil })
+				r.res.Citations = citations(answer, func(id string) bool { return records.get(id) != nil })
 				return nil
 			}
 			reason = "the results are not enough: " + answer
@@ -113,17 +121,18 @@ func (r *run) planExecute() error {
 		}
 		r.res.Replans++
 		prev = plan
-		done = r.doneSteps(st.records)
+		done = r.doneSteps(records)
 		notes = r.render()
 	}
 }
 
-// planState is what plan-and-execute keeps across the plans of a run. Its
-// maps are made when first written: a run whose plan has no references
-// needs no environment.
+// planState is what plan-and-execute keeps across the plans of a run,
+// beside the completed steps' records (a recordSet of their own, which
+// expressions never see, so that it can stay on the stack). Its map is
+// made when first written: a run whose plan has no references needs no
+// environment.
 type planState struct {
-	records recordSet      // completed steps' records, by id
-	env     map[string]any // decoded outputs that expressions read
+	env map[string]any // decoded outputs that expressions read
 }
 
 // recordSet maps the ids of completed steps to their records. A run holds
@@ -146,15 +155,16 @@ func (rs recordSet) get(id string) *StepRecord {
 	return nil
 }
 
-// set makes rec the record of id.
-func (rs *recordSet) set(id string, rec *StepRecord) {
-	for i := range *rs {
-		if (*rs)[i].id == id {
-			(*rs)[i].rec = rec
-			return
+// set makes rec the record of id, and returns the set. (It returns it,
+// rather than setting *rs, so that a set on the stack stays there.)
+func (rs recordSet) set(id string, rec *StepRecord) recordSet {
+	for i := range rs {
+		if rs[i].id == id {
+			rs[i].rec = rec
+			return rs
 		}
 	}
-	*rs = append(*rs, recordEntry{id, rec})
+	return append(rs, recordEntry{id, rec})
 }
 
 // doneSteps returns the completed steps, by id, as the planner takes them
@@ -206,9 +216,17 @@ func (r *run) addPlanning(out *planner.Outcome) error {
 
 func planSummary(p *planner.Plan) string {
 	var b strings.Builder
-	n := 0
-	for _, s := range p.Steps {
-		n += len(s.ID) + len(s.Tool) + len(s.Args) + len(s.Task) + 4
+	n := 0 // the summary's length, exactly
+	for i, s := range p.Steps {
+		if i > 0 {
+			n += len("; ")
+		}
+		n += len(s.ID) + len(": ")
+		if s.Tool != "" {
+			n += len(s.Tool) + len(s.Args)
+		} else {
+			n += len(s.Task)
+		}
 	}
 	b.Grow(n)
 	for i, s := range p.Steps {
@@ -511,7 +529,7 @@ const maxLaunch = 8
 // execute runs prog's steps, in parallel where their dependencies allow.
 // It returns the failures that call for a replan, described for the model,
 // or an error that stops the run (a budget, a cancellation).
-func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]string, error) {
+func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records recordSet) (recordSet, []string, error) {
 	a := r.a
 	n := prog.Len()
 	type slot struct {
@@ -538,7 +556,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		ps.setEnv(planner.GoalRef, r.goal)
 	}
 	// Outputs of earlier plans' steps that this plan's expressions read.
-	for _, e := range ps.records {
+	for _, e := range records {
 		if _, ok := ps.env[e.id]; !ok && prog.Reads(e.id) {
 			ps.setEnv(e.id, decodeOutput(e.rec))
 		}
@@ -592,15 +610,15 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		switch rec.Status {
 		case StepDone, StepReused:
 			slots[i].state = finished
-			if rec.Status == StepDone || ps.records.get(st.ID) == nil {
-				if ps.records == nil {
-					ps.records = make(recordSet, 0, n)
+			if rec.Status == StepDone || records.get(st.ID) == nil {
+				if records == nil {
+					records = make(recordSet, 0, n)
 				}
 				if planIdx == 0 {
 					// Ids are unique within a plan: none is there yet.
-					ps.records = append(ps.records, recordEntry{st.ID, recp})
+					records = append(records, recordEntry{st.ID, recp})
 				} else {
-					ps.records.set(st.ID, recp)
+					records = records.set(st.ID, recp)
 				}
 			}
 			if prog.Reads(st.ID) {
@@ -663,7 +681,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				}
 				st := prog.Step(i)
 				if prog.Reused(i) {
-					prior := ps.records.get(st.ID)
+					prior := records.get(st.ID)
 					rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: st.Args, Status: StepReused}
 					if prior != nil {
 						rec.Output, rec.Content = prior.Output, prior.Content
@@ -702,7 +720,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 					i = next - 1
 					continue
 				}
-				if prior := sameCall(ps.records, planIdx, st.Tool, args); prior != nil {
+				if prior := sameCall(records, planIdx, st.Tool, args); prior != nil {
 					// A replan repeated a completed call under a new id:
 					// its output stands.
 					finish(i, &StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: args, Status: StepReused, Output: prior.Output, Content: prior.Content})
@@ -723,7 +741,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 				r.stepsRun++
 				input := ""
 				if st.Tool == "" {
-					input = r.depOutputs(prog, i, ps.records)
+					input = r.depOutputs(prog, i, records)
 				}
 				if st.Tool != "" {
 					// The plan's text of the arguments where they are
@@ -802,7 +820,10 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 			if here >= 0 {
 				l := &launch[here]
 				inlinedRes.i = l.i
-				inlinedRes.rec = r.runStep(l.st, l.record(planIdx), l.input, l.validated, &r.callBuf)
+				if r.callBuf == nil && r.dispatcher == nil {
+					r.callBuf = new([1]llm.ToolCall)
+				}
+				inlinedRes.rec = r.runStep(l.st, l.record(planIdx), l.input, l.validated, r.callBuf)
 				inlined = &inlinedRes
 			}
 			launch = launch[:0]
@@ -846,12 +867,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState) ([]stri
 		r.a.putResultGate(results) // every result sent was received
 	}
 	if stopErr != nil {
-		return nil, stopErr
+		return records, nil, stopErr
 	}
 	if err := r.ctx.Err(); err != nil {
-		return nil, err
+		return records, nil, err
 	}
-	return failures, nil
+	return records, failures, nil
 }
 
 // runsHere reports whether step l, when it may run on the scheduling
@@ -909,7 +930,7 @@ func stepWhat(st *planner.Step) string {
 }
 
 // runStep runs one step and returns its record; buf is room for the
-// dispatch's argument.
+// dispatch's argument (nil when the executor is r.dispatcher).
 //
 // validated says that rec.Args are the step's arguments exactly as the
 // planner validated them when it compiled the plan (the step has no
@@ -935,7 +956,14 @@ func (r *run) runStep(st *planner.Step, rec StepRecord, input string, validated 
 
 // stepBody runs one step and returns its record.
 func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string, validated bool, buf *[1]llm.ToolCall) StepRecord {
-	start := time.Now()
+	// A tool step that is only its dispatcher's call (no approval, no
+	// events around it) ran as long as the call, which the dispatcher
+	// times: the step reads no clock of its own.
+	ownClock := st.Tool == "" || r.dispatcher == nil || r.a.cfg.Approve != nil || r.listening()
+	var start time.Time
+	if ownClock {
+		start = time.Now()
+	}
 	if st.Tool == "" {
 		text, err := r.reasonStep(ctx, st, input)
 		rec.Duration = time.Since(start)
@@ -981,7 +1009,11 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 	}
 	rec.Args = res.Call.Arguments
 	rec.Output, rec.Content, rec.Err = res.Output, res.Content, res.Err
-	rec.Duration = time.Since(start)
+	if ownClock {
+		rec.Duration = time.Since(start)
+	} else {
+		rec.Duration = res.Duration
+	}
 	r.settleRecord(ctx, &rec)
 	if r.listening() {
 		ev, c := rec, res.Call // copies: res itself stays on the stack
@@ -1075,19 +1107,26 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 // with again set. The outputs of the completed steps go with the request
 // as its sources (llm.Request.Sources).
 func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) {
-	// The scratchpad is rendered straight into the prompt, which padBytes
-	// (at least the rendered size of every entry) sizes once.
-	var b strings.Builder
-	b.Grow(len(r.goal) + int(r.padBytes.Load()) + 256)
-	b.WriteString("Goal: ")
-	b.WriteString(r.goal)
-	b.WriteString("\n\nWhat the steps did:\n")
-	r.pad.RenderTo(&b, r.renderBudget())
+	// The scratchpad is rendered straight into the prompt, which is sized
+	// once: exactly when the whole scratchpad goes in (padBytes is its
+	// length then), and for at most padBytes of it otherwise.
+	const (
+		head     = "Goal: "
+		steps    = "\n\nWhat the steps did:\n"
+		askAgain = "\nAnswer the goal now, citing the steps you use as [id]. If the outputs are not enough to answer, reply with REPLAN: and what is missing, instead."
+		askFinal = "\nAnswer the goal now from these outputs, citing the steps you use as [id]."
+	)
+	ask := askFinal
 	if canReplan {
-		b.WriteString("\nAnswer the goal now, citing the steps you use as [id]. If the outputs are not enough to answer, reply with REPLAN: and what is missing, instead.")
-	} else {
-		b.WriteString("\nAnswer the goal now from these outputs, citing the steps you use as [id].")
+		ask = askAgain
 	}
+	var b strings.Builder
+	b.Grow(len(head) + len(r.goal) + len(steps) + int(r.padBytes.Load()) + len(ask))
+	b.WriteString(head)
+	b.WriteString(r.goal)
+	b.WriteString(steps)
+	r.pad.RenderTo(&b, r.renderBudget())
+	b.WriteString(ask)
 	req := newRequest(r.a.join, r.history, b.String())
 	req.Sources = joinSources(records)
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/memory"
+	"github.com/plait-ai/plait/planner"
 	"github.com/plait-ai/plait/tools"
 	"github.com/plait-ai/plait/trace"
 )
@@ -94,22 +95,41 @@ type run struct {
 	fatal   error
 	history []llm.Message
 
-	stepsRun int             // steps started; owned by the scheduling goroutine
-	callBuf  [1]llm.ToolCall // the dispatch of a step run on the scheduling goroutine
-	padBytes atomic.Int64    // bytes noted in the scratchpad
+	// plans0 is room for the result's first plan, allocated with it.
+	plans0 *[1]*planner.Plan
+
+	stepsRun int // steps started; owned by the scheduling goroutine
+	// callBuf is the dispatch of a step run on the scheduling goroutine,
+	// made for the first one when the executor is not a *tools.Dispatcher
+	// (whose Call needs none).
+	callBuf  *[1]llm.ToolCall
+	padBytes atomic.Int64 // the length of the scratchpad's text, all of it rendered (see memory.Entry.RenderedLen)
 }
 
 func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err error) {
 	start := time.Now()
 	id := newRunID(start)
+	// The result, its scratchpad and room for its first plan are one
+	// allocation: they go to the caller together.
+	out := &struct {
+		res   Result
+		pad   memory.Scratchpad
+		plans [1]*planner.Plan
+	}{}
+	out.res = Result{RunID: id, Strategy: a.cfg.Strategy, ConversationID: ConversationFrom(ctx)}
 	r := &run{
-		a:     a,
-		goal:  goal,
-		sink:  s,
-		start: start,
-		res:   &Result{RunID: id, Strategy: a.cfg.Strategy, ConversationID: ConversationFrom(ctx)},
+		a:      a,
+		goal:   goal,
+		sink:   s,
+		start:  start,
+		res:    &out.res,
+		plans0: &out.plans,
 	}
-	r.pad = memory.NewScratchpad(a.cfg.Memory.Counter)
+	if c := a.cfg.Memory.Counter; c != nil {
+		r.pad = memory.NewScratchpad(c)
+	} else {
+		r.pad = &out.pad // the zero value counts with the default estimator
+	}
 	r.res.Scratchpad = r.pad
 	var span trace.Span
 	if !a.cfg.NoTrace && (a.cfg.Tracer != nil || !globalTracingOff()) {

@@ -63,6 +63,21 @@ type Entry struct {
 	Text string
 }
 
+// RenderedLen is the length of e's text as [Scratchpad.Render] writes it
+// when everything fits: a caller that keeps the sum for the entries it
+// adds can size a prompt around the scratchpad (see
+// [Scratchpad.RenderTo]) exactly, without rendering it first.
+func (e Entry) RenderedLen() int {
+	n := len(kindLabels[e.Kind%numKinds]) + len(": ") + len(e.Text) + 1
+	if e.Step != "" {
+		n += len(" [") + len(e.Step) + 1
+	}
+	if e.Tool != "" {
+		n += len(" (") + len(e.Tool) + 1
+	}
+	return n
+}
+
 // Scratchpad is the working memory of one agent run: its plan, thoughts,
 // tool calls, observations, reflections, errors and answers, in the order
 // they happened, each tied to a plan step.
@@ -239,14 +254,7 @@ func writeEntry(b *strings.Builder, e *Entry) {
 func renderedLen(entries []Entry) int {
 	n := 0
 	for i := range entries {
-		e := &entries[i]
-		n += len(kindLabels[e.Kind%numKinds]) + len(": ") + len(e.Text) + 1
-		if e.Step != "" {
-			n += len(" [") + len(e.Step) + 1
-		}
-		if e.Tool != "" {
-			n += len(" (") + len(e.Tool) + 1
-		}
+		n += entries[i].RenderedLen()
 	}
 	return n
 }

@@ -298,3 +298,21 @@ func TestScratchpadRenderTo(t *testing.T) {
 		t.Errorf("empty scratchpad: wrote %q, %d omitted", b.String(), n)
 	}
 }
+
+func TestEntryRenderedLen(t *testing.T) {
+	for _, e := range []memory.Entry{
+		{Kind: memory.KindPlan, Text: "s1: search"},
+		{Step: "s1", Kind: memory.KindToolCall, Tool: "search", Text: `{"q":"rag"}`},
+		{Step: "s1", Kind: memory.KindObservation, Tool: "search", Text: "3 results"},
+		{Step: "s22", Kind: memory.KindError, Text: "boom"},
+		{Kind: memory.KindThought, Tool: "calc", Text: ""},
+		{Step: "é", Kind: memory.KindAnswer, Text: "déjà vu"},
+		{Kind: memory.KindReflection, Text: "line one\nline two"},
+	} {
+		var s memory.Scratchpad
+		s.Append(e)
+		if got, want := e.RenderedLen(), len(s.Render(0)); got != want {
+			t.Errorf("%+v: RenderedLen %d, rendered %d bytes", e, got, want)
+		}
+	}
+}

@@ -154,23 +154,28 @@ type Outcome struct {
 // outcome is returned also with an error, for its usage. An error wraps
 // the last [*ParseError] or [*ValidationError] when no valid plan came.
 func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
-	out := &Outcome{}
-	// Without history, the first request and its two messages are one
-	// allocation; repairs append to a copy.
+	// Without history, the outcome, the first request and its two
+	// messages are one allocation (480 bytes, a size class); repairs
+	// append to a copy.
 	var first *struct {
+		out  Outcome
 		req  llm.Request
 		msgs [2]llm.Message
 	}
+	var out *Outcome
 	var msgs []llm.Message
 	if len(req.History) == 0 {
 		first = &struct {
+			out  Outcome
 			req  llm.Request
 			msgs [2]llm.Message
 		}{}
+		out = &first.out
 		first.msgs[0] = llm.Message{Role: llm.RoleSystem, Content: p.system}
 		first.msgs[1] = llm.Message{Role: llm.RoleUser, Content: userPrompt(req)}
 		msgs = first.msgs[:]
 	} else {
+		out = &Outcome{}
 		msgs = make([]llm.Message, 0, 2+len(req.History))
 		msgs = append(msgs, llm.Message{Role: llm.RoleSystem, Content: p.system})
 		msgs = append(msgs, req.History...)
@@ -235,23 +240,46 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
 }
 
 func userPrompt(req Request) string {
+	const (
+		goal       = "Goal: "
+		memory     = "\nMemory:\n"
+		replan     = "\nThe previous plan must be replaced: "
+		replanRule = "\nPlan only what is still needed. Completed steps keep their ids and outputs: reference them as ${id}, and do not run them again.\n"
+		thought    = "The previous plan's thought was: "
+	)
+	// The prompt is sized exactly.
+	m := strings.TrimSpace(req.Memory)
+	thoughtText := ""
+	if req.Replan != "" && req.Previous != nil {
+		thoughtText = req.Previous.Thought
+	}
+	n := len(goal) + len(req.Goal) + 1
+	if m != "" {
+		n += len(memory) + len(m) + 1
+	}
+	if req.Replan != "" {
+		n += len(replan) + len(req.Replan) + len(replanRule)
+		if thoughtText != "" {
+			n += len(thought) + len(thoughtText) + 1
+		}
+	}
 	var b strings.Builder
-	b.Grow(len(req.Goal) + len(req.Memory) + len(req.Replan) + 32)
-	b.WriteString("Goal: ")
+	b.Grow(n)
+	b.WriteString(goal)
 	b.WriteString(req.Goal)
 	b.WriteByte('\n')
-	if m := strings.TrimSpace(req.Memory); m != "" {
-		b.WriteString("\nMemory:\n")
+	if m != "" {
+		b.WriteString(memory)
 		b.WriteString(m)
 		b.WriteByte('\n')
 	}
 	if req.Replan != "" {
-		b.WriteString("\nThe previous plan must be replaced: ")
+		b.WriteString(replan)
 		b.WriteString(req.Replan)
-		b.WriteString("\nPlan only what is still needed. Completed steps keep their ids and outputs: reference them as ${id}, and do not run them again.\n")
-		if req.Previous != nil && req.Previous.Thought != "" {
-			b.WriteString("The previous plan's thought was: ")
-			b.WriteString(req.Previous.Thought)
+		b.WriteString(replanRule)
+		if thoughtText != "" {
+			b.WriteString(thought)
+			b.WriteString(thoughtText)
 			b.WriteByte('\n')
 		}
 	}

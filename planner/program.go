@@ -142,12 +142,14 @@ func (prog *Program) lookup(id string) (int, bool) {
 	return 0, false
 }
 
+// compiled is what compile makes of a step. Its flags are last, together,
+// so that it takes 72 bytes rather than 80.
 type compiled struct {
 	deps    []int
 	args    any    // template: nil when Args has no references
 	argText string // Args as text, when known without a copy (see ArgsText)
-	hasRef  bool
 	when    *vm.Program
+	hasRef  bool
 	reused  bool
 }
 

@@ -189,7 +189,7 @@ func runInPlace(ctx context.Context, c *callCtx, a *asyncCall, e *entry, args js
 	c.async = a
 	watchAdd(c)
 	var stop func() bool
-	if c.parentDone != nil {
+	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, a.onCancel)
 	}
 	out, err := safeCall(c, e, args)

@@ -25,40 +25,47 @@ import (
 // goroutine it started, say), and must then see it cancelled, as with
 // context.WithTimeout's cancel.
 //
-// Its fields are ordered so that it fits the 112-byte size class.
+// Its fields are ordered, and kept few (the parent's Done channel is asked
+// for where it is needed, a deadline of 0 stands for none), so that it
+// fits the 96-byte size class.
 type callCtx struct {
-	parent     context.Context
-	parentDone <-chan struct{}
-	sem        chan struct{}
+	parent context.Context
+	sem    chan struct{}
 
 	cancelled atomic.Bool // err is set
-	hasDL     bool        // false: no deadline of its own (no timeout)
+	idx       int32       // index in watch.heap; -1 when not in it; guarded by watch.mu
 	mu        sync.Mutex
 	err       error
 	done      chan struct{}
 	stop      func() bool // deregisters the parent's AfterFunc
 
-	when int64 // the deadline, in nanoseconds since epoch (monotonic)
+	// when is the deadline, in nanoseconds since epoch (monotonic); 0
+	// when the attempt has none of its own (no timeout).
+	when int64
 
 	// Watchdog state, guarded by watch.mu.
-	idx   int        // index in watch.heap; -1 when not in it
 	job   *callJob   // the worker's job, which the watchdog releases
 	async *asyncCall // the started call whose tool runs in place, which the watchdog delivers a timeout to
 }
 
-func newCallCtx(parent context.Context, sem chan struct{}, timeout time.Duration) *callCtx {
+// newCallCtx returns the context of an attempt whose timeout counts from
+// since (by monoNow), or from now when since is negative.
+func newCallCtx(parent context.Context, sem chan struct{}, timeout, since time.Duration) *callCtx {
 	c := &callCtx{}
-	c.init(parent, sem, timeout)
+	c.init(parent, sem, timeout, since)
 	return c
 }
 
-// init sets up a zero callCtx.
-func (c *callCtx) init(parent context.Context, sem chan struct{}, timeout time.Duration) {
-	c.parent, c.parentDone, c.sem, c.idx = parent, parent.Done(), sem, -1
+// init sets up a zero callCtx (see newCallCtx).
+func (c *callCtx) init(parent context.Context, sem chan struct{}, timeout, since time.Duration) {
+	c.parent, c.sem, c.idx = parent, sem, -1
 	if timeout >= 0 {
-		// One read of the monotonic clock; the wall-clock deadline is
-		// made only if someone asks for it.
-		c.when, c.hasDL = int64(monoNow()+timeout), true
+		// At most one read of the monotonic clock; the wall-clock
+		// deadline is made only if someone asks for it.
+		if since < 0 {
+			since = monoNow()
+		}
+		c.when = max(int64(since+timeout), 1) // 0 stands for no deadline
 	}
 }
 
@@ -73,7 +80,7 @@ func monoNow() time.Duration { return time.Since(epoch) }
 // (whose own timer cancels the parent, and so the call, first).
 func (c *callCtx) Deadline() (time.Time, bool) {
 	pd, ok := c.parent.Deadline()
-	if !c.hasDL {
+	if c.when == 0 {
 		return pd, ok
 	}
 	d := epoch.Add(time.Duration(c.when))
@@ -90,7 +97,7 @@ func (c *callCtx) Done() <-chan struct{} {
 		c.done = make(chan struct{})
 		if c.err != nil {
 			close(c.done)
-		} else if c.parentDone != nil {
+		} else if c.parent.Done() != nil {
 			c.stop = context.AfterFunc(c.parent, func() { c.cancel(c.parent.Err()) })
 		}
 	}
@@ -99,11 +106,12 @@ func (c *callCtx) Done() <-chan struct{} {
 
 func (c *callCtx) Err() error {
 	if !c.cancelled.Load() {
-		if c.parentDone == nil {
+		pd := c.parent.Done()
+		if pd == nil {
 			return nil
 		}
 		select {
-		case <-c.parentDone:
+		case <-pd:
 			c.cancel(c.parent.Err())
 		default:
 			return nil
@@ -171,9 +179,9 @@ var (
 // watchAdd starts watching c's deadline.
 func watchAdd(c *callCtx) {
 	watch.mu.Lock()
-	c.idx = len(watch.heap)
+	c.idx = int32(len(watch.heap))
 	watch.heap = append(watch.heap, c)
-	heapUp(c.idx)
+	heapUp(int(c.idx))
 	if watch.armed == 0 || c.when < watch.armed {
 		d := time.Duration(c.when - int64(monoNow()))
 		if watch.timer == nil {
@@ -191,7 +199,7 @@ func watchAdd(c *callCtx) {
 func watchRemove(c *callCtx) {
 	watch.mu.Lock()
 	if i := c.idx; i >= 0 {
-		heapDelete(i)
+		heapDelete(int(i))
 	}
 	watch.mu.Unlock()
 }
@@ -237,7 +245,7 @@ func heapLess(i, j int) bool { return watch.heap[i].when < watch.heap[j].when }
 func heapSwap(i, j int) {
 	h := watch.heap
 	h[i], h[j] = h[j], h[i]
-	h[i].idx, h[j].idx = i, j
+	h[i].idx, h[j].idx = int32(i), int32(j)
 }
 
 func heapUp(i int) {

@@ -270,3 +270,77 @@ func TestIdleWorkersExit(t *testing.T) {
 		t.Fatalf("after the workers exited: %q %v", r.Content, r.Err)
 	}
 }
+
+// TestInlineTimeoutWhateverTheToolLooksAt: an inline tool's deadline holds
+// however the tool looks at its ctx (Done, Err, first once the deadline
+// passed, not at all): a tool that fails past its deadline timed out, one
+// that succeeds late succeeds, and the watchdog is left watching nothing.
+func TestInlineTimeoutWhateverTheToolLooksAt(t *testing.T) {
+	const timeout = 5 * time.Millisecond
+	for _, c := range []struct {
+		mode    string
+		timeout bool // the call ends with ErrTimeout
+	}{
+		{"done", true},
+		{"err", true},
+		{"done-late", true},
+		{"err-late", true},
+		{"ignore-fail", true},
+		{"ignore-succeed", false},
+		{"quick-done", false},
+	} {
+		t.Run(c.mode, func(t *testing.T) {
+			kept := make(chan context.Context, 1)
+			tool := tools.MustFunc("t", "", func(ctx context.Context, in struct{}) (string, error) {
+				kept <- ctx
+				switch c.mode {
+				case "done":
+					<-ctx.Done()
+					return "", ctx.Err()
+				case "err":
+					for ctx.Err() == nil {
+						time.Sleep(100 * time.Microsecond)
+					}
+					return "", ctx.Err()
+				case "done-late":
+					time.Sleep(3 * timeout)
+					select {
+					case <-ctx.Done():
+						return "", ctx.Err()
+					case <-time.After(time.Minute):
+						return "", errors.New("Done is not closed past the deadline")
+					}
+				case "err-late":
+					time.Sleep(3 * timeout)
+					waitFor(t, "Err past the deadline", func() bool { return ctx.Err() != nil })
+					return "", ctx.Err()
+				case "ignore-fail":
+					// Long enough past the deadline for any timer's
+					// latency.
+					time.Sleep(20 * timeout)
+					return "", errors.New("failed")
+				case "ignore-succeed":
+					time.Sleep(3 * timeout)
+					return "late", nil
+				default: // quick-done
+					select {
+					case <-ctx.Done():
+						return "", errors.New("done at once")
+					default:
+						return "quick", nil
+					}
+				}
+			}, tools.Inline(), tools.Timeout(timeout))
+			d := tools.NewDispatcher(tools.MustSet(tool))
+			r := d.Call(context.Background(), llmCall("t", `{}`))
+			if got := errors.Is(r.Err, tools.ErrTimeout); got != c.timeout {
+				t.Errorf("result %q %v; want a timeout: %v", r.Content, r.Err, c.timeout)
+			}
+			ctx := <-kept
+			if ctx.Err() == nil {
+				t.Error("the tool's ctx is not cancelled after the call")
+			}
+			waitFor(t, "the watchdog watches nothing", func() bool { return tools.WatchedCalls() == 0 })
+		})
+	}
+}

@@ -405,7 +405,7 @@ func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated 
 	if a != nil {
 		a.start = start
 	}
-	res, e := d.run(ctx, call, validated, a)
+	res, e := d.run(ctx, call, validated, a, start)
 	if res.Call.Name == "" {
 		res.Call = call
 	}
@@ -424,10 +424,10 @@ func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated 
 	return res
 }
 
-// run runs a call for coreWith. It returns the tool's entry too when the
-// tool ran, so that the call's duration counts towards its being quick
-// (see [Dispatcher.Quick]).
-func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall) (Result, *entry) {
+// run runs a call for coreWith, which started it at start. It returns the
+// tool's entry too when the tool ran, so that the call's duration counts
+// towards its being quick (see [Dispatcher.Quick]).
+func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall, start time.Duration) (Result, *entry) {
 	if err := ctx.Err(); err != nil {
 		return failed(fmt.Errorf("tool %q was not run: %w", call.Name, err), "the call was not run because the run was cancelled or ran out of time"), nil
 	}
@@ -457,12 +457,20 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool,
 			return failed(derr, ""), nil
 		}
 	}
+	// The first attempt's deadline counts from the call's start, with no
+	// clock read of its own, when nothing done since can have taken time:
+	// no validation, guard or approval, and no queue before a worker (a
+	// started call's; see invoke for the concurrency slot).
+	since := time.Duration(-1)
+	if validated && a == nil && len(e.opts.guards) == 0 && !e.opts.approval && !d.approveAll {
+		since = start
+	}
 	if e.opts.retry != nil {
 		// Each attempt on a worker of its own, as under Dispatch: an
 		// attempt that times out is retried.
 		a = nil
 	}
-	out, attempts, err := d.invoke(ctx, e, args, a)
+	out, attempts, err := d.invoke(ctx, e, args, a, since)
 	if err != nil {
 		r := failed(err, "")
 		r.Attempts = attempts
@@ -543,8 +551,10 @@ func (d *Dispatcher) approve(ctx context.Context, e *entry, call llm.ToolCall, a
 
 // invoke runs the tool with its timeout, retries and panic recovery,
 // holding a slot of the concurrency bound. a, when not nil, is the
-// started call whose worker this is: its one attempt runs in place.
-func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage, a *asyncCall) (any, int, error) {
+// started call whose worker this is: its one attempt runs in place. since,
+// when not negative, is the time (by monoNow) the first attempt's timeout
+// counts from when the slot is free at once.
+func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage, a *asyncCall, since time.Duration) (any, int, error) {
 	// A call made from inside a call that holds a slot of the same bound
 	// (an agent used as a tool, dispatching its own calls) runs under its
 	// caller's slot: waiting for another could deadlock when every slot is
@@ -554,6 +564,7 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage,
 		select {
 		case sem <- struct{}{}:
 		default:
+			since = -1 // it waited for the slot
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -598,7 +609,8 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage,
 				return nil, i, errors.Join(err, fmt.Errorf("retry abandoned: %w", ctx.Err()))
 			}
 		}
-		out, err = callOnce(ctx, sem, e, args, timeout, a)
+		out, err = callOnce(ctx, sem, e, args, timeout, a, since)
+		since = -1 // a retry starts after its backoff
 		if err == nil {
 			return out, i + 1, nil
 		}
@@ -627,13 +639,15 @@ type callOutcome struct {
 // hands it a timeout instead.
 //
 // a, when not nil, is the started call whose worker this is: the tool
-// runs here, in place (see runInPlace).
-func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMessage, timeout time.Duration, a *asyncCall) (any, error) {
+// runs here, in place (see runInPlace). since, when not negative, is the
+// time (by monoNow) the attempt's timeout counts from; otherwise it counts
+// from now.
+func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMessage, timeout time.Duration, a *asyncCall, since time.Duration) (any, error) {
 	if a != nil && timeout >= 0 && !e.opts.inline {
 		// The started call's one attempt, in place.
-		return runInPlace(ctx, newCallCtx(ctx, sem, timeout), a, e, args, timeout)
+		return runInPlace(ctx, newCallCtx(ctx, sem, timeout, since), a, e, args, timeout)
 	}
-	c := newCallCtx(ctx, sem, timeout)
+	c := newCallCtx(ctx, sem, timeout, since)
 	if timeout < 0 {
 		out, err := safeCall(c, e, args)
 		c.cancel(context.Canceled)
@@ -657,12 +671,12 @@ func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMes
 	watchAdd(c)
 	startJob(j)
 	var r callOutcome
-	if c.parentDone == nil {
+	if pd := ctx.Done(); pd == nil {
 		r = <-j.done
 	} else {
 		select {
 		case r = <-j.done:
-		case <-c.parentDone:
+		case <-pd:
 			// The job is abandoned, not reused: its worker may still
 			// look at it.
 			watchRemove(c)

@@ -19,17 +19,40 @@ import (
 // value is an empty set ready to use. A Set is safe for concurrent use.
 type Set struct {
 	mu sync.RWMutex // serializes changes; guards order
-	// entries maps names to tools. The map is never changed once
+	// entries maps names to tools. The table is never changed once
 	// stored: a change stores a changed copy, so that a lookup (one
 	// per call) takes no lock.
-	entries atomic.Pointer[map[string]*entry]
+	entries atomic.Pointer[table]
 	order   []string // registration order
+}
+
+// table is a Set's entries by name; a small set's are in a list too,
+// which a lookup searches rather than hashing the name.
+type table struct {
+	m     map[string]*entry
+	small []*entry // the entries, when there are at most smallSet
+}
+
+// smallSet is the number of tools up to which a lookup searches a list:
+// comparing a few names costs less than hashing one.
+const smallSet = 8
+
+// storeTable makes m the set's entries; m is not changed afterwards.
+func (s *Set) storeTable(m map[string]*entry) {
+	t := &table{m: m}
+	if len(m) <= smallSet {
+		t.small = make([]*entry, 0, len(m))
+		for _, e := range m {
+			t.small = append(t.small, e)
+		}
+	}
+	s.entries.Store(t)
 }
 
 // table returns the current map of entries (nil for an empty set).
 func (s *Set) table() map[string]*entry {
-	if p := s.entries.Load(); p != nil {
-		return *p
+	if t := s.entries.Load(); t != nil {
+		return t.m
 	}
 	return nil
 }
@@ -141,7 +164,7 @@ func (s *Set) Add(tools ...Tool) error {
 		m[e.spec.Name] = e
 		s.order = append(s.order, e.spec.Name)
 	}
-	s.entries.Store(&m)
+	s.storeTable(m)
 	return nil
 }
 
@@ -153,7 +176,7 @@ func (s *Set) Remove(names ...string) {
 	for _, n := range names {
 		delete(m, n)
 	}
-	s.entries.Store(&m)
+	s.storeTable(m)
 	s.order = slices.DeleteFunc(s.order, func(n string) bool { return slices.Contains(names, n) })
 }
 
@@ -161,7 +184,19 @@ func (s *Set) lookup(name string) *entry {
 	if s == nil {
 		return nil
 	}
-	return s.table()[name]
+	t := s.entries.Load()
+	if t == nil {
+		return nil
+	}
+	if len(t.m) <= smallSet {
+		for _, e := range t.small {
+			if e.spec.Name == name {
+				return e
+			}
+		}
+		return nil
+	}
+	return t.m[name]
 }
 
 // Tool returns the named tool.
@@ -232,7 +267,7 @@ func (s *Set) Select(names ...string) (*Set, error) {
 		m[n] = e
 		out.order = append(out.order, n)
 	}
-	out.entries.Store(&m)
+	out.storeTable(m)
 	return out, nil
 }
 
