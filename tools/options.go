@@ -84,7 +84,9 @@ func Timeout(d time.Duration) Option {
 // the worker and back (about a microsecond of CPU per call). Its timeout then reaches it only through ctx: use
 // it for tools that return promptly when ctx is done (or never block). By
 // default a call that runs past its timeout is abandoned even if the tool
-// ignores ctx.
+// ignores ctx. Once an inline tool's calls prove quick (see
+// [Dispatcher.Quick]), several of them are made one after another where
+// they are made rather than side by side.
 func Inline() Option {
 	return func(o *options) error { o.inline = true; return nil }
 }
