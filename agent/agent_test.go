@@ -477,9 +477,17 @@ func TestConcurrentRunsKeepTheirSteps(t *testing.T) {
 	for _, started := range []bool{true, false} {
 		for _, parallelism := range []int{0, 3, -1} {
 			t.Run(fmt.Sprintf("started=%v/parallelism=%d", started, parallelism), func(t *testing.T) {
-				testConcurrentRunsKeepTheirSteps(t, runs, steps, parallelism, started)
+				testConcurrentRunsKeepTheirSteps(t, runs, steps, parallelism, started, false)
 			})
 		}
+	}
+	// A quick inline tool (see tools.Dispatcher.Quick): once it is
+	// quick, each run's steps run one after another on its own
+	// goroutine, while the runs share the tool.
+	for _, parallelism := range []int{0, 3} {
+		t.Run(fmt.Sprintf("quick/parallelism=%d", parallelism), func(t *testing.T) {
+			testConcurrentRunsKeepTheirSteps(t, runs, steps, parallelism, true, true)
+		})
 	}
 }
 
@@ -489,7 +497,11 @@ type plainExecutor struct{ tools.Executor }
 
 // testConcurrentRunsKeepTheirSteps runs the test with steps started on
 // the dispatcher (started) or run by the agent's workers.
-func testConcurrentRunsKeepTheirSteps(t *testing.T, runs, steps, parallelism int, started bool) {
+func testConcurrentRunsKeepTheirSteps(t *testing.T, runs, steps, parallelism int, started, quick bool) {
+	var opts []tools.Option
+	if quick {
+		opts = append(opts, tools.Inline())
+	}
 	// The most steps in flight at once in any run.
 	var mu sync.Mutex
 	inFlight := map[string]int{}
@@ -502,12 +514,14 @@ func testConcurrentRunsKeepTheirSteps(t *testing.T, runs, steps, parallelism int
 		inFlight[goal]++
 		most = max(most, inFlight[goal])
 		mu.Unlock()
-		time.Sleep(50 * time.Microsecond)
+		if !quick {
+			time.Sleep(50 * time.Microsecond)
+		}
 		mu.Lock()
 		inFlight[goal]--
 		mu.Unlock()
 		return "echo " + in.Word, nil
-	})
+	}, opts...)
 	// The plan of goal "g<r>" has steps whose words are "g<r>-<i>".
 	m := llmtest.Loop(llmtest.Func(func(ctx context.Context, req *llm.Request) (*llm.Response, error) {
 		goal := strings.TrimPrefix(strings.SplitN(lastUser(*req), "\n", 2)[0], "Goal: ")
