@@ -680,6 +680,13 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 					break
 				}
 				st := prog.Step(i)
+				quick := r.quick(st)
+				if quick && quickHere >= 0 {
+					// It runs here after the quick step before it: it
+					// stays pending until then, and its condition and
+					// arguments are worked out then, once.
+					continue
+				}
 				if prog.Reused(i) {
 					prior := records.get(st.ID)
 					rec := StepRecord{ID: st.ID, Plan: planIdx, Task: st.Task, Tool: st.Tool, Args: st.Args, Status: StepReused}
@@ -727,12 +734,7 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 					i = next - 1
 					continue
 				}
-				if r.quick(st) {
-					if quickHere >= 0 {
-						// It runs here after the quick step
-						// before it: it stays pending until then.
-						continue
-					}
+				if quick {
 					quickHere = len(launch)
 				}
 				slots[i].state = running
