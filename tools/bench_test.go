@@ -131,3 +131,62 @@ func BenchmarkDispatchParallel(b *testing.B) {
 		})
 	}
 }
+
+type queryIn struct {
+	Query string `json:"query"`
+}
+
+// BenchmarkDispatchOneQuery measures one call of the tool package agent's
+// benchmarks use (a one-string-field argument struct, a string output)
+// the ways an agent makes it: CallValidated for a plan step whose
+// arguments the planner validated, Dispatch of one call for a ReAct step.
+// The parent context is cancellable, as a run's is. direct is the tool's
+// function called without the dispatcher, for reference.
+func BenchmarkDispatchOneQuery(b *testing.B) {
+	fn := func(ctx context.Context, in queryIn) (string, error) {
+		return "result for " + in.Query, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	call := llm.ToolCall{ID: "call_1", Name: "search", Arguments: json.RawMessage(`{"query":"go"}`)}
+	const want = "result for go"
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if s, err := fn(ctx, queryIn{Query: "go"}); err != nil || s != want {
+				b.Fatal(err, s)
+			}
+		}
+	})
+	for _, bc := range []struct {
+		name  string
+		topts []tools.Option
+		opts  []tools.DispatcherOption
+		run   func(d *tools.Dispatcher) tools.Result
+	}{
+		{"validated/timeout=inline", []tools.Option{tools.Inline()}, nil,
+			func(d *tools.Dispatcher) tools.Result { return d.CallValidated(ctx, call) }},
+		{"validated/timeout=none", nil, []tools.DispatcherOption{tools.WithTimeout(-1)},
+			func(d *tools.Dispatcher) tools.Result { return d.CallValidated(ctx, call) }},
+		{"validated/timeout=default", nil, nil,
+			func(d *tools.Dispatcher) tools.Result { return d.CallValidated(ctx, call) }},
+		{"dispatch/timeout=inline", []tools.Option{tools.Inline()}, nil,
+			func(d *tools.Dispatcher) tools.Result { return d.Dispatch(ctx, call)[0] }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			t := tools.MustFunc("search", "Search the knowledge base.", fn, bc.topts...)
+			d := tools.NewDispatcher(tools.MustSet(t), bc.opts...)
+			b.ReportAllocs()
+			cpu0 := testenv.CPUTime()
+			for b.Loop() {
+				r := bc.run(d)
+				if r.Err != nil || r.Content != want {
+					b.Fatal(r.Err, r.Content)
+				}
+			}
+			if cpu1 := testenv.CPUTime(); cpu0 > 0 {
+				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			}
+		})
+	}
+}
