@@ -20,6 +20,11 @@ import (
 //     registers with the parent (context.AfterFunc) when it is made.
 //   - It answers Value(semKey{}) with the concurrency slot the call holds,
 //     so that calls made from inside the tool run under it.
+//   - An inline attempt (one on the caller's goroutine) is watched only
+//     once someone asks for its Done channel or its Err: until then no
+//     one can see it cancelled, and its end (see finish) tells a failure
+//     past the deadline by the clock. A tool that never looks at its ctx
+//     costs the watchdog nothing.
 //
 // A callCtx is never reused: a tool may keep its ctx past its return (a
 // goroutine it started, say), and must then see it cancelled, as with
@@ -32,12 +37,12 @@ type callCtx struct {
 	parent context.Context
 	sem    chan struct{}
 
-	cancelled atomic.Bool // err is set
-	idx       int32       // index in watch.heap; -1 when not in it; guarded by watch.mu
-	mu        sync.Mutex
-	err       error
-	done      chan struct{}
-	stop      func() bool // deregisters the parent's AfterFunc
+	state atomic.Uint32 // ctxCancelled, ctxUnwatched
+	idx   int32         // index in watch.heap; -1 when not in it; guarded by watch.mu
+	mu    sync.Mutex
+	err   error
+	done  chan struct{}
+	stop  func() bool // deregisters the parent's AfterFunc
 
 	// when is the deadline, in nanoseconds since epoch (monotonic); 0
 	// when the attempt has none of its own (no timeout).
@@ -47,6 +52,16 @@ type callCtx struct {
 	job   *callJob   // the worker's job, which the watchdog releases
 	async *asyncCall // the started call whose tool runs in place, which the watchdog delivers a timeout to
 }
+
+// Bits of callCtx.state.
+const (
+	// ctxCancelled: err is set.
+	ctxCancelled uint32 = 1 << iota
+	// ctxUnwatched: the deadline is to be watched once Done or Err is
+	// asked for (see watchLazy); set before the tool sees the context,
+	// cleared under mu.
+	ctxUnwatched
+)
 
 // newCallCtx returns the context of an attempt whose timeout counts from
 // since (by monoNow), or from now when since is negative.
@@ -92,7 +107,6 @@ func (c *callCtx) Deadline() (time.Time, bool) {
 
 func (c *callCtx) Done() <-chan struct{} {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.done == nil {
 		c.done = make(chan struct{})
 		if c.err != nil {
@@ -101,11 +115,57 @@ func (c *callCtx) Done() <-chan struct{} {
 			c.stop = context.AfterFunc(c.parent, func() { c.cancel(c.parent.Err()) })
 		}
 	}
-	return c.done
+	done := c.done
+	if c.state.Load()&ctxUnwatched != 0 {
+		if stop := c.watchLocked(); stop != nil {
+			c.mu.Unlock()
+			stop()
+			return done
+		}
+	}
+	c.mu.Unlock()
+	return done
+}
+
+// watchLazy starts watching the deadline of an attempt that is watched
+// only once someone asks (ctxUnwatched).
+func (c *callCtx) watchLazy() {
+	c.mu.Lock()
+	stop := c.watchLocked()
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// watchLocked is watchLazy with c.mu held. When the deadline has passed
+// already it cancels c instead, as the watchdog would have, and returns
+// the function that deregisters c from its parent, to be called once
+// c.mu is released.
+func (c *callCtx) watchLocked() (stop func() bool) {
+	if c.state.Load()&ctxUnwatched == 0 {
+		return nil
+	}
+	c.state.And(^ctxUnwatched)
+	if c.err != nil || c.when == 0 {
+		return nil
+	}
+	if int64(monoNow()) >= c.when {
+		return c.cancelLocked(context.DeadlineExceeded)
+	}
+	watchAdd(c)
+	return nil
 }
 
 func (c *callCtx) Err() error {
-	if !c.cancelled.Load() {
+	s := c.state.Load()
+	if s&ctxUnwatched != 0 {
+		// Asked for: from now on the watchdog sees to the deadline (or
+		// it has passed, and c is cancelled now).
+		c.watchLazy()
+		s = c.state.Load()
+	}
+	if s&ctxCancelled == 0 {
 		pd := c.parent.Done()
 		if pd == nil {
 			return nil
@@ -135,26 +195,60 @@ func (c *callCtx) String() string { return "tools.callCtx" }
 // deregisters from the parent.
 func (c *callCtx) cancel(err error) {
 	c.mu.Lock()
-	if c.err != nil {
-		c.mu.Unlock()
-		return
-	}
-	c.err = err
-	c.cancelled.Store(true)
-	if c.done != nil {
-		close(c.done)
-	}
-	stop := c.stop
-	c.stop = nil
+	stop := c.cancelLocked(err)
 	c.mu.Unlock()
 	if stop != nil {
 		stop()
 	}
 }
 
+// cancelLocked is cancel with c.mu held: it returns the function that
+// deregisters c from its parent, to be called once c.mu is released.
+func (c *callCtx) cancelLocked(err error) (stop func() bool) {
+	if c.err != nil {
+		return nil
+	}
+	c.err = err
+	c.state.Or(ctxCancelled)
+	if c.done != nil {
+		close(c.done)
+	}
+	stop = c.stop
+	c.stop = nil
+	return stop
+}
+
+// finish ends an inline attempt that was made unwatched (ctxUnwatched):
+// it stops watching its deadline if anyone asked for it, cancels it, and
+// reports whether the attempt, failed when failed is set, ran out of its
+// own time. The watchdog may not have looked (no one asked, or its timer
+// is late), so a failed attempt's deadline is checked by the clock; a
+// successful one's need not be.
+func (c *callCtx) finish(failed bool) (expired bool) {
+	c.mu.Lock()
+	if c.state.Load()&ctxUnwatched == 0 {
+		watchRemove(c)
+	}
+	c.state.And(^ctxUnwatched)
+	err := error(context.Canceled)
+	switch {
+	case c.err == context.DeadlineExceeded:
+		expired = true
+	case failed && c.err == nil && c.when != 0 && int64(monoNow()) >= c.when:
+		expired = true
+		err = context.DeadlineExceeded
+	}
+	stop := c.cancelLocked(err)
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	return expired
+}
+
 // expired reports whether the context ran out of its own time.
 func (c *callCtx) expired() bool {
-	if !c.cancelled.Load() {
+	if c.state.Load()&ctxCancelled == 0 {
 		return false
 	}
 	c.mu.Lock()

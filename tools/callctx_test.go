@@ -344,3 +344,86 @@ func TestInlineTimeoutWhateverTheToolLooksAt(t *testing.T) {
 		})
 	}
 }
+
+// TestInlineWatchedOnlyWhenAsked: an inline call is watched by the
+// deadline watchdog only once its tool asks its ctx for Done or Err; a
+// tool that asks only once its deadline has passed finds ctx expired at
+// once; a tool that fails past its deadline without ever looking at ctx
+// times out, and the ctx it kept reports the deadline.
+func TestInlineWatchedOnlyWhenAsked(t *testing.T) {
+	const timeout = 2 * time.Millisecond
+	for _, c := range []struct {
+		mode    string
+		watched int // calls the watchdog watches once the tool asked
+	}{
+		{"ignore", 0},
+		{"done", 1},
+		{"err", 1},
+		{"err-late", 0},
+		{"done-late", 0},
+		{"fail-late", 0},
+	} {
+		t.Run(c.mode, func(t *testing.T) {
+			kept := make(chan context.Context, 1)
+			tool := tools.MustFunc("t", "", func(ctx context.Context, in struct{}) (string, error) {
+				kept <- ctx
+				if n := tools.WatchedCalls(); n != 0 {
+					return "", fmt.Errorf("watched before the tool asked: %d", n)
+				}
+				switch c.mode {
+				case "done":
+					select {
+					case <-ctx.Done():
+						return "", errors.New("done at once")
+					default:
+					}
+				case "err":
+					if err := ctx.Err(); err != nil {
+						return "", err
+					}
+				case "err-late":
+					time.Sleep(2 * timeout)
+					if err := ctx.Err(); !errors.Is(err, context.DeadlineExceeded) {
+						return "", fmt.Errorf("Err past the deadline: %v", err)
+					}
+				case "done-late":
+					time.Sleep(2 * timeout)
+					select {
+					case <-ctx.Done():
+					default:
+						return "", errors.New("Done not closed past the deadline")
+					}
+					if err := ctx.Err(); !errors.Is(err, context.DeadlineExceeded) {
+						return "", fmt.Errorf("Err past the deadline: %v", err)
+					}
+				case "fail-late":
+					time.Sleep(2 * timeout)
+					return "", errors.New("failed")
+				}
+				if n := tools.WatchedCalls(); n != c.watched {
+					return "", fmt.Errorf("watched after the tool asked: %d, want %d", n, c.watched)
+				}
+				return "ok", nil
+			}, tools.Inline(), tools.Timeout(timeout))
+			d := tools.NewDispatcher(tools.MustSet(tool))
+			r := d.Call(context.Background(), llmCall("t", `{}`))
+			ctx := <-kept
+			if c.mode == "fail-late" {
+				if !errors.Is(r.Err, tools.ErrTimeout) {
+					t.Errorf("failed past the deadline: %v, want a timeout", r.Err)
+				}
+				if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					t.Errorf("the kept ctx: %v, want DeadlineExceeded", ctx.Err())
+				}
+			} else if r.Err != nil || r.Content != "ok" {
+				t.Errorf("%q %v", r.Content, r.Err)
+			}
+			if ctx.Err() == nil {
+				t.Error("the tool's ctx is not cancelled after the call")
+			}
+			if n := tools.WatchedCalls(); n != 0 {
+				t.Errorf("after the call the watchdog watches %d calls", n)
+			}
+		})
+	}
+}

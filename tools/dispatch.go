@@ -654,11 +654,13 @@ func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMes
 		return out, err
 	}
 	if e.opts.inline {
-		watchAdd(c)
+		// Watched only once the tool asks for Done or Err (see
+		// callCtx): a tool that never looks at its ctx cannot see it
+		// cancelled at the deadline, and finish tells a failure past
+		// the deadline by the clock.
+		c.state.Store(ctxUnwatched)
 		out, err := safeCall(c, e, args)
-		watchRemove(c)
-		expired := c.expired()
-		c.cancel(context.Canceled)
+		expired := c.finish(err != nil)
 		if err != nil && expired && ctx.Err() == nil {
 			return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
 		}
