@@ -91,7 +91,7 @@ type asyncCall struct {
 	// attempt's timeout, and the concurrency slot held.
 	start   time.Duration
 	timeout time.Duration
-	sem     chan struct{}
+	sem     *slots
 	semHeld atomic.Bool
 
 	// keep is set when a cancellation callback may still look at the
@@ -154,7 +154,7 @@ func (d *Dispatcher) runAsync(a *asyncCall) (res Result) {
 // releaseSem frees the concurrency slot the call holds, once.
 func (a *asyncCall) releaseSem() {
 	if a.semHeld.CompareAndSwap(true, false) {
-		<-a.sem
+		a.sem.release()
 	}
 }
 

@@ -35,7 +35,7 @@ import (
 // fits the 96-byte size class.
 type callCtx struct {
 	parent context.Context
-	sem    chan struct{}
+	sem    *slots
 
 	state atomic.Uint32 // ctxCancelled, ctxUnwatched
 	idx   int32         // index in watch.heap; -1 when not in it; guarded by watch.mu
@@ -65,14 +65,14 @@ const (
 
 // newCallCtx returns the context of an attempt whose timeout counts from
 // since (by monoNow), or from now when since is negative.
-func newCallCtx(parent context.Context, sem chan struct{}, timeout, since time.Duration) *callCtx {
+func newCallCtx(parent context.Context, sem *slots, timeout, since time.Duration) *callCtx {
 	c := &callCtx{}
 	c.init(parent, sem, timeout, since)
 	return c
 }
 
 // init sets up a zero callCtx (see newCallCtx).
-func (c *callCtx) init(parent context.Context, sem chan struct{}, timeout, since time.Duration) {
+func (c *callCtx) init(parent context.Context, sem *slots, timeout, since time.Duration) {
 	c.parent, c.sem, c.idx = parent, sem, -1
 	if timeout >= 0 {
 		// At most one read of the monotonic clock; the wall-clock

@@ -45,7 +45,7 @@ const (
 // and [Dispatcher.Select] derive from it).
 type Dispatcher struct {
 	set        *Set
-	sem        chan struct{}
+	sem        *slots
 	timeout    time.Duration
 	maxResult  int
 	mws        []CallMiddleware
@@ -67,7 +67,7 @@ func WithConcurrency(n int) DispatcherOption {
 		if n < 1 {
 			n = DefaultConcurrency
 		}
-		d.sem = make(chan struct{}, n)
+		d.sem = newSlots(n)
 	}
 }
 
@@ -136,7 +136,7 @@ func (d *Dispatcher) With(opts ...DispatcherOption) *Dispatcher {
 		c.set = &Set{}
 	}
 	if c.sem == nil {
-		c.sem = make(chan struct{}, DefaultConcurrency)
+		c.sem = newSlots(DefaultConcurrency)
 	}
 	c.chain()
 	return &c
@@ -247,7 +247,7 @@ func (d *Dispatcher) dispatchMany(ctx context.Context, calls []llm.ToolCall, val
 		}
 		return
 	}
-	workers := min(len(own), cap(d.semaphore()))
+	workers := min(len(own), int(d.semaphore().size))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -378,14 +378,14 @@ func (d *Dispatcher) id() string {
 	return uuid.NewString()
 }
 
-func (d *Dispatcher) semaphore() chan struct{} {
+func (d *Dispatcher) semaphore() *slots {
 	if d == nil || d.sem == nil {
 		return defaultSem
 	}
 	return d.sem
 }
 
-var defaultSem = make(chan struct{}, DefaultConcurrency)
+var defaultSem = newSlots(DefaultConcurrency)
 
 const maxErrorContent = 4 << 10
 
@@ -560,16 +560,13 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage,
 	// caller's slot: waiting for another could deadlock when every slot is
 	// held by a caller waiting for its calls.
 	sem := d.semaphore()
-	if held, _ := ctx.Value(semKey{}).(chan struct{}); held != sem {
-		select {
-		case sem <- struct{}{}:
-		default:
-			since = -1 // it waited for the slot
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return nil, 0, fmt.Errorf("tool %q was not run: %w", e.spec.Name, ctx.Err())
-			}
+	if held, _ := ctx.Value(semKey{}).(*slots); held != sem {
+		waited, err := sem.acquire(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("tool %q was not run: %w", e.spec.Name, err)
+		}
+		if waited {
+			since = -1 // the timeout counts from when the slot was free
 		}
 		if a != nil {
 			// Freed once: when the attempt ends, or when its timeout or
@@ -578,7 +575,7 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage,
 			a.semHeld.Store(true)
 			defer a.releaseSem()
 		} else {
-			defer func() { <-sem }()
+			defer sem.release()
 		}
 	}
 
@@ -642,7 +639,7 @@ type callOutcome struct {
 // runs here, in place (see runInPlace). since, when not negative, is the
 // time (by monoNow) the attempt's timeout counts from; otherwise it counts
 // from now.
-func callOnce(ctx context.Context, sem chan struct{}, e *entry, args json.RawMessage, timeout time.Duration, a *asyncCall, since time.Duration) (any, error) {
+func callOnce(ctx context.Context, sem *slots, e *entry, args json.RawMessage, timeout time.Duration, a *asyncCall, since time.Duration) (any, error) {
 	if a != nil && timeout >= 0 && !e.opts.inline {
 		// The started call's one attempt, in place.
 		return runInPlace(ctx, newCallCtx(ctx, sem, timeout, since), a, e, args, timeout)
