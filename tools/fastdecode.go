@@ -41,6 +41,11 @@ type flatField struct {
 
 type flatDecoder struct {
 	fields []flatField
+	// one is `{"name":"` when the struct's one field is a string: a
+	// tool of one string argument is mostly called with exactly that,
+	// a string with nothing to unescape, and `"}`, which decodeOne
+	// decodes in one pass.
+	one string
 }
 
 var (
@@ -61,6 +66,9 @@ func newFlatDecoder(t reflect.Type) *flatDecoder {
 	d := &flatDecoder{fields: make([]flatField, len(fs))}
 	for i, f := range fs {
 		d.fields[i] = f.flatField
+	}
+	if len(fs) == 1 && fs[0].kind == fkString {
+		d.one = `{"` + fs[0].name + `":"`
 	}
 	return d
 }
@@ -165,25 +173,54 @@ func plainKey(s string) bool {
 // most ' ', so one comparison settles the usual case of compact JSON.
 func isSpace(c byte) bool { return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r') }
 
+// skipSpace returns the index of the first byte of data from i on that is
+// not JSON white space.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+// decodeOne decodes compact arguments of the one string field (see
+// flatDecoder.one) into the zero struct at p. It reports false, having
+// stored nothing, for anything else.
+func (d *flatDecoder) decodeOne(data []byte, p unsafe.Pointer) bool {
+	n, k := len(data), len(d.one)
+	if n < k+2 || data[n-1] != '}' || data[n-2] != '"' || string(data[:k]) != d.one {
+		return false
+	}
+	v := data[k : n-2]
+	ascii := true
+	for _, c := range v {
+		if c == '"' || c == '\\' || c < 0x20 {
+			return false
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+	}
+	if !ascii && !utf8.Valid(v) {
+		return false
+	}
+	*(*string)(unsafe.Add(p, d.fields[0].off)) = string(v)
+	return true
+}
+
 // decode decodes data into the zero struct at p. It returns false when it
 // gave up; p may then hold part of the values, and must be zeroed again.
 func (d *flatDecoder) decode(data []byte, p unsafe.Pointer) bool {
-	i, n := 0, len(data)
-	skip := func() {
-		for i < n && isSpace(data[i]) {
-			i++
-		}
+	if d.one != "" && d.decodeOne(data, p) {
+		return true
 	}
-	skip()
+	n := len(data)
+	i := skipSpace(data, 0)
 	if i == n || data[i] != '{' {
 		return false
 	}
-	i++
-	skip()
+	i = skipSpace(data, i+1)
 	if i < n && data[i] == '}' {
-		i++
-		skip()
-		return i == n
+		return skipSpace(data, i+1) == n
 	}
 	for {
 		// A key.
@@ -192,33 +229,34 @@ func (d *flatDecoder) decode(data []byte, p unsafe.Pointer) bool {
 		}
 		ks := i + 1
 		i = ks
-		for i < n && data[i] != '"' {
-			if data[i] == '\\' || data[i] < 0x20 {
+		for ; i < n; i++ {
+			c := data[i]
+			if c == '"' {
+				break
+			}
+			if c == '\\' || c < 0x20 {
 				return false
 			}
-			i++
 		}
 		if i == n {
 			return false
 		}
 		key := data[ks:i]
-		i++
 		var f *flatField
 		for k := range d.fields {
-			if d.fields[k].name == string(key) {
-				f = &d.fields[k]
+			if fk := &d.fields[k]; len(fk.name) == len(key) && fk.name == string(key) {
+				f = fk
 				break
 			}
 		}
 		if f == nil {
 			return false
 		}
-		skip()
+		i = skipSpace(data, i+1)
 		if i == n || data[i] != ':' {
 			return false
 		}
-		i++
-		skip()
+		i = skipSpace(data, i+1)
 		if i == n {
 			return false
 		}
@@ -232,15 +270,17 @@ func (d *flatDecoder) decode(data []byte, p unsafe.Pointer) bool {
 			vs := i + 1
 			i = vs
 			ascii := true
-			for i < n && data[i] != '"' {
+			for ; i < n; i++ {
 				c := data[i]
+				if c == '"' {
+					break
+				}
 				if c == '\\' || c < 0x20 {
 					return false
 				}
 				if c >= 0x80 {
 					ascii = false
 				}
-				i++
 			}
 			if i == n {
 				return false
@@ -284,18 +324,15 @@ func (d *flatDecoder) decode(data []byte, p unsafe.Pointer) bool {
 		default:
 			return false
 		}
-		skip()
+		i = skipSpace(data, i)
 		if i == n {
 			return false
 		}
 		switch data[i] {
 		case ',':
-			i++
-			skip()
+			i = skipSpace(data, i+1)
 		case '}':
-			i++
-			skip()
-			return i == n
+			return skipSpace(data, i+1) == n
 		default:
 			return false
 		}

@@ -276,3 +276,61 @@ func TestFlatEncoderEligibility(t *testing.T) {
 		t.Errorf("quoted: %q %v", r.Content, r.Err)
 	}
 }
+
+type oneString struct {
+	Query string `json:"query"`
+}
+
+// FuzzFlatDecodeOne holds the fast decoder of a struct of one string field
+// (which has a one-pass path for compact arguments) to encoding/json.
+func FuzzFlatDecodeOne(f *testing.F) {
+	for _, s := range []string{
+		`{"query":"go"}`, `{"query":""}`, `{"query":"héllo"}`, `{"query":"` + "\xff" + `"}`, `{"query":"a\"b"}`,
+		`{"query":"a\\b"}`, `{"query":"tab	"}`, `{"query":"a","x":"b"}`, `{"query":"a"}}`, `{"query":"a"} "}`,
+		`{"query":"a","query":"b"}`, `{"Query":"case"}`, `{"query":1}`, `{"query":null}`, `{ "query" : "sp" }`,
+		`{"query":"}`, `{"query":"`, `{"query":""}x`, `{"query":"a"`, `{"query":"\u00e9"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast oneString
+		if !tools.FlatDecode(data, &fast) {
+			return
+		}
+		var ref oneString
+		if err := json.Unmarshal(data, &ref); err != nil {
+			t.Fatalf("%q: fast decoded %+v, encoding/json fails: %v", data, fast, err)
+		}
+		if fast != ref {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", data, fast, ref)
+		}
+	})
+}
+
+// TestFlatDecodeOne: compact arguments of a one-string-field struct
+// decode on the fast path, and what it must not decode is left to the
+// general path or to encoding/json.
+func TestFlatDecodeOne(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		ok   bool
+		want string
+	}{
+		{`{"query":"go"}`, true, "go"},
+		{`{"query":""}`, true, ""},
+		{`{"query":"héllo wörld"}`, true, "héllo wörld"},
+		{`{ "query": "sp" }`, true, "sp"}, // the general path
+		{`{"query":"a\"b"}`, false, ""},
+		{`{"query":"` + "\xff" + `"}`, false, ""},
+		{`{"query":"a","x":"b"}`, false, ""},
+		{`{"query":"a"} "}`, false, ""},
+		{`{"query":"}`, false, ""},
+		{`{"Query":"go"}`, false, ""},
+	} {
+		var got oneString
+		ok := tools.FlatDecode([]byte(c.in), &got)
+		if ok != c.ok || ok && got.Query != c.want {
+			t.Errorf("%q: %v %q, want %v %q", c.in, ok, got.Query, c.ok, c.want)
+		}
+	}
+}
