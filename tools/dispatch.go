@@ -306,7 +306,9 @@ func (d *Dispatcher) call(ctx context.Context, call llm.ToolCall, validated bool
 	}()
 	if len(d.mws) == 0 {
 		// No middlewares: the call starts now (one clock read, not two).
-		return d.coreWith(ctx, call, validated, nil, start)
+		// The Result is made in place, not copied up from each layer.
+		d.coreInto(&res, ctx, call, validated, nil, start)
+		return res
 	}
 	return h(ctx, call)
 }
@@ -401,11 +403,17 @@ func (d *Dispatcher) coreValidated(ctx context.Context, call llm.ToolCall) Resul
 
 // coreWith runs a call that started at start (by monoNow); a, when not
 // nil, is the started call (see Start) whose worker this is.
-func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall, start time.Duration) Result {
+func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall, start time.Duration) (res Result) {
+	d.coreInto(&res, ctx, call, validated, a, start)
+	return res
+}
+
+// coreInto is coreWith with the Result made in *res, a zero Result.
+func (d *Dispatcher) coreInto(res *Result, ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall, start time.Duration) {
 	if a != nil {
 		a.start = start
 	}
-	res, e := d.run(ctx, call, validated, a, start)
+	e := d.run(res, ctx, call, validated, a, start)
 	if res.Call.Name == "" {
 		res.Call = call
 	}
@@ -419,23 +427,25 @@ func (d *Dispatcher) coreWith(ctx context.Context, call llm.ToolCall, validated 
 		e.observe(res.Duration)
 	}
 	if res.Err != nil && res.Err != errAbandoned {
-		d.log(ctx, res)
+		d.log(ctx, *res)
 	}
-	return res
 }
 
-// run runs a call for coreWith, which started it at start. It returns the
-// tool's entry too when the tool ran, so that the call's duration counts
-// towards its being quick (see [Dispatcher.Quick]).
-func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall, start time.Duration) (Result, *entry) {
+// run runs a call for coreInto, which started it at start, making its
+// Result in *res, a zero Result. It returns the tool's entry when the tool
+// ran, so that the call's duration counts towards its being quick (see
+// [Dispatcher.Quick]).
+func (d *Dispatcher) run(res *Result, ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall, start time.Duration) *entry {
 	if err := ctx.Err(); err != nil {
-		return failed(fmt.Errorf("tool %q was not run: %w", call.Name, err), "the call was not run because the run was cancelled or ran out of time"), nil
+		*res = failed(fmt.Errorf("tool %q was not run: %w", call.Name, err), "the call was not run because the run was cancelled or ran out of time")
+		return nil
 	}
 	set := d.tools()
 	e := set.lookup(call.Name)
 	if e == nil {
 		err := fmt.Errorf("%w %q; %s", ErrUnknownTool, call.Name, set.available())
-		return failed(err, ""), nil
+		*res = failed(err, "")
+		return nil
 	}
 	args := call.Arguments
 	if len(args) == 0 {
@@ -443,18 +453,21 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool,
 	}
 	if !validated {
 		if err := e.val.validate(call.Name, args); err != nil {
-			return failed(err, "fix the arguments and call the tool again"), nil
+			*res = failed(err, "fix the arguments and call the tool again")
+			return nil
 		}
 	}
 	if derr := checkGuards(ctx, call.Name, e.opts.guards, args); derr != nil {
-		return failed(derr, ""), nil
+		*res = failed(derr, "")
+		return nil
 	}
 	edited := false
 	if e.opts.approval || d.approveAll {
 		var derr *DeniedError
 		args, edited, derr = d.approve(ctx, e, call, args)
 		if derr != nil {
-			return failed(derr, ""), nil
+			*res = failed(derr, "")
+			return nil
 		}
 	}
 	// The first attempt's deadline counts from the call's start, with no
@@ -472,9 +485,9 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool,
 	}
 	out, attempts, err := d.invoke(ctx, e, args, a, since)
 	if err != nil {
-		r := failed(err, "")
-		r.Attempts = attempts
-		return r, e
+		*res = failed(err, "")
+		res.Attempts = attempts
+		return e
 	}
 	content, ok := "", false
 	if e.enc != nil {
@@ -484,10 +497,10 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool,
 		content, err = encodeOutput(out)
 	}
 	if err != nil {
-		r := failed(fmt.Errorf("tool %q returned an output that cannot be encoded as JSON: %w", call.Name, err), "")
-		r.Output = out
-		r.Attempts = attempts
-		return r, e
+		*res = failed(fmt.Errorf("tool %q returned an output that cannot be encoded as JSON: %w", call.Name, err), "")
+		res.Output = out
+		res.Attempts = attempts
+		return e
 	}
 	limit := d.maxResult
 	if e.opts.maxResult != 0 {
@@ -496,13 +509,13 @@ func (d *Dispatcher) run(ctx context.Context, call llm.ToolCall, validated bool,
 	if limit == 0 {
 		limit = DefaultMaxResultBytes
 	}
-	res := Result{Output: out, Attempts: attempts}
+	res.Output, res.Attempts = out, attempts
 	if edited {
 		call.Arguments = args
 		res.Call = call
 	}
 	res.Content, res.Truncated = truncate(content, limit)
-	return res, e
+	return e
 }
 
 // approve asks the approval hook about a call. It returns the arguments to
