@@ -54,10 +54,13 @@ type fastSchema struct {
 	enumBool uint8 // bit 0: false allowed, bit 1: true allowed
 	enumNull bool
 
-	props   map[string]fastProp // declared and required properties
-	reqMask uint64
-	addl    uint8 // 0: any, 1: forbidden, 2: addlSch
-	addlSch *fastSchema
+	props map[string]fastProp // declared and required properties
+	// propList holds props too when there are at most smallProps:
+	// comparing a few names costs less than hashing one.
+	propList []namedProp
+	reqMask  uint64
+	addl     uint8 // 0: any, 1: forbidden, 2: addlSch
+	addlSch  *fastSchema
 
 	items              *fastSchema
 	minItems, maxItems int64 // -1: none
@@ -215,6 +218,11 @@ func compileFast(doc any) *fastSchema {
 				for _, x := range l {
 					s.anyOf = append(s.anyOf, compileFast(x))
 				}
+			}
+		}
+		if len(s.props) > 0 && len(s.props) <= smallProps {
+			for name, p := range s.props {
+				s.propList = append(s.propList, namedProp{name, p})
 			}
 		}
 		return s
@@ -486,6 +494,30 @@ func (s *fastSchema) checkOwn(sc *fastScanner, depth int) fastResult {
 	return fastBad
 }
 
+// namedProp is a property of propList.
+type namedProp struct {
+	name string
+	p    fastProp
+}
+
+// smallProps is the number of properties up to which an object schema
+// keeps them in a list too.
+const smallProps = 8
+
+// prop returns what s says of the property named key.
+func (s *fastSchema) prop(key []byte) (fastProp, bool) {
+	if s.propList != nil {
+		for i := range s.propList {
+			if np := &s.propList[i]; len(np.name) == len(key) && np.name == string(key) {
+				return np.p, true
+			}
+		}
+		return fastProp{}, false
+	}
+	p, ok := s.props[string(key)]
+	return p, ok
+}
+
 func (s *fastSchema) checkObject(sc *fastScanner, depth int) fastResult {
 	sc.i++ // {
 	var seen uint64
@@ -515,7 +547,7 @@ func (s *fastSchema) checkObject(sc *fastScanner, depth int) fastResult {
 		}
 		sc.i++
 		var child *fastSchema
-		p, known := s.props[string(key)]
+		p, known := s.prop(key)
 		if known {
 			if p.bit >= 0 {
 				seen |= 1 << p.bit
