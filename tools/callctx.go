@@ -24,7 +24,8 @@ import (
 //     once someone asks for its Done channel or its Err: until then no
 //     one can see it cancelled, and its end (see finish) tells a failure
 //     past the deadline by the clock. A tool that never looks at its ctx
-//     costs the watchdog nothing.
+//     costs the watchdog nothing, and its successful end is one
+//     compare-and-swap, with no lock.
 //
 // A callCtx is never reused: a tool may keep its ctx past its return (a
 // goroutine it started, say), and must then see it cancelled, as with
@@ -37,8 +38,8 @@ type callCtx struct {
 	parent context.Context
 	sem    *slots
 
-	state atomic.Uint32 // ctxCancelled, ctxUnwatched
-	idx   int32         // index in watch.heap; -1 when not in it; guarded by watch.mu
+	state uint32 // ctx* bits; atomic once the tool has c
+	idx   int32  // index in watch.heap; -1 when not in it; guarded by watch.mu
 	mu    sync.Mutex
 	err   error
 	done  chan struct{}
@@ -55,13 +56,30 @@ type callCtx struct {
 
 // Bits of callCtx.state.
 const (
-	// ctxCancelled: err is set.
+	// ctxCancelled: c is cancelled; err says why, unless ctxEnded is
+	// set too.
 	ctxCancelled uint32 = 1 << iota
 	// ctxUnwatched: the deadline is to be watched once Done or Err is
-	// asked for (see watchLazy); set before the tool sees the context,
-	// cleared under mu.
+	// asked for; set before the tool sees c, cleared under mu by
+	// whoever asks first (then finish takes mu), or by finish.
 	ctxUnwatched
+	// ctxEnded: the attempt ended with no one having asked (finish's
+	// compare-and-swap from ctxUnwatched alone): c is cancelled with
+	// context.Canceled, and err, done and stop were never set.
+	ctxEnded
 )
+
+func (c *callCtx) load() uint32 { return atomic.LoadUint32(&c.state) }
+
+// claimLocked clears ctxUnwatched, with c.mu held, reporting whether it
+// was set: from then on finish takes mu too, and the fields mu guards
+// stay as they are while it is held.
+func (c *callCtx) claimLocked() bool {
+	return c.load()&ctxUnwatched != 0 && atomic.AndUint32(&c.state, ^ctxUnwatched)&ctxUnwatched != 0
+}
+
+// cancelledLocked reports, with c.mu held, whether c is cancelled.
+func (c *callCtx) cancelledLocked() bool { return c.err != nil || c.load()&ctxEnded != 0 }
 
 // newCallCtx returns the context of an attempt whose timeout counts from
 // since (by monoNow), or from now when since is negative.
@@ -107,23 +125,24 @@ func (c *callCtx) Deadline() (time.Time, bool) {
 
 func (c *callCtx) Done() <-chan struct{} {
 	c.mu.Lock()
+	claimed := c.claimLocked()
 	if c.done == nil {
 		c.done = make(chan struct{})
-		if c.err != nil {
+		if c.cancelledLocked() {
 			close(c.done)
 		} else if c.parent.Done() != nil {
 			c.stop = context.AfterFunc(c.parent, func() { c.cancel(c.parent.Err()) })
 		}
 	}
 	done := c.done
-	if c.state.Load()&ctxUnwatched != 0 {
-		if stop := c.watchLocked(); stop != nil {
-			c.mu.Unlock()
-			stop()
-			return done
-		}
+	var stop func() bool
+	if claimed {
+		stop = c.watchLocked()
 	}
 	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 	return done
 }
 
@@ -131,22 +150,22 @@ func (c *callCtx) Done() <-chan struct{} {
 // only once someone asks (ctxUnwatched).
 func (c *callCtx) watchLazy() {
 	c.mu.Lock()
-	stop := c.watchLocked()
+	var stop func() bool
+	if c.claimLocked() {
+		stop = c.watchLocked()
+	}
 	c.mu.Unlock()
 	if stop != nil {
 		stop()
 	}
 }
 
-// watchLocked is watchLazy with c.mu held. When the deadline has passed
-// already it cancels c instead, as the watchdog would have, and returns
-// the function that deregisters c from its parent, to be called once
-// c.mu is released.
+// watchLocked starts watching the deadline of an attempt whose
+// ctxUnwatched its caller has just claimed, with c.mu held. When the
+// deadline has passed already it cancels c instead, as the watchdog would
+// have, and returns the function that deregisters c from its parent, to
+// be called once c.mu is released.
 func (c *callCtx) watchLocked() (stop func() bool) {
-	if c.state.Load()&ctxUnwatched == 0 {
-		return nil
-	}
-	c.state.And(^ctxUnwatched)
 	if c.err != nil || c.when == 0 {
 		return nil
 	}
@@ -158,12 +177,12 @@ func (c *callCtx) watchLocked() (stop func() bool) {
 }
 
 func (c *callCtx) Err() error {
-	s := c.state.Load()
+	s := c.load()
 	if s&ctxUnwatched != 0 {
 		// Asked for: from now on the watchdog sees to the deadline (or
 		// it has passed, and c is cancelled now).
 		c.watchLazy()
-		s = c.state.Load()
+		s = c.load()
 	}
 	if s&ctxCancelled == 0 {
 		pd := c.parent.Done()
@@ -176,6 +195,9 @@ func (c *callCtx) Err() error {
 		default:
 			return nil
 		}
+	}
+	if c.load()&ctxEnded != 0 {
+		return context.Canceled
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -205,11 +227,11 @@ func (c *callCtx) cancel(err error) {
 // cancelLocked is cancel with c.mu held: it returns the function that
 // deregisters c from its parent, to be called once c.mu is released.
 func (c *callCtx) cancelLocked(err error) (stop func() bool) {
-	if c.err != nil {
+	if c.cancelledLocked() {
 		return nil
 	}
 	c.err = err
-	c.state.Or(ctxCancelled)
+	atomic.OrUint32(&c.state, ctxCancelled)
 	if c.done != nil {
 		close(c.done)
 	}
@@ -223,13 +245,17 @@ func (c *callCtx) cancelLocked(err error) (stop func() bool) {
 // reports whether the attempt, failed when failed is set, ran out of its
 // own time. The watchdog may not have looked (no one asked, or its timer
 // is late), so a failed attempt's deadline is checked by the clock; a
-// successful one's need not be.
+// successful one's need not be. A successful attempt that no one asked
+// about ends with one compare-and-swap (see ctxEnded).
 func (c *callCtx) finish(failed bool) (expired bool) {
+	if !failed && atomic.CompareAndSwapUint32(&c.state, ctxUnwatched, ctxCancelled|ctxEnded) {
+		return false
+	}
 	c.mu.Lock()
-	if c.state.Load()&ctxUnwatched == 0 {
+	if !c.claimLocked() {
+		// Someone asked: c may be watched.
 		watchRemove(c)
 	}
-	c.state.And(^ctxUnwatched)
 	err := error(context.Canceled)
 	switch {
 	case c.err == context.DeadlineExceeded:
@@ -248,7 +274,7 @@ func (c *callCtx) finish(failed bool) (expired bool) {
 
 // expired reports whether the context ran out of its own time.
 func (c *callCtx) expired() bool {
-	if c.state.Load()&ctxCancelled == 0 {
+	if c.load()&ctxCancelled == 0 {
 		return false
 	}
 	c.mu.Lock()

@@ -427,3 +427,51 @@ func TestInlineWatchedOnlyWhenAsked(t *testing.T) {
 		})
 	}
 }
+
+// TestInlineEndRacesAsk: a goroutine the tool started asks its ctx for
+// Done or Err just as the call ends, with no lock on the call's end when
+// no one has asked yet: whoever wins, the ctx ends cancelled, Done is
+// closed, and the watchdog is left watching nothing.
+func TestInlineEndRacesAsk(t *testing.T) {
+	for _, ask := range []string{"done", "err"} {
+		t.Run(ask, func(t *testing.T) {
+			var wg sync.WaitGroup
+			kept := make(chan context.Context, 1)
+			tool := tools.MustFunc("t", "", func(ctx context.Context, in struct{}) (string, error) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if ask == "done" {
+						<-ctx.Done() // closed once the call ends, if not before
+					} else {
+						for ctx.Err() == nil {
+							time.Sleep(time.Microsecond)
+						}
+					}
+				}()
+				select {
+				case kept <- ctx:
+				default:
+				}
+				return "ok", nil
+			}, tools.Inline())
+			d := tools.NewDispatcher(tools.MustSet(tool))
+			for range 300 {
+				if r := d.Call(context.Background(), llmCall("t", `{}`)); r.Err != nil || r.Content != "ok" {
+					t.Fatalf("%q %v", r.Content, r.Err)
+				}
+				ctx := <-kept
+				if !errors.Is(ctx.Err(), context.Canceled) {
+					t.Fatalf("after the call: Err %v, want Canceled", ctx.Err())
+				}
+				select {
+				case <-ctx.Done():
+				default:
+					t.Fatal("after the call: Done is not closed")
+				}
+			}
+			wg.Wait()
+			waitFor(t, "the watchdog watches nothing", func() bool { return tools.WatchedCalls() == 0 })
+		})
+	}
+}

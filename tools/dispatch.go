@@ -668,7 +668,7 @@ func callOnce(ctx context.Context, sem *slots, e *entry, args json.RawMessage, t
 		// callCtx): a tool that never looks at its ctx cannot see it
 		// cancelled at the deadline, and finish tells a failure past
 		// the deadline by the clock.
-		c.state.Store(ctxUnwatched)
+		c.state = ctxUnwatched // c is not shared yet
 		out, err := safeCall(c, e, args)
 		expired := c.finish(err != nil)
 		if err != nil && expired && ctx.Err() == nil {
