@@ -667,51 +667,59 @@ func (s *fastSchema) checkString(sc *fastScanner) fastResult {
 // scanString consumes a JSON string. plain reports a string without
 // escapes that is valid UTF-8, whose bytes are its value.
 func scanString(sc *fastScanner) (val []byte, plain, ok bool) {
-	sc.i++ // "
-	start := sc.i
+	// The index is kept in a local, in a register, and stored back
+	// once.
+	b, i := sc.b, sc.i+1 // past the "
+	start := i
 	plain = true
 	ascii := true
-	for sc.i < len(sc.b) {
-		c := sc.b[sc.i]
+	for i < len(b) {
+		c := b[i]
 		switch {
 		case c == '"':
-			val = sc.b[start:sc.i]
-			sc.i++
+			val = b[start:i]
+			sc.i = i + 1
 			if !ascii && !utf8.Valid(val) {
 				plain = false
 			}
 			return val, plain, true
 		case c == '\\':
 			plain = false
-			sc.i++
-			if sc.i >= len(sc.b) {
+			i++
+			if i >= len(b) {
+				sc.i = i
 				return nil, false, false
 			}
-			switch sc.b[sc.i] {
+			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				sc.i++
+				i++
 			case 'u':
-				if sc.i+4 >= len(sc.b) {
+				if i+4 >= len(b) {
+					sc.i = i
 					return nil, false, false
 				}
-				for _, h := range sc.b[sc.i+1 : sc.i+5] {
+				for _, h := range b[i+1 : i+5] {
 					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+						sc.i = i
 						return nil, false, false
 					}
 				}
-				sc.i += 5
+				i += 5
 			default:
+				sc.i = i
 				return nil, false, false
 			}
 		case c < 0x20:
+			sc.i = i
 			return nil, false, false
 		default:
 			if c >= 0x80 {
 				ascii = false
 			}
-			sc.i++
+			i++
 		}
 	}
+	sc.i = i
 	return nil, false, false
 }
 
