@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unsafe"
 
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/memory"
@@ -68,7 +69,7 @@ func (r *run) planExecute() error {
 		prog := out.Program
 		plan := prog.Plan()
 		planIdx := len(r.res.Plans)
-		if r.res.Plans == nil && r.plans0 != nil {
+		if r.res.Plans == nil {
 			r.res.Plans = r.plans0[:0]
 		}
 		r.res.Plans = append(r.res.Plans, plan)
@@ -109,7 +110,7 @@ func (r *run) planExecute() error {
 			}
 			if !again {
 				r.res.Answer = answer
-				r.res.Citations = citations(answer, func(id string) bool { return records.get(id) != nil })
+				r.res.Citations = citations(r.cites0[:0], answer, func(id string) bool { return records.get(id) != nil })
 				return nil
 			}
 			reason = "the results are not enough: " + answer
@@ -1110,8 +1111,8 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 // as its sources (llm.Request.Sources).
 func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) {
 	// The scratchpad is rendered straight into the prompt, which is sized
-	// once: exactly when the whole scratchpad goes in (padBytes is its
-	// length then), and for at most padBytes of it otherwise.
+	// once: exactly when the whole scratchpad goes in (n is its length
+	// then), and for n bytes of it otherwise.
 	const (
 		head     = "Goal: "
 		steps    = "\n\nWhat the steps did:\n"
@@ -1122,14 +1123,17 @@ func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) 
 	if canReplan {
 		ask = askAgain
 	}
-	var b strings.Builder
-	b.Grow(len(head) + len(r.goal) + len(steps) + int(r.padBytes.Load()) + len(ask))
-	b.WriteString(head)
-	b.WriteString(r.goal)
-	b.WriteString(steps)
-	r.pad.RenderTo(&b, r.renderBudget())
-	b.WriteString(ask)
-	req := newRequest(r.a.join, r.history, b.String())
+	n := r.pad.RenderedLen()
+	b := make([]byte, 0, len(head)+len(r.goal)+len(steps)+n+len(ask))
+	b = append(b, head...)
+	b = append(b, r.goal...)
+	b = append(b, steps...)
+	b, _ = r.pad.AppendTo(b, r.renderBudget(n))
+	b = append(b, ask...)
+	// b is never written again: the prompt is its bytes, as a
+	// strings.Builder's string is.
+	prompt := unsafe.String(unsafe.SliceData(b), len(b))
+	req := newRequest(r.a.join, r.history, prompt)
 	req.Sources = joinSources(records)
 
 	var gate *replanGate

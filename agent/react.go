@@ -52,7 +52,7 @@ func (r *run) react() error {
 		}
 		if len(msg.ToolCalls) == 0 {
 			r.res.Answer = strings.TrimSpace(content)
-			r.res.Citations = citations(r.res.Answer, r.isStep)
+			r.res.Citations = citations(r.cites0[:0], r.res.Answer, r.isStep)
 			return nil
 		}
 		if strings.TrimSpace(content) != "" {
