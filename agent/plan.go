@@ -207,16 +207,14 @@ func (r *run) addPlanning(out *planner.Outcome) error {
 	r.res.ModelCalls += out.Calls
 	r.res.Usage = r.res.Usage.Add(out.Usage)
 	if max := r.a.limits.MaxTokens; max > 0 && r.res.Usage.Total() > max {
-		if r.fatal == nil {
-			r.fatal = &BudgetError{Budget: "tokens", Limit: int64(max)}
-		}
-		return r.fatal
+		return r.failLocked(&BudgetError{Budget: "tokens", Limit: int64(max)})
 	}
 	return nil
 }
 
+// planSummary returns the plan's steps in a line, for the scratchpad:
+// "s1: search{"query":"rag"}; s2: ...".
 func planSummary(p *planner.Plan) string {
-	var b strings.Builder
 	n := 0 // the summary's length, exactly
 	for i, s := range p.Steps {
 		if i > 0 {
@@ -229,21 +227,25 @@ func planSummary(p *planner.Plan) string {
 			n += len(s.Task)
 		}
 	}
-	b.Grow(n)
+	if n == 0 {
+		return ""
+	}
+	b := make([]byte, 0, n)
 	for i, s := range p.Steps {
 		if i > 0 {
-			b.WriteString("; ")
+			b = append(b, "; "...)
 		}
-		b.WriteString(s.ID)
-		b.WriteString(": ")
+		b = append(b, s.ID...)
+		b = append(b, ": "...)
 		if s.Tool != "" {
-			b.WriteString(s.Tool)
-			b.Write(s.Args)
+			b = append(b, s.Tool...)
+			b = append(b, s.Args...)
 		} else {
-			b.WriteString(s.Task)
+			b = append(b, s.Task...)
 		}
 	}
-	return b.String()
+	// b is never written again: the summary is its bytes.
+	return unsafe.String(&b[0], len(b))
 }
 
 // step states in execute.
@@ -302,7 +304,7 @@ type stepJob struct {
 }
 
 func (j *stepJob) RunTask() {
-	j.rec = j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
+	j.r.runStep(j.st, &j.rec, j.input, j.validated, &j.call)
 	j.results.put(&j.stepResult)
 }
 
@@ -606,7 +608,11 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 		if slots[i].state == pending {
 			unlaunched--
 		}
-		r.res.Steps = append(r.res.Steps, *rec)
+		// A step run here has its record in the result already (see
+		// below); the others' are copied there.
+		if k := len(r.res.Steps); k == 0 || rec != &r.res.Steps[k-1] {
+			r.res.Steps = append(r.res.Steps, *rec)
+		}
 		recp := &r.res.Steps[len(r.res.Steps)-1]
 		switch rec.Status {
 		case StepDone, StepReused:
@@ -633,7 +639,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 			failures = append(failures, fmt.Sprintf("step %s (%s) failed: %s", st.ID, stepWhat(st), rec.Content))
 			block(i, "step "+st.ID+" failed")
 		}
-		r.emit(Event{Type: EventStepFinished, Step: recp})
+		if r.listening() {
+			r.emit(Event{Type: EventStepFinished, Step: recp})
+		}
 	}
 	// gates reports whether no pending step can start before step k
 	// ends: each one needs k, directly or through other pending steps.
@@ -666,12 +674,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 
 	var launchBuf [maxLaunch]launchItem
 	launch := launchBuf[:0]
-	var inlinedRes stepResult // a step run here
-	next := 0                 // no step before next is pending and ready-able: scan from here
+	next := 0 // no step before next is pending and ready-able: scan from here
 	for {
 		// Launch every ready step, in plan order, up to the parallelism.
-		var inlined *stepResult
-		quickHere := -1 // the launched step that is quick (see run.quick)
+		var inlined *StepRecord // the record of a step run here
+		inlinedIdx := -1        // its index in the plan
+		quickHere := -1         // the launched step that is quick (see run.quick)
 		if stopErr == nil {
 			for i := next; i < n; i++ {
 				if slots[i].state != pending || slots[i].waiting > 0 {
@@ -681,7 +689,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 					break
 				}
 				st := prog.Step(i)
-				quick := r.quick(st)
+				// A step of the quick step's tool is quick as that
+				// one was an instant ago: no need to ask again.
+				quick := quickHere >= 0 && st.Tool == launch[quickHere].st.Tool || r.quick(st)
 				if quick && quickHere >= 0 {
 					// It runs here after the quick step before it: it
 					// stays pending until then, and its condition and
@@ -822,20 +832,28 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 			}
 			if here >= 0 {
 				l := &launch[here]
-				inlinedRes.i = l.i
 				if r.callBuf == nil && r.dispatcher == nil {
 					r.callBuf = new([1]llm.ToolCall)
 				}
-				inlinedRes.rec = r.runStep(l.st, l.record(planIdx), l.input, l.validated, r.callBuf)
-				inlined = &inlinedRes
+				// The step's record is made and completed where finish
+				// leaves it, in the result: no copies of it on the way.
+				// No other step finishes before it does, and the result
+				// has room for every step of the plan (see above), so
+				// the slot stays where it is.
+				k := len(r.res.Steps)
+				r.res.Steps = r.res.Steps[:k+1]
+				inlined, inlinedIdx = &r.res.Steps[k], l.i
+				*inlined = l.record(planIdx)
+				r.runStep(l.st, inlined, l.input, l.validated, r.callBuf)
 			}
 			launch = launch[:0]
 		}
 		if inFlight == 0 {
 			break
 		}
-		o := inlined
-		if o == nil {
+		i, rec := inlinedIdx, inlined
+		var o *stepResult // a step's result from elsewhere
+		if rec == nil {
 			if (unlaunched == 0 || stopErr != nil) && inFlight > 1 && !r.listening() {
 				// No result can let another step start: wait for all
 				// of them at once, woken once. (Under a stream or an
@@ -846,16 +864,17 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 			if o.ctx != nil {
 				r.settle(o)
 			}
+			i, rec = o.i, &o.rec
 		}
 		inFlight--
-		st := prog.Step(o.i)
-		if o.rec.Err != nil {
-			r.note(memory.KindError, st.ID, st.Tool, o.rec.Content)
+		st := prog.Step(i)
+		if rec.Err != nil {
+			r.note(memory.KindError, st.ID, st.Tool, rec.Content)
 		} else {
-			r.note(memory.KindObservation, st.ID, st.Tool, o.rec.Content)
+			r.note(memory.KindObservation, st.ID, st.Tool, rec.Content)
 		}
-		finish(o.i, &o.rec)
-		if o.pooled != nil {
+		finish(i, rec)
+		if o != nil && o.pooled != nil {
 			o.pooled.recycle()
 		}
 		if stopErr == nil {
@@ -932,13 +951,14 @@ func stepWhat(st *planner.Step) string {
 	return "reasoning"
 }
 
-// runStep runs one step and returns its record; buf is room for the
+// runStep runs one step and completes its record, rec, which holds what
+// the step starts with (see launchItem.record); buf is room for the
 // dispatch's argument (nil when the executor is r.dispatcher).
 //
 // validated says that rec.Args are the step's arguments exactly as the
 // planner validated them when it compiled the plan (the step has no
 // references), so the executor need not validate them again.
-func (r *run) runStep(st *planner.Step, rec StepRecord, input string, validated bool, buf *[1]llm.ToolCall) StepRecord {
+func (r *run) runStep(st *planner.Step, rec *StepRecord, input string, validated bool, buf *[1]llm.ToolCall) {
 	ctx := r.ctx
 	if d := r.a.limits.StepTimeout; d > 0 {
 		var cancel context.CancelFunc
@@ -952,13 +972,12 @@ func (r *run) runStep(st *planner.Step, rec StepRecord, input string, validated 
 			span.SetAttributes(trace.StepToolKey.String(st.Tool))
 		}
 	}
-	rec = r.stepBody(ctx, st, rec, input, validated, buf)
+	r.stepBody(ctx, st, rec, input, validated, buf)
 	span.End(rec.Err) // before the scheduler learns the step is done
-	return rec
 }
 
-// stepBody runs one step and returns its record.
-func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string, validated bool, buf *[1]llm.ToolCall) StepRecord {
+// stepBody runs one step and completes its record.
+func (r *run) stepBody(ctx context.Context, st *planner.Step, rec *StepRecord, input string, validated bool, buf *[1]llm.ToolCall) {
 	// A tool step that is only its dispatcher's call (no approval, no
 	// events around it) ran as long as the call, which the dispatcher
 	// times: the step reads no clock of its own.
@@ -975,19 +994,19 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 		} else {
 			rec.Status, rec.Output, rec.Content = StepDone, text, text
 		}
-		return rec
+		return
 	}
 	call := llm.ToolCall{ID: st.ID, Name: st.Tool, Arguments: rec.Args}
 	if r.a.cfg.Approve != nil {
 		var ok bool
-		call, ok = r.approve(ctx, &rec, st.Task, call)
+		call, ok = r.approve(ctx, rec, st.Task, call)
 		if !ok {
 			rec.Duration = time.Since(start)
-			return rec
+			return
 		}
 	}
 	if r.listening() {
-		ev, c := rec, call
+		ev, c := *rec, call
 		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &c})
 	}
 	// Arguments the planner validated (and edits the approval hook made,
@@ -1017,12 +1036,11 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 	} else {
 		rec.Duration = res.Duration
 	}
-	r.settleRecord(ctx, &rec)
+	r.settleRecord(ctx, rec)
 	if r.listening() {
-		ev, c := rec, res.Call // copies: res itself stays on the stack
+		ev, c := *rec, res.Call // copies: res itself stays on the stack
 		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &c})
 	}
-	return rec
 }
 
 // approve asks the approval hook about call. It reports false, with rec

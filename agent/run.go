@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -92,6 +93,7 @@ type run struct {
 
 	mu      sync.Mutex // guards res.Usage, res.ModelCalls, fatal; serializes emit
 	fatal   error
+	failed  atomic.Bool // fatal is set: getFatal takes the lock only then
 	history []llm.Message
 
 	stepsRun int // steps started; owned by the scheduling goroutine
@@ -207,7 +209,10 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 // the run after Agent.run returns: the steps handed to other goroutines
 // have all come back (see execute).
 func (r *run) release() {
-	r.ctx, r.sink, r.history, r.fatal, r.callBuf = nil, nil, nil, nil, nil
+	r.ctx, r.sink, r.history, r.callBuf = nil, nil, nil, nil
+	r.mu.Lock()
+	r.fatal = nil
+	r.mu.Unlock()
 }
 
 // classify turns a cancellation caused by the time budget into the
@@ -250,16 +255,24 @@ func (r *run) emit(ev Event) {
 	}
 }
 
-// setFatal records an error that must stop the run, the first one wins.
-func (r *run) setFatal(err error) {
-	r.mu.Lock()
+// failLocked records err as the error that must stop the run, unless one
+// is recorded already (the first one wins), and returns the one recorded.
+// r.mu must be held.
+func (r *run) failLocked(err error) error {
 	if r.fatal == nil {
 		r.fatal = err
+		r.failed.Store(true)
 	}
-	r.mu.Unlock()
+	return r.fatal
 }
 
+// getFatal returns the error that must stop the run, or nil. The
+// scheduler asks after every step: while there is none, which is nearly
+// always, that costs an atomic load rather than the lock.
 func (r *run) getFatal() error {
+	if !r.failed.Load() {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.fatal
@@ -273,9 +286,7 @@ func (r *run) account(u llm.Usage) error {
 	r.res.Usage = r.res.Usage.Add(u)
 	if max := r.a.limits.MaxTokens; max > 0 && r.res.Usage.Total() > max {
 		err := &BudgetError{Budget: "tokens", Limit: int64(max)}
-		if r.fatal == nil {
-			r.fatal = err
-		}
+		r.failLocked(err)
 		return err
 	}
 	return nil
