@@ -1151,8 +1151,7 @@ func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) 
 	// b is never written again: the prompt is its bytes, as a
 	// strings.Builder's string is.
 	prompt := unsafe.String(unsafe.SliceData(b), len(b))
-	req := newRequest(r.a.join, r.history, prompt)
-	req.Sources = joinSources(records)
+	req := joinRequest(r.a.join, r.history, prompt, records)
 
 	var gate *replanGate
 	var deltas func(string)
@@ -1191,19 +1190,83 @@ func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) 
 	return text, false, nil
 }
 
-// joinSources returns the outputs of the completed steps among records as
-// the sources of the answer.
-func joinSources(records recordSet) []llm.Source {
+// joinRequest returns the join's request: a system message, the history
+// and a user message, with the outputs of the completed steps among
+// records as its sources (see joinSources). Without history, the request,
+// its messages and up to four sources are one allocation.
+func joinRequest(system string, history []llm.Message, user string, records recordSet) *llm.Request {
+	if len(history) > 0 {
+		req := newRequest(system, history, user)
+		req.Sources = joinSources(nil, records)
+		return req
+	}
+	var req *llm.Request
+	var room []llm.Source
+	switch n := sourceCount(records); {
+	case n == 0:
+		return newRequest(system, nil, user)
+	case n == 1:
+		p := &struct {
+			req  llm.Request
+			msgs [2]llm.Message
+			src  [1]llm.Source
+		}{}
+		req, room = &p.req, p.src[:0]
+		setMessages(req, &p.msgs, system, user)
+	case n == 2:
+		p := &struct {
+			req  llm.Request
+			msgs [2]llm.Message
+			src  [2]llm.Source
+		}{}
+		req, room = &p.req, p.src[:0]
+		setMessages(req, &p.msgs, system, user)
+	case n == 3:
+		p := &struct {
+			req  llm.Request
+			msgs [2]llm.Message
+			src  [3]llm.Source
+		}{}
+		req, room = &p.req, p.src[:0]
+		setMessages(req, &p.msgs, system, user)
+	case n == 4:
+		p := &struct {
+			req  llm.Request
+			msgs [2]llm.Message
+			src  [4]llm.Source
+		}{}
+		req, room = &p.req, p.src[:0]
+		setMessages(req, &p.msgs, system, user)
+	default:
+		req = newRequest(system, nil, user)
+	}
+	req.Sources = joinSources(room, records)
+	return req
+}
+
+// sourceCount is the number of sources joinSources returns.
+func sourceCount(records recordSet) int {
 	n := 0
 	for _, e := range records {
 		if e.rec.Status == StepDone && e.rec.Content != "" {
 			n++
 		}
 	}
+	return n
+}
+
+// joinSources returns the outputs of the completed steps among records as
+// the sources of the answer, appended to room when it has room for them
+// all, and nil when there are none.
+func joinSources(room []llm.Source, records recordSet) []llm.Source {
+	n := sourceCount(records)
 	if n == 0 {
 		return nil
 	}
-	src := make([]llm.Source, 0, n)
+	src := room[:0]
+	if cap(src) < n {
+		src = make([]llm.Source, 0, n)
+	}
 	for _, e := range records {
 		if e.rec.Status == StepDone && e.rec.Content != "" {
 			src = append(src, llm.Source{ID: e.id, Text: e.rec.Content})
@@ -1221,9 +1284,7 @@ func newRequest(system string, history []llm.Message, user string) *llm.Request 
 			req  llm.Request
 			msgs [2]llm.Message
 		}{}
-		p.msgs[0] = llm.Message{Role: llm.RoleSystem, Content: system}
-		p.msgs[1] = llm.Message{Role: llm.RoleUser, Content: user}
-		p.req.Messages = p.msgs[:]
+		setMessages(&p.req, &p.msgs, system, user)
 		return &p.req
 	}
 	msgs := make([]llm.Message, 0, 2+len(history))
@@ -1231,6 +1292,14 @@ func newRequest(system string, history []llm.Message, user string) *llm.Request 
 	msgs = append(msgs, history...)
 	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: user})
 	return &llm.Request{Messages: msgs}
+}
+
+// setMessages makes msgs, a system message and a user message, req's
+// messages.
+func setMessages(req *llm.Request, msgs *[2]llm.Message, system, user string) {
+	msgs[0] = llm.Message{Role: llm.RoleSystem, Content: system}
+	msgs[1] = llm.Message{Role: llm.RoleUser, Content: user}
+	req.Messages = msgs[:]
 }
 
 // cutReplan reports whether text asks to replan, and why.
