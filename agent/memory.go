@@ -44,6 +44,18 @@ func (m Memory) scratchpadBudget() int {
 // note records a scratchpad entry.
 func (r *run) note(kind memory.Kind, step, tool, text string) {
 	r.pad.Append(memory.Entry{Step: step, Kind: kind, Tool: tool, Text: text})
+	r.noted++
+}
+
+// growNotes makes room in the scratchpad for n more notes, so that they
+// do not reallocate it. While the notes fit in the room the run gave the
+// scratchpad (run.notes0, which it appends into until it is full, and
+// only the run appends), there is nothing to do, and the scratchpad is
+// not asked.
+func (r *run) growNotes(n int) {
+	if r.noted+n > len(r.notes0) {
+		r.pad.Grow(n)
+	}
 }
 
 // render returns the scratchpad as prompt text within its budget. While

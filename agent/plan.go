@@ -83,7 +83,7 @@ func (r *run) planExecute() error {
 		if out.Reasoning != "" {
 			grow++
 		}
-		r.pad.Grow(grow)
+		r.growNotes(grow)
 		if plan.Thought != "" {
 			r.note(memory.KindThought, "", "", plan.Thought)
 		}
@@ -216,7 +216,9 @@ func (r *run) addPlanning(out *planner.Outcome) error {
 // "s1: search{"query":"rag"}; s2: ...".
 func planSummary(p *planner.Plan) string {
 	n := 0 // the summary's length, exactly
-	for i, s := range p.Steps {
+	steps := p.Steps
+	for i := range steps {
+		s := &steps[i] // not a copy of the step
 		if i > 0 {
 			n += len("; ")
 		}
@@ -231,7 +233,8 @@ func planSummary(p *planner.Plan) string {
 		return ""
 	}
 	b := make([]byte, 0, n)
-	for i, s := range p.Steps {
+	for i := range steps {
+		s := &steps[i]
 		if i > 0 {
 			b = append(b, "; "...)
 		}

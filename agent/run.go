@@ -97,6 +97,7 @@ type run struct {
 	history []llm.Message
 
 	stepsRun int // steps started; owned by the scheduling goroutine
+	noted    int // scratchpad entries the run made (see run.growNotes)
 	// callBuf is the dispatch of a step run on the scheduling goroutine,
 	// made for the first one when the executor is not a *tools.Dispatcher
 	// (whose Call needs none).
