@@ -106,7 +106,7 @@ func TestResultOutlivesRunContext(t *testing.T) {
 			if strategy == agent.ReAct {
 				turns = reactTurns(false, "rag")
 			}
-			a := mustAgent(t, agent.Config{Model: llmtest.Loop(turns...), Strategy: strategy, ToolList: []tools.Tool{echoTool()}})
+			a := mustAgent(t, agent.Config{Model: llmtest.Loop(turns...), Strategy: strategy, ToolList: []tools.Tool{echoTool(tools.Inline())}})
 			type key struct{}
 			payload := new([1 << 16]byte)
 			collected := make(chan struct{})
