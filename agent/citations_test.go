@@ -21,8 +21,13 @@ func TestCitations(t *testing.T) {
 		{"[] [,] [s10]", []string{"s10"}},
 	}
 	for _, tt := range tests {
-		if got := citations(tt.answer, known); !slices.Equal(got, tt.want) {
+		if got := citations(nil, tt.answer, known); !slices.Equal(got, tt.want) || (got == nil) != (tt.want == nil) {
 			t.Errorf("citations(%q) = %q, want %q", tt.answer, got, tt.want)
+		}
+		// With room given: the same ids, nil when none.
+		var room [2]string
+		if got := citations(room[:1], tt.answer, known); !slices.Equal(got, tt.want) || (got == nil) != (tt.want == nil) {
+			t.Errorf("citations(%q) with room = %q, want %q", tt.answer, got, tt.want)
 		}
 	}
 }

@@ -43,23 +43,33 @@ func (m Memory) scratchpadBudget() int {
 
 // note records a scratchpad entry.
 func (r *run) note(kind memory.Kind, step, tool, text string) {
-	e := memory.Entry{Step: step, Kind: kind, Tool: tool, Text: text}
-	r.pad.Append(e)
-	r.padBytes.Add(int64(e.RenderedLen()))
+	r.pad.Append(memory.Entry{Step: step, Kind: kind, Tool: tool, Text: text})
+	r.noted++
+}
+
+// growNotes makes room in the scratchpad for n more notes, so that they
+// do not reallocate it. While the notes fit in the room the run gave the
+// scratchpad (run.notes0, which it appends into until it is full, and
+// only the run appends), there is nothing to do, and the scratchpad is
+// not asked.
+func (r *run) growNotes(n int) {
+	if r.noted+n > len(r.notes0) {
+		r.pad.Grow(n)
+	}
 }
 
 // render returns the scratchpad as prompt text within its budget. While
 // the whole scratchpad has fewer bytes than the budget has tokens it fits
 // for sure, and is rendered without counting.
 func (r *run) render() string {
-	return r.pad.Render(r.renderBudget())
+	return r.pad.Render(r.renderBudget(r.pad.RenderedLen()))
 }
 
-// renderBudget is the token budget to render the scratchpad with: 0 while
-// it fits for sure.
-func (r *run) renderBudget() int {
+// renderBudget is the token budget to render the scratchpad with, whose
+// whole text is n bytes long: 0 while it fits for sure.
+func (r *run) renderBudget(n int) int {
 	budget := r.a.cfg.Memory.scratchpadBudget()
-	if budget > 0 && r.padBytes.Load() <= int64(budget) {
+	if budget > 0 && n <= budget {
 		budget = 0
 	}
 	return budget

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unsafe"
 
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/memory"
@@ -68,7 +69,7 @@ func (r *run) planExecute() error {
 		prog := out.Program
 		plan := prog.Plan()
 		planIdx := len(r.res.Plans)
-		if r.res.Plans == nil && r.plans0 != nil {
+		if r.res.Plans == nil {
 			r.res.Plans = r.plans0[:0]
 		}
 		r.res.Plans = append(r.res.Plans, plan)
@@ -82,7 +83,7 @@ func (r *run) planExecute() error {
 		if out.Reasoning != "" {
 			grow++
 		}
-		r.pad.Grow(grow)
+		r.growNotes(grow)
 		if plan.Thought != "" {
 			r.note(memory.KindThought, "", "", plan.Thought)
 		}
@@ -109,7 +110,7 @@ func (r *run) planExecute() error {
 			}
 			if !again {
 				r.res.Answer = answer
-				r.res.Citations = citations(answer, func(id string) bool { return records.get(id) != nil })
+				r.res.Citations = citations(r.cites0[:0], answer, func(id string) bool { return records.get(id) != nil })
 				return nil
 			}
 			reason = "the results are not enough: " + answer
@@ -206,18 +207,18 @@ func (r *run) addPlanning(out *planner.Outcome) error {
 	r.res.ModelCalls += out.Calls
 	r.res.Usage = r.res.Usage.Add(out.Usage)
 	if max := r.a.limits.MaxTokens; max > 0 && r.res.Usage.Total() > max {
-		if r.fatal == nil {
-			r.fatal = &BudgetError{Budget: "tokens", Limit: int64(max)}
-		}
-		return r.fatal
+		return r.failLocked(&BudgetError{Budget: "tokens", Limit: int64(max)})
 	}
 	return nil
 }
 
+// planSummary returns the plan's steps in a line, for the scratchpad:
+// "s1: search{"query":"rag"}; s2: ...".
 func planSummary(p *planner.Plan) string {
-	var b strings.Builder
 	n := 0 // the summary's length, exactly
-	for i, s := range p.Steps {
+	steps := p.Steps
+	for i := range steps {
+		s := &steps[i] // not a copy of the step
 		if i > 0 {
 			n += len("; ")
 		}
@@ -228,21 +229,26 @@ func planSummary(p *planner.Plan) string {
 			n += len(s.Task)
 		}
 	}
-	b.Grow(n)
-	for i, s := range p.Steps {
+	if n == 0 {
+		return ""
+	}
+	b := make([]byte, 0, n)
+	for i := range steps {
+		s := &steps[i]
 		if i > 0 {
-			b.WriteString("; ")
+			b = append(b, "; "...)
 		}
-		b.WriteString(s.ID)
-		b.WriteString(": ")
+		b = append(b, s.ID...)
+		b = append(b, ": "...)
 		if s.Tool != "" {
-			b.WriteString(s.Tool)
-			b.Write(s.Args)
+			b = append(b, s.Tool...)
+			b = append(b, s.Args...)
 		} else {
-			b.WriteString(s.Task)
+			b = append(b, s.Task...)
 		}
 	}
-	return b.String()
+	// b is never written again: the summary is its bytes.
+	return unsafe.String(&b[0], len(b))
 }
 
 // step states in execute.
@@ -301,7 +307,7 @@ type stepJob struct {
 }
 
 func (j *stepJob) RunTask() {
-	j.rec = j.r.runStep(j.st, j.rec, j.input, j.validated, &j.call)
+	j.r.runStep(j.st, &j.rec, j.input, j.validated, &j.call)
 	j.results.put(&j.stepResult)
 }
 
@@ -605,7 +611,11 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 		if slots[i].state == pending {
 			unlaunched--
 		}
-		r.res.Steps = append(r.res.Steps, *rec)
+		// A step run here has its record in the result already (see
+		// below); the others' are copied there.
+		if k := len(r.res.Steps); k == 0 || rec != &r.res.Steps[k-1] {
+			r.res.Steps = append(r.res.Steps, *rec)
+		}
 		recp := &r.res.Steps[len(r.res.Steps)-1]
 		switch rec.Status {
 		case StepDone, StepReused:
@@ -632,7 +642,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 			failures = append(failures, fmt.Sprintf("step %s (%s) failed: %s", st.ID, stepWhat(st), rec.Content))
 			block(i, "step "+st.ID+" failed")
 		}
-		r.emit(Event{Type: EventStepFinished, Step: recp})
+		if r.listening() {
+			r.emit(Event{Type: EventStepFinished, Step: recp})
+		}
 	}
 	// gates reports whether no pending step can start before step k
 	// ends: each one needs k, directly or through other pending steps.
@@ -665,12 +677,12 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 
 	var launchBuf [maxLaunch]launchItem
 	launch := launchBuf[:0]
-	var inlinedRes stepResult // a step run here
-	next := 0                 // no step before next is pending and ready-able: scan from here
+	next := 0 // no step before next is pending and ready-able: scan from here
 	for {
 		// Launch every ready step, in plan order, up to the parallelism.
-		var inlined *stepResult
-		quickHere := -1 // the launched step that is quick (see run.quick)
+		var inlined *StepRecord // the record of a step run here
+		inlinedIdx := -1        // its index in the plan
+		quickHere := -1         // the launched step that is quick (see run.quick)
 		if stopErr == nil {
 			for i := next; i < n; i++ {
 				if slots[i].state != pending || slots[i].waiting > 0 {
@@ -680,7 +692,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 					break
 				}
 				st := prog.Step(i)
-				quick := r.quick(st)
+				// A step of the quick step's tool is quick as that
+				// one was an instant ago: no need to ask again.
+				quick := quickHere >= 0 && st.Tool == launch[quickHere].st.Tool || r.quick(st)
 				if quick && quickHere >= 0 {
 					// It runs here after the quick step before it: it
 					// stays pending until then, and its condition and
@@ -821,20 +835,28 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 			}
 			if here >= 0 {
 				l := &launch[here]
-				inlinedRes.i = l.i
 				if r.callBuf == nil && r.dispatcher == nil {
 					r.callBuf = new([1]llm.ToolCall)
 				}
-				inlinedRes.rec = r.runStep(l.st, l.record(planIdx), l.input, l.validated, r.callBuf)
-				inlined = &inlinedRes
+				// The step's record is made and completed where finish
+				// leaves it, in the result: no copies of it on the way.
+				// No other step finishes before it does, and the result
+				// has room for every step of the plan (see above), so
+				// the slot stays where it is.
+				k := len(r.res.Steps)
+				r.res.Steps = r.res.Steps[:k+1]
+				inlined, inlinedIdx = &r.res.Steps[k], l.i
+				*inlined = l.record(planIdx)
+				r.runStep(l.st, inlined, l.input, l.validated, r.callBuf)
 			}
 			launch = launch[:0]
 		}
 		if inFlight == 0 {
 			break
 		}
-		o := inlined
-		if o == nil {
+		i, rec := inlinedIdx, inlined
+		var o *stepResult // a step's result from elsewhere
+		if rec == nil {
 			if (unlaunched == 0 || stopErr != nil) && inFlight > 1 && !r.listening() {
 				// No result can let another step start: wait for all
 				// of them at once, woken once. (Under a stream or an
@@ -845,16 +867,17 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 			if o.ctx != nil {
 				r.settle(o)
 			}
+			i, rec = o.i, &o.rec
 		}
 		inFlight--
-		st := prog.Step(o.i)
-		if o.rec.Err != nil {
-			r.note(memory.KindError, st.ID, st.Tool, o.rec.Content)
+		st := prog.Step(i)
+		if rec.Err != nil {
+			r.note(memory.KindError, st.ID, st.Tool, rec.Content)
 		} else {
-			r.note(memory.KindObservation, st.ID, st.Tool, o.rec.Content)
+			r.note(memory.KindObservation, st.ID, st.Tool, rec.Content)
 		}
-		finish(o.i, &o.rec)
-		if o.pooled != nil {
+		finish(i, rec)
+		if o != nil && o.pooled != nil {
 			o.pooled.recycle()
 		}
 		if stopErr == nil {
@@ -931,13 +954,14 @@ func stepWhat(st *planner.Step) string {
 	return "reasoning"
 }
 
-// runStep runs one step and returns its record; buf is room for the
+// runStep runs one step and completes its record, rec, which holds what
+// the step starts with (see launchItem.record); buf is room for the
 // dispatch's argument (nil when the executor is r.dispatcher).
 //
 // validated says that rec.Args are the step's arguments exactly as the
 // planner validated them when it compiled the plan (the step has no
 // references), so the executor need not validate them again.
-func (r *run) runStep(st *planner.Step, rec StepRecord, input string, validated bool, buf *[1]llm.ToolCall) StepRecord {
+func (r *run) runStep(st *planner.Step, rec *StepRecord, input string, validated bool, buf *[1]llm.ToolCall) {
 	ctx := r.ctx
 	if d := r.a.limits.StepTimeout; d > 0 {
 		var cancel context.CancelFunc
@@ -951,13 +975,12 @@ func (r *run) runStep(st *planner.Step, rec StepRecord, input string, validated 
 			span.SetAttributes(trace.StepToolKey.String(st.Tool))
 		}
 	}
-	rec = r.stepBody(ctx, st, rec, input, validated, buf)
+	r.stepBody(ctx, st, rec, input, validated, buf)
 	span.End(rec.Err) // before the scheduler learns the step is done
-	return rec
 }
 
-// stepBody runs one step and returns its record.
-func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, input string, validated bool, buf *[1]llm.ToolCall) StepRecord {
+// stepBody runs one step and completes its record.
+func (r *run) stepBody(ctx context.Context, st *planner.Step, rec *StepRecord, input string, validated bool, buf *[1]llm.ToolCall) {
 	// A tool step that is only its dispatcher's call (no approval, no
 	// events around it) ran as long as the call, which the dispatcher
 	// times: the step reads no clock of its own.
@@ -974,19 +997,19 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 		} else {
 			rec.Status, rec.Output, rec.Content = StepDone, text, text
 		}
-		return rec
+		return
 	}
 	call := llm.ToolCall{ID: st.ID, Name: st.Tool, Arguments: rec.Args}
 	if r.a.cfg.Approve != nil {
 		var ok bool
-		call, ok = r.approve(ctx, &rec, st.Task, call)
+		call, ok = r.approve(ctx, rec, st.Task, call)
 		if !ok {
 			rec.Duration = time.Since(start)
-			return rec
+			return
 		}
 	}
 	if r.listening() {
-		ev, c := rec, call
+		ev, c := *rec, call
 		r.emit(Event{Type: EventToolCall, Step: &ev, Call: &c})
 	}
 	// Arguments the planner validated (and edits the approval hook made,
@@ -1016,12 +1039,11 @@ func (r *run) stepBody(ctx context.Context, st *planner.Step, rec StepRecord, in
 	} else {
 		rec.Duration = res.Duration
 	}
-	r.settleRecord(ctx, &rec)
+	r.settleRecord(ctx, rec)
 	if r.listening() {
-		ev, c := rec, res.Call // copies: res itself stays on the stack
+		ev, c := *rec, res.Call // copies: res itself stays on the stack
 		r.emit(Event{Type: EventToolResult, Step: &ev, Call: &c})
 	}
-	return rec
 }
 
 // approve asks the approval hook about call. It reports false, with rec
@@ -1110,8 +1132,8 @@ func (r *run) reasonStep(ctx context.Context, st *planner.Step, input string) (s
 // as its sources (llm.Request.Sources).
 func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) {
 	// The scratchpad is rendered straight into the prompt, which is sized
-	// once: exactly when the whole scratchpad goes in (padBytes is its
-	// length then), and for at most padBytes of it otherwise.
+	// once: exactly when the whole scratchpad goes in (n is its length
+	// then), and for n bytes of it otherwise.
 	const (
 		head     = "Goal: "
 		steps    = "\n\nWhat the steps did:\n"
@@ -1122,15 +1144,17 @@ func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) 
 	if canReplan {
 		ask = askAgain
 	}
-	var b strings.Builder
-	b.Grow(len(head) + len(r.goal) + len(steps) + int(r.padBytes.Load()) + len(ask))
-	b.WriteString(head)
-	b.WriteString(r.goal)
-	b.WriteString(steps)
-	r.pad.RenderTo(&b, r.renderBudget())
-	b.WriteString(ask)
-	req := newRequest(r.a.join, r.history, b.String())
-	req.Sources = joinSources(records)
+	n := r.pad.RenderedLen()
+	b := make([]byte, 0, len(head)+len(r.goal)+len(steps)+n+len(ask))
+	b = append(b, head...)
+	b = append(b, r.goal...)
+	b = append(b, steps...)
+	b, _ = r.pad.AppendTo(b, r.renderBudget(n))
+	b = append(b, ask...)
+	// b is never written again: the prompt is its bytes, as a
+	// strings.Builder's string is.
+	prompt := unsafe.String(unsafe.SliceData(b), len(b))
+	req := joinRequest(r.a.join, r.history, prompt, records)
 
 	var gate *replanGate
 	var deltas func(string)
@@ -1169,19 +1193,83 @@ func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) 
 	return text, false, nil
 }
 
-// joinSources returns the outputs of the completed steps among records as
-// the sources of the answer.
-func joinSources(records recordSet) []llm.Source {
+// joinRequest returns the join's request: a system message, the history
+// and a user message, with the outputs of the completed steps among
+// records as its sources (see joinSources). Without history, the request,
+// its messages and up to four sources are one allocation.
+func joinRequest(system string, history []llm.Message, user string, records recordSet) *llm.Request {
+	if len(history) > 0 {
+		req := newRequest(system, history, user)
+		req.Sources = joinSources(nil, records)
+		return req
+	}
+	var req *llm.Request
+	var room []llm.Source
+	switch n := sourceCount(records); {
+	case n == 0:
+		return newRequest(system, nil, user)
+	case n == 1:
+		p := &struct {
+			req  llm.Request
+			msgs [2]llm.Message
+			src  [1]llm.Source
+		}{}
+		req, room = &p.req, p.src[:0]
+		setMessages(req, &p.msgs, system, user)
+	case n == 2:
+		p := &struct {
+			req  llm.Request
+			msgs [2]llm.Message
+			src  [2]llm.Source
+		}{}
+		req, room = &p.req, p.src[:0]
+		setMessages(req, &p.msgs, system, user)
+	case n == 3:
+		p := &struct {
+			req  llm.Request
+			msgs [2]llm.Message
+			src  [3]llm.Source
+		}{}
+		req, room = &p.req, p.src[:0]
+		setMessages(req, &p.msgs, system, user)
+	case n == 4:
+		p := &struct {
+			req  llm.Request
+			msgs [2]llm.Message
+			src  [4]llm.Source
+		}{}
+		req, room = &p.req, p.src[:0]
+		setMessages(req, &p.msgs, system, user)
+	default:
+		req = newRequest(system, nil, user)
+	}
+	req.Sources = joinSources(room, records)
+	return req
+}
+
+// sourceCount is the number of sources joinSources returns.
+func sourceCount(records recordSet) int {
 	n := 0
 	for _, e := range records {
 		if e.rec.Status == StepDone && e.rec.Content != "" {
 			n++
 		}
 	}
+	return n
+}
+
+// joinSources returns the outputs of the completed steps among records as
+// the sources of the answer, appended to room when it has room for them
+// all, and nil when there are none.
+func joinSources(room []llm.Source, records recordSet) []llm.Source {
+	n := sourceCount(records)
 	if n == 0 {
 		return nil
 	}
-	src := make([]llm.Source, 0, n)
+	src := room[:0]
+	if cap(src) < n {
+		src = make([]llm.Source, 0, n)
+	}
 	for _, e := range records {
 		if e.rec.Status == StepDone && e.rec.Content != "" {
 			src = append(src, llm.Source{ID: e.id, Text: e.rec.Content})
@@ -1199,9 +1287,7 @@ func newRequest(system string, history []llm.Message, user string) *llm.Request 
 			req  llm.Request
 			msgs [2]llm.Message
 		}{}
-		p.msgs[0] = llm.Message{Role: llm.RoleSystem, Content: system}
-		p.msgs[1] = llm.Message{Role: llm.RoleUser, Content: user}
-		p.req.Messages = p.msgs[:]
+		setMessages(&p.req, &p.msgs, system, user)
 		return &p.req
 	}
 	msgs := make([]llm.Message, 0, 2+len(history))
@@ -1209,6 +1295,14 @@ func newRequest(system string, history []llm.Message, user string) *llm.Request 
 	msgs = append(msgs, history...)
 	msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: user})
 	return &llm.Request{Messages: msgs}
+}
+
+// setMessages makes msgs, a system message and a user message, req's
+// messages.
+func setMessages(req *llm.Request, msgs *[2]llm.Message, system, user string) {
+	msgs[0] = llm.Message{Role: llm.RoleSystem, Content: system}
+	msgs[1] = llm.Message{Role: llm.RoleUser, Content: user}
+	req.Messages = msgs[:]
 }
 
 // cutReplan reports whether text asks to replan, and why.

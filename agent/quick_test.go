@@ -2,6 +2,8 @@ package agent_test
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -108,5 +110,79 @@ func TestQuickStepsRunHere(t *testing.T) {
 		if got := k.g.max.Load(); got != int32(len(queries)) {
 			t.Fatalf("a slow inline tool's steps ran %d at most at once, want %d", got, len(queries))
 		}
+	}
+}
+
+// TestStepRecordsOfQuickSteps checks the records of a run whose steps of
+// a quick inline tool run on the goroutine that runs the plan (whose
+// records are completed in place in the result) beside steps that end
+// without running (skipped, reused) and a step that fails: each step is
+// recorded once, as the EventStepFinished event showed it when it ended,
+// in the order they ended.
+func TestStepRecordsOfQuickSteps(t *testing.T) {
+	search := tools.MustFunc("search", "Search the knowledge base.", func(ctx context.Context, in queryIn) (string, error) {
+		if in.Query == "boom" {
+			return "", errors.New("search backend unavailable")
+		}
+		return "result for " + in.Query, nil
+	}, tools.Inline())
+	plan1 := `{"thought":"t","steps":[
+		{"id":"s1","task":"search rag","tool":"search","args":{"query":"rag"}},
+		{"id":"s2","task":"search boom","tool":"search","args":{"query":"boom"}},
+		{"id":"s3","task":"never","tool":"search","args":{"query":"x"},"when":"len(s1) > 1000"},
+		{"id":"s4","task":"after s2","tool":"search","args":{"query":"y"},"deps":["s2"]}]}`
+	plan2 := `{"thought":"t","steps":[
+		{"id":"s5","task":"search rag again","tool":"search","args":{"query":"rag"}},
+		{"id":"s6","task":"search llm","tool":"search","args":{"query":"llm"},"deps":["s5"]}]}`
+	var mu sync.Mutex
+	var finished []agent.StepRecord
+	observe := func(ctx context.Context, ev agent.Event) {
+		if ev.Type == agent.EventStepFinished {
+			mu.Lock()
+			finished = append(finished, *ev.Step) // as it was when the step ended
+			mu.Unlock()
+		}
+	}
+	// The same run again and again: the tool proves quick after the
+	// first few (see TestQuickStepsRunHere), and its steps then run here.
+	m := llmtest.Loop(llmtest.Text(plan1), llmtest.Text(plan2), llmtest.Text("Done [s6]."))
+	a := mustAgent(t, agent.Config{Model: m, ToolList: []tools.Tool{search}, Observe: observe})
+	for round := range 20 {
+		mu.Lock()
+		finished = nil
+		mu.Unlock()
+		res, err := a.Run(context.Background(), "g")
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		want := map[string]agent.StepStatus{"s1": agent.StepDone, "s2": agent.StepFailed, "s3": agent.StepSkipped, "s5": agent.StepReused, "s6": agent.StepDone}
+		if len(res.Steps) != len(want) {
+			t.Fatalf("round %d: %d records, want %d: %+v", round, len(res.Steps), len(want), res.Steps)
+		}
+		for _, rec := range res.Steps {
+			if st, ok := want[rec.ID]; !ok || rec.Status != st {
+				t.Errorf("round %d: step %s: status %q, want %q", round, rec.ID, rec.Status, st)
+			}
+			delete(want, rec.ID)
+		}
+		if s6, _ := res.Step("s6"); s6.Content != "result for llm" || s6.Plan != 1 || s6.Tool != "search" || string(s6.Args) != `{"query":"llm"}` || s6.Task != "search llm" {
+			t.Errorf("round %d: s6 = %+v", round, s6)
+		}
+		if s5, _ := res.Step("s5"); s5.Content != "result for rag" {
+			t.Errorf("round %d: s5 = %+v, want s1's output", round, s5)
+		}
+		if s2, _ := res.Step("s2"); s2.Err == nil || !strings.Contains(s2.Content, "unavailable") {
+			t.Errorf("round %d: s2 = %+v", round, s2)
+		}
+		mu.Lock()
+		if len(finished) != len(res.Steps) {
+			t.Errorf("round %d: %d steps finished, %d recorded", round, len(finished), len(res.Steps))
+		}
+		for i := range min(len(finished), len(res.Steps)) {
+			if !reflect.DeepEqual(finished[i], res.Steps[i]) {
+				t.Errorf("round %d: record %d is\n%+v\nwhen it finished, and in the result\n%+v", round, i, finished[i], res.Steps[i])
+			}
+		}
+		mu.Unlock()
 	}
 }

@@ -28,7 +28,7 @@ func (r *run) react() error {
 	req := &llm.Request{Messages: msgs, Tools: a.specs}
 	// Room for a call and an observation each of a few calls, rather
 	// than the scratchpad's default capacity: most runs need less.
-	r.pad.Grow(8)
+	r.growNotes(8)
 	var deltas func(string)
 	if r.sink != nil {
 		deltas = func(t string) { r.emit(Event{Type: EventAnswerDelta, Text: t}) }
@@ -52,7 +52,7 @@ func (r *run) react() error {
 		}
 		if len(msg.ToolCalls) == 0 {
 			r.res.Answer = strings.TrimSpace(content)
-			r.res.Citations = citations(r.res.Answer, r.isStep)
+			r.res.Citations = citations(r.cites0[:0], r.res.Answer, r.isStep)
 			return nil
 		}
 		if strings.TrimSpace(content) != "" {

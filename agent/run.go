@@ -93,43 +93,47 @@ type run struct {
 
 	mu      sync.Mutex // guards res.Usage, res.ModelCalls, fatal; serializes emit
 	fatal   error
+	failed  atomic.Bool // fatal is set: getFatal takes the lock only then
 	history []llm.Message
 
-	// plans0 is room for the result's first plan, allocated with it.
-	plans0 *[1]*planner.Plan
-
 	stepsRun int // steps started; owned by the scheduling goroutine
+	noted    int // scratchpad entries the run made (see run.growNotes)
 	// callBuf is the dispatch of a step run on the scheduling goroutine,
 	// made for the first one when the executor is not a *tools.Dispatcher
 	// (whose Call needs none).
-	callBuf  *[1]llm.ToolCall
-	padBytes atomic.Int64 // the length of the scratchpad's text, all of it rendered (see memory.Entry.RenderedLen)
+	callBuf *[1]llm.ToolCall
+
+	// Room for the result's first plan, its first citations and its
+	// scratchpad's first entries (a plan of up to three steps, or three
+	// turns of ReAct, with a thought): the run is allocated with the
+	// result (see Agent.run), and what fits here needs no allocation of
+	// its own.
+	plans0 [1]*planner.Plan
+	cites0 [2]string
+	notes0 [8]memory.Entry
 }
 
 func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err error) {
 	start := time.Now()
 	id := newRunID(start)
-	// The result, its scratchpad and room for its first plan are one
-	// allocation: they go to the caller together.
+	// The result, its scratchpad and the run, with its room for the
+	// result's first plan, citations and scratchpad entries, are one
+	// allocation: the result goes to the caller with what it holds, and
+	// the run is done with once Run returns (see run.release).
 	out := &struct {
-		res   Result
-		pad   memory.Scratchpad
-		plans [1]*planner.Plan
+		res Result
+		pad memory.Scratchpad
+		run run
 	}{}
 	out.res = Result{RunID: id, Strategy: a.cfg.Strategy, ConversationID: ConversationFrom(ctx)}
-	r := &run{
-		a:      a,
-		goal:   goal,
-		sink:   s,
-		start:  start,
-		res:    &out.res,
-		plans0: &out.plans,
-	}
+	r := &out.run
+	r.a, r.goal, r.sink, r.start, r.res = a, goal, s, start, &out.res
 	if c := a.cfg.Memory.Counter; c != nil {
 		r.pad = memory.NewScratchpad(c)
 	} else {
 		r.pad = &out.pad // the zero value counts with the default estimator
 	}
+	r.pad.UseBuffer(r.notes0[:])
 	r.res.Scratchpad = r.pad
 	var span trace.Span
 	if !a.cfg.NoTrace && (a.cfg.Tracer != nil || !globalTracingOff()) {
@@ -166,6 +170,7 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 		if a.cfg.Observe != nil {
 			a.cfg.Observe(ctx, Event{Type: EventDone, RunID: id, Result: r.res})
 		}
+		r.release()
 	}()
 
 	conv := r.res.ConversationID
@@ -197,6 +202,18 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 		}
 	}
 	return r.res, nil
+}
+
+// release drops what the run holds of its caller's once the run is
+// over: the run lives on in the result's allocation, and must not keep
+// the run's context, conversation or stream alive with it. Nothing uses
+// the run after Agent.run returns: the steps handed to other goroutines
+// have all come back (see execute).
+func (r *run) release() {
+	r.ctx, r.sink, r.history, r.callBuf = nil, nil, nil, nil
+	r.mu.Lock()
+	r.fatal = nil
+	r.mu.Unlock()
 }
 
 // classify turns a cancellation caused by the time budget into the
@@ -239,16 +256,24 @@ func (r *run) emit(ev Event) {
 	}
 }
 
-// setFatal records an error that must stop the run, the first one wins.
-func (r *run) setFatal(err error) {
-	r.mu.Lock()
+// failLocked records err as the error that must stop the run, unless one
+// is recorded already (the first one wins), and returns the one recorded.
+// r.mu must be held.
+func (r *run) failLocked(err error) error {
 	if r.fatal == nil {
 		r.fatal = err
+		r.failed.Store(true)
 	}
-	r.mu.Unlock()
+	return r.fatal
 }
 
+// getFatal returns the error that must stop the run, or nil. The
+// scheduler asks after every step: while there is none, which is nearly
+// always, that costs an atomic load rather than the lock.
 func (r *run) getFatal() error {
+	if !r.failed.Load() {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.fatal
@@ -262,9 +287,7 @@ func (r *run) account(u llm.Usage) error {
 	r.res.Usage = r.res.Usage.Add(u)
 	if max := r.a.limits.MaxTokens; max > 0 && r.res.Usage.Total() > max {
 		err := &BudgetError{Budget: "tokens", Limit: int64(max)}
-		if r.fatal == nil {
-			r.fatal = err
-		}
+		r.failLocked(err)
 		return err
 	}
 	return nil
@@ -309,8 +332,11 @@ func (r *run) generate(ctx context.Context, req *llm.Request, deltas func(string
 
 // citations returns the ids in known that answer cites as [id] or
 // [id, id], in first-cited order.
-func citations(answer string, known func(string) bool) []string {
-	var out []string
+//
+// The ids are appended to dst[:0], whose room saves an allocation; with
+// none cited the result is nil, whatever dst.
+func citations(dst []string, answer string, known func(string) bool) []string {
+	out := dst[:0]
 	for i := 0; i < len(answer); i++ {
 		if answer[i] != '[' {
 			continue
@@ -329,6 +355,9 @@ func citations(answer string, known func(string) bool) []string {
 			}
 		}
 		i += end
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

@@ -1,9 +1,11 @@
 package memory
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Kind is the kind of a scratchpad entry.
@@ -39,6 +41,19 @@ var kindLabels = [numKinds]string{
 	KindReflection:  "Reflection",
 	KindError:       "Error",
 	KindAnswer:      "Answer",
+}
+
+// The labels with what follows them in an entry's first line (see
+// writeEntry): "Observation [" before a step, "Observation (" before a
+// tool, "Observation: " before the text. An entry is written with a
+// few larger writes rather than many small ones.
+var kindLabelsStep, kindLabelsTool, kindLabelsText = labelsWith(" ["), labelsWith(" ("), labelsWith(": ")
+
+func labelsWith(suffix string) (out [numKinds]string) {
+	for k, l := range kindLabels {
+		out[k] = l + suffix
+	}
+	return out
 }
 
 // String returns the kind's name ("observation").
@@ -91,6 +106,9 @@ type Scratchpad struct {
 	mu      sync.Mutex
 	entries []Entry
 	counter Counter
+	// rendered is the length of the entries' text, all of it rendered:
+	// the sum of their RenderedLen.
+	rendered int
 }
 
 // NewScratchpad returns a scratchpad that counts tokens with c (nil: the
@@ -110,8 +128,23 @@ func (s *Scratchpad) Append(e Entry) int {
 	}
 	e.Seq = len(s.entries) + 1
 	s.entries = append(s.entries, e)
+	s.rendered += e.RenderedLen()
 	s.mu.Unlock()
 	return e.Seq
+}
+
+// UseBuffer gives s the capacity of buf for its next entries, from
+// buf[:0], so that appending them does not allocate until buf is full: a
+// caller that allocates a scratchpad together with other values of its
+// own can make room for its first entries in the same allocation. buf
+// belongs to s from then on; the caller must not use it again. It does
+// nothing when s holds entries already or buf has no capacity.
+func (s *Scratchpad) UseBuffer(buf []Entry) {
+	s.mu.Lock()
+	if len(s.entries) == 0 && cap(buf) > 0 {
+		s.entries = buf[:0]
+	}
+	s.mu.Unlock()
 }
 
 // Grow makes room for n more entries, so that appending them does not
@@ -125,6 +158,16 @@ func (s *Scratchpad) Grow(n int) {
 		s.entries = append(make([]Entry, 0, len(s.entries)+n), s.entries...)
 	}
 	s.mu.Unlock()
+}
+
+// RenderedLen returns the length of the text [Scratchpad.Render] returns
+// when it renders every entry (the sum of the entries'
+// [Entry.RenderedLen]): a caller that builds a prompt around the whole
+// scratchpad (see [Scratchpad.RenderTo]) can size it exactly.
+func (s *Scratchpad) RenderedLen() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rendered
 }
 
 // Len returns the number of entries.
@@ -173,6 +216,7 @@ func (s *Scratchpad) Reset() {
 	// A new array, not the old one cleared: renders read the old one
 	// without holding the lock (see RenderStats).
 	s.entries = nil
+	s.rendered = 0
 	s.mu.Unlock()
 }
 
@@ -217,9 +261,10 @@ func (s *Scratchpad) RenderTo(b *strings.Builder, budget int) (omitted int) {
 	s.mu.Lock()
 	entries := s.entries[:len(s.entries):len(s.entries)] // see RenderStats
 	c := s.counter
+	n := s.rendered // the length of entries, rendered
 	s.mu.Unlock()
 	if budget <= 0 {
-		b.Grow(renderedLen(entries))
+		b.Grow(n) // nothing to do when the caller sized b for them
 		for i := range entries {
 			writeEntry(b, &entries[i])
 		}
@@ -233,19 +278,80 @@ func (s *Scratchpad) RenderTo(b *strings.Builder, budget int) (omitted int) {
 	return omitted
 }
 
+// AppendTo appends what [Scratchpad.RenderStats] returns to dst and
+// returns the extended slice and how many entries were left out. With
+// budget <= 0 the entries are appended straight to dst, which grows at
+// most once, to fit them all (see [Scratchpad.RenderedLen]): a caller
+// building a prompt around the scratchpad sizes dst once for both. It
+// costs less than [Scratchpad.RenderTo], whose every small write goes
+// through the builder.
+func (s *Scratchpad) AppendTo(dst []byte, budget int) ([]byte, int) {
+	s.mu.Lock()
+	entries := s.entries[:len(s.entries):len(s.entries)] // see RenderStats
+	c := s.counter
+	n := s.rendered
+	s.mu.Unlock()
+	if budget <= 0 {
+		dst = slices.Grow(dst, n)
+		for i := range entries {
+			dst = appendEntry(dst, &entries[i])
+		}
+		return dst, 0
+	}
+	if c == nil {
+		c = Estimator{}
+	}
+	text, omitted := renderEntries(entries, c, budget)
+	return append(dst, text...), omitted
+}
+
+// appendEntry appends e to b as writeEntry writes it.
+func appendEntry(b []byte, e *Entry) []byte {
+	k := e.Kind % numKinds
+	switch {
+	case e.Step != "":
+		b = append(b, kindLabelsStep[k]...)
+		b = append(b, e.Step...)
+		if e.Tool != "" {
+			b = append(b, "] ("...)
+			b = append(b, e.Tool...)
+			b = append(b, "): "...)
+		} else {
+			b = append(b, "]: "...)
+		}
+	case e.Tool != "":
+		b = append(b, kindLabelsTool[k]...)
+		b = append(b, e.Tool...)
+		b = append(b, "): "...)
+	default:
+		b = append(b, kindLabelsText[k]...)
+	}
+	b = append(b, e.Text...)
+	return append(b, '\n')
+}
+
+// writeEntry writes e as "Label [step] (tool): text\n", leaving out the
+// step and the tool when they are empty.
 func writeEntry(b *strings.Builder, e *Entry) {
-	b.WriteString(kindLabels[e.Kind%numKinds])
-	if e.Step != "" {
-		b.WriteString(" [")
+	k := e.Kind % numKinds
+	switch {
+	case e.Step != "":
+		b.WriteString(kindLabelsStep[k])
 		b.WriteString(e.Step)
-		b.WriteByte(']')
-	}
-	if e.Tool != "" {
-		b.WriteString(" (")
+		if e.Tool != "" {
+			b.WriteString("] (")
+			b.WriteString(e.Tool)
+			b.WriteString("): ")
+		} else {
+			b.WriteString("]: ")
+		}
+	case e.Tool != "":
+		b.WriteString(kindLabelsTool[k])
 		b.WriteString(e.Tool)
-		b.WriteByte(')')
+		b.WriteString("): ")
+	default:
+		b.WriteString(kindLabelsText[k])
 	}
-	b.WriteString(": ")
 	b.WriteString(e.Text)
 	b.WriteByte('\n')
 }
@@ -288,12 +394,16 @@ func priority(e *Entry, latestPlan int) int {
 
 func renderEntries(entries []Entry, c Counter, budget int) (string, int) {
 	if budget <= 0 {
-		var b strings.Builder
-		b.Grow(renderedLen(entries)) // one allocation, no copying as it grows
+		// One allocation, no copying as it grows; the bytes are never
+		// written again once they are the string.
+		b := make([]byte, 0, renderedLen(entries))
 		for i := range entries {
-			writeEntry(&b, &entries[i])
+			b = appendEntry(b, &entries[i])
 		}
-		return b.String(), 0
+		if len(b) == 0 {
+			return "", 0
+		}
+		return unsafe.String(&b[0], len(b)), 0
 	}
 	n := len(entries)
 	texts := make([]string, n)

@@ -316,3 +316,155 @@ func TestEntryRenderedLen(t *testing.T) {
 		}
 	}
 }
+
+// shortRun returns the scratchpad of a short run: a thought, a plan,
+// three tool calls and their observations.
+func shortRun() *memory.Scratchpad {
+	s := memory.NewScratchpad(nil)
+	s.Add("", memory.KindThought, "The searches are independent: run them together.")
+	s.Add("", memory.KindPlan, `s1: search{"query":"rag"}; s2: search{"query":"agents"}; s3: search{"query":"llm"}`)
+	qs := []string{"rag", "agents", "llm"}
+	for i, q := range qs {
+		s.Append(memory.Entry{Step: fmt.Sprint("s", i+1), Kind: memory.KindToolCall, Tool: "search", Text: `{"query":"` + q + `"}`})
+	}
+	for i, q := range qs {
+		s.Append(memory.Entry{Step: fmt.Sprint("s", i+1), Kind: memory.KindObservation, Tool: "search", Text: `"result for ` + q + `"`})
+	}
+	return s
+}
+
+// BenchmarkScratchpadRenderTo renders a short run's scratchpad into a
+// builder sized for it.
+func BenchmarkScratchpadRenderTo(b *testing.B) {
+	s := shortRun()
+	n := s.RenderedLen()
+	b.ReportAllocs()
+	for b.Loop() {
+		var sb strings.Builder
+		sb.Grow(n)
+		s.RenderTo(&sb, 0)
+		if sb.Len() != n {
+			b.Fatalf("rendered %d bytes, want %d", sb.Len(), n)
+		}
+	}
+}
+
+// TestScratchpadEntryText checks the text of each shape of entry (with
+// and without a step and a tool) through every way of rendering it.
+func TestScratchpadEntryText(t *testing.T) {
+	for _, c := range []struct {
+		e    memory.Entry
+		want string
+	}{
+		{memory.Entry{Kind: memory.KindPlan, Text: "s1: search"}, "Plan: s1: search\n"},
+		{memory.Entry{Step: "s1", Kind: memory.KindToolCall, Tool: "search", Text: `{"q":"rag"}`}, "Tool call [s1] (search): {\"q\":\"rag\"}\n"},
+		{memory.Entry{Step: "s22", Kind: memory.KindError, Text: "boom"}, "Error [s22]: boom\n"},
+		{memory.Entry{Kind: memory.KindThought, Tool: "calc", Text: ""}, "Thought (calc): \n"},
+		{memory.Entry{Step: "é", Kind: memory.KindAnswer, Text: "déjà vu"}, "Answer [é]: déjà vu\n"},
+		{memory.Entry{Kind: memory.KindReflection, Text: "line one\nline two"}, "Reflection: line one\nline two\n"},
+		{memory.Entry{Step: "s3", Kind: memory.KindObservation, Tool: "fetch", Text: "ok"}, "Observation [s3] (fetch): ok\n"},
+	} {
+		var s memory.Scratchpad
+		s.Append(c.e)
+		if got := s.Render(0); got != c.want {
+			t.Errorf("Render: %q, want %q", got, c.want)
+		}
+		var b strings.Builder
+		s.RenderTo(&b, 0)
+		if got := b.String(); got != c.want {
+			t.Errorf("RenderTo: %q, want %q", got, c.want)
+		}
+		if got, _ := s.AppendTo(nil, 0); string(got) != c.want {
+			t.Errorf("AppendTo: %q, want %q", got, c.want)
+		}
+		if got := s.RenderedLen(); got != len(c.want) {
+			t.Errorf("RenderedLen %d, want %d", got, len(c.want))
+		}
+	}
+}
+
+// TestScratchpadAppendTo checks that AppendTo appends to what dst holds
+// exactly what RenderStats returns, with and without a budget, and that
+// with no budget a dst sized with RenderedLen does not grow.
+func TestScratchpadAppendTo(t *testing.T) {
+	long := strings.Repeat("word ", 60)
+	s := memory.NewScratchpad(nil)
+	s.Add("", memory.KindPlan, "PLAN: 1. find 2. answer")
+	for i := range 4 {
+		s.Append(memory.Entry{Step: fmt.Sprintf("s%d", i), Kind: memory.KindToolCall, Tool: "search", Text: `{"query":"x"}`})
+		s.Append(memory.Entry{Step: fmt.Sprintf("s%d", i), Kind: memory.KindObservation, Tool: "search", Text: long})
+	}
+	for _, budget := range []int{0, -1, 100, 10000} {
+		t.Run(fmt.Sprint(budget), func(t *testing.T) {
+			want, wantOmitted := s.RenderStats(budget)
+			got, omitted := s.AppendTo([]byte("Prefix:\n"), budget)
+			if string(got) != "Prefix:\n"+want || omitted != wantOmitted {
+				t.Errorf("AppendTo gave %q, %d omitted; want %q, %d", got, omitted, "Prefix:\n"+want, wantOmitted)
+			}
+		})
+	}
+	n := s.RenderedLen()
+	if want := len(s.Render(0)); n != want {
+		t.Fatalf("RenderedLen %d, rendered %d bytes", n, want)
+	}
+	dst := make([]byte, 3, 3+n)
+	if got, _ := s.AppendTo(dst, 0); &got[0] != &dst[0] || len(got) != 3+n {
+		t.Errorf("AppendTo into a dst sized with RenderedLen: %d bytes, moved %v", len(got), &got[0] != &dst[0])
+	}
+	if got, omitted := memory.NewScratchpad(nil).AppendTo(nil, 0); len(got) != 0 || omitted != 0 {
+		t.Errorf("empty scratchpad: appended %q, %d omitted", got, omitted)
+	}
+	s.Reset()
+	if n := s.RenderedLen(); n != 0 {
+		t.Errorf("RenderedLen after Reset: %d", n)
+	}
+}
+
+// TestScratchpadUseBuffer checks that a scratchpad given a buffer appends
+// into it until it is full, then grows as usual, and that a buffer given
+// to a scratchpad that holds entries is ignored.
+func TestScratchpadUseBuffer(t *testing.T) {
+	buf := make([]memory.Entry, 5, 4+5) // its length does not matter
+	var s memory.Scratchpad
+	s.UseBuffer(buf[:0:4])
+	e := memory.Entry{Step: "s1", Kind: memory.KindObservation, Text: "x"}
+	if allocs := testing.AllocsPerRun(1, func() {
+		s.Append(e)
+		s.Append(e)
+	}); allocs != 0 {
+		t.Errorf("%v allocations appending 4 entries into a buffer of 4, want 0", allocs)
+	}
+	if buf[3].Seq != 4 {
+		t.Errorf("the fourth entry is not in the buffer: %+v", buf[:4])
+	}
+	s.Append(e) // past the buffer
+	if got := s.Entries(); len(got) != 5 || got[4].Seq != 5 || buf[4].Seq != 0 {
+		t.Errorf("entries after growing past the buffer: %+v (buffer %+v)", got, buf)
+	}
+	other := make([]memory.Entry, 0, 8)
+	s.UseBuffer(other)
+	s.Append(e)
+	if other[:1][0].Seq != 0 || s.Len() != 6 {
+		t.Errorf("a scratchpad with entries took a buffer")
+	}
+	var empty memory.Scratchpad
+	empty.UseBuffer(nil) // no capacity: nothing changes
+	empty.Append(e)
+	if empty.Len() != 1 {
+		t.Errorf("Len %d after one append", empty.Len())
+	}
+}
+
+// BenchmarkScratchpadAppendTo appends a short run's scratchpad to a
+// slice sized for it, as an agent's join prompt is built.
+func BenchmarkScratchpadAppendTo(b *testing.B) {
+	s := shortRun()
+	n := s.RenderedLen()
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, _ := s.AppendTo(make([]byte, 0, n), 0)
+		if len(buf) != n {
+			b.Fatalf("rendered %d bytes, want %d", len(buf), n)
+		}
+	}
+}
