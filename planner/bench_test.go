@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plait-ai/plait/llm/llmtest"
 	"github.com/plait-ai/plait/planner"
 	"github.com/plait-ai/plait/tools"
 )
@@ -66,6 +67,36 @@ func BenchmarkCompile(b *testing.B) {
 				}
 				if _, err := planner.Compile(p, d, planner.Options{Specs: specs}); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPlan is the agent's path: Planner.Plan with a scripted model
+// that replies with the plans of BenchmarkParse, read, validated against
+// a dispatcher's schemas and compiled.
+func BenchmarkPlan(b *testing.B) {
+	d := tools.NewDispatcher(tools.MustSet(tools.MustFunc("search", "Search.", func(ctx context.Context, in benchQuery) (string, error) {
+		return in.Query, nil
+	})))
+	ctx := context.Background()
+	req := planner.Request{Goal: "Search three topics."}
+	for _, n := range []int{3, 16} {
+		text := benchPlan(n)
+		p, err := planner.New(planner.Config{Model: llmtest.Loop(llmtest.Text(text)), Tools: d})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("steps="+strconv.Itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := p.Plan(ctx, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if out.Program.Len() != n {
+					b.Fatalf("%d steps, want %d", out.Program.Len(), n)
 				}
 			}
 		})

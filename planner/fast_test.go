@@ -144,3 +144,52 @@ func FuzzTrimSpace(f *testing.F) {
 		}
 	})
 }
+
+// TestScanPlanMatchesDecodePlan: the fast reader reads well-formed plans
+// of every shape the schema allows — and the same as the general reader.
+func TestScanPlanMatchesDecodePlan(t *testing.T) {
+	long := strings.Repeat("a long thought, with words; ", 40)
+	for _, s := range []string{
+		`{"thought":"t","steps":[{"id":"s1","task":"a","tool":"search","args":{"query":"x"},"deps":[]}]}`,
+		`{"steps":[{"id":"s1","task":"a","tool":"search","args":{"query":"x"}}],"thought":"after"}`,
+		`{"thought":"` + long + `","steps":[{"id":"s1","task":"` + long + `","tool":"search","args":{"query":"` + long + `"}}]}`,
+		`{"thought":"","steps":[{"id":"s1","task":"","tool":"","args":{},"deps":[],"when":""}]}`,
+		`{"thought":"é ü 日本 \u00e9 \ud83d\ude00","steps":[{"id":"s1","task":"naïve café","tool":"search","args":{"query":"日本"}}]}`,
+		`{"thought":"esc \" \\ \/ \b \f \n \r \t","steps":[{"id":"s1","task":"q \"x\"","tool":"search","args":{"query":"a\"b\\c"}}]}`,
+		`{"thought":"t","steps":[{"id":" s1 ","task":"  spaced  ","tool":" search ","args":{"query":"x"},"when":" len(s0) > 0 "}]}`,
+		"{\n  \"thought\": \"t\",\n  \"steps\": [\n    {\n      \"id\": \"s1\",\n      \"task\": \"a\",\n      \"tool\": \"search\",\n      \"args\": { \"query\": \"x\" },\n      \"deps\": [ ]\n    },\n    {\n      \"id\": \"s2\",\n      \"task\": \"b\",\n      \"tool\": \"sum\",\n      \"args\": {\"values\": [1, 2.5, -3e2, true, false, null, {\"k\": [\"}\"]}]},\n      \"deps\": [ \"s1\" ]\n    }\n  ]\n}\n",
+		`{"thought":"t","steps":[{"id":"a","task":"x","tool":"search","args":{"query":"${goal}"}},{"id":"b","task":"y","tool":"search","args":{"query":"about ${a.hits[0].url}"},"deps":["a"],"when":"len(a.hits) > 0"},{"id":"c","task":"think it over"}]}`,
+		`{"thought":"t","steps":[{"id":"s1","task":"a","tool":"search","args":{"query":"x"},"deps":[]},{"id":"s2","task":"b","tool":"search","args":{"query":"y"},"deps":["s1"]},{"id":"s3","task":"c","tool":"search","args":{"query":"z"},"deps":["s1","s2"]}]}`,
+		`{"thought":"t","steps":[{"tool":"search","args":{"query":"x"},"task":"order","id":"s1","deps":["s0"]}]}`,
+		`{"thought":"t","steps":[{"id":"s1","task":"nested","tool":"search","args":{"a":{"b":{"c":[[],{},[{}]]}},"n":0,"m":-0.5e-3}}]}`,
+		`{"thought":"t","steps":[{"id":"s1","task":"a","tool":"search","args":{"query":"\u0041\u00e9 ctrl \u001f"}}]}`,
+		`{"thought":"t","steps":[{"id":"\u00e9t\u00e9","task":"a"},{"id":"x\ty","task":"b"}]}`,
+		`{"thought":"t","steps":[{"id":"s1","task":"a","tool":"search","args":{"query":"x"}},{"id":"s1","task":"duplicate ids read as written"}]}`,
+	} {
+		fast, ok := scanPlan(s, nil)
+		if !ok {
+			t.Errorf("scanPlan rejected %q", s)
+			continue
+		}
+		slow, err := decodePlan([]byte(s))
+		if err != nil {
+			t.Errorf("decodePlan rejected %q: %v", s, err)
+			continue
+		}
+		for i := range slow.Steps {
+			// The fast reader copies arguments as written; the
+			// general one keeps them as json.RawMessage too.
+			if len(slow.Steps[i].Deps) == 0 && len(fast.Steps[i].Deps) == 0 {
+				slow.Steps[i].Deps, fast.Steps[i].Deps = nil, nil
+			}
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Errorf("plans differ for %q:\nfast %#v\nslow %#v", s, fast, slow)
+		}
+		var texts argTexts
+		if _, ok := scanPlan(s, &texts); !ok || !texts.read {
+			t.Errorf("scanPlan with texts rejected %q", s)
+		}
+		checkCompileTexts(t, s, &texts)
+	}
+}
