@@ -53,6 +53,9 @@ func (sc *scanner) plan(texts *argTexts) (*Plan, bool) {
 				return nil, false
 			}
 		case "steps":
+			// A later "steps" replaces an earlier one, as with the
+			// general reader: so do its arguments' texts.
+			texts.n, texts.more = 0, texts.more[:0]
 			if p.Steps, ok = sc.steps(texts); !ok {
 				return nil, false
 			}
@@ -306,6 +309,8 @@ func (sc *scanner) step() (Step, bool) {
 			sc.stepArgs, sc.hasArgs = sc.s[sc.i:v.i], true
 			sc.i = v.i
 		case "deps":
+			// A later "deps" replaces an earlier one.
+			st.Deps = nil
 			if !sc.eat('[') {
 				return st, false
 			}

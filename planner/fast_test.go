@@ -19,6 +19,8 @@ func FuzzScanPlan(f *testing.F) {
 		` { "thought" : "x" , "steps" : [ { "id" : "a" , "args" : { "k" : [1, {"b": "}"}] } } ] } `,
 		`{"thought":"t","steps":[{"id":1}]}`,
 		`{"thought":"t","steps":[{"id":"s1","args":{'a':1}}]}`,
+		`{"steps":[{"id":"a","args":{"x":1}},{"id":"c","args":{"y":1}}],"steps":[{"id":"b"}]}`,
+		`{"steps":[{"id":"a","deps":["q"],"deps":["r"],"args":{"x":1},"args":{"y":2}}]}`,
 	} {
 		f.Add(s)
 	}
@@ -165,6 +167,12 @@ func TestScanPlanMatchesDecodePlan(t *testing.T) {
 		`{"thought":"t","steps":[{"id":"s1","task":"a","tool":"search","args":{"query":"\u0041\u00e9 ctrl \u001f"}}]}`,
 		`{"thought":"t","steps":[{"id":"\u00e9t\u00e9","task":"a"},{"id":"x\ty","task":"b"}]}`,
 		`{"thought":"t","steps":[{"id":"s1","task":"a","tool":"search","args":{"query":"x"}},{"id":"s1","task":"duplicate ids read as written"}]}`,
+		// Repeated keys: the last one counts, as with encoding/json.
+		`{"thought":"a","thought":"b","steps":[{"id":"a","id":"b","task":"x","task":"y","args":{"x":1},"args":{"y":2},"deps":["q"],"deps":["r"]}]}`,
+		`{"steps":[{"id":"a","args":{"x":1}}],"steps":[{"id":"b"}]}`,
+		`{"steps":[{"id":"a","args":{"x":1}},{"id":"c","args":{"y":1}}],"steps":[{"id":"b","tool":"search"}]}`,
+		`{"steps":[{"id":"a"}],"steps":[{"id":"b","args":{"y":1}},{"id":"c","args":{"z":1}}]}`,
+		`{"steps":[{"id":"a","deps":["q"],"deps":[]}]}`,
 	} {
 		fast, ok := scanPlan(s, nil)
 		if !ok {
