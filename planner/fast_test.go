@@ -21,6 +21,7 @@ func FuzzScanPlan(f *testing.F) {
 		`{"thought":"t","steps":[{"id":"s1","args":{'a':1}}]}`,
 		`{"steps":[{"id":"a","args":{"x":1}},{"id":"c","args":{"y":1}}],"steps":[{"id":"b"}]}`,
 		`{"steps":[{"id":"a","deps":["q"],"deps":["r"],"args":{"x":1},"args":{"y":2}}]}`,
+		`{"th\u006fught":"t","steps":[{"\u0069d":"s1","tool" :"search","args"	:{"query":"x\u0022"}}]}`,
 	} {
 		f.Add(s)
 	}
@@ -167,6 +168,12 @@ func TestScanPlanMatchesDecodePlan(t *testing.T) {
 		`{"thought":"t","steps":[{"id":"s1","task":"a","tool":"search","args":{"query":"\u0041\u00e9 ctrl \u001f"}}]}`,
 		`{"thought":"t","steps":[{"id":"\u00e9t\u00e9","task":"a"},{"id":"x\ty","task":"b"}]}`,
 		`{"thought":"t","steps":[{"id":"s1","task":"a","tool":"search","args":{"query":"x"}},{"id":"s1","task":"duplicate ids read as written"}]}`,
+		// Keys written otherwise than the schema's words: escaped, with
+		// space, at the very end.
+		`{"th\u006fught":"t","st\u0065ps":[{"\u0069d":"s1","t\u0061sk":"a","tool" :"search","args"	:{"query":"x"},"deps" : [],"w\u0068en":"true"}]}`,
+		`{"steps":[{"id":"a"}]}`,
+		`{"steps":[{"id":"a","when":"b"}],"thought":"t"}`,
+		`{"thought" :"t","steps"` + "\n:" + `[{"id" :"s1","task"` + "\r\n:" + `"a"}]}`,
 		// Repeated keys: the last one counts, as with encoding/json.
 		`{"thought":"a","thought":"b","steps":[{"id":"a","id":"b","task":"x","task":"y","args":{"x":1},"args":{"y":2},"deps":["q"],"deps":["r"]}]}`,
 		`{"steps":[{"id":"a","args":{"x":1}}],"steps":[{"id":"b"}]}`,
