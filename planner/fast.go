@@ -23,7 +23,7 @@ func scanPlan(s string, texts *argTexts) (*Plan, bool) {
 	if texts == nil {
 		texts = &own
 	}
-	texts.n, texts.more, texts.read = 0, nil, false
+	texts.n, texts.more, texts.read, texts.prog = 0, nil, false, nil
 	p, ok := readPlan(s, texts)
 	texts.read = ok
 	return p, ok
@@ -77,7 +77,8 @@ func readPlan(s string, texts *argTexts) (*Plan, bool) {
 	if skipSpace(s, i) != len(s) || !sawSteps || len(steps) == 0 {
 		return nil, false
 	}
-	p := newPlan(len(steps))
+	p, prog := newPlan(len(steps), texts.compiles)
+	texts.prog = prog
 	p.Thought = thought
 	copy(p.Steps, steps)
 	copyArgs(p.Steps, texts)
@@ -85,67 +86,148 @@ func readPlan(s string, texts *argTexts) (*Plan, bool) {
 }
 
 // newPlan returns a plan with n zero steps. Small plans come in one
-// allocation with their steps; the steps' capacity is n either way.
-func newPlan(n int) *Plan {
+// allocation with their steps (whose capacity is n either way) and, with
+// withProgram, with the zero program that compile makes of them.
+func newPlan(n int, withProgram bool) (*Plan, *Program) {
 	switch n {
 	case 1:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [1]Step
+				c    [1]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
 		x := new(struct {
 			p Plan
 			s [1]Step
 		})
 		x.p.Steps = x.s[:]
-		return &x.p
+		return &x.p, nil
 	case 2:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [2]Step
+				c    [2]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
 		x := new(struct {
 			p Plan
 			s [2]Step
 		})
 		x.p.Steps = x.s[:]
-		return &x.p
+		return &x.p, nil
 	case 3:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [3]Step
+				c    [3]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
 		x := new(struct {
 			p Plan
 			s [3]Step
 		})
 		x.p.Steps = x.s[:]
-		return &x.p
+		return &x.p, nil
 	case 4:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [4]Step
+				c    [4]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
 		x := new(struct {
 			p Plan
 			s [4]Step
 		})
 		x.p.Steps = x.s[:]
-		return &x.p
+		return &x.p, nil
 	case 5:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [5]Step
+				c    [5]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
 		x := new(struct {
 			p Plan
 			s [5]Step
 		})
 		x.p.Steps = x.s[:]
-		return &x.p
+		return &x.p, nil
 	case 6:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [6]Step
+				c    [6]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
 		x := new(struct {
 			p Plan
 			s [6]Step
 		})
 		x.p.Steps = x.s[:]
-		return &x.p
+		return &x.p, nil
 	case 7:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [7]Step
+				c    [7]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
 		x := new(struct {
 			p Plan
 			s [7]Step
 		})
 		x.p.Steps = x.s[:]
-		return &x.p
+		return &x.p, nil
 	case 8:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [8]Step
+				c    [8]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
 		x := new(struct {
 			p Plan
 			s [8]Step
 		})
 		x.p.Steps = x.s[:]
-		return &x.p
+		return &x.p, nil
 	}
-	return &Plan{Steps: make([]Step, n)}
+	return &Plan{Steps: make([]Step, n)}, nil
 }
 
 // argTexts are the texts of a plan's arguments as the fast plan reader
@@ -159,6 +241,12 @@ type argTexts struct {
 	more []stepArgs // the texts beyond buf's
 	n    int        // the number of texts, in buf then in more
 	read bool       // scanPlan read the plan
+
+	// compiles is set by a caller that compiles the plan read: then
+	// prog, when not nil, is the plan's program, allocated with it for
+	// compile to fill.
+	compiles bool
+	prog     *Program
 }
 
 func (t *argTexts) add(a stepArgs) {

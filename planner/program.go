@@ -185,7 +185,13 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 	add := func(step string, k ProblemKind, format string, a ...any) {
 		probs = append(probs, Problem{Step: step, Kind: k, Message: fmt.Sprintf(format, a...)})
 	}
-	prog := newProgram(p)
+	var prog *Program
+	if texts != nil && texts.prog != nil && texts.prog.plan == p {
+		// Allocated with the plan, when it was read.
+		prog, texts.prog = texts.prog, nil
+	} else {
+		prog = newProgram(p)
+	}
 	if len(p.Steps) >= indexFrom {
 		prog.index = make(map[string]int, len(p.Steps))
 	}
