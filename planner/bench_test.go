@@ -31,13 +31,42 @@ func benchPlan(n int) string {
 	return b.String()
 }
 
-// BenchmarkParse reads plans of 3 and 16 steps written as the schema asks.
+// benchChain is a plan of n searches, each but the first depending on the
+// one before it.
+func benchChain(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"thought":"Each search narrows the one before it.","steps":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		q := "topic " + strconv.Itoa(i+1)
+		deps := ""
+		if i > 0 {
+			deps = `"s` + strconv.Itoa(i) + `"`
+		}
+		b.WriteString(`{"id":"s` + strconv.Itoa(i+1) + `","task":"search ` + q + `","tool":"search","args":{"query":"` + q + `"},"deps":[` + deps + `]}`)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+// BenchmarkParse reads plans of 3 and 16 steps written as the schema asks:
+// independent steps, and a chain of steps each depending on the one before.
 //
 //	go test -run '^$' -bench 'Parse|Compile' -benchmem ./planner
 func BenchmarkParse(b *testing.B) {
-	for _, n := range []int{3, 16} {
-		text := benchPlan(n)
-		b.Run("steps="+strconv.Itoa(n), func(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		n    int
+		text string
+	}{
+		{"steps=3", 3, benchPlan(3)},
+		{"steps=16", 16, benchPlan(16)},
+		{"chain/steps=3", 3, benchChain(3)},
+	} {
+		text := c.text
+		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(text)))
 			for b.Loop() {

@@ -24,6 +24,7 @@ func scanPlan(s string, texts *argTexts) (*Plan, bool) {
 		texts = &own
 	}
 	texts.n, texts.more, texts.read, texts.prog = 0, nil, false, nil
+	texts.deps.n, texts.deps.more = 0, nil
 	p, ok := readPlan(s, texts)
 	texts.read = ok
 	return p, ok
@@ -63,8 +64,10 @@ func readPlan(s string, texts *argTexts) (*Plan, bool) {
 			thought, i, ok = readStr(s, i)
 		case keySteps:
 			// A later "steps" replaces an earlier one, as with the
-			// general reader: so do its arguments' texts.
+			// general reader: so do its arguments' texts and its
+			// dependencies.
 			texts.n, texts.more = 0, texts.more[:0]
+			texts.deps.truncate(0)
 			steps, i, ok = readSteps(s, i, buf[:0], texts)
 			sawSteps = true
 		default:
@@ -82,7 +85,62 @@ func readPlan(s string, texts *argTexts) (*Plan, bool) {
 	p.Thought = thought
 	copy(p.Steps, steps)
 	copyArgs(p.Steps, texts)
+	texts.deps.copyTo(p.Steps)
 	return p, true
+}
+
+// depList holds the dependencies of the steps being read, in order, each
+// with its step's place; a caller keeps it on its stack (in argTexts):
+// plans with up to 16 dependencies in all need no allocation for it.
+type depList struct {
+	buf  [16]stepDep
+	more []stepDep // the dependencies beyond buf's
+	n    int       // the number of dependencies, in buf then in more
+}
+
+type stepDep struct {
+	step int
+	id   string
+}
+
+func (d *depList) add(sd stepDep) {
+	if d.n < len(d.buf) {
+		d.buf[d.n] = sd
+	} else {
+		d.more = append(d.more, sd)
+	}
+	d.n++
+}
+
+func (d *depList) at(k int) stepDep {
+	if k < len(d.buf) {
+		return d.buf[k]
+	}
+	return d.more[k-len(d.buf)]
+}
+
+// truncate keeps the first n dependencies.
+func (d *depList) truncate(n int) {
+	d.n = n
+	d.more = d.more[:max(0, n-len(d.buf))]
+}
+
+// copyTo gives the steps their dependencies, copied into one slice; each
+// step's has no room beyond its own.
+func (d *depList) copyTo(steps []Step) {
+	if d.n == 0 {
+		return
+	}
+	all := make([]string, d.n)
+	from := 0
+	for k := range d.n {
+		sd := d.at(k)
+		all[k] = sd.id
+		if k+1 == d.n || d.at(k+1).step != sd.step {
+			steps[sd.step].Deps = all[from : k+1 : k+1]
+			from = k + 1
+		}
+	}
 }
 
 // newPlan returns a plan with n zero steps. Small plans come in one
@@ -241,6 +299,9 @@ type argTexts struct {
 	more []stepArgs // the texts beyond buf's
 	n    int        // the number of texts, in buf then in more
 	read bool       // scanPlan read the plan
+
+	// deps are the steps' dependencies, as the reader reads them.
+	deps depList
 
 	// compiles is set by a caller that compiles the plan read: then
 	// prog, when not nil, is the plan's program, allocated with it for
@@ -463,7 +524,7 @@ func escapedStr(s string, start, j int) (string, int, bool) {
 }
 
 // readSteps reads the steps at i onto steps; texts receives the texts of
-// their arguments.
+// their arguments and dependencies.
 func readSteps(s string, i int, steps []Step, texts *argTexts) ([]Step, int, bool) {
 	if i >= len(s) || s[i] != '[' {
 		return nil, i, false
@@ -483,7 +544,7 @@ func readSteps(s string, i int, steps []Step, texts *argTexts) ([]Step, int, boo
 		steps = append(steps, Step{})
 		var args string
 		var ok bool
-		if i, args, ok = readStep(s, i, &steps[len(steps)-1]); !ok {
+		if i, args, ok = readStep(s, i, steps, &texts.deps); !ok {
 			return nil, i, false
 		}
 		if args != "" {
@@ -510,15 +571,19 @@ func copyArgs(steps []Step, texts *argTexts) {
 	}
 }
 
-// readStep reads the step at i into st, which is zero, and returns the
-// position after it and the text of its arguments ("" when it has none:
-// arguments are an object, never empty).
-func readStep(s string, i int, st *Step) (int, string, bool) {
+// readStep reads the step at i into the last of steps, which is zero, and
+// returns the position after it and the text of its arguments ("" when it
+// has none: arguments are an object, never empty). Its dependencies are
+// added to deps.
+func readStep(s string, i int, steps []Step, deps *depList) (int, string, bool) {
+	k := len(steps) - 1
+	st := &steps[k]
 	if i >= len(s) || s[i] != '{' {
 		return i, "", false
 	}
 	i++
 	var args string
+	from := -1 // where the step's dependencies start in deps
 	for first := true; ; first = false {
 		i = skipSpace(s, i)
 		if i < len(s) && s[i] == '}' {
@@ -559,7 +624,10 @@ func readStep(s string, i int, st *Step) (int, string, bool) {
 			}
 		case keyDeps:
 			// A later "deps" replaces an earlier one.
-			st.Deps = nil
+			if from >= 0 {
+				deps.truncate(from)
+			}
+			from = deps.n
 			if i >= len(s) || s[i] != '[' {
 				return i, "", false
 			}
@@ -581,7 +649,7 @@ func readStep(s string, i int, st *Step) (int, string, bool) {
 				if !ok || d == "" || d[0] == '$' || isDigits(d) || trimSpace(d) != d {
 					return i, "", false
 				}
-				st.Deps = append(st.Deps, d)
+				deps.add(stepDep{k, d})
 			}
 		default:
 			return i, "", false

@@ -73,7 +73,16 @@ func TestScanPlanManySteps(t *testing.T) {
 			b.WriteString(`{"id":"r5","task":"think"}`) // no arguments
 			continue
 		}
-		b.WriteString(`{"id":"s` + string(rune('a'+i)) + `","task":"x","tool":"search","args":{"query":"q` + string(rune('a'+i)) + `","n":[1,{"k":"}"}]},"deps":[]}`)
+		deps := ""
+		if i >= 2 && i != 7 {
+			// Two dependencies a step: more than the reader keeps on
+			// its stack too. Step 7 names its first ones again.
+			deps = `"s` + string(rune('a'+i-1)) + `","s` + string(rune('a'+i-2)) + `"`
+		}
+		if i == 7 {
+			deps = `"x"],"deps":["sa","sb","sc"`
+		}
+		b.WriteString(`{"id":"s` + string(rune('a'+i)) + `","task":"x","tool":"search","args":{"query":"q` + string(rune('a'+i)) + `","n":[1,{"k":"}"}]},"deps":[` + deps + `]}`)
 	}
 	b.WriteString(`]}`)
 	var texts argTexts
@@ -93,6 +102,12 @@ func TestScanPlanManySteps(t *testing.T) {
 		}
 		if len(f.Args) > 0 && cap(f.Args) != len(f.Args) {
 			t.Errorf("step %d: arguments share room with the next step's (cap %d > len %d)", i, cap(f.Args), len(f.Args))
+		}
+		if !reflect.DeepEqual(f.Deps, s.Deps) {
+			t.Errorf("step %d: deps fast %q, slow %q", i, f.Deps, s.Deps)
+		}
+		if cap(f.Deps) != len(f.Deps) {
+			t.Errorf("step %d: dependencies share room with the next step's (cap %d > len %d)", i, cap(f.Deps), len(f.Deps))
 		}
 	}
 }
