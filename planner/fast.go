@@ -19,10 +19,15 @@ import (
 // The reader's functions take the text and a position and return the
 // position after what they read, so that both stay in registers.
 func scanPlan(s string, texts *argTexts) (*Plan, bool) {
-	var own argTexts
 	if texts == nil {
-		texts = &own
+		// Zeroed only when needed: it is large.
+		var own argTexts
+		return scanPlanInto(s, &own)
 	}
+	return scanPlanInto(s, texts)
+}
+
+func scanPlanInto(s string, texts *argTexts) (*Plan, bool) {
 	texts.n, texts.more, texts.read, texts.prog = 0, nil, false, nil
 	texts.deps.n, texts.deps.more = 0, nil
 	p, ok := readPlan(s, texts)
@@ -605,7 +610,8 @@ func readStep(s string, i int, steps []Step, deps *depList) (int, string, bool) 
 			st.ID, i, ok = readStr(s, i)
 			// Numbers, also with space around them, are for the
 			// general reader, which normalizes them.
-			ok = ok && !isDigits(trimSpace(st.ID))
+			st.ID = trimSpace(st.ID)
+			ok = ok && !isDigits(st.ID)
 		case keyTask:
 			st.Task, i, ok = readStr(s, i)
 		case keyTool:
@@ -658,7 +664,7 @@ func readStep(s string, i int, steps []Step, deps *depList) (int, string, bool) 
 			return i, "", false
 		}
 	}
-	st.ID, st.Tool, st.When = trimSpace(st.ID), trimSpace(st.Tool), trimSpace(st.When)
+	st.Tool, st.When = trimSpace(st.Tool), trimSpace(st.When)
 	return i, args, true
 }
 
