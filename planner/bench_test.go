@@ -52,7 +52,8 @@ func benchChain(n int) string {
 }
 
 // BenchmarkParse reads plans of 3 and 16 steps written as the schema asks:
-// independent steps, and a chain of steps each depending on the one before.
+// independent steps, a chain of steps each depending on the one before,
+// and steps whose tasks hold escapes (quotes, a newline).
 //
 //	go test -run '^$' -bench 'Parse|Compile' -benchmem ./planner
 func BenchmarkParse(b *testing.B) {
@@ -64,6 +65,7 @@ func BenchmarkParse(b *testing.B) {
 		{"steps=3", 3, benchPlan(3)},
 		{"steps=16", 16, benchPlan(16)},
 		{"chain/steps=3", 3, benchChain(3)},
+		{"escaped/steps=3", 3, strings.ReplaceAll(benchPlan(3), `search topic`, `search \"topic\"\n`)},
 	} {
 		text := c.text
 		b.Run(c.name, func(b *testing.B) {

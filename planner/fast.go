@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/bits"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -508,24 +509,93 @@ func readStr(s string, i int) (string, int, bool) {
 }
 
 // escapedStr reads the JSON string starting at start, which has an
-// escape at j.
+// escape at j, and unescapes it as encoding/json does: escapes replaced,
+// a \u escape of half a surrogate pair, like a byte of invalid UTF-8,
+// replaced by U+FFFD.
 func escapedStr(s string, start, j int) (string, int, bool) {
-	for ; j < len(s); j++ {
-		c := s[j]
-		switch {
-		case c == '\\':
-			j++
+	var room [128]byte
+	b := append(room[:0], s[start+1:j]...)
+	if !utf8.Valid(b) {
+		// Read again from the start, with invalid bytes replaced.
+		b, j = b[:0], start+1
+	}
+	for j < len(s) {
+		switch c := s[j]; {
 		case c == '"':
-			var out string
-			if json.Unmarshal([]byte(s[start:j+1]), &out) != nil {
+			return string(b), j + 1, true
+		case c == '\\':
+			if j+1 >= len(s) {
 				return "", start, false
 			}
-			return out, j + 1, true
+			switch e := s[j+1]; e {
+			case '"', '\\', '/':
+				b = append(b, e)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r, ok := u4(s, j)
+				if !ok {
+					return "", start, false
+				}
+				j += 6
+				if utf16.IsSurrogate(r) {
+					if r2, ok := u4(s, j); ok {
+						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+							b = utf8.AppendRune(b, d)
+							j += 6
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				b = utf8.AppendRune(b, r)
+				continue
+			default:
+				return "", start, false
+			}
+			j += 2
 		case c < 0x20:
 			return "", start, false
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			j++
+		default:
+			r, size := utf8.DecodeRuneInString(s[j:])
+			b = utf8.AppendRune(b, r)
+			j += size
 		}
 	}
 	return "", start, false
+}
+
+// u4 reads the escape \uXXXX at j.
+func u4(s string, j int) (rune, bool) {
+	if j+6 > len(s) || s[j] != '\\' || s[j+1] != 'u' {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(s[j+2 : j+6]) {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // readSteps reads the steps at i onto steps; texts receives the texts of

@@ -223,3 +223,50 @@ func TestScanPlanMatchesDecodePlan(t *testing.T) {
 		checkCompileTexts(t, s, &texts)
 	}
 }
+
+// escapedStrJSON is escapedStr as encoding/json reads the string.
+func escapedStrJSON(s string, start, j int) (string, int, bool) {
+	for ; j < len(s); j++ {
+		c := s[j]
+		switch {
+		case c == '\\':
+			j++
+		case c == '"':
+			var out string
+			if json.Unmarshal([]byte(s[start:j+1]), &out) != nil {
+				return "", start, false
+			}
+			return out, j + 1, true
+		case c < 0x20:
+			return "", start, false
+		}
+	}
+	return "", start, false
+}
+
+// FuzzEscapedStr holds escapedStr to encoding/json, for the strings the
+// fast reader passes it: an opening quote, then text with a backslash.
+func FuzzEscapedStr(f *testing.F) {
+	for _, s := range []string{
+		`a\"b`, `\\`, `\/\b\f\n\r\t`, `\u00e9\u0041`, `\ud83d\ude00`, `\ud83d`, `\ud83dx`, `\ude00\ud83d`,
+		`\ud83d\u0041`, `\ud83d\n`, `\ud83d\uzzzz`, `\u12`, `\x`, `\'`, "\\\x01", "a\x01\\n", `é\n`, "\xff\\n",
+		"\xe2\x82\\n", `\u00`, `\`, `a\nb" tail`, `\uD83D\uDE00`, `\uFFFD`, "\xed\xa0\x80\\n", strings.Repeat(`ab\n`, 100),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lit := `"` + s + `"`
+		j := strings.IndexByte(lit, '\\')
+		if j < 0 {
+			return
+		}
+		if k := strings.IndexAny(lit[1:], "\"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f") + 1; k < j {
+			return // the string ends, or fails, before its first backslash
+		}
+		got, end, ok := escapedStr(lit, 0, j)
+		want, wantEnd, wantOK := escapedStrJSON(lit, 0, j)
+		if got != want || end != wantEnd || ok != wantOK {
+			t.Fatalf("escapedStr(%q) = %q, %d, %v; encoding/json reads %q, %d, %v", lit, got, end, ok, want, wantEnd, wantOK)
+		}
+	})
+}
