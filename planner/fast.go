@@ -28,6 +28,7 @@ func scanPlan(s string, texts *argTexts) (*Plan, bool) {
 	return scanPlanInto(s, texts)
 }
 
+// scanPlanInto is scanPlan with texts, which it resets first.
 func scanPlanInto(s string, texts *argTexts) (*Plan, bool) {
 	texts.n, texts.more, texts.read, texts.prog = 0, nil, false, nil
 	texts.deps.n, texts.deps.more = 0, nil
@@ -299,7 +300,9 @@ func newPlan(n int, withProgram bool) (*Plan, *Program) {
 // checked as it was read, and a part of the reply rather than a copy.
 // compile need not check them again, and [Program.ArgsText] returns them
 // without copying. A caller keeps it on its stack: plans of up to 16 steps
-// with arguments need no allocation for it.
+// with arguments need no allocation for it. It also holds what the reader
+// keeps while it reads (the steps' dependencies), and the program it
+// allocates with the plan for a caller that compiles it.
 type argTexts struct {
 	buf  [16]stepArgs
 	more []stepArgs // the texts beyond buf's
