@@ -2,7 +2,9 @@ package planner
 
 import (
 	"encoding/json"
+	"math/bits"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -14,58 +16,283 @@ import (
 //
 // When texts is not nil, scanPlan leaves in it the text of each step's
 // arguments (see argTexts); otherwise it keeps them in a list of its own.
+//
+// The reader's functions take the text and a position and return the
+// position after what they read, so that both stay in registers.
 func scanPlan(s string, texts *argTexts) (*Plan, bool) {
-	var own argTexts
 	if texts == nil {
-		texts = &own
+		// Zeroed only when needed: it is large.
+		var own argTexts
+		return scanPlanInto(s, &own)
 	}
-	*texts = argTexts{}
-	sc := scanner{s: s}
-	p, ok := sc.plan(texts)
+	return scanPlanInto(s, texts)
+}
+
+// scanPlanInto is scanPlan with texts, which it resets first.
+func scanPlanInto(s string, texts *argTexts) (*Plan, bool) {
+	texts.n, texts.more, texts.read, texts.prog = 0, nil, false, nil
+	texts.deps.n, texts.deps.more = 0, nil
+	p, ok := readPlan(s, texts)
 	texts.read = ok
 	return p, ok
 }
 
-// plan reads the plan; texts receives its arguments' texts. (texts is a
-// parameter rather than a field of the scanner so that it stays on the
-// caller's stack: what the scanner holds flows into the plan.)
-func (sc *scanner) plan(texts *argTexts) (*Plan, bool) {
-	p := &Plan{}
-	if !sc.eat('{') {
+// readPlan reads the plan; texts receives its arguments' texts.
+func readPlan(s string, texts *argTexts) (*Plan, bool) {
+	// The steps are read onto the stack, then copied into the plan,
+	// allocated with them once their number is known.
+	var buf [16]Step
+	var steps []Step
+	var thought string
+	i := skipSpace(s, 0)
+	if i >= len(s) || s[i] != '{' {
 		return nil, false
 	}
+	i++
 	sawSteps := false
 	for first := true; ; first = false {
-		sc.space()
-		if sc.eat('}') {
+		i = skipSpace(s, i)
+		if i < len(s) && s[i] == '}' {
+			i++
 			break
 		}
-		if !first && !sc.eat(',') {
-			return nil, false
-		}
-		key, ok := sc.str()
-		if !ok || !sc.eat(':') {
-			return nil, false
-		}
-		switch key {
-		case "thought":
-			if p.Thought, ok = sc.str(); !ok {
+		if !first {
+			if i >= len(s) || s[i] != ',' {
 				return nil, false
 			}
-		case "steps":
-			if p.Steps, ok = sc.steps(texts); !ok {
-				return nil, false
-			}
+			i = skipSpace(s, i+1)
+		}
+		key, j, ok := readKey(s, i)
+		if !ok {
+			return nil, false
+		}
+		switch i = j; key {
+		case keyThought:
+			thought, i, ok = readStr(s, i)
+		case keySteps:
+			// A later "steps" replaces an earlier one, as with the
+			// general reader: so do its arguments' texts and its
+			// dependencies.
+			texts.n, texts.more = 0, texts.more[:0]
+			texts.deps.truncate(0)
+			steps, i, ok = readSteps(s, i, buf[:0], texts)
 			sawSteps = true
 		default:
 			return nil, false
 		}
+		if !ok {
+			return nil, false
+		}
 	}
-	sc.space()
-	if sc.i != len(sc.s) || !sawSteps || len(p.Steps) == 0 {
+	if skipSpace(s, i) != len(s) || !sawSteps || len(steps) == 0 {
 		return nil, false
 	}
+	p, prog := newPlan(len(steps), texts.compiles)
+	texts.prog = prog
+	p.Thought = thought
+	copy(p.Steps, steps)
+	copyArgs(p.Steps, texts)
+	texts.deps.copyTo(p.Steps)
 	return p, true
+}
+
+// depList holds the dependencies of the steps being read, in order, each
+// with its step's place; a caller keeps it on its stack (in argTexts):
+// plans with up to 16 dependencies in all need no allocation for it.
+type depList struct {
+	buf  [16]stepDep
+	more []stepDep // the dependencies beyond buf's
+	n    int       // the number of dependencies, in buf then in more
+}
+
+type stepDep struct {
+	step int
+	id   string
+}
+
+func (d *depList) add(sd stepDep) {
+	if d.n < len(d.buf) {
+		d.buf[d.n] = sd
+	} else {
+		d.more = append(d.more, sd)
+	}
+	d.n++
+}
+
+func (d *depList) at(k int) stepDep {
+	if k < len(d.buf) {
+		return d.buf[k]
+	}
+	return d.more[k-len(d.buf)]
+}
+
+// truncate keeps the first n dependencies.
+func (d *depList) truncate(n int) {
+	d.n = n
+	d.more = d.more[:max(0, n-len(d.buf))]
+}
+
+// copyTo gives the steps their dependencies, copied into one slice; each
+// step's has no room beyond its own.
+func (d *depList) copyTo(steps []Step) {
+	if d.n == 0 {
+		return
+	}
+	all := make([]string, d.n)
+	from := 0
+	for k := range d.n {
+		sd := d.at(k)
+		all[k] = sd.id
+		if k+1 == d.n || d.at(k+1).step != sd.step {
+			steps[sd.step].Deps = all[from : k+1 : k+1]
+			from = k + 1
+		}
+	}
+}
+
+// newPlan returns a plan with n zero steps. Small plans come in one
+// allocation with their steps (whose capacity is n either way) and, with
+// withProgram, with the zero program that compile makes of them.
+func newPlan(n int, withProgram bool) (*Plan, *Program) {
+	switch n {
+	case 1:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [1]Step
+				c    [1]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
+		x := new(struct {
+			p Plan
+			s [1]Step
+		})
+		x.p.Steps = x.s[:]
+		return &x.p, nil
+	case 2:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [2]Step
+				c    [2]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
+		x := new(struct {
+			p Plan
+			s [2]Step
+		})
+		x.p.Steps = x.s[:]
+		return &x.p, nil
+	case 3:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [3]Step
+				c    [3]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
+		x := new(struct {
+			p Plan
+			s [3]Step
+		})
+		x.p.Steps = x.s[:]
+		return &x.p, nil
+	case 4:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [4]Step
+				c    [4]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
+		x := new(struct {
+			p Plan
+			s [4]Step
+		})
+		x.p.Steps = x.s[:]
+		return &x.p, nil
+	case 5:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [5]Step
+				c    [5]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
+		x := new(struct {
+			p Plan
+			s [5]Step
+		})
+		x.p.Steps = x.s[:]
+		return &x.p, nil
+	case 6:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [6]Step
+				c    [6]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
+		x := new(struct {
+			p Plan
+			s [6]Step
+		})
+		x.p.Steps = x.s[:]
+		return &x.p, nil
+	case 7:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [7]Step
+				c    [7]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
+		x := new(struct {
+			p Plan
+			s [7]Step
+		})
+		x.p.Steps = x.s[:]
+		return &x.p, nil
+	case 8:
+		if withProgram {
+			x := new(struct {
+				p    Plan
+				prog Program
+				s    [8]Step
+				c    [8]compiled
+			})
+			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
+			return &x.p, &x.prog
+		}
+		x := new(struct {
+			p Plan
+			s [8]Step
+		})
+		x.p.Steps = x.s[:]
+		return &x.p, nil
+	}
+	return &Plan{Steps: make([]Step, n)}, nil
 }
 
 // argTexts are the texts of a plan's arguments as the fast plan reader
@@ -73,12 +300,23 @@ func (sc *scanner) plan(texts *argTexts) (*Plan, bool) {
 // checked as it was read, and a part of the reply rather than a copy.
 // compile need not check them again, and [Program.ArgsText] returns them
 // without copying. A caller keeps it on its stack: plans of up to 16 steps
-// with arguments need no allocation for it.
+// with arguments need no allocation for it. It also holds what the reader
+// keeps while it reads (the steps' dependencies), and the program it
+// allocates with the plan for a caller that compiles it.
 type argTexts struct {
 	buf  [16]stepArgs
 	more []stepArgs // the texts beyond buf's
 	n    int        // the number of texts, in buf then in more
 	read bool       // scanPlan read the plan
+
+	// deps are the steps' dependencies, as the reader reads them.
+	deps depList
+
+	// compiles is set by a caller that compiles the plan read: then
+	// prog, when not nil, is the plan's program, allocated with it for
+	// compile to fill.
+	compiles bool
+	prog     *Program
 }
 
 func (t *argTexts) add(a stepArgs) {
@@ -103,144 +341,293 @@ type stepArgs struct {
 	text string
 }
 
-type scanner struct {
-	s string
-	i int
-	// stepArgs is the text of the arguments of the step being read.
-	stepArgs string
-	hasArgs  bool
-}
-
-// strClass classifies the bytes of a JSON string's body: 0 for a byte
-// that stands for itself (ASCII), then the quote, the backslash, control
-// characters and the bytes of non-ASCII characters.
-var strClass = func() (t [256]uint8) {
-	for c := 0; c < 0x20; c++ {
-		t[c] = clsControl
-	}
-	t['"'] = clsQuote
-	t['\\'] = clsEscape
-	for c := 0x80; c < 0x100; c++ {
-		t[c] = clsNonASCII
-	}
-	return t
-}()
-
+// The keys of a plan and of its steps; keyOther is any other.
 const (
-	clsPlain uint8 = iota
-	clsQuote
-	clsEscape
-	clsControl
-	clsNonASCII
+	keyOther = iota
+	keyThought
+	keySteps
+	keyID
+	keyTask
+	keyTool
+	keyArgs
+	keyDeps
+	keyWhen
 )
 
-func (sc *scanner) space() {
+// The keys with their quotes and colon, as load8 reads them: "id": in 5
+// bytes, "task": and the other step keys in 7, "steps": in 8, and the
+// first 8 of the 10 of "thought":.
+const (
+	wordID      = '"' | 'i'<<8 | 'd'<<16 | '"'<<24 | ':'<<32
+	wordTask    = '"' | 't'<<8 | 'a'<<16 | 's'<<24 | 'k'<<32 | '"'<<40 | ':'<<48
+	wordTool    = '"' | 't'<<8 | 'o'<<16 | 'o'<<24 | 'l'<<32 | '"'<<40 | ':'<<48
+	wordArgs    = '"' | 'a'<<8 | 'r'<<16 | 'g'<<24 | 's'<<32 | '"'<<40 | ':'<<48
+	wordDeps    = '"' | 'd'<<8 | 'e'<<16 | 'p'<<24 | 's'<<32 | '"'<<40 | ':'<<48
+	wordWhen    = '"' | 'w'<<8 | 'h'<<16 | 'e'<<24 | 'n'<<32 | '"'<<40 | ':'<<48
+	wordSteps   = '"' | 's'<<8 | 't'<<16 | 'e'<<24 | 'p'<<32 | 's'<<40 | '"'<<48 | ':'<<56
+	wordThought = '"' | 't'<<8 | 'h'<<16 | 'o'<<24 | 'u'<<32 | 'g'<<40 | 'h'<<48 | 't'<<56
+)
+
+// readKey reads the key of an object's member at i and the colon after
+// it, and returns which key it is and the position of the value.
+func readKey(s string, i int) (int, int, bool) {
+	// Keys as the schema writes them are matched at once, a word at a
+	// time; others (escaped, with space before the colon, unknown) are
+	// read as strings.
+	if i+8 <= len(s) {
+		w := load8(s[i : i+8])
+		if w&(1<<40-1) == wordID {
+			return keyID, skipSpace(s, i+5), true
+		}
+		switch w & (1<<56 - 1) {
+		case wordTask:
+			return keyTask, skipSpace(s, i+7), true
+		case wordTool:
+			return keyTool, skipSpace(s, i+7), true
+		case wordArgs:
+			return keyArgs, skipSpace(s, i+7), true
+		case wordDeps:
+			return keyDeps, skipSpace(s, i+7), true
+		case wordWhen:
+			return keyWhen, skipSpace(s, i+7), true
+		}
+		switch w {
+		case wordSteps:
+			return keySteps, skipSpace(s, i+8), true
+		case wordThought:
+			if i+10 <= len(s) && s[i+8] == '"' && s[i+9] == ':' {
+				return keyThought, skipSpace(s, i+10), true
+			}
+		}
+	}
+	key, j, ok := readStr(s, i)
+	if !ok {
+		return keyOther, i, false
+	}
+	if j = skipSpace(s, j); j >= len(s) || s[j] != ':' {
+		return keyOther, j, false
+	}
+	k := keyOther
+	switch key {
+	case "thought":
+		k = keyThought
+	case "steps":
+		k = keySteps
+	case "id":
+		k = keyID
+	case "task":
+		k = keyTask
+	case "tool":
+		k = keyTool
+	case "args":
+		k = keyArgs
+	case "deps":
+		k = keyDeps
+	case "when":
+		k = keyWhen
+	}
+	return k, skipSpace(s, j+1), true
+}
+
+// skipSpace returns the position of the first byte at or after i that is
+// not JSON space.
+func skipSpace(s string, i int) int {
 	// Plans written as the schema asks are compact: the next byte is
 	// usually not space, and every JSON space byte is at most ' '.
-	if sc.i < len(sc.s) && sc.s[sc.i] > ' ' {
-		return
-	}
-	for sc.i < len(sc.s) {
-		switch sc.s[sc.i] {
-		case ' ', '\t', '\n', '\r':
-			sc.i++
-		default:
-			return
+	for i < len(s) && s[i] <= ' ' {
+		if c := s[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			break
 		}
+		i++
 	}
+	return i
 }
 
-func (sc *scanner) eat(c byte) bool {
-	sc.space()
-	if sc.i < len(sc.s) && sc.s[sc.i] == c {
-		sc.i++
-		return true
-	}
-	return false
+// Repeated bytes for reading 8 bytes of a string at a time.
+const (
+	lows  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// load8 reads the 8 bytes of w, the first in the lowest byte.
+func load8[T string | []byte](w T) uint64 {
+	_ = w[7]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }
 
-// str reads a JSON string.
-func (sc *scanner) str() (string, bool) {
-	sc.space()
-	s := sc.s
-	if sc.i >= len(s) || s[sc.i] != '"' {
-		return "", false
+// stops flags (in the high bit of its byte, with highs) the bytes of x
+// that end the plain run of a JSON string's body: a quote, a backslash
+// or a control character. A flag may also be set, wrongly, for a byte
+// above the first that is flagged rightly, but never below it: only the
+// lowest flag is to be used.
+func stops(x uint64) uint64 {
+	q := x ^ (lows * '"')
+	b := x ^ (lows * '\\')
+	return ((x - lows*0x20) &^ x) | ((q - lows) &^ q) | ((b - lows) &^ b)
+}
+
+// readStr reads the JSON string at i, returning its value and the
+// position after it.
+func readStr(s string, i int) (string, int, bool) {
+	if i >= len(s) || s[i] != '"' {
+		return "", i, false
 	}
-	start := sc.i
-	ascii := true
-	for j := start + 1; j < len(s); j++ {
-		switch strClass[s[j]] {
-		case clsPlain:
-		case clsQuote:
-			sc.i = j + 1
-			body := s[start+1 : j]
-			if !ascii && !utf8.ValidString(body) {
-				return "", false
+	start := i + 1
+	j := start
+	// high picks the bytes of non-ASCII characters in a word, until the
+	// first: then the body is checked as UTF-8 once it is read.
+	high := uint64(highs)
+	for {
+		// Eight bytes at a time, to the first that is a quote, a
+		// backslash, a control character or (while high is set)
+		// non-ASCII. Every flag below the first such byte is exact,
+		// which is all that is used.
+		for ; j+8 <= len(s); j += 8 {
+			x := load8(s[j : j+8])
+			if m := (stops(x) | x&high) & highs; m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
 			}
-			return body, true
-		case clsNonASCII:
-			ascii = false
-		case clsEscape:
-			return sc.escapedStr(start, j)
-		default:
-			return "", false
 		}
+		if j >= len(s) {
+			return "", i, false
+		}
+		switch c := s[j]; {
+		case c == '"':
+			body := s[start:j]
+			if high == 0 && !utf8.ValidString(body) {
+				return "", i, false
+			}
+			return body, j + 1, true
+		case c == '\\':
+			return escapedStr(s, i, j)
+		case c < 0x20:
+			return "", i, false
+		case c >= utf8.RuneSelf:
+			high = 0
+		}
+		j++
 	}
-	return "", false
 }
 
 // escapedStr reads the JSON string starting at start, which has an
-// escape at j.
-func (sc *scanner) escapedStr(start, j int) (string, bool) {
-	s := sc.s
-	for ; j < len(s); j++ {
-		c := s[j]
-		switch {
-		case c == '\\':
-			j++
+// escape at j, and unescapes it as encoding/json does: escapes replaced,
+// a \u escape of half a surrogate pair, like a byte of invalid UTF-8,
+// replaced by U+FFFD.
+func escapedStr(s string, start, j int) (string, int, bool) {
+	var room [128]byte
+	b := append(room[:0], s[start+1:j]...)
+	if !utf8.Valid(b) {
+		// Read again from the start, with invalid bytes replaced.
+		b, j = b[:0], start+1
+	}
+	for j < len(s) {
+		switch c := s[j]; {
 		case c == '"':
-			sc.i = j + 1
-			var out string
-			if json.Unmarshal([]byte(s[start:j+1]), &out) != nil {
-				return "", false
+			return string(b), j + 1, true
+		case c == '\\':
+			if j+1 >= len(s) {
+				return "", start, false
 			}
-			return out, true
+			switch e := s[j+1]; e {
+			case '"', '\\', '/':
+				b = append(b, e)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r, ok := u4(s, j)
+				if !ok {
+					return "", start, false
+				}
+				j += 6
+				if utf16.IsSurrogate(r) {
+					if r2, ok := u4(s, j); ok {
+						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+							b = utf8.AppendRune(b, d)
+							j += 6
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				b = utf8.AppendRune(b, r)
+				continue
+			default:
+				return "", start, false
+			}
+			j += 2
 		case c < 0x20:
-			return "", false
+			return "", start, false
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			j++
+		default:
+			r, size := utf8.DecodeRuneInString(s[j:])
+			b = utf8.AppendRune(b, r)
+			j += size
 		}
 	}
-	return "", false
+	return "", start, false
 }
 
-// steps reads the steps; texts receives the texts of their arguments,
-// which steps then copies into one buffer for the plan.
-func (sc *scanner) steps(texts *argTexts) ([]Step, bool) {
-	if !sc.eat('[') {
-		return nil, false
+// u4 reads the escape \uXXXX at j.
+func u4(s string, j int) (rune, bool) {
+	if j+6 > len(s) || s[j] != '\\' || s[j+1] != 'u' {
+		return 0, false
 	}
-	// The steps are read onto the stack, then copied into a slice of
-	// their number: one allocation of the right size rather than several
-	// as the slice grows.
-	var buf [16]Step
-	steps := buf[:0]
+	var r rune
+	for _, c := range []byte(s[j+2 : j+6]) {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// readSteps reads the steps at i onto steps; texts receives the texts of
+// their arguments and dependencies.
+func readSteps(s string, i int, steps []Step, texts *argTexts) ([]Step, int, bool) {
+	if i >= len(s) || s[i] != '[' {
+		return nil, i, false
+	}
+	i++
 	for first := true; ; first = false {
-		if sc.eat(']') {
-			out := make([]Step, len(steps))
-			copy(out, steps)
-			copyArgs(out, texts)
-			return out, true
+		i = skipSpace(s, i)
+		if i < len(s) && s[i] == ']' {
+			return steps, i + 1, true
 		}
-		if !first && !sc.eat(',') {
-			return nil, false
+		if !first {
+			if i >= len(s) || s[i] != ',' {
+				return nil, i, false
+			}
+			i = skipSpace(s, i+1)
 		}
-		st, ok := sc.step()
-		if !ok {
-			return nil, false
+		steps = append(steps, Step{})
+		var args string
+		var ok bool
+		if i, args, ok = readStep(s, i, steps, &texts.deps); !ok {
+			return nil, i, false
 		}
-		if sc.hasArgs {
-			texts.add(stepArgs{len(steps), sc.stepArgs})
+		if args != "" {
+			texts.add(stepArgs{len(steps) - 1, args})
 		}
-		steps = append(steps, st)
 	}
 }
 
@@ -262,75 +649,96 @@ func copyArgs(steps []Step, texts *argTexts) {
 	}
 }
 
-func (sc *scanner) step() (Step, bool) {
-	var st Step
-	sc.hasArgs = false
-	if !sc.eat('{') {
-		return st, false
+// readStep reads the step at i into the last of steps, which is zero, and
+// returns the position after it and the text of its arguments ("" when it
+// has none: arguments are an object, never empty). Its dependencies are
+// added to deps.
+func readStep(s string, i int, steps []Step, deps *depList) (int, string, bool) {
+	k := len(steps) - 1
+	st := &steps[k]
+	if i >= len(s) || s[i] != '{' {
+		return i, "", false
 	}
+	i++
+	var args string
+	from := -1 // where the step's dependencies start in deps
 	for first := true; ; first = false {
-		if sc.eat('}') {
+		i = skipSpace(s, i)
+		if i < len(s) && s[i] == '}' {
+			i++
 			break
 		}
-		if !first && !sc.eat(',') {
-			return st, false
+		if !first {
+			if i >= len(s) || s[i] != ',' {
+				return i, "", false
+			}
+			i = skipSpace(s, i+1)
 		}
-		key, ok := sc.str()
-		if !ok || !sc.eat(':') {
-			return st, false
+		key, j, ok := readKey(s, i)
+		if !ok {
+			return i, "", false
 		}
-		switch key {
-		case "id":
-			st.ID, ok = sc.str()
+		switch i = j; key {
+		case keyID:
+			st.ID, i, ok = readStr(s, i)
 			// Numbers, also with space around them, are for the
 			// general reader, which normalizes them.
-			ok = ok && !isDigits(trimSpace(st.ID))
-		case "task":
-			st.Task, ok = sc.str()
-		case "tool":
-			st.Tool, ok = sc.str()
-		case "when":
-			st.When, ok = sc.str()
-		case "args":
-			sc.space()
-			if sc.i >= len(sc.s) || sc.s[sc.i] != '{' {
-				return st, false
+			st.ID = trimSpace(st.ID)
+			ok = ok && !isDigits(st.ID)
+		case keyTask:
+			st.Task, i, ok = readStr(s, i)
+		case keyTool:
+			st.Tool, i, ok = readStr(s, i)
+		case keyWhen:
+			st.When, i, ok = readStr(s, i)
+		case keyArgs:
+			if i >= len(s) || s[i] != '{' {
+				return i, "", false
 			}
-			// One JSON object, checked as it is read.
-			v := validator[string]{s: sc.s, i: sc.i}
-			if !v.value(0) {
-				return st, false
+			// One JSON object, checked as it is read; copied with the
+			// other steps' arguments once the steps are read.
+			var end int
+			if end, ok = jsonValue(s, i, 0); ok {
+				args, i = s[i:end], end
 			}
-			// Copied with the other steps' arguments once the
-			// steps are read.
-			sc.stepArgs, sc.hasArgs = sc.s[sc.i:v.i], true
-			sc.i = v.i
-		case "deps":
-			if !sc.eat('[') {
-				return st, false
+		case keyDeps:
+			// A later "deps" replaces an earlier one.
+			if from >= 0 {
+				deps.truncate(from)
 			}
+			from = deps.n
+			if i >= len(s) || s[i] != '[' {
+				return i, "", false
+			}
+			i++
 			for f := true; ; f = false {
-				if sc.eat(']') {
+				i = skipSpace(s, i)
+				if i < len(s) && s[i] == ']' {
+					i++
 					break
 				}
-				if !f && !sc.eat(',') {
-					return st, false
+				if !f {
+					if i >= len(s) || s[i] != ',' {
+						return i, "", false
+					}
+					i = skipSpace(s, i+1)
 				}
-				d, ok := sc.str()
+				var d string
+				d, i, ok = readStr(s, i)
 				if !ok || d == "" || d[0] == '$' || isDigits(d) || trimSpace(d) != d {
-					return st, false
+					return i, "", false
 				}
-				st.Deps = append(st.Deps, d)
+				deps.add(stepDep{k, d})
 			}
 		default:
-			return st, false
+			return i, "", false
 		}
 		if !ok {
-			return st, false
+			return i, "", false
 		}
 	}
-	st.ID, st.Tool, st.When = trimSpace(st.ID), trimSpace(st.Tool), trimSpace(st.When)
-	return st, true
+	st.Tool, st.When = trimSpace(st.Tool), trimSpace(st.When)
+	return i, args, true
 }
 
 // trimSpace is strings.TrimSpace, which it calls only when s starts or

@@ -218,7 +218,7 @@ func (p *Planner) Plan(ctx context.Context, req Request) (*Outcome, error) {
 			return out, fmt.Errorf("planner: the model failed: %w", err)
 		}
 		text := resp.Message.Content
-		var texts argTexts
+		texts := argTexts{compiles: true}
 		plan, err := parse(text, p.specs, &texts)
 		if err == nil {
 			var prog *Program

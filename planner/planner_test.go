@@ -640,3 +640,57 @@ func TestArgsText(t *testing.T) {
 		}
 	}
 }
+
+// TestPlansIndependent: the plans and programs of separate planning
+// calls, and their steps, are separate values, each program compiled from
+// its own plan, also for plans of every size the planner allocates
+// together with their programs.
+func TestPlansIndependent(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 5, 8, 9, 17} {
+		var b strings.Builder
+		b.WriteString(`{"thought":"t","steps":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"id":"s%d","task":"find %d","tool":"search","args":{"query":"q%d"},"deps":[%s]}`, i+1, i+1, i+1, map[bool]string{true: `"s1"`}[i > 0])
+		}
+		b.WriteString(`]}`)
+		p, err := planner.New(planner.Config{Model: llmtest.Loop(llmtest.Text(b.String())), Tools: exec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var outs [2]*planner.Outcome
+		for k := range outs {
+			if outs[k], err = p.Plan(context.Background(), planner.Request{Goal: "g"}); err != nil {
+				t.Fatalf("%d steps: Plan: %v", n, err)
+			}
+		}
+		a, c := outs[0].Program, outs[1].Program
+		if a == c || a.Plan() == c.Plan() || a.Len() != n || len(a.Plan().Steps) != n || cap(a.Plan().Steps) != n {
+			t.Fatalf("%d steps: programs %p %p, plans %p %p, len %d, steps %d (cap %d)", n, a, c, a.Plan(), c.Plan(), a.Len(), len(a.Plan().Steps), cap(a.Plan().Steps))
+		}
+		for i := range n {
+			if a.Step(i) != &a.Plan().Steps[i] {
+				t.Errorf("%d steps: Step(%d) is not the plan's step", n, i)
+			}
+		}
+		// Changing one plan's steps leaves the other's alone.
+		a.Plan().Steps[0].ID = "changed"
+		a.Plan().Steps[n-1].Args[2] = 'X'
+		if got := c.Step(0).ID; got != "s1" {
+			t.Errorf("%d steps: the other plan's first id became %q", n, got)
+		}
+		if got, want := string(c.Step(n-1).Args), fmt.Sprintf(`{"query":"q%d"}`, n); got != want {
+			t.Errorf("%d steps: the other plan's last args became %s, want %s", n, got, want)
+		}
+		if i, ok := c.Index("s1"); !ok || i != 0 {
+			t.Errorf("%d steps: Index(s1) = %d, %v", n, i, ok)
+		}
+		if n > 1 {
+			if d := c.Deps(n - 1); len(d) != 1 || d[0] != 0 {
+				t.Errorf("%d steps: Deps(%d) = %v, want [0]", n, n-1, d)
+			}
+		}
+	}
+}

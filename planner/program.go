@@ -185,7 +185,13 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 	add := func(step string, k ProblemKind, format string, a ...any) {
 		probs = append(probs, Problem{Step: step, Kind: k, Message: fmt.Sprintf(format, a...)})
 	}
-	prog := &Program{plan: p, steps: make([]compiled, len(p.Steps))}
+	var prog *Program
+	if texts != nil && texts.prog != nil && texts.prog.plan == p {
+		// Allocated with the plan, when it was read.
+		prog, texts.prog = texts.prog, nil
+	} else {
+		prog = newProgram(p)
+	}
 	if len(p.Steps) >= indexFrom {
 		prog.index = make(map[string]int, len(p.Steps))
 	}
@@ -215,7 +221,7 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 		} else {
 			seen |= bit
 		}
-		if d, done := opts.Done[st.ID]; done {
+		if d, done := doneStep(opts.Done, st.ID); done {
 			if d.Tool == st.Tool && jsonEqual(d.Args, st.Args) {
 				prog.steps[i].reused = true
 			} else {
@@ -294,7 +300,7 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 			}
 		}
 		label := stepLabel(p, i)
-		if bytes.Contains(args, []byte("$")) {
+		if bytes.IndexByte(args, '$') >= 0 {
 			var tree any
 			if err := json.Unmarshal(args, &tree); err != nil {
 				add(label, ProblemInvalidArgs, "args: %v", err)
@@ -397,7 +403,9 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 				link(id, "references")
 			}
 		}
-		sort.Ints(c.deps)
+		if len(c.deps) > 1 {
+			sort.Ints(c.deps)
+		}
 	}
 	hasDeps := false
 	for i := range prog.steps {
@@ -418,6 +426,85 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 		return nil, &ValidationError{Problems: probs}
 	}
 	return prog, nil
+}
+
+// doneStep returns the step completed earlier with the given id; first
+// plans, which have none, look nothing up.
+func doneStep(done map[string]Done, id string) (Done, bool) {
+	if len(done) == 0 {
+		return Done{}, false
+	}
+	d, ok := done[id]
+	return d, ok
+}
+
+// newProgram returns the program of p, its steps zero. The program of a
+// plan of up to 8 steps is one allocation with its steps.
+func newProgram(p *Plan) *Program {
+	n := len(p.Steps)
+	var prog *Program
+	switch n {
+	case 1:
+		x := new(struct {
+			p Program
+			s [1]compiled
+		})
+		prog = &x.p
+		prog.steps = x.s[:]
+	case 2:
+		x := new(struct {
+			p Program
+			s [2]compiled
+		})
+		prog = &x.p
+		prog.steps = x.s[:]
+	case 3:
+		x := new(struct {
+			p Program
+			s [3]compiled
+		})
+		prog = &x.p
+		prog.steps = x.s[:]
+	case 4:
+		x := new(struct {
+			p Program
+			s [4]compiled
+		})
+		prog = &x.p
+		prog.steps = x.s[:]
+	case 5:
+		x := new(struct {
+			p Program
+			s [5]compiled
+		})
+		prog = &x.p
+		prog.steps = x.s[:]
+	case 6:
+		x := new(struct {
+			p Program
+			s [6]compiled
+		})
+		prog = &x.p
+		prog.steps = x.s[:]
+	case 7:
+		x := new(struct {
+			p Program
+			s [7]compiled
+		})
+		prog = &x.p
+		prog.steps = x.s[:]
+	case 8:
+		x := new(struct {
+			p Program
+			s [8]compiled
+		})
+		prog = &x.p
+		prog.steps = x.s[:]
+	default:
+		prog = &Program{steps: make([]compiled, n)}
+	}
+	prog.plan = p
+	return prog
 }
 
 // idBit is a bit for a non-empty id, from a hash of its length and last

@@ -1,218 +1,215 @@
 package planner
 
+import "math/bits"
+
 // validJSON reports whether s is one valid JSON text, exactly as
 // json.Valid does (strings are not checked for valid UTF-8, nesting is
 // limited to 10000 levels), without its state machine: plans are checked
 // on every planning call, and their arguments are short.
+//
+// The checker's functions take the text and a position and return the
+// position after what they read, so that both stay in registers.
 func validJSON[T string | []byte](s T) bool {
-	v := validator[T]{s: s}
-	v.space()
-	if !v.value(0) {
-		return false
-	}
-	v.space()
-	return v.i == len(v.s)
+	i, ok := jsonValue(s, jsonSpace(s, 0), 0)
+	return ok && jsonSpace(s, i) == len(s)
 }
 
 // maxDepth is encoding/json's limit on nesting.
 const maxDepth = 10000
 
-type validator[T string | []byte] struct {
-	s T
-	i int
-}
-
-func (v *validator[T]) space() {
+// jsonSpace returns the position of the first byte at or after i that is
+// not JSON space.
+func jsonSpace[T string | []byte](s T, i int) int {
 	// Every JSON space byte is at most ' ': one comparison settles the
 	// usual case of compact JSON.
-	if v.i < len(v.s) && v.s[v.i] > ' ' {
-		return
-	}
-	for v.i < len(v.s) {
-		switch v.s[v.i] {
-		case ' ', '\t', '\n', '\r':
-			v.i++
-		default:
-			return
+	for i < len(s) && s[i] <= ' ' {
+		if c := s[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			break
 		}
+		i++
 	}
+	return i
 }
 
-func (v *validator[T]) value(depth int) bool {
-	if v.i >= len(v.s) {
-		return false
+// jsonValue checks the JSON value at i, nested depth levels deep, and
+// returns the position after it.
+func jsonValue[T string | []byte](s T, i, depth int) (int, bool) {
+	if i >= len(s) {
+		return i, false
 	}
-	switch c := v.s[v.i]; c {
+	var ok bool
+	switch c := s[i]; c {
 	case '{':
 		if depth >= maxDepth {
-			return false
+			return i, false
 		}
-		v.i++
-		v.space()
-		if v.i < len(v.s) && v.s[v.i] == '}' {
-			v.i++
-			return true
+		i = jsonSpace(s, i+1)
+		if i < len(s) && s[i] == '}' {
+			return i + 1, true
 		}
 		for {
-			if v.i >= len(v.s) || v.s[v.i] != '"' || !v.str() {
-				return false
+			if i >= len(s) || s[i] != '"' {
+				return i, false
 			}
-			v.space()
-			if v.i >= len(v.s) || v.s[v.i] != ':' {
-				return false
+			if i, ok = jsonStr(s, i); !ok {
+				return i, false
 			}
-			v.i++
-			v.space()
-			if !v.value(depth + 1) {
-				return false
+			if i = jsonSpace(s, i); i >= len(s) || s[i] != ':' {
+				return i, false
 			}
-			v.space()
-			if v.i >= len(v.s) {
-				return false
+			if i = jsonSpace(s, i+1); i < len(s) && s[i] == '"' {
+				i, ok = jsonStr(s, i)
+			} else {
+				i, ok = jsonValue(s, i, depth+1)
 			}
-			switch v.s[v.i] {
+			if !ok {
+				return i, false
+			}
+			if i = jsonSpace(s, i); i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
 			case ',':
-				v.i++
-				v.space()
+				i = jsonSpace(s, i+1)
 			case '}':
-				v.i++
-				return true
+				return i + 1, true
 			default:
-				return false
+				return i, false
 			}
 		}
 	case '[':
 		if depth >= maxDepth {
-			return false
+			return i, false
 		}
-		v.i++
-		v.space()
-		if v.i < len(v.s) && v.s[v.i] == ']' {
-			v.i++
-			return true
+		i = jsonSpace(s, i+1)
+		if i < len(s) && s[i] == ']' {
+			return i + 1, true
 		}
 		for {
-			if !v.value(depth + 1) {
-				return false
+			if i, ok = jsonValue(s, i, depth+1); !ok {
+				return i, false
 			}
-			v.space()
-			if v.i >= len(v.s) {
-				return false
+			if i = jsonSpace(s, i); i >= len(s) {
+				return i, false
 			}
-			switch v.s[v.i] {
+			switch s[i] {
 			case ',':
-				v.i++
-				v.space()
+				i = jsonSpace(s, i+1)
 			case ']':
-				v.i++
-				return true
+				return i + 1, true
 			default:
-				return false
+				return i, false
 			}
 		}
 	case '"':
-		return v.str()
+		return jsonStr(s, i)
 	case 't':
-		return v.word("true")
+		return jsonWord(s, i, "true")
 	case 'f':
-		return v.word("false")
+		return jsonWord(s, i, "false")
 	case 'n':
-		return v.word("null")
+		return jsonWord(s, i, "null")
 	default:
 		if c == '-' || '0' <= c && c <= '9' {
-			return v.number()
+			return jsonNumber(s, i)
 		}
-		return false
+		return i, false
 	}
 }
 
-func (v *validator[T]) word(w string) bool {
-	if len(v.s)-v.i < len(w) || string(v.s[v.i:v.i+len(w)]) != w {
-		return false
+func jsonWord[T string | []byte](s T, i int, w string) (int, bool) {
+	if len(s)-i < len(w) || string(s[i:i+len(w)]) != w {
+		return i, false
 	}
-	v.i += len(w)
-	return true
+	return i + len(w), true
 }
 
-// str reads a string starting at its opening quote.
-func (v *validator[T]) str() bool {
-	v.i++
-	for v.i < len(v.s) {
-		c := v.s[v.i]
-		switch {
-		case c == '"':
-			v.i++
-			return true
-		case c < 0x20:
-			return false
-		case c == '\\':
-			v.i++
-			if v.i >= len(v.s) {
-				return false
+// jsonStr checks the string starting at its opening quote at i.
+func jsonStr[T string | []byte](s T, i int) (int, bool) {
+	j := i + 1
+	for {
+		// Eight bytes at a time, to the first that ends a plain run.
+		for ; j+8 <= len(s); j += 8 {
+			if m := stops(load8(s[j:j+8])) & highs; m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				break
 			}
-			switch v.s[v.i] {
+		}
+		if j >= len(s) {
+			return j, false
+		}
+		switch c := s[j]; {
+		case c == '"':
+			return j + 1, true
+		case c < 0x20:
+			return j, false
+		case c == '\\':
+			j++
+			if j >= len(s) {
+				return j, false
+			}
+			switch s[j] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				v.i++
+				j++
 			case 'u':
-				v.i++
+				j++
 				for k := 0; k < 4; k++ {
-					if v.i >= len(v.s) || !isHex(v.s[v.i]) {
-						return false
+					if j >= len(s) || !isHex(s[j]) {
+						return j, false
 					}
-					v.i++
+					j++
 				}
 			default:
-				return false
+				return j, false
 			}
 		default:
-			v.i++
+			j++
 		}
 	}
-	return false
 }
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-func (v *validator[T]) digits() bool {
-	start := v.i
-	for v.i < len(v.s) && '0' <= v.s[v.i] && v.s[v.i] <= '9' {
-		v.i++
+func jsonDigits[T string | []byte](s T, i int) (int, bool) {
+	start := i
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
 	}
-	return v.i > start
+	return i, i > start
 }
 
-// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
-func (v *validator[T]) number() bool {
-	if v.s[v.i] == '-' {
-		v.i++
+// jsonNumber checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at i.
+func jsonNumber[T string | []byte](s T, i int) (int, bool) {
+	if s[i] == '-' {
+		i++
 	}
-	if v.i >= len(v.s) {
-		return false
+	if i >= len(s) {
+		return i, false
 	}
-	switch c := v.s[v.i]; {
+	ok := true
+	switch c := s[i]; {
 	case c == '0':
-		v.i++
+		i++
 	case '1' <= c && c <= '9':
-		v.digits()
+		i, _ = jsonDigits(s, i)
 	default:
-		return false
+		return i, false
 	}
-	if v.i < len(v.s) && v.s[v.i] == '.' {
-		v.i++
-		if !v.digits() {
-			return false
+	if i < len(s) && s[i] == '.' {
+		if i, ok = jsonDigits(s, i+1); !ok {
+			return i, false
 		}
 	}
-	if v.i < len(v.s) && (v.s[v.i] == 'e' || v.s[v.i] == 'E') {
-		v.i++
-		if v.i < len(v.s) && (v.s[v.i] == '+' || v.s[v.i] == '-') {
-			v.i++
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
 		}
-		if !v.digits() {
-			return false
+		if i, ok = jsonDigits(s, i); !ok {
+			return i, false
 		}
 	}
-	return true
+	return i, true
 }
