@@ -190,3 +190,21 @@ func BenchmarkDispatchOneQuery(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkValidateQuery validates the arguments of a one-string-field
+// tool, as a planner validates each plan step's when it compiles a plan.
+func BenchmarkValidateQuery(b *testing.B) {
+	fn := func(ctx context.Context, in queryIn) (string, error) { return in.Query, nil }
+	d := tools.NewDispatcher(tools.MustSet(tools.MustFunc("search", "Search the knowledge base.", fn)))
+	args := json.RawMessage(`{"query":"agents"}`)
+	b.ReportAllocs()
+	cpu0 := testenv.CPUTime()
+	for b.Loop() {
+		if err := d.Validate("search", args); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if cpu1 := testenv.CPUTime(); cpu0 > 0 {
+		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+}
