@@ -26,11 +26,15 @@ type Set struct {
 	order   []string // registration order
 }
 
-// table is a Set's entries by name; a small set's are in a list too,
-// which a lookup searches rather than hashing the name.
+// table is a Set's entries by name. A small set's names and entries are
+// in arrays in the table itself too, which a lookup searches rather than
+// hashing the name: finding a tool then reads the table and the name's
+// bytes, not the map's header, a list and each entry on the way.
 type table struct {
 	m     map[string]*entry
-	small []*entry // the entries, when there are at most smallSet
+	n     int // the number of entries in names and small; -1 for a set larger than smallSet
+	names [smallSet]string
+	small [smallSet]*entry
 }
 
 // smallSet is the number of tools up to which a lookup searches a list:
@@ -39,11 +43,12 @@ const smallSet = 8
 
 // storeTable makes m the set's entries; m is not changed afterwards.
 func (s *Set) storeTable(m map[string]*entry) {
-	t := &table{m: m}
+	t := &table{m: m, n: -1}
 	if len(m) <= smallSet {
-		t.small = make([]*entry, 0, len(m))
-		for _, e := range m {
-			t.small = append(t.small, e)
+		t.n = 0
+		for name, e := range m {
+			t.names[t.n], t.small[t.n] = name, e
+			t.n++
 		}
 	}
 	s.entries.Store(t)
@@ -188,10 +193,10 @@ func (s *Set) lookup(name string) *entry {
 	if t == nil {
 		return nil
 	}
-	if len(t.m) <= smallSet {
-		for _, e := range t.small {
-			if e.spec.Name == name {
-				return e
+	if n := t.n; n >= 0 {
+		for i, tn := range t.names[:n] {
+			if tn == name {
+				return t.small[i]
 			}
 		}
 		return nil
