@@ -73,6 +73,39 @@ type fastSchema struct {
 	min, max, exMin, exMax             float64
 
 	anyOf []*fastSchema
+
+	// Set by finish, once the schema is compiled, to spare the common
+	// cases the general path (see checkObject and validateFast):
+	//
+	// anyString: check accepts any JSON string, and only its syntax
+	// matters (no anyOf, enum, format or length or pattern).
+	anyString bool
+	// bareObject: check of an object is checkObject itself (not slow,
+	// objects allowed, no enum or anyOf).
+	bareObject bool
+}
+
+// finish sets what s's checks can skip, once its keywords are compiled.
+func (s *fastSchema) finish() {
+	s.anyString = !s.slow && len(s.anyOf) == 0 && (s.types == 0 || s.types&tStr != 0) &&
+		!s.hasEnum && s.pattern == nil && s.minLen < 0 && s.maxLen < 0 && !s.format
+	s.bareObject = !s.slow && len(s.anyOf) == 0 && (s.types == 0 || s.types&tObj != 0) && !s.hasEnum
+	for i := range s.propList {
+		np := &s.propList[i]
+		np.raw = rawKey(np.name)
+	}
+}
+
+// rawKey reports whether name appears in JSON as its own bytes between
+// quotes, with no escape: it has no quote, backslash or control byte
+// and is valid UTF-8, so a key of exactly its bytes is exactly it.
+func rawKey(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.ValidString(name)
 }
 
 // annotation and unknown keywords are ignored by the reference validator
@@ -97,6 +130,7 @@ func compileFast(doc any) *fastSchema {
 		if !d {
 			s.slow = true
 		}
+		s.finish()
 		return s
 	case map[string]any:
 		for k, v := range d {
@@ -222,12 +256,14 @@ func compileFast(doc any) *fastSchema {
 		}
 		if len(s.props) > 0 && len(s.props) <= smallProps {
 			for name, p := range s.props {
-				s.propList = append(s.propList, namedProp{name, p})
+				s.propList = append(s.propList, namedProp{name: name, p: p})
 			}
 		}
+		s.finish()
 		return s
 	}
 	s.slow = true
+	s.finish()
 	return s
 }
 
@@ -358,7 +394,12 @@ func (s *fastSchema) validateFast(b []byte) fastResult {
 	if sc.i >= len(b) || b[sc.i] != '{' {
 		return fastUnknown
 	}
-	r := s.check(&sc, 0)
+	var r fastResult
+	if s.bareObject {
+		r = s.checkObject(&sc, 0) // what check would come to
+	} else {
+		r = s.check(&sc, 0)
+	}
 	if r != fastOK {
 		return r
 	}
@@ -498,6 +539,7 @@ func (s *fastSchema) checkOwn(sc *fastScanner, depth int) fastResult {
 type namedProp struct {
 	name string
 	p    fastProp
+	raw  bool // see rawKey
 }
 
 // smallProps is the number of properties up to which an object schema
@@ -518,36 +560,71 @@ func (s *fastSchema) prop(key []byte) (fastProp, bool) {
 	return p, ok
 }
 
+// skipWS returns the index of the first byte at or after i in b that is
+// not JSON white space.
+func skipWS(b []byte, i int) int {
+	for i < len(b) && b[i] <= ' ' {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// checkObject consumes an object and validates it against s. Its index
+// is kept in a local, stored back to sc around what it calls. A key that
+// is one of a small object's property names, as written (see rawKey), is
+// found by comparing the bytes in place; a value that any string matches
+// is checked by scanning it.
 func (s *fastSchema) checkObject(sc *fastScanner, depth int) fastResult {
-	sc.i++ // {
+	b := sc.b
+	i := skipWS(b, sc.i+1) // past {
 	var seen uint64
-	sc.ws()
-	if sc.i < len(sc.b) && sc.b[sc.i] == '}' {
-		sc.i++
+	if i < len(b) && b[i] == '}' {
+		sc.i = i + 1
 		if s.reqMask != 0 {
 			return fastBad
 		}
 		return fastOK
 	}
 	for {
-		sc.ws()
-		if sc.i >= len(sc.b) || sc.b[sc.i] != '"' {
+		i = skipWS(b, i)
+		if i >= len(b) || b[i] != '"' {
+			sc.i = i
 			return fastBad
 		}
-		key, plain, ok := scanString(sc)
-		if !ok {
+		var p fastProp
+		known := false
+		for k := range s.propList {
+			np := &s.propList[k]
+			if end := i + 1 + len(np.name); np.raw && end < len(b) && b[end] == '"' && string(b[i+1:end]) == np.name {
+				p, known = np.p, true
+				i = end + 1
+				break
+			}
+		}
+		if !known {
+			sc.i = i
+			key, plain, ok := scanString(sc)
+			if !ok {
+				return fastBad
+			}
+			if !plain {
+				return fastUnknown
+			}
+			i = sc.i
+			p, known = s.prop(key)
+		}
+		i = skipWS(b, i)
+		if i >= len(b) || b[i] != ':' {
+			sc.i = i
 			return fastBad
 		}
-		if !plain {
-			return fastUnknown
-		}
-		sc.ws()
-		if sc.i >= len(sc.b) || sc.b[sc.i] != ':' {
-			return fastBad
-		}
-		sc.i++
+		i++
 		var child *fastSchema
-		p, known := s.prop(key)
 		if known {
 			if p.bit >= 0 {
 				seen |= 1 << p.bit
@@ -557,33 +634,48 @@ func (s *fastSchema) checkObject(sc *fastScanner, depth int) fastResult {
 		if !known || !p.declared {
 			switch s.addl {
 			case 1:
+				sc.i = i
 				return fastBad
 			case 2:
 				child = s.addlSch
 			}
 		}
 		if child == nil {
+			sc.i = i
 			if !skipValue(sc, depth+1) {
 				return fastBad
 			}
-		} else if r := child.check(sc, depth+1); r != fastOK {
-			return r
+			i = sc.i
+		} else {
+			i = skipWS(b, i)
+			sc.i = i
+			if child.anyString && depth+1 <= maxFastDepth && i < len(b) && b[i] == '"' {
+				// What child.check would come to.
+				if _, _, ok := scanString(sc); !ok {
+					return fastBad
+				}
+			} else if r := child.check(sc, depth+1); r != fastOK {
+				return r
+			}
+			i = sc.i
 		}
-		sc.ws()
-		if sc.i >= len(sc.b) {
+		i = skipWS(b, i)
+		if i >= len(b) {
+			sc.i = i
 			return fastBad
 		}
-		switch sc.b[sc.i] {
+		switch b[i] {
 		case ',':
-			sc.i++
+			i++
 			continue
 		case '}':
-			sc.i++
+			sc.i = i + 1
 			if seen&s.reqMask != s.reqMask {
 				return fastBad
 			}
 			return fastOK
 		}
+		sc.i = i
 		return fastBad
 	}
 }
@@ -664,6 +756,15 @@ func (s *fastSchema) checkString(sc *fastScanner) fastResult {
 	return fastOK
 }
 
+// plainByte[c] reports an ASCII byte that stands for itself in a JSON
+// string: not a quote, a backslash or a control byte.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // scanString consumes a JSON string. plain reports a string without
 // escapes that is valid UTF-8, whose bytes are its value.
 func scanString(sc *fastScanner) (val []byte, plain, ok bool) {
@@ -675,6 +776,10 @@ func scanString(sc *fastScanner) (val []byte, plain, ok bool) {
 	ascii := true
 	for i < len(b) {
 		c := b[i]
+		if plainByte[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
 			val = b[start:i]

@@ -15,6 +15,8 @@ var fuzzSchemas = []string{
 	`{"type":"object","properties":{"d":{"type":"string","format":"date-time"},"r":{"$ref":"#/$defs/r"}},"$defs":{"r":{"type":"integer"}},"required":["d"]}`,
 	`{"properties":{"any":{},"no":false,"yes":true}}`,
 	`{"type":"object","required":["z","a"],"properties":{"a":{"type":"string"}},"additionalProperties":{"type":"integer","maximum":3}}`,
+	`{"type":"object","properties":{"query":{"type":"string"}},"required":["query"]}`,
+	`{"type":"object","properties":{"q\"x":{"type":"string"},"é":{"type":["string","null"]},"a\\b":{},"k":{"type":"object","properties":{"s":{"type":"string"}},"required":["s"],"additionalProperties":false}},"additionalProperties":false}`,
 }
 
 func fuzzValidators(tb testing.TB) []*validator {
@@ -44,6 +46,9 @@ func FuzzFastPath(f *testing.F) {
 		`{"m":-0}`, `{"m":1e2}`, `{"d":"2024-01-01T00:00:00Z"}`, `{"d":"nope"}`, `{"r":1,"d":"x"}`,
 		`{"any":[1,{"x":[true,null]}],"yes":"q"}`, `{"no":1}`, `{}`, ` { } `, `{"a":1}x`, `{"a":01}`, `{"a":-}`, `{"a":1e}`,
 		`{"a":"s","z":3}`, `{"a":"s","z":4}`, `{"a":"s"}`, `{"z":1}`,
+		`{"query":"go"}`, `{"query":"go","query":1}`, `{"query":1}`, `{"querys":"x"}`, `{"quer":"x"}`, `{ "query" : "x" }`,
+		`{"query":"a\"b"}`, `{"query":"\u0041"}`, `{"query":"go"`, `{"query":"go}`, `{"query"`, `{"q\"x":"a"}`, `{"é":null}`,
+		`{"\u00e9":"x"}`, `{"a\\b":[1]}`, `{"k":{"s":"v"}}`, `{"k":{"s":"v","t":1}}`, `{"k":{"s":1}}`, `{"k":{}}`,
 		`{"a"1}`, `{"a":1,}`, `{,"a":1}`, `[]`, `"s"`, `{"a":1`, "{\"s\":\"a\x01\"}", `{"\u0061":1}`,
 	} {
 		f.Add([]byte(seed))
@@ -86,6 +91,22 @@ func TestFastPathDecides(t *testing.T) {
 		{6, `{"a":"s","z":3}`, fastUnknown},
 		{6, `{"a":"s","z":4}`, fastBad},
 		{6, `{"a":"s"}`, fastBad},
+		{7, `{"query":"go"}`, fastOK},
+		{7, ` { "query" : "a\"b" } `, fastOK},
+		{7, `{"querys":"x","query":"y"}`, fastOK},
+		{7, `{"query":"\u00e9"}`, fastOK},
+		{7, `{"query":1}`, fastBad},
+		{7, `{"quer":"go"}`, fastBad},
+		{7, `{"query":"go"`, fastBad},
+		{7, `{"query":"go}`, fastBad},
+		{7, `{}`, fastBad},
+		{7, `{"\u0071uery":"go"}`, fastUnknown},
+		{8, `{"é":"x","k":{"s":"v"}}`, fastOK},
+		{8, `{"é":null,"a\\b":[1]}`, fastUnknown},
+		{8, `{"q\"x":"a"}`, fastUnknown},
+		{8, `{"k":{"s":"v","t":1}}`, fastBad},
+		{8, `{"k":{"s":1}}`, fastBad},
+		{8, `{"z":1}`, fastBad},
 	} {
 		v := vs[tc.schema]
 		if v.fast == nil {
