@@ -297,13 +297,7 @@ func (d *Dispatcher) call(ctx context.Context, call llm.ToolCall, validated bool
 		}
 	}
 	start := monoNow()
-	defer func() {
-		if r := recover(); r != nil {
-			perr := &PanicError{Tool: call.Name, Value: r, Stack: debug.Stack()}
-			res = Result{Call: call, Err: perr, Content: "error: " + clip(perr.Error(), 300), Duration: monoNow() - start}
-			d.log(ctx, res)
-		}
-	}()
+	defer d.recoverCall(ctx, &call, &res, start)
 	if len(d.mws) == 0 {
 		// No middlewares: the call starts now (one clock read, not two).
 		// The Result is made in place, not copied up from each layer.
@@ -311,6 +305,17 @@ func (d *Dispatcher) call(ctx context.Context, call llm.ToolCall, validated bool
 		return res
 	}
 	return h(ctx, call)
+}
+
+// recoverCall, deferred by call, makes the Result of a call that
+// panicked outside its tool (in a middleware, say). A method with the
+// call's address rather than a closure: deferring it copies fewer words.
+func (d *Dispatcher) recoverCall(ctx context.Context, call *llm.ToolCall, res *Result, start time.Duration) {
+	if r := recover(); r != nil {
+		perr := &PanicError{Tool: call.Name, Value: r, Stack: debug.Stack()}
+		*res = Result{Call: *call, Err: perr, Content: "error: " + clip(perr.Error(), 300), Duration: monoNow() - start}
+		d.log(ctx, *res)
+	}
 }
 
 // RunsInline reports whether calls of the named tool run on the calling
@@ -457,9 +462,11 @@ func (d *Dispatcher) run(res *Result, ctx context.Context, call llm.ToolCall, va
 			return nil
 		}
 	}
-	if derr := checkGuards(ctx, call.Name, e.opts.guards, args); derr != nil {
-		*res = failed(derr, "")
-		return nil
+	if len(e.opts.guards) > 0 {
+		if derr := checkGuards(ctx, call.Name, e.opts.guards, args); derr != nil {
+			*res = failed(derr, "")
+			return nil
+		}
 	}
 	edited := false
 	if e.opts.approval || d.approveAll {
@@ -494,7 +501,11 @@ func (d *Dispatcher) run(res *Result, ctx context.Context, call llm.ToolCall, va
 		content, ok = e.enc(out)
 	}
 	if !ok {
-		content, err = encodeOutput(out)
+		if str, isStr := out.(string); isStr {
+			content = str // what encodeOutput makes of it, without the call
+		} else {
+			content, err = encodeOutput(out)
+		}
 	}
 	if err != nil {
 		*res = failed(fmt.Errorf("tool %q returned an output that cannot be encoded as JSON: %w", call.Name, err), "")

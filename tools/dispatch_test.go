@@ -381,6 +381,9 @@ func TestMiddleware(t *testing.T) {
 	}))
 	if r := bad.Call(context.Background(), llmCall("echo", `{"text":"x"}`)); !errors.Is(r.Err, tools.ErrPanic) {
 		t.Errorf("err %v", r.Err)
+	} else if r.Call.Name != "echo" || r.Call.ID == "" || string(r.Call.Arguments) != `{"text":"x"}` ||
+		!strings.HasPrefix(r.Content, "error: ") || !strings.Contains(r.Content, "middleware bug") || r.Duration < 0 {
+		t.Errorf("the Result of a panicking middleware: %+v", r)
 	}
 }
 

@@ -193,10 +193,10 @@ func (d *flatDecoder) decodeOne(data []byte, p unsafe.Pointer) bool {
 	v := data[k : n-2]
 	ascii := true
 	for _, c := range v {
-		if c == '"' || c == '\\' || c < 0x20 {
-			return false
-		}
-		if c >= 0x80 {
+		if !plainByte[c] {
+			if c < 0x80 { // a quote, a backslash or a control byte
+				return false
+			}
 			ascii = false
 		}
 	}
