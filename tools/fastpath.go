@@ -2,6 +2,7 @@ package tools
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"regexp"
@@ -93,6 +94,17 @@ func (s *fastSchema) finish() {
 	for i := range s.propList {
 		np := &s.propList[i]
 		np.raw = rawKey(np.name)
+		if np.raw && len(np.name) < 8 {
+			// The name and its closing quote, as the eight bytes from
+			// the name's start read little-endian, masked.
+			var w [8]byte
+			copy(w[:], np.name+`"`)
+			np.word = binary.LittleEndian.Uint64(w[:])
+			np.mask = 1<<(8*(len(np.name)+1)) - 1
+			if len(np.name) == 7 {
+				np.mask = ^uint64(0)
+			}
+		}
 	}
 }
 
@@ -540,6 +552,10 @@ type namedProp struct {
 	name string
 	p    fastProp
 	raw  bool // see rawKey
+	// word and mask, for a raw name of at most seven bytes (mask 0
+	// otherwise), are the name and its closing quote as checkObject
+	// compares them with the eight bytes after a key's opening quote.
+	word, mask uint64
 }
 
 // smallProps is the number of properties up to which an object schema
@@ -598,8 +614,21 @@ func (s *fastSchema) checkObject(sc *fastScanner, depth int) fastResult {
 		}
 		var p fastProp
 		known := false
+		var w uint64
+		short := i+9 <= len(b)
+		if short {
+			w = binary.LittleEndian.Uint64(b[i+1 : i+9])
+		}
 		for k := range s.propList {
 			np := &s.propList[k]
+			if short && np.mask != 0 {
+				if w&np.mask == np.word {
+					p, known = np.p, true
+					i += 1 + len(np.name) + 1
+					break
+				}
+				continue
+			}
 			if end := i + 1 + len(np.name); np.raw && end < len(b) && b[end] == '"' && string(b[i+1:end]) == np.name {
 				p, known = np.p, true
 				i = end + 1

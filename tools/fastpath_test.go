@@ -107,6 +107,11 @@ func TestFastPathDecides(t *testing.T) {
 		{8, `{"k":{"s":"v","t":1}}`, fastBad},
 		{8, `{"k":{"s":1}}`, fastBad},
 		{8, `{"z":1}`, fastBad},
+		{8, `{"k":{"s":""}}`, fastOK},
+		{8, `{"k" :{"s":""} }`, fastOK},
+		{8, `{"é":"","k":{"s":"v"}}`, fastOK},
+		{8, `{"éé":"x"}`, fastBad},
+		{8, `{"k":{"s":"v"},"k2":1}`, fastBad},
 	} {
 		v := vs[tc.schema]
 		if v.fast == nil {
