@@ -2,6 +2,7 @@ package tools
 
 import (
 	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"reflect"
 	"strconv"
@@ -46,6 +47,10 @@ type flatDecoder struct {
 	// a string with nothing to unescape, and `"}`, which decodeOne
 	// decodes in one pass.
 	one string
+	// oneLo and oneHi, when one has 8 to 16 bytes (oneLo is 0
+	// otherwise), are its first and last eight bytes read
+	// little-endian, which decodeOne compares as two words.
+	oneLo, oneHi uint64
 }
 
 var (
@@ -69,6 +74,10 @@ func newFlatDecoder(t reflect.Type) *flatDecoder {
 	}
 	if len(fs) == 1 && fs[0].kind == fkString {
 		d.one = `{"` + fs[0].name + `":"`
+		if k := len(d.one); k >= 8 && k <= 16 {
+			d.oneLo = binary.LittleEndian.Uint64([]byte(d.one[:8]))
+			d.oneHi = binary.LittleEndian.Uint64([]byte(d.one[k-8:]))
+		}
 	}
 	return d
 }
@@ -187,7 +196,15 @@ func skipSpace(data []byte, i int) int {
 // stored nothing, for anything else.
 func (d *flatDecoder) decodeOne(data []byte, p unsafe.Pointer) bool {
 	n, k := len(data), len(d.one)
-	if n < k+2 || data[n-1] != '}' || data[n-2] != '"' || string(data[:k]) != d.one {
+	if n < k+2 || data[n-1] != '}' || data[n-2] != '"' {
+		return false
+	}
+	if d.oneLo != 0 {
+		// The two words cover the k bytes, overlapping.
+		if binary.LittleEndian.Uint64(data[:8]) != d.oneLo || binary.LittleEndian.Uint64(data[k-8:k]) != d.oneHi {
+			return false
+		}
+	} else if string(data[:k]) != d.one {
 		return false
 	}
 	v := data[k : n-2]

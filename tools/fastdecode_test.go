@@ -334,3 +334,47 @@ func TestFlatDecodeOne(t *testing.T) {
 		}
 	}
 }
+
+// TestFlatDecodeOneNames: the one-pass path matches the field's name
+// exactly whatever its length (a name of 2 to 10 bytes is compared as two
+// words), and a key that differs in any byte is not it.
+func TestFlatDecodeOneNames(t *testing.T) {
+	type n1 struct {
+		F string `json:"q"`
+	}
+	type n2 struct {
+		F string `json:"qu"`
+	}
+	type n10 struct {
+		F string `json:"abcdefghij"`
+	}
+	type n11 struct {
+		F string `json:"abcdefghijk"`
+	}
+	type n12 struct {
+		F string `json:"abcdefghijkl"`
+	}
+	check := func(t *testing.T, name string, decode func([]byte) (string, bool)) {
+		t.Helper()
+		if got, ok := decode([]byte(`{"` + name + `":"v"}`)); !ok || got != "v" {
+			t.Errorf("%q: got %q, %v", name, got, ok)
+		}
+		for i := range len(name) {
+			other := []byte(name)
+			other[i] = '#'
+			if got, ok := decode([]byte(`{"` + string(other) + `":"v"}`)); ok && got != "" {
+				t.Errorf("key %q decoded as %q: %q", other, name, got)
+			}
+		}
+		for _, k := range []string{name[:len(name)-1], name + "x"} {
+			if got, ok := decode([]byte(`{"` + k + `":"v"}`)); ok && got != "" {
+				t.Errorf("key %q decoded as %q: %q", k, name, got)
+			}
+		}
+	}
+	check(t, "q", func(b []byte) (string, bool) { var v n1; ok := tools.FlatDecode(b, &v); return v.F, ok })
+	check(t, "qu", func(b []byte) (string, bool) { var v n2; ok := tools.FlatDecode(b, &v); return v.F, ok })
+	check(t, "abcdefghij", func(b []byte) (string, bool) { var v n10; ok := tools.FlatDecode(b, &v); return v.F, ok })
+	check(t, "abcdefghijk", func(b []byte) (string, bool) { var v n11; ok := tools.FlatDecode(b, &v); return v.F, ok })
+	check(t, "abcdefghijkl", func(b []byte) (string, bool) { var v n12; ok := tools.FlatDecode(b, &v); return v.F, ok })
+}
