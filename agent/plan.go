@@ -567,6 +567,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 			ps.setEnv(e.id, decodeOutput(e.rec))
 		}
 	}
+	if r.res.Steps == nil {
+		r.res.Steps = r.steps0[:0]
+	}
 	if free := cap(r.res.Steps) - len(r.res.Steps); free < n {
 		r.res.Steps = append(make([]StepRecord, 0, len(r.res.Steps)+n), r.res.Steps...)
 	}

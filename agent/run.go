@@ -103,21 +103,22 @@ type run struct {
 	// (whose Call needs none).
 	callBuf *[1]llm.ToolCall
 
-	// Room for the result's first plan, its first citations and its
-	// scratchpad's first entries (a plan of up to three steps, or three
-	// turns of ReAct, with a thought): the run is allocated with the
-	// result (see Agent.run), and what fits here needs no allocation of
-	// its own.
+	// Room for the result's first plan, its first citations, its first
+	// step records and its scratchpad's first entries (a plan of up to
+	// three steps, or three turns of ReAct, with a thought): the run is
+	// allocated with the result (see Agent.run), and what fits here
+	// needs no allocation of its own.
 	plans0 [1]*planner.Plan
 	cites0 [2]string
 	notes0 [8]memory.Entry
+	steps0 [3]StepRecord
 }
 
 func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err error) {
 	start := time.Now()
 	id := newRunID(start)
 	// The result, its scratchpad and the run, with its room for the
-	// result's first plan, citations and scratchpad entries, are one
+	// result's first plan, citations, steps and scratchpad entries, are one
 	// allocation: the result goes to the caller with what it holds, and
 	// the run is done with once Run returns (see run.release).
 	out := &struct {
