@@ -90,7 +90,11 @@ func (r *run) planExecute() error {
 		if out.Reasoning != "" {
 			r.note(memory.KindThought, "", "", out.Reasoning)
 		}
-		r.note(memory.KindPlan, "", "", planSummary(plan))
+		var room []byte // the first plan's summary goes in the run's room
+		if planIdx == 0 {
+			room = r.sum0[:0]
+		}
+		r.note(memory.KindPlan, "", "", planSummary(room, plan))
 		if planIdx == 0 {
 			r.emit(Event{Type: EventPlan, Plan: plan})
 		} else {
@@ -213,8 +217,10 @@ func (r *run) addPlanning(out *planner.Outcome) error {
 }
 
 // planSummary returns the plan's steps in a line, for the scratchpad:
-// "s1: search{"query":"rag"}; s2: ...".
-func planSummary(p *planner.Plan) string {
+// "s1: search{"query":"rag"}; s2: ...". It is written in room when it
+// fits there (room is never written again), and in a new allocation
+// otherwise.
+func planSummary(room []byte, p *planner.Plan) string {
 	n := 0 // the summary's length, exactly
 	steps := p.Steps
 	for i := range steps {
@@ -232,7 +238,10 @@ func planSummary(p *planner.Plan) string {
 	if n == 0 {
 		return ""
 	}
-	b := make([]byte, 0, n)
+	b := room[:0]
+	if cap(b) < n {
+		b = make([]byte, 0, n)
+	}
 	for i := range steps {
 		s := &steps[i]
 		if i > 0 {

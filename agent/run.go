@@ -87,13 +87,13 @@ type run struct {
 	// dispatcher is w.exec when it is a *tools.Dispatcher, whose Call
 	// runs one call without Dispatch's slice.
 	dispatcher *tools.Dispatcher
-	traced     bool // the run's spans are recorded
 	sink       *sink
 	start      time.Time
 
 	mu      sync.Mutex // guards res.Usage, res.ModelCalls, fatal; serializes emit
 	fatal   error
 	failed  atomic.Bool // fatal is set: getFatal takes the lock only then
+	traced  bool        // the run's spans are recorded
 	history []llm.Message
 
 	stepsRun int // steps started; owned by the scheduling goroutine
@@ -112,7 +112,16 @@ type run struct {
 	cites0 [2]string
 	notes0 [8]memory.Entry
 	steps0 [3]StepRecord
+	// sum0 is room for the first plan's summary (see planSummary), in
+	// what the allocation's size class leaves over (see
+	// TestRunAllocationSize).
+	sum0 [runSummaryRoom]byte
 }
+
+// runSummaryRoom is the size of run.sum0: the bytes that the run's
+// allocation with the result (see Agent.run) would otherwise leave unused
+// in its size class.
+const runSummaryRoom = 88
 
 func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err error) {
 	start := time.Now()
@@ -121,11 +130,7 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 	// result's first plan, citations, steps and scratchpad entries, are one
 	// allocation: the result goes to the caller with what it holds, and
 	// the run is done with once Run returns (see run.release).
-	out := &struct {
-		res Result
-		pad memory.Scratchpad
-		run run
-	}{}
+	out := new(runAlloc)
 	out.res = Result{RunID: id, Strategy: a.cfg.Strategy, ConversationID: ConversationFrom(ctx)}
 	r := &out.run
 	r.a, r.goal, r.sink, r.start, r.res = a, goal, s, start, &out.res
@@ -203,6 +208,14 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 		}
 	}
 	return r.res, nil
+}
+
+// runAlloc is a run allocated with its result and the result's
+// scratchpad (see Agent.run).
+type runAlloc struct {
+	res Result
+	pad memory.Scratchpad
+	run run
 }
 
 // release drops what the run holds of its caller's once the run is

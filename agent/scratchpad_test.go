@@ -11,6 +11,7 @@ import (
 	"github.com/plait-ai/plait/agent"
 	"github.com/plait-ai/plait/llm/llmtest"
 	"github.com/plait-ai/plait/memory"
+	"github.com/plait-ai/plait/planner"
 	"github.com/plait-ai/plait/tools"
 )
 
@@ -131,6 +132,52 @@ func TestResultOutlivesRunContext(t *testing.T) {
 				if time.Now().After(deadline) {
 					t.Fatal("the run's context is still reachable while its result is")
 				}
+			}
+		})
+	}
+}
+
+// TestPlanSummaries checks the scratchpad's summary of each plan of a
+// run that replans, written from the run's plans: short plans, whose
+// first summary fits in the room the run starts with, and longer ones,
+// whose summaries do not; the first plan's summary stays as it was
+// when the second is written.
+func TestPlanSummaries(t *testing.T) {
+	summary := func(p *planner.Plan) string {
+		parts := make([]string, len(p.Steps))
+		for i, s := range p.Steps {
+			parts[i] = s.ID + ": " + s.Tool + string(s.Args)
+		}
+		return strings.Join(parts, "; ")
+	}
+	for _, n := range []int{1, 3, 4, 9} {
+		t.Run(fmt.Sprint(n, "-steps"), func(t *testing.T) {
+			queries := make([]string, n)
+			for i := range queries {
+				queries[i] = fmt.Sprintf("q%d", i+1)
+			}
+			// The replan's steps have new ids and arguments: its
+			// summary differs from the first one from its start.
+			again := strings.ReplaceAll(planOfN(append(queries, "more")...), `"id":"s`, `"id":"t`)
+			m := llmtest.New(llmtest.Text(planOfN(queries...)), llmtest.Text("REPLAN: more"),
+				llmtest.Text(again), llmtest.Text("Done [t1]."))
+			a := mustAgent(t, agent.Config{Model: m, ToolList: []tools.Tool{echoTool(tools.Inline())}})
+			res, err := a.Run(context.Background(), "goal")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Plans) != 2 {
+				t.Fatalf("%d plans, want 2", len(res.Plans))
+			}
+			var got []string
+			for _, e := range res.Scratchpad.Entries() {
+				if e.Kind == memory.KindPlan {
+					got = append(got, e.Text)
+				}
+			}
+			want := []string{summary(res.Plans[0]), summary(res.Plans[1])}
+			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+				t.Errorf("plan entries\n%q\nwant\n%q", got, want)
 			}
 		})
 	}
