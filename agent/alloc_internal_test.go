@@ -1,8 +1,11 @@
 package agent
 
 import (
+	"reflect"
 	"testing"
 	"unsafe"
+
+	"go.opentelemetry.io/otel"
 )
 
 // TestRunAllocationSize checks that a run, allocated with its result and
@@ -20,5 +23,19 @@ func TestRunAllocationSize(t *testing.T) {
 	}
 	if class-size >= 8 {
 		t.Errorf("a run's allocation takes %d bytes, leaving %d of its size class (%d) unused: add them to runSummaryRoom (%d)", size, class-size, class, runSummaryRoom)
+	}
+}
+
+// TestGlobalTracingOffDefault checks that runs see the global default
+// tracer provider, installed before any other, as recording nothing,
+// the second time (by the type remembered) as the first (by its name).
+func TestGlobalTracingOffDefault(t *testing.T) {
+	if reflect.TypeOf(otel.GetTracerProvider()).String() != "*global.tracerProvider" {
+		t.Skip("a tracer provider is installed already")
+	}
+	for i := range 2 {
+		if !globalTracingOff() {
+			t.Fatalf("call %d: the global default provider is taken as recording", i+1)
+		}
 	}
 }

@@ -225,9 +225,11 @@ type runAlloc struct {
 // have all come back (see execute).
 func (r *run) release() {
 	r.ctx, r.sink, r.history, r.callBuf = nil, nil, nil, nil
-	r.mu.Lock()
-	r.fatal = nil
-	r.mu.Unlock()
+	if r.failed.Load() { // fatal is set only with failed
+		r.mu.Lock()
+		r.fatal = nil
+		r.mu.Unlock()
+	}
 }
 
 // classify turns a cancellation caused by the time budget into the
@@ -387,5 +389,20 @@ func globalTracingOff() bool {
 	case noop.TracerProvider, *noop.TracerProvider:
 		return true
 	}
-	return reflect.TypeOf(tp).String() == "*global.tracerProvider"
+	// The global default's type is unexported: it is known by its name,
+	// and once seen by its reflect.Type, which compares for less than
+	// the name costs to make.
+	t := reflect.TypeOf(tp)
+	if globalDefaultType.Load() == any(t) {
+		return true
+	}
+	if t.String() == "*global.tracerProvider" {
+		globalDefaultType.Store(t)
+		return true
+	}
+	return false
 }
+
+// globalDefaultType holds the reflect.Type of the global default tracer
+// provider, once globalTracingOff has seen it.
+var globalDefaultType atomic.Value
