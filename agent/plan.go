@@ -52,13 +52,15 @@ func (r *run) planExecute() error {
 			Previous: prev,
 			Done:     done,
 		})
-		if span.Recording() {
-			span.SetAttributes(trace.PlanAttemptKey.Int(out.Calls))
-			if out.Program != nil {
-				span.SetAttributes(trace.PlanStepsKey.Int(out.Program.Len()))
+		if r.traced { // an untraced run's plan has no span
+			if span.Recording() {
+				span.SetAttributes(trace.PlanAttemptKey.Int(out.Calls))
+				if out.Program != nil {
+					span.SetAttributes(trace.PlanStepsKey.Int(out.Program.Len()))
+				}
 			}
+			span.End(err)
 		}
-		span.End(err)
 		berr := r.addPlanning(out)
 		if err != nil {
 			return err
@@ -988,7 +990,9 @@ func (r *run) runStep(st *planner.Step, rec *StepRecord, input string, validated
 		}
 	}
 	r.stepBody(ctx, st, rec, input, validated, buf)
-	span.End(rec.Err) // before the scheduler learns the step is done
+	if r.traced { // an untraced step has no span, whose End does nothing
+		span.End(rec.Err) // before the scheduler learns the step is done
+	}
 }
 
 // stepBody runs one step and completes its record.
@@ -1184,7 +1188,9 @@ func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) 
 		ctx, span = trace.StartSummarize(r.ctx)
 	}
 	resp, err := r.generate(ctx, req, deltas)
-	span.End(err)
+	if r.traced {
+		span.End(err)
+	}
 	if err != nil {
 		return "", false, err
 	}
