@@ -52,13 +52,15 @@ func (r *run) planExecute() error {
 			Previous: prev,
 			Done:     done,
 		})
-		if span.Recording() {
-			span.SetAttributes(trace.PlanAttemptKey.Int(out.Calls))
-			if out.Program != nil {
-				span.SetAttributes(trace.PlanStepsKey.Int(out.Program.Len()))
+		if r.traced { // an untraced run's plan has no span
+			if span.Recording() {
+				span.SetAttributes(trace.PlanAttemptKey.Int(out.Calls))
+				if out.Program != nil {
+					span.SetAttributes(trace.PlanStepsKey.Int(out.Program.Len()))
+				}
 			}
+			span.End(err)
 		}
-		span.End(err)
 		berr := r.addPlanning(out)
 		if err != nil {
 			return err
@@ -90,7 +92,11 @@ func (r *run) planExecute() error {
 		if out.Reasoning != "" {
 			r.note(memory.KindThought, "", "", out.Reasoning)
 		}
-		r.note(memory.KindPlan, "", "", planSummary(plan))
+		var room []byte // the first plan's summary goes in the run's room
+		if planIdx == 0 {
+			room = r.sum0[:0]
+		}
+		r.note(memory.KindPlan, "", "", planSummary(room, plan))
 		if planIdx == 0 {
 			r.emit(Event{Type: EventPlan, Plan: plan})
 		} else {
@@ -213,8 +219,10 @@ func (r *run) addPlanning(out *planner.Outcome) error {
 }
 
 // planSummary returns the plan's steps in a line, for the scratchpad:
-// "s1: search{"query":"rag"}; s2: ...".
-func planSummary(p *planner.Plan) string {
+// "s1: search{"query":"rag"}; s2: ...". It is written in room when it
+// fits there (room is never written again), and in a new allocation
+// otherwise.
+func planSummary(room []byte, p *planner.Plan) string {
 	n := 0 // the summary's length, exactly
 	steps := p.Steps
 	for i := range steps {
@@ -232,7 +240,10 @@ func planSummary(p *planner.Plan) string {
 	if n == 0 {
 		return ""
 	}
-	b := make([]byte, 0, n)
+	b := room[:0]
+	if cap(b) < n {
+		b = make([]byte, 0, n)
+	}
 	for i := range steps {
 		s := &steps[i]
 		if i > 0 {
@@ -566,6 +577,9 @@ func (r *run) execute(prog *planner.Program, planIdx int, ps *planState, records
 		if _, ok := ps.env[e.id]; !ok && prog.Reads(e.id) {
 			ps.setEnv(e.id, decodeOutput(e.rec))
 		}
+	}
+	if r.res.Steps == nil {
+		r.res.Steps = r.steps0[:0]
 	}
 	if free := cap(r.res.Steps) - len(r.res.Steps); free < n {
 		r.res.Steps = append(make([]StepRecord, 0, len(r.res.Steps)+n), r.res.Steps...)
@@ -976,7 +990,9 @@ func (r *run) runStep(st *planner.Step, rec *StepRecord, input string, validated
 		}
 	}
 	r.stepBody(ctx, st, rec, input, validated, buf)
-	span.End(rec.Err) // before the scheduler learns the step is done
+	if r.traced { // an untraced step has no span, whose End does nothing
+		span.End(rec.Err) // before the scheduler learns the step is done
+	}
 }
 
 // stepBody runs one step and completes its record.
@@ -1172,7 +1188,9 @@ func (r *run) joinCall(canReplan bool, records recordSet) (string, bool, error) 
 		ctx, span = trace.StartSummarize(r.ctx)
 	}
 	resp, err := r.generate(ctx, req, deltas)
-	span.End(err)
+	if r.traced {
+		span.End(err)
+	}
 	if err != nil {
 		return "", false, err
 	}

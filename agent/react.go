@@ -116,10 +116,15 @@ func (r *run) dispatchTurn(turn int, calls []llm.ToolCall) []StepRecord {
 		defer cancel()
 	}
 	// The turn's records go straight into the result, where they stay:
-	// no copy of them per turn. Room for a few turns at first, so that
-	// short runs grow the slice once.
+	// no copy of them per turn. The first ones go in the run's room for
+	// them (see run.steps0); past it, room for a few turns at once, so
+	// that short runs grow the slice once.
 	base := len(r.res.Steps)
-	if cap(r.res.Steps) == 0 {
+	switch {
+	case cap(r.res.Steps) > 0:
+	case len(calls) <= len(r.steps0):
+		r.res.Steps = r.steps0[:0]
+	default:
 		r.res.Steps = make([]StepRecord, 0, max(4, len(calls)))
 	}
 	r.res.Steps = slices.Grow(r.res.Steps, len(calls))[:base+len(calls)]

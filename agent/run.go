@@ -87,13 +87,13 @@ type run struct {
 	// dispatcher is w.exec when it is a *tools.Dispatcher, whose Call
 	// runs one call without Dispatch's slice.
 	dispatcher *tools.Dispatcher
-	traced     bool // the run's spans are recorded
 	sink       *sink
 	start      time.Time
 
 	mu      sync.Mutex // guards res.Usage, res.ModelCalls, fatal; serializes emit
 	fatal   error
 	failed  atomic.Bool // fatal is set: getFatal takes the lock only then
+	traced  bool        // the run's spans are recorded
 	history []llm.Message
 
 	stepsRun int // steps started; owned by the scheduling goroutine
@@ -103,28 +103,34 @@ type run struct {
 	// (whose Call needs none).
 	callBuf *[1]llm.ToolCall
 
-	// Room for the result's first plan, its first citations and its
-	// scratchpad's first entries (a plan of up to three steps, or three
-	// turns of ReAct, with a thought): the run is allocated with the
-	// result (see Agent.run), and what fits here needs no allocation of
-	// its own.
+	// Room for the result's first plan, its first citations, its first
+	// step records and its scratchpad's first entries (a plan of up to
+	// three steps, or three turns of ReAct, with a thought): the run is
+	// allocated with the result (see Agent.run), and what fits here
+	// needs no allocation of its own.
 	plans0 [1]*planner.Plan
 	cites0 [2]string
 	notes0 [8]memory.Entry
+	steps0 [3]StepRecord
+	// sum0 is room for the first plan's summary (see planSummary), in
+	// what the allocation's size class leaves over (see
+	// TestRunAllocationSize).
+	sum0 [runSummaryRoom]byte
 }
+
+// runSummaryRoom is the size of run.sum0: the bytes that the run's
+// allocation with the result (see Agent.run) would otherwise leave unused
+// in its size class.
+const runSummaryRoom = 88
 
 func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err error) {
 	start := time.Now()
 	id := newRunID(start)
 	// The result, its scratchpad and the run, with its room for the
-	// result's first plan, citations and scratchpad entries, are one
+	// result's first plan, citations, steps and scratchpad entries, are one
 	// allocation: the result goes to the caller with what it holds, and
 	// the run is done with once Run returns (see run.release).
-	out := &struct {
-		res Result
-		pad memory.Scratchpad
-		run run
-	}{}
+	out := new(runAlloc)
 	out.res = Result{RunID: id, Strategy: a.cfg.Strategy, ConversationID: ConversationFrom(ctx)}
 	r := &out.run
 	r.a, r.goal, r.sink, r.start, r.res = a, goal, s, start, &out.res
@@ -204,6 +210,14 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 	return r.res, nil
 }
 
+// runAlloc is a run allocated with its result and the result's
+// scratchpad (see Agent.run).
+type runAlloc struct {
+	res Result
+	pad memory.Scratchpad
+	run run
+}
+
 // release drops what the run holds of its caller's once the run is
 // over: the run lives on in the result's allocation, and must not keep
 // the run's context, conversation or stream alive with it. Nothing uses
@@ -211,9 +225,11 @@ func (a *Agent) run(ctx context.Context, goal string, s *sink) (res *Result, err
 // have all come back (see execute).
 func (r *run) release() {
 	r.ctx, r.sink, r.history, r.callBuf = nil, nil, nil, nil
-	r.mu.Lock()
-	r.fatal = nil
-	r.mu.Unlock()
+	if r.failed.Load() { // fatal is set only with failed
+		r.mu.Lock()
+		r.fatal = nil
+		r.mu.Unlock()
+	}
 }
 
 // classify turns a cancellation caused by the time budget into the
@@ -373,5 +389,20 @@ func globalTracingOff() bool {
 	case noop.TracerProvider, *noop.TracerProvider:
 		return true
 	}
-	return reflect.TypeOf(tp).String() == "*global.tracerProvider"
+	// The global default's type is unexported: it is known by its name,
+	// and once seen by its reflect.Type, which compares for less than
+	// the name costs to make.
+	t := reflect.TypeOf(tp)
+	if globalDefaultType.Load() == any(t) {
+		return true
+	}
+	if t.String() == "*global.tracerProvider" {
+		globalDefaultType.Store(t)
+		return true
+	}
+	return false
 }
+
+// globalDefaultType holds the reflect.Type of the global default tracer
+// provider, once globalTracingOff has seen it.
+var globalDefaultType atomic.Value

@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"strings"
@@ -9,8 +10,10 @@ import (
 	"time"
 
 	"github.com/plait-ai/plait/agent"
+	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/llm/llmtest"
 	"github.com/plait-ai/plait/memory"
+	"github.com/plait-ai/plait/planner"
 	"github.com/plait-ai/plait/tools"
 )
 
@@ -131,6 +134,104 @@ func TestResultOutlivesRunContext(t *testing.T) {
 				if time.Now().After(deadline) {
 					t.Fatal("the run's context is still reachable while its result is")
 				}
+			}
+		})
+	}
+}
+
+// TestPlanSummaries checks the scratchpad's summary of each plan of a
+// run that replans, written from the run's plans: short plans, whose
+// first summary fits in the room the run starts with, and longer ones,
+// whose summaries do not; the first plan's summary stays as it was
+// when the second is written.
+func TestPlanSummaries(t *testing.T) {
+	summary := func(p *planner.Plan) string {
+		parts := make([]string, len(p.Steps))
+		for i, s := range p.Steps {
+			parts[i] = s.ID + ": " + s.Tool + string(s.Args)
+		}
+		return strings.Join(parts, "; ")
+	}
+	for _, n := range []int{1, 3, 4, 9} {
+		t.Run(fmt.Sprint(n, "-steps"), func(t *testing.T) {
+			queries := make([]string, n)
+			for i := range queries {
+				queries[i] = fmt.Sprintf("q%d", i+1)
+			}
+			// The replan's steps have new ids and arguments: its
+			// summary differs from the first one from its start.
+			again := strings.ReplaceAll(planOfN(append(queries, "more")...), `"id":"s`, `"id":"t`)
+			m := llmtest.New(llmtest.Text(planOfN(queries...)), llmtest.Text("REPLAN: more"),
+				llmtest.Text(again), llmtest.Text("Done [t1]."))
+			a := mustAgent(t, agent.Config{Model: m, ToolList: []tools.Tool{echoTool(tools.Inline())}})
+			res, err := a.Run(context.Background(), "goal")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Plans) != 2 {
+				t.Fatalf("%d plans, want 2", len(res.Plans))
+			}
+			var got []string
+			for _, e := range res.Scratchpad.Entries() {
+				if e.Kind == memory.KindPlan {
+					got = append(got, e.Text)
+				}
+			}
+			want := []string{summary(res.Plans[0]), summary(res.Plans[1])}
+			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+				t.Errorf("plan entries\n%q\nwant\n%q", got, want)
+			}
+		})
+	}
+}
+
+// TestReActStepRecords checks a ReAct run's step records, in order, for
+// runs whose records fit in the room a run starts with and runs that
+// outgrow it, one call a turn or several at once; and that a later run
+// leaves an earlier run's records as they were.
+func TestReActStepRecords(t *testing.T) {
+	call := func(i int) llm.ToolCall {
+		return llm.ToolCall{ID: fmt.Sprintf("c%d", i), Name: "search", Arguments: json.RawMessage(fmt.Sprintf(`{"query":"q%d"}`, i))}
+	}
+	for _, turns := range [][]int{{1}, {1, 1, 1}, {1, 1, 1, 1}, {3, 1}, {2, 5}, {5}, {1, 1, 1, 1, 1, 1, 1}} {
+		t.Run(fmt.Sprint(turns), func(t *testing.T) {
+			var script []llmtest.Step
+			n := 0
+			for _, k := range turns {
+				calls := make([]llm.ToolCall, k)
+				for j := range calls {
+					n++
+					calls[j] = call(n)
+				}
+				script = append(script, llmtest.ToolCalls(calls...))
+			}
+			script = append(script, llmtest.Text("Done [c1]."))
+			m := llmtest.New(append(script, script...)...)
+			a := mustAgent(t, agent.Config{Model: m, Strategy: agent.ReAct, ToolList: []tools.Tool{echoTool(tools.Inline())}})
+			check := func(res *agent.Result) {
+				t.Helper()
+				if len(res.Steps) != n {
+					t.Fatalf("%d steps, want %d", len(res.Steps), n)
+				}
+				for i, rec := range res.Steps {
+					if want := call(i + 1); rec.ID != want.ID || string(rec.Args) != string(want.Arguments) || rec.Content != fmt.Sprintf("result for q%d", i+1) || rec.Status != agent.StepDone {
+						t.Errorf("step %d = %+v", i, rec)
+					}
+				}
+			}
+			res1, err := a.Run(context.Background(), "goal")
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(res1)
+			before := fmt.Sprintf("%+v", res1.Steps)
+			res2, err := a.Run(context.Background(), "goal")
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(res2)
+			if after := fmt.Sprintf("%+v", res1.Steps); after != before {
+				t.Errorf("the first run's steps changed with the second run:\n%s\n%s", before, after)
 			}
 		})
 	}

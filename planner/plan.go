@@ -297,9 +297,19 @@ func skipQuoted(s string, i int) int {
 
 // stepLabel names a step in an error message: its id, or its position when
 // it has none.
+// It is small enough to be inlined: compile asks for every step's label
+// whether or not it has a problem to report.
 func stepLabel(p *Plan, i int) string {
 	if id := p.Steps[i].ID; id != "" {
 		return id
 	}
+	return positionLabel(i)
+}
+
+// positionLabel names the step at i by its position: "#3". (Not inlined,
+// so that stepLabel is.)
+//
+//go:noinline
+func positionLabel(i int) string {
 	return "#" + strconv.Itoa(i+1)
 }

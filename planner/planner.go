@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/plait-ai/plait/llm"
 	"github.com/plait-ai/plait/tools"
@@ -263,27 +264,28 @@ func userPrompt(req Request) string {
 			n += len(thought) + len(thoughtText) + 1
 		}
 	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteString(goal)
-	b.WriteString(req.Goal)
-	b.WriteByte('\n')
+	b := make([]byte, 0, n)
+	b = append(b, goal...)
+	b = append(b, req.Goal...)
+	b = append(b, '\n')
 	if m != "" {
-		b.WriteString(memory)
-		b.WriteString(m)
-		b.WriteByte('\n')
+		b = append(b, memory...)
+		b = append(b, m...)
+		b = append(b, '\n')
 	}
 	if req.Replan != "" {
-		b.WriteString(replan)
-		b.WriteString(req.Replan)
-		b.WriteString(replanRule)
+		b = append(b, replan...)
+		b = append(b, req.Replan...)
+		b = append(b, replanRule...)
 		if thoughtText != "" {
-			b.WriteString(thought)
-			b.WriteString(thoughtText)
-			b.WriteByte('\n')
+			b = append(b, thought...)
+			b = append(b, thoughtText...)
+			b = append(b, '\n')
 		}
 	}
-	return b.String()
+	// b is never written again: the prompt is its bytes, as a
+	// strings.Builder's string is.
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 func repairPrompt(err error) string {

@@ -694,3 +694,39 @@ func TestPlansIndependent(t *testing.T) {
 		}
 	}
 }
+
+// TestUserPrompt checks the user message of a plan request, exactly, for
+// each part it may hold.
+func TestUserPrompt(t *testing.T) {
+	const rule = "\nPlan only what is still needed. Completed steps keep their ids and outputs: reference them as ${id}, and do not run them again.\n"
+	prev := &planner.Plan{Thought: "search first"}
+	for _, tc := range []struct {
+		name string
+		req  planner.Request
+		want string
+	}{
+		{"goal", planner.Request{Goal: "find x"}, "Goal: find x\n"},
+		{"memory", planner.Request{Goal: "find x", Memory: "  note: x is y\n"}, "Goal: find x\n\nMemory:\nnote: x is y\n"},
+		{"blank memory", planner.Request{Goal: "find x", Memory: " \n "}, "Goal: find x\n"},
+		{"replan", planner.Request{Goal: "g", Replan: "s1 failed"},
+			"Goal: g\n\nThe previous plan must be replaced: s1 failed" + rule},
+		{"replan with thought", planner.Request{Goal: "g", Memory: "m", Replan: "s1 failed", Previous: prev},
+			"Goal: g\n\nMemory:\nm\n\nThe previous plan must be replaced: s1 failed" + rule + "The previous plan's thought was: search first\n"},
+		{"previous without replan", planner.Request{Goal: "g", Previous: prev}, "Goal: g\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := llmtest.New(llmtest.Text(`{"thought":"t","steps":[{"id":"s9","task":"a","tool":"search","args":{"query":"x"}}]}`))
+			p, err := planner.New(planner.Config{Model: m, Tools: exec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.Plan(context.Background(), tc.req); err != nil {
+				t.Fatal(err)
+			}
+			msgs := m.Requests()[0].Messages
+			if got := msgs[len(msgs)-1].Content; got != tc.want {
+				t.Errorf("user prompt\n%q\nwant\n%q", got, tc.want)
+			}
+		})
+	}
+}

@@ -355,8 +355,11 @@ func compile(p *Plan, exec tools.Executor, opts Options, specOf map[string]*llm.
 	// Dependencies: declared, and inferred from references.
 	for i := range p.Steps {
 		st := &p.Steps[i]
-		label := stepLabel(p, i)
 		c := &prog.steps[i]
+		if len(st.Deps) == 0 && c.args == nil && c.when == nil {
+			continue // nothing to link, nothing read
+		}
+		label := stepLabel(p, i)
 		seen := func(j int) bool {
 			for _, d := range c.deps {
 				if d == j {
