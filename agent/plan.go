@@ -1223,46 +1223,35 @@ func joinRequest(system string, history []llm.Message, user string, records reco
 	}
 	var req *llm.Request
 	var room []llm.Source
-	switch n := sourceCount(records); {
-	case n == 0:
+	switch sourceCount(records) {
+	case 0:
 		return newRequest(system, nil, user)
-	case n == 1:
-		p := &struct {
-			req  llm.Request
-			msgs [2]llm.Message
-			src  [1]llm.Source
-		}{}
-		req, room = &p.req, p.src[:0]
-		setMessages(req, &p.msgs, system, user)
-	case n == 2:
-		p := &struct {
-			req  llm.Request
-			msgs [2]llm.Message
-			src  [2]llm.Source
-		}{}
-		req, room = &p.req, p.src[:0]
-		setMessages(req, &p.msgs, system, user)
-	case n == 3:
-		p := &struct {
-			req  llm.Request
-			msgs [2]llm.Message
-			src  [3]llm.Source
-		}{}
-		req, room = &p.req, p.src[:0]
-		setMessages(req, &p.msgs, system, user)
-	case n == 4:
-		p := &struct {
-			req  llm.Request
-			msgs [2]llm.Message
-			src  [4]llm.Source
-		}{}
-		req, room = &p.req, p.src[:0]
-		setMessages(req, &p.msgs, system, user)
+	case 1:
+		req, room = requestWith(system, user, func(a *[1]llm.Source) []llm.Source { return a[:0] })
+	case 2:
+		req, room = requestWith(system, user, func(a *[2]llm.Source) []llm.Source { return a[:0] })
+	case 3:
+		req, room = requestWith(system, user, func(a *[3]llm.Source) []llm.Source { return a[:0] })
+	case 4:
+		req, room = requestWith(system, user, func(a *[4]llm.Source) []llm.Source { return a[:0] })
 	default:
 		req = newRequest(system, nil, user)
 	}
 	req.Sources = joinSources(room, records)
 	return req
+}
+
+// requestWith returns a request of a system and a user message, in one
+// allocation with its messages and with room for sources, the array A,
+// which room slices (empty, with A's capacity).
+func requestWith[A any](system, user string, room func(*A) []llm.Source) (*llm.Request, []llm.Source) {
+	p := new(struct {
+		req  llm.Request
+		msgs [2]llm.Message
+		src  A
+	})
+	setMessages(&p.req, &p.msgs, system, user)
+	return &p.req, room(&p.src)
 }
 
 // sourceCount is the number of sources joinSources returns.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // scanPlan reads a plan written exactly as Schema asks — one JSON object
@@ -156,143 +157,66 @@ func (d *depList) copyTo(steps []Step) {
 func newPlan(n int, withProgram bool) (*Plan, *Program) {
 	switch n {
 	case 1:
-		if withProgram {
-			x := new(struct {
-				p    Plan
-				prog Program
-				s    [1]Step
-				c    [1]compiled
-			})
-			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
-			return &x.p, &x.prog
-		}
-		x := new(struct {
-			p Plan
-			s [1]Step
-		})
-		x.p.Steps = x.s[:]
-		return &x.p, nil
+		return planIn[[1]Step, [1]compiled](withProgram)
 	case 2:
-		if withProgram {
-			x := new(struct {
-				p    Plan
-				prog Program
-				s    [2]Step
-				c    [2]compiled
-			})
-			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
-			return &x.p, &x.prog
-		}
-		x := new(struct {
-			p Plan
-			s [2]Step
-		})
-		x.p.Steps = x.s[:]
-		return &x.p, nil
+		return planIn[[2]Step, [2]compiled](withProgram)
 	case 3:
-		if withProgram {
-			x := new(struct {
-				p    Plan
-				prog Program
-				s    [3]Step
-				c    [3]compiled
-			})
-			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
-			return &x.p, &x.prog
-		}
-		x := new(struct {
-			p Plan
-			s [3]Step
-		})
-		x.p.Steps = x.s[:]
-		return &x.p, nil
+		return planIn[[3]Step, [3]compiled](withProgram)
 	case 4:
-		if withProgram {
-			x := new(struct {
-				p    Plan
-				prog Program
-				s    [4]Step
-				c    [4]compiled
-			})
-			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
-			return &x.p, &x.prog
-		}
-		x := new(struct {
-			p Plan
-			s [4]Step
-		})
-		x.p.Steps = x.s[:]
-		return &x.p, nil
+		return planIn[[4]Step, [4]compiled](withProgram)
 	case 5:
-		if withProgram {
-			x := new(struct {
-				p    Plan
-				prog Program
-				s    [5]Step
-				c    [5]compiled
-			})
-			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
-			return &x.p, &x.prog
-		}
-		x := new(struct {
-			p Plan
-			s [5]Step
-		})
-		x.p.Steps = x.s[:]
-		return &x.p, nil
+		return planIn[[5]Step, [5]compiled](withProgram)
 	case 6:
-		if withProgram {
-			x := new(struct {
-				p    Plan
-				prog Program
-				s    [6]Step
-				c    [6]compiled
-			})
-			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
-			return &x.p, &x.prog
-		}
-		x := new(struct {
-			p Plan
-			s [6]Step
-		})
-		x.p.Steps = x.s[:]
-		return &x.p, nil
+		return planIn[[6]Step, [6]compiled](withProgram)
 	case 7:
-		if withProgram {
-			x := new(struct {
-				p    Plan
-				prog Program
-				s    [7]Step
-				c    [7]compiled
-			})
-			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
-			return &x.p, &x.prog
-		}
-		x := new(struct {
-			p Plan
-			s [7]Step
-		})
-		x.p.Steps = x.s[:]
-		return &x.p, nil
+		return planIn[[7]Step, [7]compiled](withProgram)
 	case 8:
-		if withProgram {
-			x := new(struct {
-				p    Plan
-				prog Program
-				s    [8]Step
-				c    [8]compiled
-			})
-			x.p.Steps, x.prog.steps, x.prog.plan = x.s[:], x.c[:], &x.p
-			return &x.p, &x.prog
-		}
-		x := new(struct {
-			p Plan
-			s [8]Step
-		})
-		x.p.Steps = x.s[:]
-		return &x.p, nil
+		return planIn[[8]Step, [8]compiled](withProgram)
 	}
 	return &Plan{Steps: make([]Step, n)}, nil
+}
+
+// steps8 and compiled8 are the arrays of steps, and of compiled steps,
+// that newPlan and newProgram allocate with a plan or a program.
+type (
+	steps8 interface {
+		[1]Step | [2]Step | [3]Step | [4]Step | [5]Step | [6]Step | [7]Step | [8]Step
+	}
+	compiled8 interface {
+		[1]compiled | [2]compiled | [3]compiled | [4]compiled | [5]compiled | [6]compiled | [7]compiled | [8]compiled
+	}
+)
+
+// planIn is newPlan for the array of steps S and of compiled steps C of
+// the plan's size: one allocation.
+func planIn[S steps8, C compiled8](withProgram bool) (*Plan, *Program) {
+	if withProgram {
+		x := new(struct {
+			p    Plan
+			prog Program
+			s    S
+			c    C
+		})
+		x.p.Steps, x.prog.steps, x.prog.plan = stepSlice(&x.s), compiledSlice(&x.c), &x.p
+		return &x.p, &x.prog
+	}
+	x := new(struct {
+		p Plan
+		s S
+	})
+	x.p.Steps = stepSlice(&x.s)
+	return &x.p, nil
+}
+
+// stepSlice is a[:] for an array of steps of any of newPlan's sizes.
+func stepSlice[S steps8](a *S) []Step {
+	return unsafe.Slice((*Step)(unsafe.Pointer(a)), len(*a))
+}
+
+// compiledSlice is a[:] for an array of compiled steps of any of
+// newPlan's sizes.
+func compiledSlice[C compiled8](a *C) []compiled {
+	return unsafe.Slice((*compiled)(unsafe.Pointer(a)), len(*a))
 }
 
 // argTexts are the texts of a plan's arguments as the fast plan reader

@@ -444,70 +444,40 @@ func doneStep(done map[string]Done, id string) (Done, bool) {
 // newProgram returns the program of p, its steps zero. The program of a
 // plan of up to 8 steps is one allocation with its steps.
 func newProgram(p *Plan) *Program {
-	n := len(p.Steps)
 	var prog *Program
-	switch n {
+	switch n := len(p.Steps); n {
 	case 1:
-		x := new(struct {
-			p Program
-			s [1]compiled
-		})
-		prog = &x.p
-		prog.steps = x.s[:]
+		prog = programIn[[1]compiled]()
 	case 2:
-		x := new(struct {
-			p Program
-			s [2]compiled
-		})
-		prog = &x.p
-		prog.steps = x.s[:]
+		prog = programIn[[2]compiled]()
 	case 3:
-		x := new(struct {
-			p Program
-			s [3]compiled
-		})
-		prog = &x.p
-		prog.steps = x.s[:]
+		prog = programIn[[3]compiled]()
 	case 4:
-		x := new(struct {
-			p Program
-			s [4]compiled
-		})
-		prog = &x.p
-		prog.steps = x.s[:]
+		prog = programIn[[4]compiled]()
 	case 5:
-		x := new(struct {
-			p Program
-			s [5]compiled
-		})
-		prog = &x.p
-		prog.steps = x.s[:]
+		prog = programIn[[5]compiled]()
 	case 6:
-		x := new(struct {
-			p Program
-			s [6]compiled
-		})
-		prog = &x.p
-		prog.steps = x.s[:]
+		prog = programIn[[6]compiled]()
 	case 7:
-		x := new(struct {
-			p Program
-			s [7]compiled
-		})
-		prog = &x.p
-		prog.steps = x.s[:]
+		prog = programIn[[7]compiled]()
 	case 8:
-		x := new(struct {
-			p Program
-			s [8]compiled
-		})
-		prog = &x.p
-		prog.steps = x.s[:]
+		prog = programIn[[8]compiled]()
 	default:
 		prog = &Program{steps: make([]compiled, n)}
 	}
 	prog.plan = p
 	return prog
+}
+
+// programIn is newProgram for the array of compiled steps C of the plan's
+// size: one allocation.
+func programIn[C compiled8]() *Program {
+	x := new(struct {
+		p Program
+		s C
+	})
+	x.p.steps = compiledSlice(&x.s)
+	return &x.p
 }
 
 // idBit is a bit for a non-empty id, from a hash of its length and last
