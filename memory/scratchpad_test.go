@@ -271,10 +271,9 @@ func TestScratchpadGrow(t *testing.T) {
 	}
 }
 
-// TestScratchpadRenderTo checks that RenderTo writes after what the
-// builder holds exactly what RenderStats returns, with and without a
-// budget.
-func TestScratchpadRenderTo(t *testing.T) {
+// renderedPad is the scratchpad the rendering tests render: a plan, then
+// four calls, each with a long observation.
+func renderedPad() *memory.Scratchpad {
 	long := strings.Repeat("word ", 60)
 	s := memory.NewScratchpad(nil)
 	s.Add("", memory.KindPlan, "PLAN: 1. find 2. answer")
@@ -282,6 +281,14 @@ func TestScratchpadRenderTo(t *testing.T) {
 		s.Append(memory.Entry{Step: fmt.Sprintf("s%d", i), Kind: memory.KindToolCall, Tool: "search", Text: `{"query":"x"}`})
 		s.Append(memory.Entry{Step: fmt.Sprintf("s%d", i), Kind: memory.KindObservation, Tool: "search", Text: long})
 	}
+	return s
+}
+
+// TestScratchpadRenderTo checks that RenderTo writes after what the
+// builder holds exactly what RenderStats returns, with and without a
+// budget.
+func TestScratchpadRenderTo(t *testing.T) {
+	s := renderedPad()
 	for _, budget := range []int{0, -1, 100, 10000} {
 		t.Run(fmt.Sprint(budget), func(t *testing.T) {
 			want, wantOmitted := s.RenderStats(budget)
@@ -387,13 +394,7 @@ func TestScratchpadEntryText(t *testing.T) {
 // exactly what RenderStats returns, with and without a budget, and that
 // with no budget a dst sized with RenderedLen does not grow.
 func TestScratchpadAppendTo(t *testing.T) {
-	long := strings.Repeat("word ", 60)
-	s := memory.NewScratchpad(nil)
-	s.Add("", memory.KindPlan, "PLAN: 1. find 2. answer")
-	for i := range 4 {
-		s.Append(memory.Entry{Step: fmt.Sprintf("s%d", i), Kind: memory.KindToolCall, Tool: "search", Text: `{"query":"x"}`})
-		s.Append(memory.Entry{Step: fmt.Sprintf("s%d", i), Kind: memory.KindObservation, Tool: "search", Text: long})
-	}
+	s := renderedPad()
 	for _, budget := range []int{0, -1, 100, 10000} {
 		t.Run(fmt.Sprint(budget), func(t *testing.T) {
 			want, wantOmitted := s.RenderStats(budget)
