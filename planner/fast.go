@@ -74,7 +74,7 @@ func readPlan(s string, texts *argTexts) (*Plan, bool) {
 			// A later "steps" replaces an earlier one, as with the
 			// general reader: so do its arguments' texts and its
 			// dependencies.
-			texts.n, texts.more = 0, texts.more[:0]
+			texts.truncate(0)
 			texts.deps.truncate(0)
 			steps, i, ok = readSteps(s, i, buf[:0], texts)
 			sawSteps = true
@@ -100,37 +100,43 @@ func readPlan(s string, texts *argTexts) (*Plan, bool) {
 // depList holds the dependencies of the steps being read, in order, each
 // with its step's place; a caller keeps it on its stack (in argTexts):
 // plans with up to 16 dependencies in all need no allocation for it.
-type depList struct {
-	buf  [16]stepDep
-	more []stepDep // the dependencies beyond buf's
-	n    int       // the number of dependencies, in buf then in more
-}
+type depList struct{ stackList[stepDep] }
 
 type stepDep struct {
 	step int
 	id   string
 }
 
-func (d *depList) add(sd stepDep) {
-	if d.n < len(d.buf) {
-		d.buf[d.n] = sd
+// stackList is a list whose first 16 items are kept in the list itself,
+// so that a list on its holder's stack needs no allocation until it holds
+// more.
+type stackList[T any] struct {
+	buf  [16]T
+	more []T // the items beyond buf's
+	n    int // the number of items, in buf then in more
+}
+
+func (l *stackList[T]) add(v T) {
+	if l.n < len(l.buf) {
+		l.buf[l.n] = v
 	} else {
-		d.more = append(d.more, sd)
+		l.more = append(l.more, v)
 	}
-	d.n++
+	l.n++
 }
 
-func (d *depList) at(k int) stepDep {
-	if k < len(d.buf) {
-		return d.buf[k]
+// at returns the k-th item.
+func (l *stackList[T]) at(k int) T {
+	if k < len(l.buf) {
+		return l.buf[k]
 	}
-	return d.more[k-len(d.buf)]
+	return l.more[k-len(l.buf)]
 }
 
-// truncate keeps the first n dependencies.
-func (d *depList) truncate(n int) {
-	d.n = n
-	d.more = d.more[:max(0, n-len(d.buf))]
+// truncate keeps the first n items.
+func (l *stackList[T]) truncate(n int) {
+	l.n = n
+	l.more = l.more[:max(0, n-len(l.buf))]
 }
 
 // copyTo gives the steps their dependencies, copied into one slice; each
@@ -228,10 +234,8 @@ func compiledSlice[C compiled8](a *C) []compiled {
 // keeps while it reads (the steps' dependencies), and the program it
 // allocates with the plan for a caller that compiles it.
 type argTexts struct {
-	buf  [16]stepArgs
-	more []stepArgs // the texts beyond buf's
-	n    int        // the number of texts, in buf then in more
-	read bool       // scanPlan read the plan
+	stackList[stepArgs]
+	read bool // scanPlan read the plan
 
 	// deps are the steps' dependencies, as the reader reads them.
 	deps depList
@@ -241,23 +245,6 @@ type argTexts struct {
 	// compile to fill.
 	compiles bool
 	prog     *Program
-}
-
-func (t *argTexts) add(a stepArgs) {
-	if t.n < len(t.buf) {
-		t.buf[t.n] = a
-	} else {
-		t.more = append(t.more, a)
-	}
-	t.n++
-}
-
-// at returns the k-th text.
-func (t *argTexts) at(k int) stepArgs {
-	if k < len(t.buf) {
-		return t.buf[k]
-	}
-	return t.more[k-len(t.buf)]
 }
 
 type stepArgs struct {
