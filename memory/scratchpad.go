@@ -305,7 +305,9 @@ func (s *Scratchpad) AppendTo(dst []byte, budget int) ([]byte, int) {
 	return append(dst, text...), omitted
 }
 
-// appendEntry appends e to b as writeEntry writes it.
+// appendEntry appends e to b as writeEntry writes it. The two are kept
+// apart, each writing its pieces straight to its own kind of buffer:
+// building the pieces once for both made rendering 10–25% slower.
 func appendEntry(b []byte, e *Entry) []byte {
 	k := e.Kind % numKinds
 	switch {
