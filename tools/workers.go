@@ -73,7 +73,12 @@ func startJob(j workpool.Task) { toolWorkers.Go(j) }
 // RunTask runs the attempt on a worker and hands its outcome to the
 // caller, unless the watchdog gave the caller a timeout first.
 func (j *callJob) RunTask() {
+	start := monoNow()
 	out, err := safeCall(j.ctx, j.e, j.args)
+	// The tool's time here, not the caller's wait, counts towards its
+	// being quick (see entry.quickAway). (j is the caller's to reuse once
+	// done has a value; an abandoned one is never reused.)
+	j.e.observe(monoNow() - start)
 	if j.state.CompareAndSwap(jobRunning, jobFinished) {
 		j.done <- callOutcome{out: out, err: err}
 	}
