@@ -33,8 +33,9 @@ import (
 //     dispatcher's concurrency bound limits how many run.
 //   - Idle workers are retired as package workpool says.
 //
-// Tools marked [Inline], and calls with no timeout, run on the caller's
-// goroutine and never come here.
+// Tools marked [Inline], calls with no timeout, and calls of tools that
+// have proved quick (see [Dispatcher.Quick]) run on the caller's goroutine
+// and never come here.
 const toolWorkerIdle = 10 * time.Second
 
 // toolWorkers is the pool that runs calls.
