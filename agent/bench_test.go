@@ -89,6 +89,11 @@ func (e bareExec) Specs(names ...string) []llm.ToolSpec { return []llm.ToolSpec{
 
 func (e bareExec) Validate(name string, args json.RawMessage) error { return nil }
 
+// Quick reports that calls run where they are made and return at once
+// (tools.QuickExecutor), as the tool's do, so that the agent runs plan
+// steps here as it does with a dispatcher's quick tool.
+func (e bareExec) Quick(name string) bool { return true }
+
 func (e bareExec) Dispatch(ctx context.Context, calls ...llm.ToolCall) []tools.Result {
 	out := make([]tools.Result, len(calls))
 	for i, c := range calls {

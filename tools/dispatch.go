@@ -859,4 +859,5 @@ var (
 	_ Executor          = (*Dispatcher)(nil)
 	_ ValidatedExecutor = (*Dispatcher)(nil)
 	_ AsyncExecutor     = (*Dispatcher)(nil)
+	_ QuickExecutor     = (*Dispatcher)(nil)
 )
