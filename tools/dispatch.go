@@ -359,9 +359,10 @@ func (d *Dispatcher) inline(e *entry) bool {
 // until it returns (with a [*TimeoutError] if it failed). It leaves the
 // tool not quick, so its next calls go to workers again. A tool that is
 // sometimes slow is not quick for many calls after each slow one, so
-// that it delays the calls made after it rarely. (A call that waits for
-// another call made beside it to start, which independent calls never
-// need, must not be of a quick tool.)
+// that it delays the calls made after it rarely. A tool whose call waits
+// for another call made beside it to start (which independent calls never
+// need) must be marked Isolated: made one after another, such calls would
+// wait for each other (until their timeout, if they watch ctx).
 func (d *Dispatcher) Quick(name string) bool {
 	e := d.tools().lookup(name)
 	if e == nil {
