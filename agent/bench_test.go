@@ -89,6 +89,11 @@ func (e bareExec) Specs(names ...string) []llm.ToolSpec { return []llm.ToolSpec{
 
 func (e bareExec) Validate(name string, args json.RawMessage) error { return nil }
 
+// Quick reports that calls run where they are made and return at once
+// (tools.QuickExecutor), as the tool's do, so that the agent runs plan
+// steps here as it does with a dispatcher's quick tool.
+func (e bareExec) Quick(name string) bool { return true }
+
 func (e bareExec) Dispatch(ctx context.Context, calls ...llm.ToolCall) []tools.Result {
 	out := make([]tools.Result, len(calls))
 	for i, c := range calls {
@@ -138,13 +143,21 @@ func BenchmarkOverhead(b *testing.B) {
 		name string
 		cfg  func(*agent.Config)
 	}{
+		// The default: the tool's first calls run on the dispatcher's
+		// workers, where its timeout can abandon them; once it has
+		// proved quick (after 32 calls, in the benchmark's first runs)
+		// they run where they are made, and steps of it one after
+		// another on the goroutine that runs the plan.
 		{"dispatcher", func(c *agent.Config) { c.ToolList = []tools.Tool{echoTool()} }},
 		// The tool marked tools.Inline: its calls run where they are
-		// made, with no timeout that could abandon them, as
-		// langchaingo's executor runs its tools; once it has proved
-		// quick, steps of it run one after another on the goroutine
-		// that runs the plan.
+		// made from the first, with no timeout that could abandon them,
+		// as langchaingo's executor runs its tools; it proves quick
+		// after 4 calls.
 		{"dispatcher-inline-tool", func(c *agent.Config) { c.ToolList = []tools.Tool{echoTool(tools.Inline())} }},
+		// The tool marked tools.Isolated: every call on a worker, so
+		// that its timeout always abandons it. What a hand-over to
+		// another goroutine and back costs per step.
+		{"dispatcher-isolated-tool", func(c *agent.Config) { c.ToolList = []tools.Tool{echoTool(tools.Isolated())} }},
 		{"bare-executor", func(c *agent.Config) { c.Tools = bareExec{echoTool()} }},
 	}
 	for _, ex := range executors {

@@ -927,12 +927,19 @@ func (r *run) runsHere(ae tools.AsyncExecutor, l *launchItem) bool {
 }
 
 // quick reports whether tool step st's calls are quick (see
-// tools.Dispatcher.Quick): running such steps here, one after another, is
+// tools.QuickExecutor): running such steps here, one after another, is
 // faster than handing them to other goroutines to run side by side, and
 // delays the others by microseconds. Steps that wait for an approval are
 // never quick: an approval may wait for a person.
 func (r *run) quick(st *planner.Step) bool {
-	return st.Tool != "" && r.dispatcher != nil && r.a.cfg.Approve == nil && r.dispatcher.Quick(st.Tool)
+	if st.Tool == "" || r.a.cfg.Approve != nil {
+		return false
+	}
+	if r.dispatcher != nil {
+		return r.dispatcher.Quick(st.Tool)
+	}
+	q, ok := r.w.exec.(tools.QuickExecutor)
+	return ok && q.Quick(st.Tool)
 }
 
 // sameCall returns the record of a step of an earlier plan that made the

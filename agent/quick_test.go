@@ -54,42 +54,73 @@ func (c *callers) take(fn string) (calls, under int) {
 	return calls, under
 }
 
-// TestQuickStepsRunHere: once a tool that runs on the calling goroutine
-// (tools.Inline) has proved quick (tools.Dispatcher.Quick), the executor
-// runs the plan's ready steps of it one after another on the goroutine
-// that runs the plan, the one calling Run, rather than handing them to
-// workers to run side by side; a tool whose calls take long is run side by
-// side, as always, even when marked Inline.
+// runFromHere runs a on the benchmarks' goal: a tool call made on this
+// goroutine has it on its stack.
+//
+//go:noinline
+func runFromHere(ctx context.Context, a *agent.Agent) (*agent.Result, error) {
+	return a.Run(ctx, "Search three topics.")
+}
+
+// TestQuickStepsRunHere: once a tool has proved quick
+// (tools.Dispatcher.Quick), whether marked tools.Inline or left to the
+// dispatcher's default, the executor runs the plan's ready steps of it one
+// after another on the goroutine that runs the plan, the one calling Run,
+// rather than handing them to workers to run side by side; a tool marked
+// tools.Isolated never runs there, nor does a tool whose calls take long,
+// which runs side by side, as always, even when marked Inline.
 func TestQuickStepsRunHere(t *testing.T) {
-	var c callers
-	quick := tools.MustFunc("search", "Search the knowledge base.", func(ctx context.Context, in queryIn) (string, error) {
-		c.record()
-		return "result for " + in.Query, nil
-	}, tools.Inline())
 	queries := []string{"rag", "agents", "llm"}
-	m := llmtest.Loop(llmtest.Text(planOf(queries...)), llmtest.Text("Done [s1]."))
-	a := mustAgent(t, agent.Config{Model: m, ToolList: []tools.Tool{quick}})
 	ctx := context.Background()
-	// The first run's steps run side by side: the tool is not known to
-	// be quick yet. After a few calls it is (a call slowed by a
-	// collection or a preemption makes it wait for a few more; on a
-	// machine loaded with other work, such calls come often, so the runs
-	// go on for up to ten seconds).
-	here := false
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		res, err := a.Run(ctx, "Search three topics.")
-		if err != nil || len(res.Steps) != len(queries) {
-			t.Fatalf("run: %v", err)
-		}
-		if calls, under := c.take("TestQuickStepsRunHere"); calls != len(queries) {
-			t.Fatalf("%d calls, want %d", calls, len(queries))
-		} else if under == calls {
-			here = true
-			break
-		}
-	}
-	if !here {
-		t.Fatal("in ten seconds of runs, the steps of a quick tool never all ran on the goroutine calling Run")
+	for _, tc := range []struct {
+		name string
+		opts []tools.Option
+		here bool
+	}{
+		{"inline", []tools.Option{tools.Inline()}, true},
+		{"default", nil, true},
+		{"isolated", []tools.Option{tools.Isolated()}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c callers
+			quick := tools.MustFunc("search", "Search the knowledge base.", func(ctx context.Context, in queryIn) (string, error) {
+				c.record()
+				return "result for " + in.Query, nil
+			}, tc.opts...)
+			m := llmtest.Loop(llmtest.Text(planOf(queries...)), llmtest.Text("Done [s1]."))
+			a := mustAgent(t, agent.Config{Model: m, ToolList: []tools.Tool{quick}})
+			// The first runs' steps run side by side: the tool is not
+			// known to be quick yet. After a few calls (32 of a tool
+			// with a timeout) it is (a call slowed by a collection or a
+			// preemption makes it wait for a few more; on a machine
+			// loaded with other work, such calls come often, so the
+			// runs go on for up to ten seconds, or, for a tool that
+			// must never run here, for a hundred runs).
+			here, runs := false, 0
+			for deadline := time.Now().Add(10 * time.Second); tc.here && time.Now().Before(deadline) || !tc.here && runs < 100; runs++ {
+				res, err := runFromHere(ctx, a)
+				if err != nil || len(res.Steps) != len(queries) {
+					t.Fatalf("run: %v", err)
+				}
+				calls, under := c.take("runFromHere")
+				if calls != len(queries) {
+					t.Fatalf("%d calls, want %d", calls, len(queries))
+				}
+				if under > 0 && !tc.here {
+					t.Fatalf("run %d: %d of the steps of an Isolated tool ran on the goroutine calling Run", runs, under)
+				}
+				if under == calls {
+					here = true
+					break
+				}
+			}
+			if tc.here && !here {
+				t.Fatal("in ten seconds of runs, the steps of a quick tool never all ran on the goroutine calling Run")
+			}
+			if tc.here && tc.opts == nil && runs*len(queries) < 32 {
+				t.Errorf("the steps of a tool with a timeout ran here after %d calls, want 32 at least", runs*len(queries))
+			}
+		})
 	}
 
 	// A slow inline tool (a millisecond a call), run after run: its

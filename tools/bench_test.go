@@ -36,9 +36,10 @@ func addToolWith(tb testing.TB, topts []tools.Option, opts ...tools.DispatcherOp
 
 // BenchmarkDispatchOne measures the whole path of one call of a trivial
 // tool: lookup, validation, decoding, the call, encoding. With the default
-// timeout the tool runs on a pooled worker goroutine (so that a tool that
-// ignores its context cannot hold the run); without one, or marked Inline,
-// it runs on the caller's goroutine.
+// timeout the tool's first calls run on a pooled worker goroutine (so
+// that a tool that ignores its context cannot hold the run), and, once it
+// has proved quick, on the caller's goroutine, as they do without a
+// timeout or marked Inline; marked Isolated, on a worker every time.
 func BenchmarkDispatchOne(b *testing.B) {
 	for _, bc := range []struct {
 		name  string
@@ -48,6 +49,7 @@ func BenchmarkDispatchOne(b *testing.B) {
 		{"timeout=default", nil, nil},
 		{"timeout=inline", []tools.Option{tools.Inline()}, nil},
 		{"timeout=none", nil, []tools.DispatcherOption{tools.WithTimeout(-1)}},
+		{"timeout=isolated", []tools.Option{tools.Isolated()}, nil},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			d := addToolWith(b, bc.topts, bc.opts...)
@@ -105,30 +107,38 @@ func BenchmarkValidate(b *testing.B) {
 	}
 }
 
-// BenchmarkDispatchParallel dispatches N calls at once.
+// BenchmarkDispatchParallel dispatches N calls at once: of a trivial tool,
+// which proves quick and runs them one after another on the caller's
+// goroutine, and of the same tool marked Isolated, whose calls run side by
+// side on workers.
 func BenchmarkDispatchParallel(b *testing.B) {
-	d := addTool(b)
 	ctx := context.Background()
-	for _, n := range []int{4, 16, 64} {
-		calls := make([]llm.ToolCall, n)
-		for i := range calls {
-			calls[i] = llm.ToolCall{ID: fmt.Sprint("c", i), Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}
-		}
-		b.Run(fmt.Sprint("calls=", n), func(b *testing.B) {
-			b.ReportAllocs()
-			cpu0 := testenv.CPUTime()
-			for b.Loop() {
-				for _, r := range d.Dispatch(ctx, calls...) {
-					if r.Err != nil {
-						b.Fatal(r.Err)
+	for _, bc := range []struct {
+		name  string
+		topts []tools.Option
+	}{{"", nil}, {"isolated/", []tools.Option{tools.Isolated()}}} {
+		d := addToolWith(b, bc.topts)
+		for _, n := range []int{4, 16, 64} {
+			calls := make([]llm.ToolCall, n)
+			for i := range calls {
+				calls[i] = llm.ToolCall{ID: fmt.Sprint("c", i), Name: "add", Arguments: json.RawMessage(`{"a":1,"b":2}`)}
+			}
+			b.Run(fmt.Sprint(bc.name, "calls=", n), func(b *testing.B) {
+				b.ReportAllocs()
+				cpu0 := testenv.CPUTime()
+				for b.Loop() {
+					for _, r := range d.Dispatch(ctx, calls...) {
+						if r.Err != nil {
+							b.Fatal(r.Err)
+						}
 					}
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/call")
-			if cpu1 := testenv.CPUTime(); cpu0 > 0 {
-				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/call")
-			}
-		})
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/call")
+				if cpu1 := testenv.CPUTime(); cpu0 > 0 {
+					b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N*n), "cpu-ns/call")
+				}
+			})
+		}
 	}
 }
 
@@ -169,6 +179,8 @@ func BenchmarkDispatchOneQuery(b *testing.B) {
 		{"validated/timeout=none", nil, []tools.DispatcherOption{tools.WithTimeout(-1)},
 			func(d *tools.Dispatcher) tools.Result { return d.CallValidated(ctx, call) }},
 		{"validated/timeout=default", nil, nil,
+			func(d *tools.Dispatcher) tools.Result { return d.CallValidated(ctx, call) }},
+		{"validated/timeout=isolated", []tools.Option{tools.Isolated()}, nil,
 			func(d *tools.Dispatcher) tools.Result { return d.CallValidated(ctx, call) }},
 		{"dispatch/timeout=inline", []tools.Option{tools.Inline()}, nil,
 			func(d *tools.Dispatcher) tools.Result { return d.Dispatch(ctx, call)[0] }},

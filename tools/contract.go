@@ -99,6 +99,20 @@ type AsyncExecutor interface {
 	StartValidated(ctx context.Context, call llm.ToolCall, done func(Result))
 }
 
+// QuickExecutor is an [Executor] that tells which tools' calls are quick:
+// they run on the goroutine that dispatches them and return within
+// microseconds, less than handing a call to another goroutine and back
+// costs. A caller with several calls of quick tools to make makes them one
+// after another where it is, rather than side by side; package agent runs
+// plan steps of them on the goroutine that runs the plan. Callers find it
+// with a type assertion. [*Dispatcher] implements it (see
+// [Dispatcher.Quick]).
+type QuickExecutor interface {
+	Executor
+	// Quick reports whether calls of the named tool are quick now.
+	Quick(name string) bool
+}
+
 // CallHandler runs one tool call to its Result.
 type CallHandler func(ctx context.Context, call llm.ToolCall) Result
 

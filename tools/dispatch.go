@@ -318,12 +318,13 @@ func (d *Dispatcher) recoverCall(ctx context.Context, call *llm.ToolCall, res *R
 	}
 }
 
-// RunsInline reports whether calls of the named tool run on the calling
-// goroutine: the tool is marked [Inline], or its calls have no timeout.
-// Other calls run on a pooled worker goroutine, so that their timeout can
-// abandon a tool that ignores its ctx: a caller that would wait for such
-// a call anyway may as well [Dispatcher.Start] it with the others it
-// runs. It reports false for a tool the dispatcher does not have.
+// RunsInline reports whether calls of the named tool always run on the
+// calling goroutine: the tool is marked [Inline], or its calls have no
+// timeout. Other calls run on a pooled worker goroutine, so that their
+// timeout can abandon a tool that ignores its ctx, until the tool proves
+// quick (see [Dispatcher.Quick]): a caller that would wait for such a call
+// anyway may as well [Dispatcher.Start] it with the others it runs. It
+// reports false for a tool the dispatcher does not have.
 func (d *Dispatcher) RunsInline(name string) bool {
 	e := d.tools().lookup(name)
 	return e != nil && d.inline(e)
@@ -341,21 +342,36 @@ func (d *Dispatcher) inline(e *entry) bool {
 	return timeout < 0
 }
 
-// Quick reports whether calls of the named tool run on the calling
-// goroutine (see [Dispatcher.RunsInline]) and take less time than handing
-// them to another goroutine would: under 10 µs, by a moving average of its
-// calls' durations that one slow call raises at once. A caller with
-// several calls of quick tools to make makes them one after another on
-// its own goroutine, which is faster than side by side when each takes
-// microseconds; Dispatch does, and so do agents' executors. A tool is not
-// quick before its first few calls, and a tool that is sometimes slow is
-// not quick for many calls after each slow one, so that it delays the
-// calls made after it rarely. (A call that waits for another call made
-// beside it to start, which independent calls never need, must not be of
-// a quick tool.)
+// Quick reports whether calls of the named tool take less time than
+// handing them to another goroutine would, and so run on the calling
+// goroutine: under 10 µs, by a moving average of its calls' durations
+// that one slow call raises at once (the time a call's tool took on its
+// worker, for a call that ran on one). A caller with several calls of
+// quick tools to make makes them one after another on its own goroutine,
+// which is faster than side by side when each takes microseconds;
+// Dispatch does, and so do agents' executors.
+//
+// A tool that always runs on the calling goroutine ([RunsInline]) can be
+// quick after its first few calls; any other tool after its first 32, and
+// never when it is marked [Isolated]. A quick tool's timeout reaches its
+// calls through their ctx only, as an Inline tool's does: a quick call
+// that blocks past its timeout without looking at ctx holds its caller
+// until it returns (with a [*TimeoutError] if it failed). It leaves the
+// tool not quick, so its next calls go to workers again. A tool that is
+// sometimes slow is not quick for many calls after each slow one, so
+// that it delays the calls made after it rarely. A tool whose call waits
+// for another call made beside it to start (which independent calls never
+// need) must be marked Isolated: made one after another, such calls would
+// wait for each other (until their timeout, if they watch ctx).
 func (d *Dispatcher) Quick(name string) bool {
 	e := d.tools().lookup(name)
-	return e != nil && e.calls.Load() >= quickRun && e.took.Load() < int64(quickCall) && d.inline(e)
+	if e == nil {
+		return false
+	}
+	if d.inline(e) {
+		return e.calls.Load() >= quickRun && e.took.Load() < int64(quickCall)
+	}
+	return e.quickAway()
 }
 
 type specKey struct{}
@@ -438,8 +454,10 @@ func (d *Dispatcher) coreInto(res *Result, ctx context.Context, call llm.ToolCal
 
 // run runs a call for coreInto, which started it at start, making its
 // Result in *res, a zero Result. It returns the tool's entry when the tool
-// ran, so that the call's duration counts towards its being quick (see
-// [Dispatcher.Quick]).
+// ran where the call was made (or on the started call's worker), so that
+// the call's duration counts towards its being quick (see
+// [Dispatcher.Quick]); a worker that ran an attempt counts the time the
+// tool took there itself, without the hand-over.
 func (d *Dispatcher) run(res *Result, ctx context.Context, call llm.ToolCall, validated bool, a *asyncCall, start time.Duration) *entry {
 	if err := ctx.Err(); err != nil {
 		*res = failed(fmt.Errorf("tool %q was not run: %w", call.Name, err), "the call was not run because the run was cancelled or ran out of time")
@@ -490,11 +508,15 @@ func (d *Dispatcher) run(res *Result, ctx context.Context, call llm.ToolCall, va
 		// attempt that times out is retried.
 		a = nil
 	}
-	out, attempts, err := d.invoke(ctx, e, args, a, since)
+	out, attempts, away, err := d.invoke(ctx, e, args, a, since)
+	ran := e
+	if away {
+		ran = nil
+	}
 	if err != nil {
 		*res = failed(err, "")
 		res.Attempts = attempts
-		return e
+		return ran
 	}
 	content, ok := "", false
 	if e.enc != nil {
@@ -511,7 +533,7 @@ func (d *Dispatcher) run(res *Result, ctx context.Context, call llm.ToolCall, va
 		*res = failed(fmt.Errorf("tool %q returned an output that cannot be encoded as JSON: %w", call.Name, err), "")
 		res.Output = out
 		res.Attempts = attempts
-		return e
+		return ran
 	}
 	limit := d.maxResult
 	if e.opts.maxResult != 0 {
@@ -526,7 +548,7 @@ func (d *Dispatcher) run(res *Result, ctx context.Context, call llm.ToolCall, va
 		res.Call = call
 	}
 	res.Content, res.Truncated = truncate(content, limit)
-	return e
+	return ran
 }
 
 // approve asks the approval hook about a call. It returns the arguments to
@@ -577,8 +599,9 @@ func (d *Dispatcher) approve(ctx context.Context, e *entry, call llm.ToolCall, a
 // holding a slot of the concurrency bound. a, when not nil, is the
 // started call whose worker this is: its one attempt runs in place. since,
 // when not negative, is the time (by monoNow) the first attempt's timeout
-// counts from when the slot is free at once.
-func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage, a *asyncCall, since time.Duration) (any, int, error) {
+// counts from when the slot is free at once. away reports that the last
+// attempt ran on a worker of its own (see callOnce).
+func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage, a *asyncCall, since time.Duration) (any, int, bool, error) {
 	// A call made from inside a call that holds a slot of the same bound
 	// (an agent used as a tool, dispatching its own calls) runs under its
 	// caller's slot: waiting for another could deadlock when every slot is
@@ -587,7 +610,7 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage,
 	if held, _ := ctx.Value(semKey{}).(*slots); held != sem {
 		waited, err := sem.acquire(ctx)
 		if err != nil {
-			return nil, 0, fmt.Errorf("tool %q was not run: %w", e.spec.Name, err)
+			return nil, 0, false, fmt.Errorf("tool %q was not run: %w", e.spec.Name, err)
 		}
 		if waited {
 			since = -1 // the timeout counts from when the slot was free
@@ -618,6 +641,7 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage,
 	}
 	var out any
 	var err error
+	away := false
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
 			wait := min(policy.Backoff<<(i-1), policy.MaxBackoff)
@@ -627,23 +651,23 @@ func (d *Dispatcher) invoke(ctx context.Context, e *entry, args json.RawMessage,
 			case <-t.C:
 			case <-ctx.Done():
 				t.Stop()
-				return nil, i, errors.Join(err, fmt.Errorf("retry abandoned: %w", ctx.Err()))
+				return nil, i, away, errors.Join(err, fmt.Errorf("retry abandoned: %w", ctx.Err()))
 			}
 		}
-		out, err = callOnce(ctx, sem, e, args, timeout, a, since)
+		out, away, err = callOnce(ctx, sem, e, args, timeout, a, since)
 		since = -1 // a retry starts after its backoff
 		if err == nil {
-			return out, i + 1, nil
+			return out, i + 1, away, nil
 		}
 		var perr *PanicError
 		if errors.As(err, &perr) || ctx.Err() != nil {
-			return nil, i + 1, err
+			return nil, i + 1, away, err
 		}
 		if !IsRetryable(err) && !(policy.RetryTimeouts && errors.Is(err, ErrTimeout)) {
-			return nil, i + 1, err
+			return nil, i + 1, away, err
 		}
 	}
-	return nil, attempts, err
+	return nil, attempts, away, err
 }
 
 type callOutcome struct {
@@ -657,24 +681,28 @@ type callOutcome struct {
 // the tool on a pooled worker goroutine (see workers.go), so a tool that
 // ignores ctx cannot hold the run past it: the caller waits for the
 // worker's outcome, and the watchdog, when the deadline passes first,
-// hands it a timeout instead.
+// hands it a timeout instead. away reports that it did: the worker counted
+// the tool's time towards its being quick (see entry.observe). A tool
+// marked Inline, and one that has proved quick (see entry.quickAway), runs
+// here instead, where its timeout reaches it through ctx.
 //
 // a, when not nil, is the started call whose worker this is: the tool
 // runs here, in place (see runInPlace). since, when not negative, is the
 // time (by monoNow) the attempt's timeout counts from; otherwise it counts
 // from now.
-func callOnce(ctx context.Context, sem *slots, e *entry, args json.RawMessage, timeout time.Duration, a *asyncCall, since time.Duration) (any, error) {
+func callOnce(ctx context.Context, sem *slots, e *entry, args json.RawMessage, timeout time.Duration, a *asyncCall, since time.Duration) (_ any, away bool, _ error) {
 	if a != nil && timeout >= 0 && !e.opts.inline {
 		// The started call's one attempt, in place.
-		return runInPlace(ctx, newCallCtx(ctx, sem, timeout, since), a, e, args, timeout)
+		out, err := runInPlace(ctx, newCallCtx(ctx, sem, timeout, since), a, e, args, timeout)
+		return out, false, err
 	}
 	c := newCallCtx(ctx, sem, timeout, since)
 	if timeout < 0 {
 		out, err := safeCall(c, e, args)
 		c.cancel(context.Canceled)
-		return out, err
+		return out, false, err
 	}
-	if e.opts.inline {
+	if e.opts.inline || e.quickAway() {
 		// Watched only once the tool asks for Done or Err (see
 		// callCtx): a tool that never looks at its ctx cannot see it
 		// cancelled at the deadline, and finish tells a failure past
@@ -683,9 +711,9 @@ func callOnce(ctx context.Context, sem *slots, e *entry, args json.RawMessage, t
 		out, err := safeCall(c, e, args)
 		expired := c.finish(err != nil)
 		if err != nil && expired && ctx.Err() == nil {
-			return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
+			return nil, false, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
 		}
-		return out, err
+		return out, false, err
 	}
 	j := jobPool.Get().(*callJob)
 	j.ctx, j.e, j.args = c, e, args
@@ -704,23 +732,23 @@ func callOnce(ctx context.Context, sem *slots, e *entry, args json.RawMessage, t
 			// look at it.
 			watchRemove(c)
 			c.cancel(ctx.Err())
-			return nil, fmt.Errorf("tool %q stopped: %w", e.spec.Name, ctx.Err())
+			return nil, true, fmt.Errorf("tool %q stopped: %w", e.spec.Name, ctx.Err())
 		}
 	}
 	watchRemove(c)
 	if r.timedOut {
 		// Abandoned too: the worker is still running the tool. The
 		// watchdog cancels c.
-		return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
+		return nil, true, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
 	}
 	j.ctx, j.e, j.args = nil, nil, nil
 	jobPool.Put(j)
 	expired := c.expired()
 	c.cancel(context.Canceled)
 	if r.err != nil && expired && ctx.Err() == nil {
-		return nil, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
+		return nil, true, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
 	}
-	return r.out, r.err
+	return r.out, true, r.err
 }
 
 func safeCall(ctx context.Context, e *entry, args json.RawMessage) (out any, err error) {
@@ -832,4 +860,5 @@ var (
 	_ Executor          = (*Dispatcher)(nil)
 	_ ValidatedExecutor = (*Dispatcher)(nil)
 	_ AsyncExecutor     = (*Dispatcher)(nil)
+	_ QuickExecutor     = (*Dispatcher)(nil)
 )

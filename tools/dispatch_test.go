@@ -799,8 +799,9 @@ func goroutineID() string {
 // TestQuick: a tool whose calls run on the caller's goroutine becomes
 // quick after a few calls in a row that each took microseconds, stops
 // being quick at a slow call, and becomes quick again; a tool whose calls
-// go to a worker never is. Dispatch makes several calls of quick tools on
-// the caller's goroutine, in order.
+// go to a worker becomes quick after more calls, and then runs on the
+// caller's goroutine; an Isolated tool never is. Dispatch makes several
+// calls of quick tools on the caller's goroutine, in order.
 func TestQuick(t *testing.T) {
 	type in struct {
 		N int `json:"n"`
@@ -821,7 +822,7 @@ func TestQuick(t *testing.T) {
 			return a.N, nil
 		}, opts...)
 	}
-	d := tools.NewDispatcher(tools.MustSet(probe("fast", tools.Inline()), probe("guarded")))
+	d := tools.NewDispatcher(tools.MustSet(probe("fast", tools.Inline()), probe("guarded"), probe("isolated", tools.Isolated())))
 	ctx := context.Background()
 	call := func(name string, n int) llm.ToolCall {
 		return llm.ToolCall{Name: name, Arguments: json.RawMessage(`{"n":` + strconv.Itoa(n) + `}`)}
@@ -833,9 +834,10 @@ func TestQuick(t *testing.T) {
 	// collection; often, on a machine loaded with other work): calls are
 	// made until the tool is quick, a thousand of them at least and, when
 	// patient (for a tool expected to become quick), for up to ten seconds.
+	calls := 0 // made by the latest becomesQuick
 	becomesQuick := func(name string, patient bool) bool {
 		deadline := time.Now().Add(10 * time.Second)
-		for i := 0; i < 1000 || patient && time.Now().Before(deadline); i++ {
+		for calls = 0; calls < 1000 || patient && time.Now().Before(deadline); calls++ {
 			if d.Quick(name) {
 				return true
 			}
@@ -848,8 +850,17 @@ func TestQuick(t *testing.T) {
 	if !becomesQuick("fast", true) {
 		t.Fatal("an inline tool that returns at once is not quick after ten seconds of calls")
 	}
-	if becomesQuick("guarded", false) {
-		t.Error("a tool whose calls go to a worker is quick")
+	if calls < 4 {
+		t.Errorf("an inline tool was quick after %d calls, want 4 at least", calls)
+	}
+	if !becomesQuick("guarded", true) {
+		t.Fatal("a tool whose calls go to a worker is not quick after ten seconds of calls")
+	}
+	if calls < 32 {
+		t.Errorf("a tool whose calls go to a worker was quick after %d calls, want 32 at least", calls)
+	}
+	if becomesQuick("isolated", false) {
+		t.Error("an Isolated tool is quick")
 	}
 	slow.Store(true)
 	if res := d.Call(ctx, call("fast", 0)); res.Err != nil {
@@ -875,15 +886,97 @@ func TestQuick(t *testing.T) {
 	if want := []string{here + "/1", here + "/2", here + "/3"}; !slices.Equal(ran, want) {
 		t.Errorf("quick calls ran %v, want %v (the caller's goroutine, in order)", ran, want)
 	}
-	// A call of a quick tool beside a call of one that is not: side by
-	// side, as always, away from the caller.
+	// A quick tool whose calls went to a worker: here too.
 	mu.Lock()
 	ran = nil
 	mu.Unlock()
-	d.Dispatch(ctx, call("fast", 1), call("guarded", 2))
+	d.Dispatch(ctx, call("guarded", 1), call("guarded", 2))
+	if want := []string{here + "/1", here + "/2"}; !slices.Equal(ran, want) {
+		t.Errorf("quick calls of a tool with a timeout ran %v, want %v (the caller's goroutine, in order)", ran, want)
+	}
+	// A call of a quick tool beside a call of one that is not: side by
+	// side, as always, away from the caller; and every call of an
+	// Isolated tool away from it.
+	mu.Lock()
+	ran = nil
+	mu.Unlock()
+	d.Dispatch(ctx, call("fast", 1), call("isolated", 2))
+	d.Call(ctx, call("isolated", 3))
+	if len(ran) != 3 {
+		t.Fatalf("calls ran %v, want 3 of them", ran)
+	}
 	for _, r := range ran {
 		if strings.HasPrefix(r, here+"/") {
 			t.Errorf("with a tool that is not quick, a call ran on the caller's goroutine: %v", ran)
 		}
+	}
+}
+
+// TestQuickToolOverrun: a tool with a timeout whose calls proved quick
+// runs them on the caller's goroutine, where a call that then blocks past
+// the timeout without looking at ctx holds the caller until it returns
+// (and fails with a timeout); the tool is not quick after it, and its
+// next such call is abandoned at the timeout, as an Isolated tool's call
+// is even while the tool is quick.
+func TestQuickToolOverrun(t *testing.T) {
+	type in struct{}
+	for _, isolated := range []bool{false, true} {
+		t.Run(fmt.Sprintf("isolated=%v", isolated), func(t *testing.T) {
+			var block atomic.Bool
+			release := make(chan struct{})
+			defer close(release)
+			opts := []tools.Option{tools.Timeout(20 * time.Millisecond)}
+			if isolated {
+				opts = append(opts, tools.Isolated())
+			}
+			tool := tools.MustFunc("cache", "A lookup.", func(ctx context.Context, _ in) (string, error) {
+				if block.Load() {
+					select { // ignores ctx
+					case <-release:
+					case <-time.After(200 * time.Millisecond):
+					}
+					return "", errors.New("backend unreachable")
+				}
+				return "hit", nil
+			}, opts...)
+			d := tools.NewDispatcher(tools.MustSet(tool))
+			ctx := context.Background()
+			call := llm.ToolCall{Name: "cache", Arguments: json.RawMessage(`{}`)}
+			// Calls until the tool is quick (for up to ten seconds: a
+			// loaded machine slows calls), or two hundred of an Isolated
+			// tool, which never is.
+			for i, deadline := 0, time.Now().Add(10*time.Second); isolated && i < 200 || !isolated && !d.Quick("cache") && time.Now().Before(deadline); i++ {
+				if res := d.Call(ctx, call); res.Err != nil {
+					t.Fatal(res.Err)
+				}
+			}
+			if d.Quick("cache") != !isolated {
+				t.Fatalf("Quick = %v after the calls, want %v", d.Quick("cache"), !isolated)
+			}
+			block.Store(true)
+			start := time.Now()
+			res := d.Call(ctx, call)
+			took := time.Since(start)
+			if !errors.Is(res.Err, tools.ErrTimeout) {
+				t.Fatalf("a call past the timeout: %v, want a timeout", res.Err)
+			}
+			if isolated {
+				if took >= 150*time.Millisecond {
+					t.Errorf("an Isolated tool's call held the caller %v, past its 20ms timeout", took)
+				}
+				return
+			}
+			if took < 150*time.Millisecond {
+				t.Errorf("a quick call returned after %v, before its tool did", took)
+			}
+			if d.Quick("cache") {
+				t.Error("quick after a call past its timeout")
+			}
+			start = time.Now()
+			res = d.Call(ctx, call)
+			if took := time.Since(start); !errors.Is(res.Err, tools.ErrTimeout) || took >= 150*time.Millisecond {
+				t.Errorf("the next call: %v after %v, want a timeout at 20ms", res.Err, took)
+			}
+		})
 	}
 }

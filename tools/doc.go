@@ -70,12 +70,16 @@
 // reused worker goroutines, which keep their grown stacks) so that a tool
 // that ignores its context cannot hold the run past its timeout: the
 // caller returns at the timeout and abandons the call. [Inline] runs a
-// tool that honours ctx on the dispatching goroutine instead. Such a tool
+// tool that honours ctx on the dispatching goroutine instead. A tool
 // whose latest calls each took microseconds, less than a hand-over to
-// another goroutine costs, is quick ([Dispatcher.Quick]): Dispatch makes
-// several calls of quick tools one after another on the caller's
-// goroutine rather than side by side, and package agent runs plan steps
-// of them on the goroutine that runs the plan.
+// another goroutine costs, is quick ([Dispatcher.Quick]): its calls run
+// on the caller's goroutine, where its timeout reaches it through ctx
+// (an Inline tool's after a few calls, any other's after 32, and never
+// an [Isolated] tool's); a quick call that overruns its timeout makes the
+// tool not quick again. Dispatch makes several calls of quick tools one
+// after another on the caller's goroutine rather than side by side, and
+// package agent runs plan steps of them on the goroutine that runs the
+// plan.
 // Deadlines are enforced by one watchdog for all calls, not a timer per
 // call, and a flat argument struct (and a flat output struct) of a [Func]
 // tool is decoded (encoded) without reflection, exactly as encoding/json

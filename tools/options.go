@@ -24,6 +24,7 @@ type options struct {
 	approval  bool
 	maxResult int
 	inline    bool
+	isolated  bool
 }
 
 // RetryPolicy says how an idempotent tool is retried when a call fails with
@@ -74,21 +75,39 @@ func Strict() Option {
 // dispatcher's default (see [WithTimeout]). A negative value means no
 // limit. A call that runs past it fails with a *TimeoutError; a tool that
 // ignores its ctx is abandoned and keeps running in the background until
-// it returns.
+// it returns, unless its calls run where they are made ([Inline], or a
+// tool that has proved quick: see [Dispatcher.Quick] and [Isolated]).
 func Timeout(d time.Duration) Option {
 	return func(o *options) error { o.timeout = d; return nil }
 }
 
 // Inline runs the tool's calls on the dispatching goroutine instead of
 // handing them to a pooled worker goroutine, which saves the hand-off to
-// the worker and back (about a microsecond of CPU per call). Its timeout then reaches it only through ctx: use
-// it for tools that return promptly when ctx is done (or never block). By
-// default a call that runs past its timeout is abandoned even if the tool
-// ignores ctx. Once an inline tool's calls prove quick (see
-// [Dispatcher.Quick]), several of them are made one after another where
-// they are made rather than side by side.
+// the worker and back (a few microseconds per call when it wakes an idle
+// core). Its timeout then reaches it only through ctx: use it for tools
+// that return promptly when ctx is done (or never block). By default a
+// call that runs past its timeout is abandoned even if the tool ignores
+// ctx, until the tool's calls prove quick (see [Dispatcher.Quick]); an
+// Inline tool's calls are quick after fewer of them. Once a tool's calls
+// prove quick, several of them are made one after another where they are
+// made rather than side by side. Inline and [Isolated] undo each other:
+// the later one given counts.
 func Inline() Option {
-	return func(o *options) error { o.inline = true; return nil }
+	return func(o *options) error { o.inline, o.isolated = true, false; return nil }
+}
+
+// Isolated runs every call of the tool that has a timeout on a pooled
+// worker goroutine, even once its calls have proved quick (see
+// [Dispatcher.Quick]), when they would otherwise run where they are made:
+// its timeout then always abandons a call that ignores ctx, at the cost
+// of a hand-over to the worker and back per call. Use it for a tool that
+// is usually quick but can block without looking at ctx (a cache in front
+// of a client that takes no context, say), and for one whose calls wait
+// for each other (a rendezvous of the calls a plan makes side by side),
+// which must not be made one after another as quick calls are. Isolated
+// and [Inline] undo each other: the later one given counts.
+func Isolated() Option {
+	return func(o *options) error { o.isolated, o.inline = true, false; return nil }
 }
 
 // Idempotent marks a tool safe to call twice with the same arguments, so

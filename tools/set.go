@@ -68,24 +68,39 @@ type entry struct {
 	val  *validator
 	opts *options
 	enc  func(any) (string, bool) // a fast encoder of outputs, or nil
-	// calls counts the tool's calls, up to quickRun, and took is an
+	// calls counts the tool's calls, up to quickRunAway, and took is an
 	// estimate of how long one takes, in nanoseconds: a moving
 	// average that a slow call raises at once and quick calls bring
-	// down again (see Dispatcher.Quick).
+	// down again (see Dispatcher.Quick). A call that runs on a worker
+	// counts the time its tool took there, not the hand-over.
 	calls atomic.Int32
 	took  atomic.Int64
 }
 
-// quickRun is how many calls a tool must have made before it can be quick.
+// quickRun is how many calls a tool whose calls run where they are made
+// (see Dispatcher.RunsInline) must have made before it can be quick.
 const quickRun = 4
+
+// quickRunAway is how many calls a tool whose calls go to a worker must
+// have made before it can be quick, and so run where its calls are made:
+// more evidence, since its timeout then no longer abandons a call that
+// ignores ctx.
+const quickRunAway = 32
+
+// quickAway reports whether a call of e, a tool whose calls go to a
+// worker (see Dispatcher.inline), runs on the caller's goroutine instead:
+// the tool has proved quick and is not Isolated.
+func (e *entry) quickAway() bool {
+	return !e.opts.isolated && e.calls.Load() >= quickRunAway && e.took.Load() < int64(quickCall)
+}
 
 // observe records that a call of e took d.
 func (e *entry) observe(d time.Duration) {
 	// Calls of a tool that stays quick, or stays slow, read the
 	// entry shared by every goroutine calling it, and do not write it:
-	// the count stops at quickRun, and the estimate of a quick tool is
-	// left alone once it is well under quickCall.
-	if e.calls.Load() < quickRun {
+	// the count stops at quickRunAway, and the estimate of a quick tool
+	// is left alone once it is well under quickCall.
+	if e.calls.Load() < quickRunAway {
 		if e.calls.Add(1) == 1 {
 			e.took.Store(int64(d))
 			return

@@ -33,8 +33,9 @@ import (
 //     dispatcher's concurrency bound limits how many run.
 //   - Idle workers are retired as package workpool says.
 //
-// Tools marked [Inline], and calls with no timeout, run on the caller's
-// goroutine and never come here.
+// Tools marked [Inline], calls with no timeout, and calls of tools that
+// have proved quick (see [Dispatcher.Quick]) run on the caller's goroutine
+// and never come here.
 const toolWorkerIdle = 10 * time.Second
 
 // toolWorkers is the pool that runs calls.
@@ -73,7 +74,12 @@ func startJob(j workpool.Task) { toolWorkers.Go(j) }
 // RunTask runs the attempt on a worker and hands its outcome to the
 // caller, unless the watchdog gave the caller a timeout first.
 func (j *callJob) RunTask() {
+	start := monoNow()
 	out, err := safeCall(j.ctx, j.e, j.args)
+	// The tool's time here, not the caller's wait, counts towards its
+	// being quick (see entry.quickAway). (j is the caller's to reuse once
+	// done has a value; an abandoned one is never reused.)
+	j.e.observe(monoNow() - start)
 	if j.state.CompareAndSwap(jobRunning, jobFinished) {
 		j.done <- callOutcome{out: out, err: err}
 	}
