@@ -214,31 +214,30 @@ func BenchmarkOverhead(b *testing.B) {
 
 // BenchmarkHandOvers is BenchmarkOverhead's plan-and-execute run with the
 // dispatcher, with and without the hand-overs of its steps to other
-// goroutines: as it is (every call started on a dispatcher worker, so
-// that a timeout can abandon a tool that ignores its context); with the
-// tool marked tools.Inline (the call runs where the step runs, and once
-// the tool has proved quick, every step runs on the scheduling goroutine,
-// one after another); at Parallelism 1 (one step at a time, each call
-// handed to a dispatcher worker); and with both.
+// goroutines: with the tool marked tools.Isolated (every call started on
+// a dispatcher worker, so that a timeout can abandon a tool that ignores
+// its context); as it is (the tool's first calls so, and once it has
+// proved quick, every step on the scheduling goroutine, one after
+// another); with the tool marked tools.Inline (the same, the call running
+// where the step runs from the first); and at Parallelism 1 (one step at
+// a time).
 func BenchmarkHandOvers(b *testing.B) {
 	queries := []string{"rag", "agents", "llm"}
 	const steps = 3
 	for _, c := range []struct {
 		name     string
-		inline   bool
+		opts     []tools.Option
 		parallel int
 	}{
-		{"default", false, 0},
-		{"inline-tool", true, 0},
-		{"parallelism=1", false, 1},
-		{"inline-tool,parallelism=1", true, 1},
+		{"isolated-tool", []tools.Option{tools.Isolated()}, 0},
+		{"default", nil, 0},
+		{"inline-tool", []tools.Option{tools.Inline()}, 0},
+		{"isolated-tool,parallelism=1", []tools.Option{tools.Isolated()}, 1},
+		{"default,parallelism=1", nil, 1},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			m := llmtest.Loop(llmtest.Text(planOf(queries...)), llmtest.Text("Done [s1]."))
-			t := echoTool()
-			if c.inline {
-				t = echoTool(tools.Inline())
-			}
+			t := echoTool(c.opts...)
 			cfg := agent.Config{Model: m, ToolList: []tools.Tool{t}}
 			cfg.Limits.Parallelism = c.parallel
 			a := mustAgent(b, cfg)
