@@ -369,7 +369,7 @@ func (d *Dispatcher) Quick(name string) bool {
 		return false
 	}
 	if d.inline(e) {
-		return e.calls.Load() >= quickRun && e.took.Load() < int64(quickCall)
+		return e.provedQuick(quickRun)
 	}
 	return e.quickAway()
 }

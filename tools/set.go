@@ -87,11 +87,17 @@ const quickRun = 4
 // ignores ctx.
 const quickRunAway = 32
 
+// provedQuick reports whether e has made n calls at least and its
+// calls take less than quickCall.
+func (e *entry) provedQuick(n int32) bool {
+	return e.calls.Load() >= n && e.took.Load() < int64(quickCall)
+}
+
 // quickAway reports whether a call of e, a tool whose calls go to a
 // worker (see Dispatcher.inline), runs on the caller's goroutine instead:
 // the tool has proved quick and is not Isolated.
 func (e *entry) quickAway() bool {
-	return !e.opts.isolated && e.calls.Load() >= quickRunAway && e.took.Load() < int64(quickCall)
+	return !e.opts.isolated && e.provedQuick(quickRunAway)
 }
 
 // observe records that a call of e took d.
