@@ -356,8 +356,9 @@ func (d *Dispatcher) inline(e *entry) bool {
 // never when it is marked [Isolated]. A quick tool's timeout reaches its
 // calls through their ctx only, as an Inline tool's does: a quick call
 // that blocks past its timeout without looking at ctx holds its caller
-// until it returns (with a [*TimeoutError] if it failed). It leaves the
-// tool not quick, so its next calls go to workers again. A tool that is
+// until it returns, and then fails with a [*TimeoutError] (an Inline
+// tool's only if it failed). It leaves the tool not quick, so its next
+// calls go to workers again. A tool that is
 // sometimes slow is not quick for many calls after each slow one, so
 // that it delays the calls made after it rarely. A tool whose call waits
 // for another call made beside it to start (which independent calls never
@@ -710,7 +711,13 @@ func callOnce(ctx context.Context, sem *slots, e *entry, args json.RawMessage, t
 		c.state = ctxUnwatched // c is not shared yet
 		out, err := safeCall(c, e, args)
 		expired := c.finish(err != nil)
-		if err != nil && expired && ctx.Err() == nil {
+		if !e.opts.inline && err == nil && !expired {
+			// A quick call of a tool that is not Inline fails past
+			// its timeout whatever it returned, as it would have on
+			// a worker.
+			expired = int64(monoNow()) >= c.when
+		}
+		if (err != nil || !e.opts.inline) && expired && ctx.Err() == nil {
 			return nil, false, &TimeoutError{Tool: e.spec.Name, Timeout: timeout}
 		}
 		return out, false, err

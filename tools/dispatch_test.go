@@ -914,14 +914,22 @@ func TestQuick(t *testing.T) {
 
 // TestQuickToolOverrun: a tool with a timeout whose calls proved quick
 // runs them on the caller's goroutine, where a call that then blocks past
-// the timeout without looking at ctx holds the caller until it returns
-// (and fails with a timeout); the tool is not quick after it, and its
-// next such call is abandoned at the timeout, as an Isolated tool's call
-// is even while the tool is quick.
+// the timeout without looking at ctx holds the caller until it returns,
+// and fails with a timeout whether the tool failed or not; the tool is
+// not quick after it, and its next such call is abandoned at the timeout,
+// as an Isolated tool's call is even while the tool is quick.
 func TestQuickToolOverrun(t *testing.T) {
 	type in struct{}
-	for _, isolated := range []bool{false, true} {
-		t.Run(fmt.Sprintf("isolated=%v", isolated), func(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		isolated, fail bool
+	}{
+		{"late success", false, false},
+		{"late failure", false, true},
+		{"isolated", true, false},
+	} {
+		isolated := tc.isolated
+		t.Run(tc.name, func(t *testing.T) {
 			var block atomic.Bool
 			release := make(chan struct{})
 			defer close(release)
@@ -935,7 +943,10 @@ func TestQuickToolOverrun(t *testing.T) {
 					case <-release:
 					case <-time.After(200 * time.Millisecond):
 					}
-					return "", errors.New("backend unreachable")
+					if tc.fail {
+						return "", errors.New("backend unreachable")
+					}
+					return "late", nil
 				}
 				return "hit", nil
 			}, opts...)
