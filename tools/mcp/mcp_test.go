@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"go/build"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -25,7 +26,7 @@ func goTool(t *testing.T) string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
+	p := filepath.Join(build.Default.GOROOT, "bin", "go")
 	if _, err := exec.LookPath(p); err != nil {
 		t.Skip("no go command to build the test MCP server")
 	}

@@ -1,9 +1,9 @@
 package doctest_test
 
 import (
+	"go/build"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -17,7 +17,7 @@ func TestDocsInBinary(t *testing.T) {
 	}
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+		goCmd = filepath.Join(build.Default.GOROOT, "bin", "go")
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "printschema")
