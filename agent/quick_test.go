@@ -67,8 +67,9 @@ func runFromHere(ctx context.Context, a *agent.Agent) (*agent.Result, error) {
 // dispatcher's default, the executor runs the plan's ready steps of it one
 // after another on the goroutine that runs the plan, the one calling Run,
 // rather than handing them to workers to run side by side; a tool marked
-// tools.Isolated never runs there, nor does a tool whose calls take long,
-// which runs side by side, as always, even when marked Inline.
+// tools.Isolated never runs there, nor does one whose calls wait on
+// ctx.Done, nor a tool whose calls take long, which runs side by side, as
+// always, even when marked Inline.
 func TestQuickStepsRunHere(t *testing.T) {
 	queries := []string{"rag", "agents", "llm"}
 	ctx := context.Background()
@@ -80,11 +81,20 @@ func TestQuickStepsRunHere(t *testing.T) {
 		{"inline", []tools.Option{tools.Inline()}, true},
 		{"default", nil, true},
 		{"isolated", []tools.Option{tools.Isolated()}, false},
+		{"waits on ctx.Done", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var c callers
+			waits := strings.HasPrefix(tc.name, "waits")
 			quick := tools.MustFunc("search", "Search the knowledge base.", func(ctx context.Context, in queryIn) (string, error) {
 				c.record()
+				if waits {
+					select { // a wait that is over at once
+					case <-ctx.Done():
+						return "", ctx.Err()
+					default:
+					}
+				}
 				return "result for " + in.Query, nil
 			}, tc.opts...)
 			m := llmtest.Loop(llmtest.Text(planOf(queries...)), llmtest.Text("Done [s1]."))
@@ -107,7 +117,7 @@ func TestQuickStepsRunHere(t *testing.T) {
 					t.Fatalf("%d calls, want %d", calls, len(queries))
 				}
 				if under > 0 && !tc.here {
-					t.Fatalf("run %d: %d of the steps of an Isolated tool ran on the goroutine calling Run", runs, under)
+					t.Fatalf("run %d: %d of the steps of a tool that must not be quick ran on the goroutine calling Run", runs, under)
 				}
 				if under == calls {
 					here = true

@@ -193,6 +193,7 @@ func runInPlace(ctx context.Context, c *callCtx, a *asyncCall, e *entry, args js
 		stop = context.AfterFunc(ctx, a.onCancel)
 	}
 	out, err := safeCall(c, e, args)
+	e.sawCall(c)
 	watchRemove(c)
 	c.async = nil // the watchdog no longer sees c
 	if stop != nil && !stop() {

@@ -67,7 +67,13 @@ const (
 	// compare-and-swap from ctxUnwatched alone): c is cancelled with
 	// context.Canceled, and err, done and stop were never set.
 	ctxEnded
+	// ctxDoneAsked: someone asked for Done, to wait on it: the tool may
+	// wait for something (see entry.waits).
+	ctxDoneAsked
 )
+
+// doneAsked reports whether someone asked for c's Done channel.
+func (c *callCtx) doneAsked() bool { return c.load()&ctxDoneAsked != 0 }
 
 func (c *callCtx) load() uint32 { return atomic.LoadUint32(&c.state) }
 
@@ -127,6 +133,7 @@ func (c *callCtx) Done() <-chan struct{} {
 	c.mu.Lock()
 	claimed := c.claimLocked()
 	if c.done == nil {
+		atomic.OrUint32(&c.state, ctxDoneAsked)
 		c.done = make(chan struct{})
 		if c.cancelledLocked() {
 			close(c.done)

@@ -353,17 +353,19 @@ func (d *Dispatcher) inline(e *entry) bool {
 //
 // A tool that always runs on the calling goroutine ([RunsInline]) can be
 // quick after its first few calls; any other tool after its first 32, and
-// never when it is marked [Isolated]. A quick tool's timeout reaches its
-// calls through their ctx only, as an Inline tool's does: a quick call
-// that blocks past its timeout without looking at ctx holds its caller
-// until it returns, and then fails with a [*TimeoutError] (an Inline
-// tool's only if it failed). It leaves the tool not quick, so its next
-// calls go to workers again. A tool that is
-// sometimes slow is not quick for many calls after each slow one, so
-// that it delays the calls made after it rarely. A tool whose call waits
-// for another call made beside it to start (which independent calls never
-// need) must be marked Isolated: made one after another, such calls would
-// wait for each other (until their timeout, if they watch ctx).
+// never when it is marked [Isolated] or once one of its calls has asked
+// for its ctx's Done channel (a tool that waits for something keeps its
+// calls where its timeout abandons them). A quick tool's timeout reaches
+// its calls through their ctx only, as an Inline tool's does: a quick
+// call that blocks past its timeout without looking at ctx holds its
+// caller until it returns, and then fails with a [*TimeoutError] (an
+// Inline tool's only if it failed). It leaves the tool not quick, so its
+// next calls go to workers again. A tool that is sometimes slow is not
+// quick for many calls after each slow one, so that it delays the calls
+// made after it rarely. A tool whose call waits for another call made
+// beside it to start (which independent calls never need) without
+// looking at ctx.Done must be marked Isolated: made one after another,
+// such calls would wait for each other for ever.
 func (d *Dispatcher) Quick(name string) bool {
 	e := d.tools().lookup(name)
 	if e == nil {
@@ -710,6 +712,7 @@ func callOnce(ctx context.Context, sem *slots, e *entry, args json.RawMessage, t
 		// the deadline by the clock.
 		c.state = ctxUnwatched // c is not shared yet
 		out, err := safeCall(c, e, args)
+		e.sawCall(c)
 		expired := c.finish(err != nil)
 		if !e.opts.inline && err == nil && !expired {
 			// A quick call of a tool that is not Inline fails past

@@ -800,8 +800,9 @@ func goroutineID() string {
 // quick after a few calls in a row that each took microseconds, stops
 // being quick at a slow call, and becomes quick again; a tool whose calls
 // go to a worker becomes quick after more calls, and then runs on the
-// caller's goroutine; an Isolated tool never is. Dispatch makes several
-// calls of quick tools on the caller's goroutine, in order.
+// caller's goroutine; an Isolated tool never is, nor is one whose calls
+// look at ctx.Done (which a tool asks for to wait on it). Dispatch makes
+// several calls of quick tools on the caller's goroutine, in order.
 func TestQuick(t *testing.T) {
 	type in struct {
 		N int `json:"n"`
@@ -822,7 +823,15 @@ func TestQuick(t *testing.T) {
 			return a.N, nil
 		}, opts...)
 	}
-	d := tools.NewDispatcher(tools.MustSet(probe("fast", tools.Inline()), probe("guarded"), probe("isolated", tools.Isolated())))
+	waiter := tools.MustFunc("waiter", "Probe.", func(ctx context.Context, a in) (int, error) {
+		select { // a wait that is over at once
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		default:
+			return a.N, nil
+		}
+	})
+	d := tools.NewDispatcher(tools.MustSet(probe("fast", tools.Inline()), probe("guarded"), probe("isolated", tools.Isolated()), waiter))
 	ctx := context.Background()
 	call := func(name string, n int) llm.ToolCall {
 		return llm.ToolCall{Name: name, Arguments: json.RawMessage(`{"n":` + strconv.Itoa(n) + `}`)}
@@ -861,6 +870,9 @@ func TestQuick(t *testing.T) {
 	}
 	if becomesQuick("isolated", false) {
 		t.Error("an Isolated tool is quick")
+	}
+	if becomesQuick("waiter", false) {
+		t.Error("a tool whose calls look at ctx.Done is quick")
 	}
 	slow.Store(true)
 	if res := d.Call(ctx, call("fast", 0)); res.Err != nil {

@@ -75,8 +75,8 @@
 // another goroutine costs, is quick ([Dispatcher.Quick]): its calls run
 // on the caller's goroutine, where its timeout reaches it through ctx
 // (an Inline tool's after a few calls, any other's after 32, and never
-// an [Isolated] tool's); a quick call that overruns its timeout makes the
-// tool not quick again. Dispatch makes several calls of quick tools one
+// an [Isolated] tool's or one's that waits on ctx.Done); a quick call
+// that overruns its timeout makes the tool not quick again. Dispatch makes several calls of quick tools one
 // after another on the caller's goroutine rather than side by side, and
 // package agent runs plan steps of them on the goroutine that runs the
 // plan.

@@ -103,9 +103,10 @@ func Inline() Option {
 // of a hand-over to the worker and back per call. Use it for a tool that
 // is usually quick but can block without looking at ctx (a cache in front
 // of a client that takes no context, say), and for one whose calls wait
-// for each other (a rendezvous of the calls a plan makes side by side),
-// which must not be made one after another as quick calls are. Isolated
-// and [Inline] undo each other: the later one given counts.
+// for each other without looking at ctx.Done (a rendezvous of the calls
+// a plan makes side by side), which must not be made one after another
+// as quick calls are. (A tool that asks for ctx.Done never proves quick.)
+// Isolated and [Inline] undo each other: the later one given counts.
 func Isolated() Option {
 	return func(o *options) error { o.isolated, o.inline = true, false; return nil }
 }

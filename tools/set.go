@@ -75,6 +75,11 @@ type entry struct {
 	// counts the time its tool took there, not the hand-over.
 	calls atomic.Int32
 	took  atomic.Int64
+	// waits is set once a call of the tool asked for its ctx's Done
+	// channel: a tool that waits for something (a reply, a timer,
+	// another call) keeps its calls on workers, where a timeout
+	// abandons them (see quickAway).
+	waits atomic.Bool
 }
 
 // quickRun is how many calls a tool whose calls run where they are made
@@ -95,9 +100,18 @@ func (e *entry) provedQuick(n int32) bool {
 
 // quickAway reports whether a call of e, a tool whose calls go to a
 // worker (see Dispatcher.inline), runs on the caller's goroutine instead:
-// the tool has proved quick and is not Isolated.
+// the tool has proved quick, is not Isolated and has never waited on its
+// ctx's Done channel.
 func (e *entry) quickAway() bool {
-	return !e.opts.isolated && e.provedQuick(quickRunAway)
+	return !e.opts.isolated && !e.waits.Load() && e.provedQuick(quickRunAway)
+}
+
+// sawCall records what the ended attempt c of a call of e tells of the
+// tool: whether it asked for its ctx's Done channel (see waits).
+func (e *entry) sawCall(c *callCtx) {
+	if c.doneAsked() && !e.waits.Load() {
+		e.waits.Store(true)
+	}
 }
 
 // observe records that a call of e took d.

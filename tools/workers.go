@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"context"
 	"encoding/json"
 	"sync"
 	"sync/atomic"
@@ -47,7 +46,7 @@ var toolWorkers = workpool.New(toolWorkerIdle)
 // which. done is buffered, so neither ever blocks on a caller that has
 // given up.
 type callJob struct {
-	ctx   context.Context
+	ctx   *callCtx
 	e     *entry
 	args  json.RawMessage
 	state atomic.Int32
@@ -80,6 +79,7 @@ func (j *callJob) RunTask() {
 	// being quick (see entry.quickAway). (j is the caller's to reuse once
 	// done has a value; an abandoned one is never reused.)
 	j.e.observe(monoNow() - start)
+	j.e.sawCall(j.ctx)
 	if j.state.CompareAndSwap(jobRunning, jobFinished) {
 		j.done <- callOutcome{out: out, err: err}
 	}
