@@ -25,15 +25,43 @@ import (
 // engine to compute their expected outputs (testdata/requant/README.md).
 var writeRequant = flag.String("write-requant", "", "write the requantized test models into this folder")
 
-// requantTypes are the weight types TestRequantizedReferenceModels
-// requantizes the shared Q4_K_M model's layer weights to.
-var requantTypes = []ggml.Type{ggml.F16, ggml.BF16, ggml.Q8_0, ggml.Q4_0, ggml.Q4_1, ggml.Q5_0, ggml.Q5_1, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K}
+// requantCase is one model TestRequantizedReferenceModels makes: the
+// shared Q4_K_M model's layer weights requantized to typ, and with all
+// set its token embeddings and output matrix too; and how close its
+// log-probabilities must be to the reference's (the largest difference
+// and the 95th percentile).
+type requantCase struct {
+	typ      ggml.Type
+	all      bool
+	max, p95 float64
+}
+
+// Tolerances. Where any weights are quantized, activations are quantized
+// to 8 bits before their products, so a last-bit difference (from the
+// order of float sums) can move a log-probability by a few hundredths (see
+// TestReferenceModels). A model all in F16 or BF16 quantizes no
+// activation: it matches about as the F32 model does once activations are
+// rounded to the weights' precision, as the reference engine rounds them.
+var requantCases = []requantCase{
+	{typ: ggml.F16, max: 0.25, p95: 0.1},
+	{typ: ggml.BF16, max: 0.25, p95: 0.1},
+	{typ: ggml.F16, all: true, max: 0.01, p95: 0.005},
+	{typ: ggml.BF16, all: true, max: 0.06, p95: 0.025},
+	{typ: ggml.Q8_0, max: 0.25, p95: 0.1},
+	{typ: ggml.Q4_0, max: 0.25, p95: 0.1},
+	{typ: ggml.Q4_1, max: 0.25, p95: 0.1},
+	{typ: ggml.Q5_0, max: 0.25, p95: 0.1},
+	{typ: ggml.Q5_1, max: 0.25, p95: 0.1},
+	{typ: ggml.Q4_K, max: 0.25, p95: 0.1},
+	{typ: ggml.Q5_K, max: 0.25, p95: 0.1},
+	{typ: ggml.Q6_K, max: 0.25, p95: 0.1},
+}
 
 // requantize writes to path the model in f with the weights of its layers
-// (blk.*, two-dimensional) dequantized and quantized to t, everything else
-// (metadata, norms, the token embeddings and the output matrix) as it is.
-// The bytes it writes depend on nothing but f and t.
-func requantize(f *gguf.File, t ggml.Type, path string) error {
+// (blk.*, two-dimensional), and with all its token embeddings and output
+// matrix too, dequantized and quantized to t; everything else (metadata,
+// norms) as it is. The bytes it writes depend on nothing but f, t and all.
+func requantize(f *gguf.File, t ggml.Type, all bool, path string) error {
 	var w gguf.Writer
 	for _, kv := range f.KVs() {
 		if kv.Key == "general.file_type" {
@@ -46,7 +74,9 @@ func requantize(f *gguf.File, t ggml.Type, path string) error {
 		if err != nil {
 			return err
 		}
-		if !strings.HasPrefix(ti.Name, "blk.") || len(ti.Dims) != 2 {
+		layer := strings.HasPrefix(ti.Name, "blk.")
+		whole := all && (ti.Name == "token_embd.weight" || ti.Name == "output.weight")
+		if len(ti.Dims) != 2 || !layer && !whole {
 			w.AddTensor(ti.Name, ti.Type, ti.Dims, gguf.Bytes(data))
 			continue
 		}
@@ -76,7 +106,8 @@ type requantExpected struct {
 
 // TestRequantizedReferenceModels holds every weight type the runtime
 // reads to an independent engine: the shared Q4_K_M model's layer weights
-// are requantized to each type here, and the model's log-probabilities
+// (and for two models all its weights) are requantized to each type here,
+// and the model's log-probabilities
 // compared with what llama.cpp computed for the very same file (its
 // SHA-256 is checked first), at every step of greedy decoding with teacher
 // forcing, as TestReferenceModels does.
@@ -90,15 +121,19 @@ func TestRequantizedReferenceModels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	for _, wt := range requantTypes {
+	for _, rc := range requantCases {
+		wt := rc.typ
 		name := "tiny-llama-spm-" + strings.ToLower(wt.String())
+		if rc.all {
+			name += "-all"
+		}
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			if *writeRequant != "" {
 				dir = *writeRequant
 			}
 			path := filepath.Join(dir, name+".gguf")
-			if err := requantize(src, wt, path); err != nil {
+			if err := requantize(src, wt, rc.all, path); err != nil {
 				t.Fatal(err)
 			}
 			raw, err := os.ReadFile(path)
@@ -132,11 +167,7 @@ func TestRequantizedReferenceModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Tolerances as for the shared quantized models (see
-			// TestReferenceModels): activations are quantized to 8 bits
-			// before each product, so a last-bit difference can move a
-			// log-probability by a few hundredths.
-			const maxDiff, p95Max, margin = 0.25, 0.1, 0.25
+			const margin = 0.25 // the greedy token is checked where the top two are further apart
 			var diffs []float64
 			for ci, c := range want.Cases {
 				st := tr.NewState(0)
@@ -149,7 +180,7 @@ func TestRequantizedReferenceModels(t *testing.T) {
 					for _, e := range step.Top {
 						d := math.Abs(lp[e.ID] - e.Logprob)
 						diffs = append(diffs, d)
-						if d > maxDiff {
+						if d > rc.max {
 							t.Errorf("case %d step %d: token %d logprob %.5f, want %.5f", ci, si, e.ID, lp[e.ID], e.Logprob)
 						}
 					}
@@ -172,8 +203,8 @@ func TestRequantizedReferenceModels(t *testing.T) {
 			slices.Sort(diffs)
 			p50, p95, worst := diffs[len(diffs)/2], diffs[len(diffs)*95/100], diffs[len(diffs)-1]
 			t.Logf("%s: %d log-probabilities over %d cases: median difference %.2g, 95th percentile %.2g, largest %.2g", name, len(diffs), len(want.Cases), p50, p95, worst)
-			if p95 > p95Max {
-				t.Errorf("95th percentile of differences %.3g exceeds %.3g", p95, p95Max)
+			if p95 > rc.p95 {
+				t.Errorf("95th percentile of differences %.3g exceeds %.3g", p95, rc.p95)
 			}
 		})
 	}
