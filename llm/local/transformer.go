@@ -479,12 +479,11 @@ func (s *State) project(ms []quant.Matrix, shared bool, x []float32, n int, ys [
 }
 
 func sameActivation(ms []quant.Matrix) bool {
-	first, err := quant.VecDotType(ms[0].Type)
-	if err != nil {
+	if _, err := quant.VecDotType(ms[0].Type); err != nil {
 		return false
 	}
 	for _, m := range ms[1:] {
-		if t, err := quant.VecDotType(m.Type); err != nil || t != first || m.Cols != ms[0].Cols {
+		if !quant.SameActivation(m.Type, ms[0].Type) || m.Cols != ms[0].Cols {
 			return false
 		}
 	}

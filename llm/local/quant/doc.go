@@ -21,7 +21,11 @@
 // MatVec quantizes x once into the weight type's activation format
 // (VecDotType: Q8_0, Q8_1 or Q8_K, as llama.cpp pairs them) and computes
 // integer dot products against the weight blocks, splitting rows over the
-// pool. Where several matrices read the same input, quantize it once into
+// pool. F16 and BF16 weights take float activations rounded to their own
+// precision, as llama.cpp converts activations to those weights' type
+// (SameActivation says which weight types share an activation); F32
+// weights take them as they are. Where several matrices read the same
+// input, quantize it once into
 // an Activation and call MatVecQ for each, or MatVecMany for all of them
 // in one parallel job:
 //

@@ -94,9 +94,11 @@ func rowChunk(rows, rowBytes, threads int) int {
 // then stay unchanged until the Activation is used. Not safe for
 // concurrent Set; safe for concurrent reads once set.
 type Activation struct {
-	typ  ggml.Type // VecDotType of the weights it serves
-	n    int
-	data []byte
+	typ   ggml.Type // VecDotType of the weights it serves
+	round ggml.Type // for float activations, the precision they were rounded to (see actRound)
+	n     int
+	data  []byte
+	own   []float32 // the rounded copy of a float activation
 }
 
 // Set quantizes x for weights of type wt.
@@ -106,9 +108,19 @@ func (a *Activation) Set(wt ggml.Type, x []float32) error {
 		return err
 	}
 	if at == ggml.F32 {
-		a.typ, a.n, a.data = at, len(x), f32Bytes(x)
+		rt := actRound(wt)
+		if rt != ggml.F32 {
+			if cap(a.own) < len(x) {
+				a.own = make([]float32, len(x))
+			}
+			r := a.own[:len(x)]
+			roundAct(rt, x, r)
+			x = r
+		}
+		a.typ, a.round, a.n, a.data = at, rt, len(x), f32Bytes(x)
 		return nil
 	}
+	a.round = ggml.F32
 	need, err := actSize(at, len(x))
 	if err != nil {
 		return err
@@ -130,7 +142,7 @@ func (a *Activation) Len() int { return a.n }
 // Serves reports whether a holds the format weights of type wt need.
 func (a *Activation) Serves(wt ggml.Type) bool {
 	at, err := VecDotType(wt)
-	return err == nil && a.data != nil && at == a.typ
+	return err == nil && a.data != nil && at == a.typ && (at != ggml.F32 || actRound(wt) == a.round)
 }
 
 // MatVec computes y = m·x: y[r] = dot(row r, x) for every row, with
@@ -267,7 +279,7 @@ func MatMulMany(p *Pool, ms []Matrix, x []float32, batch int, ys [][]float32) er
 		}
 		if i == 0 {
 			at = t
-		} else if t != at {
+		} else if !SameActivation(m.Type, ms[0].Type) {
 			// Different activation formats: one product at a time.
 			for i := range ms {
 				if err := MatMulMany(p, ms[i:i+1], x, batch, ys[i:i+1]); err != nil {
@@ -286,6 +298,16 @@ func MatMulMany(p *Pool, ms []Matrix, x []float32, batch int, ys [][]float32) er
 	bp := slabs.Get().(*[]byte)
 	defer slabs.Put(bp)
 	if at == ggml.F32 {
+		if rt := actRound(ms[0].Type); rt != ggml.F32 {
+			if cap(*bp) < 4*len(x) {
+				*bp = make([]byte, 4*len(x))
+			}
+			r := bytesF32((*bp)[:4*len(x)])
+			p.For(batch, 1, func(lo, hi int) {
+				roundAct(rt, x[lo*cols:hi*cols], r[lo*cols:hi*cols])
+			})
+			x = r
+		}
 		sa.act = f32Bytes(x)
 		sa.ab = 4 * cols
 	} else {

@@ -195,15 +195,25 @@ func quantizeActChecked(at ggml.Type, x []float32, dst []byte) error {
 // type wt (see VecDotType), reusing buf when it is large enough, and
 // returns the encoded bytes: the format's ggml layout, followed for Q8_0 by
 // the block scales as float32, which the SIMD kernels read instead of
-// converting them for every row. For float weight types it returns x's
-// bytes.
+// converting them for every row. For F32 weights it returns x's bytes; for
+// F16 and BF16 weights, x rounded to that precision (see SameActivation),
+// as float32 in buf.
 func QuantizeActivation(wt ggml.Type, x []float32, buf []byte) ([]byte, error) {
 	at, err := VecDotType(wt)
 	if err != nil {
 		return nil, err
 	}
 	if at == ggml.F32 {
-		return f32Bytes(x), nil
+		rt := actRound(wt)
+		if rt == ggml.F32 {
+			return f32Bytes(x), nil
+		}
+		if cap(buf) < 4*len(x) {
+			buf = make([]byte, 4*len(x))
+		}
+		buf = buf[:4*len(x)]
+		roundAct(rt, x, bytesF32(buf))
+		return buf, nil
 	}
 	need, err := actSize(at, len(x))
 	if err != nil {
@@ -215,6 +225,47 @@ func QuantizeActivation(wt ggml.Type, x []float32, buf []byte) ([]byte, error) {
 	buf = buf[:need]
 	quantizeActExt(at, x, buf)
 	return buf, nil
+}
+
+// SameActivation reports whether weights of types a and b take the same
+// activation: the same format (VecDotType) and, for float weights, the same
+// rounding. F16 and BF16 weights take float32 activations rounded to their
+// own precision, as llama.cpp converts activations to the type of F16 and
+// BF16 weights before its dot products; F32 weights take them as they are.
+func SameActivation(a, b ggml.Type) bool {
+	at, err := VecDotType(a)
+	if err != nil {
+		return false
+	}
+	bt, err := VecDotType(b)
+	return err == nil && at == bt && actRound(a) == actRound(b)
+}
+
+// actRound returns the precision float activations for weights of type wt
+// are rounded to: wt itself for F16 and BF16, F32 (no rounding) otherwise.
+func actRound(wt ggml.Type) ggml.Type {
+	if wt == ggml.F16 || wt == ggml.BF16 {
+		return wt
+	}
+	return ggml.F32
+}
+
+// roundAct writes x rounded to precision rt (F16 or BF16) into dst, as
+// float32.
+func roundAct(rt ggml.Type, x, dst []float32) {
+	dst = dst[:len(x)]
+	switch rt {
+	case ggml.F16:
+		for i, v := range x {
+			dst[i] = FP16ToFP32(FP32ToFP16(v))
+		}
+	case ggml.BF16:
+		for i, v := range x {
+			dst[i] = BF16ToFP32(FP32ToBF16(v))
+		}
+	default:
+		copy(dst, x)
+	}
 }
 
 // actSize is the size of an internal activation buffer: the format's ggml
