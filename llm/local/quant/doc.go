@@ -47,13 +47,13 @@
 // rows left over) each weight row runs against several activation rows at
 // a time while its block is in registers: eight with VNNI (activations
 // offset by 128 so VPDPBUSD takes them unsigned), four with AVX2 for those
-// and Q4_K, Q5_K and Q6_K; other types take one row at a time.
+// and the K-quants; other types take one row at a time.
 //
-// Q2_K and Q3_K (the 2- and 3-bit K-quants) have single-row AVX2 kernels,
-// which serve every path (MatVec, MatVecQ, MatVecMany, MatMul, MatMulMany)
-// one row and one token at a time. They use Q8_K activations like the
-// other K-quants, so one quantized input serves a Q3_K_M file's mix of
-// Q3_K, Q4_K, Q5_K and Q6_K matrices.
+// Q2_K and Q3_K (the 2- and 3-bit K-quants) have AVX2 kernels for one row
+// (MatVec, MatVecQ, MatVecMany) and for one row against four tokens
+// (MatMul, MatMulMany). They use Q8_K activations like the other K-quants,
+// so one quantized input serves a Q3_K_M file's mix of Q3_K, Q4_K, Q5_K
+// and Q6_K matrices.
 // MatMulMany does the same for several matrices that read one batch,
 // quantizing and packing it once.
 //

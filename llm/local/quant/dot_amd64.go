@@ -38,6 +38,12 @@ func dotQ2_KAVX2(x, y *byte, nb int) float32
 func dotQ3_KAVX2(x, y *byte, nb int) float32
 
 //go:noescape
+func dotQ2_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ3_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+
+//go:noescape
 func dotQ6_KAVX2(x, y *byte, nb int) float32
 
 //go:noescape
@@ -316,6 +322,8 @@ func setKernels(vnni bool) {
 			f(&w[0], &a[0], stride, nb, out)
 		}
 	}
+	simdMultiKernels[ggml.Q2_K] = kx4(dotQ2_Kx4AVX2)
+	simdMultiKernels[ggml.Q3_K] = kx4(dotQ3_Kx4AVX2)
 	simdMultiKernels[ggml.Q4_K] = kx4(dotQ4_Kx4AVX2)
 	simdMultiKernels[ggml.Q5_K] = kx4(dotQ5_Kx4AVX2)
 	simdMultiKernels[ggml.Q6_K] = kx4(dotQ6_Kx4AVX2)

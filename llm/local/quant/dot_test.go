@@ -874,3 +874,52 @@ func TestMatMulMany(t *testing.T) {
 		t.Error("mismatched outputs accepted")
 	}
 }
+
+// With unit super-block scales and integer activations whose Q8_K scale
+// is ±1, every float operation is exact: MatMul's four-token kernels and
+// MatVec's row kernels must then give the generic Dot's results bit for
+// bit, which checks their integer sums against the generic kernels'.
+func TestKQuantMatMulExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	for _, typ := range []ggml.Type{ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K} {
+		t.Run(typ.String(), func(t *testing.T) {
+			const rows, cols, batch = 5, 768, 9
+			var data []byte
+			for range rows {
+				data = append(data, unitScaleRow(t, r, typ, cols)...)
+			}
+			m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: data}
+			x := make([]float32, batch*cols)
+			for i := range x {
+				x[i] = float32(r.IntN(255) - 127)
+				if i%256 == 0 {
+					x[i] = 127
+				}
+			}
+			y := make([]float32, batch*rows)
+			if err := quant.MatMul(nil, m, x, batch, y); err != nil {
+				t.Fatal(err)
+			}
+			yv := make([]float32, rows)
+			for b := 0; b < batch; b++ {
+				xb := x[b*cols : (b+1)*cols]
+				if err := quant.MatVec(nil, m, xb, yv); err != nil {
+					t.Fatal(err)
+				}
+				prev := quant.SetSIMD(false)
+				a, _ := quant.QuantizeActivation(typ, xb, nil)
+				for i := 0; i < rows; i++ {
+					want, err := quant.Dot(typ, m.Row(i), a, cols)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if y[b*rows+i] != want || yv[i] != want {
+						quant.SetSIMD(prev)
+						t.Fatalf("token %d row %d: MatMul %v, MatVec %v, generic Dot %v", b, i, y[b*rows+i], yv[i], want)
+					}
+				}
+				quant.SetSIMD(prev)
+			}
+		})
+	}
+}

@@ -48,6 +48,91 @@ GLOBL k23shuf<>(SB), RODATA|NOPTR, $32
 	VPAND Y11, Y9, Y9; \
 	K23_QUARTER(yoff+96, soff+12)
 
+// Q3K_QUARTER forms the unsigned quants q+4 of one quarter: the bit pair
+// of the quant bytes in Y5 that VPSRLW $lsh leaves lowest, plus 4 where
+// the high-bit bytes in Y6, shifted by hop $hsh (bit b to bit 2), have
+// bit 2 set. Shifting 16-bit words moves bits across the two bytes, but
+// only into bit positions the masks clear.
+#define Q3K_QUARTER(lsh, hop, hsh, yoff, soff) \
+	VPSRLW $lsh, Y5, Y9; \
+	VPAND Y11, Y9, Y9; \
+	hop $hsh, Y6, Y10; \
+	VPAND Y13, Y10, Y10; \
+	VPOR Y10, Y9, Y9; \
+	K23_QUARTER(yoff, soff)
+
+// Four-activation kernels (MatMul): one weight row against four Q8_K rows
+// whose starts are in DI, BX, R12 and R13 (KX4PROLOGUE). Y0-Y3 accumulate
+// floats, Y4-Y7 the integer sums of the current super-block; the quants
+// are unpacked once for the four rows.
+
+DATA k23w32<>+0x00(SB)/8, $0x0020002000200020
+DATA k23w32<>+0x08(SB)/8, $0x0020002000200020
+DATA k23w32<>+0x10(SB)/8, $0x0020002000200020
+DATA k23w32<>+0x18(SB)/8, $0x0020002000200020
+GLOBL k23w32<>(SB), RODATA|NOPTR, $32
+
+#define K23X4ACT(yoff, P, isum) \
+	VPMADDUBSW yoff(P), Y9, Y15; \
+	VPMADDWD Y10, Y15, Y15; \
+	VPADDD Y15, isum, isum
+
+// K23X4QUARTER: the unsigned quants in Y9 against the four rows, weighted
+// with the scales at soff(SP) and soff+2(SP).
+#define K23X4QUARTER(yoff, soff) \
+	VPBROADCASTD soff(SP), Y10; \
+	VPSHUFB Y11, Y10, Y10; \
+	K23X4ACT(yoff, DI, Y4); \
+	K23X4ACT(yoff, BX, Y5); \
+	K23X4ACT(yoff, R12, Y6); \
+	K23X4ACT(yoff, R13, Y7)
+
+#define Q2KX4HALF(qoff, yoff, soff) \
+	VMOVDQU qoff(SI), Y13; \
+	VPAND Y8, Y13, Y9; \
+	K23X4QUARTER(yoff, soff); \
+	VPSRLW $2, Y13, Y9; \
+	VPAND Y8, Y9, Y9; \
+	K23X4QUARTER(yoff+32, soff+4); \
+	VPSRLW $4, Y13, Y9; \
+	VPAND Y8, Y9, Y9; \
+	K23X4QUARTER(yoff+64, soff+8); \
+	VPSRLW $6, Y13, Y9; \
+	VPAND Y8, Y9, Y9; \
+	K23X4QUARTER(yoff+96, soff+12)
+
+// Q2KX4FINAL adds dy·d·isum - dy·dmin·Σ min·bsum for the row at P.
+#define Q2KX4FINAL(P, isum, facc) \
+	VCVTDQ2PS isum, isum; \
+	VBROADCASTSS (P), Y14; \
+	VMULPS 64(SP), Y14, Y13; \
+	VFMADD231PS Y13, isum, facc; \
+	VMOVDQU 32(SP), Y13; \
+	VPMADDWD 260(P), Y13, Y13; \
+	VCVTDQ2PS Y13, Y13; \
+	VMULPS 96(SP), Y14, Y14; \
+	VFNMADD231PS Y14, Y13, facc
+
+#define Q3KX4QUARTER(lsh, hop, hsh, yoff, soff) \
+	VPSRLW $lsh, Y13, Y9; \
+	VPAND Y8, Y9, Y9; \
+	hop $hsh, Y14, Y10; \
+	VPAND Y12, Y10, Y10; \
+	VPOR Y10, Y9, Y9; \
+	K23X4QUARTER(yoff, soff)
+
+// Q3KX4FINAL takes 4·Σ scale·bsum off isum and adds dy·d·isum for the
+// row at P.
+#define Q3KX4FINAL(P, isum, facc) \
+	VMOVDQU 0(SP), Y15; \
+	VPMADDWD 260(P), Y15, Y15; \
+	VPSLLD $2, Y15, Y15; \
+	VPSUBD Y15, isum, isum; \
+	VCVTDQ2PS isum, isum; \
+	VBROADCASTSS (P), Y15; \
+	VMULPS 32(SP), Y15, Y15; \
+	VFMADD231PS Y15, isum, facc
+
 // func dotQ2_KAVX2(x, y *byte, nb int) float32
 TEXT ·dotQ2_KAVX2(SB), NOSPLIT, $32-28
 	MOVQ x+0(FP), SI
@@ -102,19 +187,6 @@ q2kdone:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
-
-// Q3K_QUARTER forms the unsigned quants q+4 of one quarter: the bit pair
-// of the quant bytes in Y5 that VPSRLW $lsh leaves lowest, plus 4 where
-// the high-bit bytes in Y6, shifted by hop $hsh (bit b to bit 2), have
-// bit 2 set. Shifting 16-bit words moves bits across the two bytes, but
-// only into bit positions the masks clear.
-#define Q3K_QUARTER(lsh, hop, hsh, yoff, soff) \
-	VPSRLW $lsh, Y5, Y9; \
-	VPAND Y11, Y9, Y9; \
-	hop $hsh, Y6, Y10; \
-	VPAND Y13, Y10, Y10; \
-	VPOR Y10, Y9, Y9; \
-	K23_QUARTER(yoff, soff)
 
 // func dotQ3_KAVX2(x, y *byte, nb int) float32
 TEXT ·dotQ3_KAVX2(SB), NOSPLIT, $32-28
@@ -205,4 +277,146 @@ q3kdone:
 	HSUM8
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotQ2_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+TEXT ·dotQ2_Kx4AVX2(SB), NOSPLIT, $128-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	KX4PROLOGUE
+	BCAST_BYTE(0x03030303, Y8, X8)
+	BCAST_BYTE(0x0f0f0f0f, Y12, X12)
+	VMOVDQU k23shuf<>(SB), Y11
+	TESTQ CX, CX
+	JEQ q2kx4done
+q2kx4loop:
+	VMOVDQU (SI), X9
+	VPAND X12, X9, X13
+	VPMOVZXBW X13, Y13
+	VMOVDQU Y13, 0(SP) // scales
+	VPSRLW $4, X9, X13
+	VPAND X12, X13, X13
+	VPMOVZXBW X13, Y13
+	VMOVDQU Y13, 32(SP) // mins
+	MOVWLZX 80(SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, Y13
+	VMOVUPS Y13, 64(SP) // d
+	MOVWLZX 82(SI), AX
+	VMOVD AX, X13
+	VCVTPH2PS X13, X13
+	VBROADCASTSS X13, Y13
+	VMOVUPS Y13, 96(SP) // dmin
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	Q2KX4HALF(16, 4, 0)
+	Q2KX4HALF(48, 132, 16)
+	Q2KX4FINAL(DI, Y4, Y0)
+	Q2KX4FINAL(BX, Y5, Y1)
+	Q2KX4FINAL(R12, Y6, Y2)
+	Q2KX4FINAL(R13, Y7, Y3)
+	ADDQ $84, SI
+	ADDQ $292, DI
+	ADDQ $292, BX
+	ADDQ $292, R12
+	ADDQ $292, R13
+	DECQ CX
+	JNE q2kx4loop
+q2kx4done:
+	MOVQ out+32(FP), R8
+	KX4STORE
+	RET
+
+// func dotQ3_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+TEXT ·dotQ3_Kx4AVX2(SB), NOSPLIT, $64-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	KX4PROLOGUE
+	BCAST_BYTE(0x03030303, Y8, X8)
+	BCAST_BYTE(0x04040404, Y12, X12)
+	VMOVDQU k23shuf<>(SB), Y11
+	TESTQ CX, CX
+	JEQ q3kx4done
+q3kx4loop:
+	// The sixteen 6-bit scales, less 32, as int16 at 0(SP).
+	MOVL 96(SI), AX
+	MOVL 100(SI), R10
+	MOVL 104(SI), DX
+	MOVL AX, R8
+	ANDL $0x0f0f0f0f, R8
+	MOVL DX, R9
+	ANDL $0x03030303, R9
+	SHLL $4, R9
+	ORL R9, R8
+	VMOVD R8, X9
+	MOVL R10, R8
+	ANDL $0x0f0f0f0f, R8
+	MOVL DX, R9
+	SHRL $2, R9
+	ANDL $0x03030303, R9
+	SHLL $4, R9
+	ORL R9, R8
+	VPINSRD $1, R8, X9, X9
+	MOVL AX, R8
+	SHRL $4, R8
+	ANDL $0x0f0f0f0f, R8
+	MOVL DX, R9
+	SHRL $4, R9
+	ANDL $0x03030303, R9
+	SHLL $4, R9
+	ORL R9, R8
+	VPINSRD $2, R8, X9, X9
+	MOVL R10, R8
+	SHRL $4, R8
+	ANDL $0x0f0f0f0f, R8
+	MOVL DX, R9
+	SHRL $6, R9
+	ANDL $0x03030303, R9
+	SHLL $4, R9
+	ORL R9, R8
+	VPINSRD $3, R8, X9, X9
+	VPMOVZXBW X9, Y9
+	VPSUBW k23w32<>(SB), Y9, Y9
+	VMOVDQU Y9, 0(SP)
+	MOVWLZX 108(SI), AX
+	VMOVD AX, X9
+	VCVTPH2PS X9, X9
+	VBROADCASTSS X9, Y9
+	VMOVUPS Y9, 32(SP) // d
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	VMOVDQU 0(SI), Y14 // hmask
+	VMOVDQU 32(SI), Y13
+	Q3KX4QUARTER(0, VPSLLW, 2, 4, 0)
+	Q3KX4QUARTER(2, VPSLLW, 1, 36, 4)
+	Q3KX4QUARTER(4, VPSRLW, 0, 68, 8)
+	Q3KX4QUARTER(6, VPSRLW, 1, 100, 12)
+	VMOVDQU 64(SI), Y13
+	Q3KX4QUARTER(0, VPSRLW, 2, 132, 16)
+	Q3KX4QUARTER(2, VPSRLW, 3, 164, 20)
+	Q3KX4QUARTER(4, VPSRLW, 4, 196, 24)
+	Q3KX4QUARTER(6, VPSRLW, 5, 228, 28)
+	Q3KX4FINAL(DI, Y4, Y0)
+	Q3KX4FINAL(BX, Y5, Y1)
+	Q3KX4FINAL(R12, Y6, Y2)
+	Q3KX4FINAL(R13, Y7, Y3)
+	ADDQ $110, SI
+	ADDQ $292, DI
+	ADDQ $292, BX
+	ADDQ $292, R12
+	ADDQ $292, R13
+	DECQ CX
+	JNE q3kx4loop
+q3kx4done:
+	MOVQ out+32(FP), R8
+	KX4STORE
 	RET
