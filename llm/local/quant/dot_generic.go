@@ -296,15 +296,17 @@ func dotQ3_KGeneric(w, a []byte, n int) float32 {
 		for h := 0; h < 2; h++ {
 			for j := 0; j < 4; j++ {
 				shift := 2 * j
-				bit := byte(1) << (4*h + j)
+				hb := 4*h + j
 				for k := 0; k < 2; k++ {
+					qq := q[32*h+16*k : 32*h+16*k+16]
+					hh := hm[16*k : 16*k+16]
+					yy := qy[128*h+32*j+16*k : 128*h+32*j+16*k+16]
 					var s int32
-					for l := 16 * k; l < 16*k+16; l++ {
-						v := int32(q[32*h+l] >> shift & 3)
-						if hm[l]&bit == 0 {
-							v -= 4
-						}
-						s += v * int32(int8(qy[128*h+32*j+l]))
+					for l := range 16 {
+						// q-4, or q where the high bit is set (branch-free:
+						// the bits are random)
+						v := int32(qq[l]>>shift&3) - 4 + int32(hh[l]>>hb&1)<<2
+						s += v * int32(int8(yy[l]))
 					}
 					sumi += q3KScale(sc, 8*h+2*j+k) * s
 				}

@@ -552,15 +552,14 @@ func dequantQ3_K(src []byte, dst []float32) {
 		for h := 0; h < 2; h++ {
 			for j := 0; j < 4; j++ {
 				shift := 2 * j
-				bit := byte(1) << (4*h + j)
+				hb := 4*h + j
 				for k := 0; k < 2; k++ {
 					dl := d * float32(q3KScale(sc, 8*h+2*j+k))
-					for l := 16 * k; l < 16*k+16; l++ {
-						v := int32(q[32*h+l] >> shift & 3)
-						if hm[l]&bit == 0 {
-							v -= 4
-						}
-						y[l-16*k] = dl * float32(v)
+					qq := q[32*h+16*k : 32*h+16*k+16]
+					hh := hm[16*k : 16*k+16]
+					for l := range 16 {
+						v := int32(qq[l]>>shift&3) - 4 + int32(hh[l]>>hb&1)<<2
+						y[l] = dl * float32(v)
 					}
 					y = y[16:]
 				}
