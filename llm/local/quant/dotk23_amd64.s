@@ -133,6 +133,38 @@ GLOBL k23w32<>(SB), RODATA|NOPTR, $32
 	VMULPS 32(SP), Y15, Y15; \
 	VFMADD231PS Y15, isum, facc
 
+// Per-dword shift counts that bring the high-bit pairs of scales j, j+4,
+// j+8 and j+12 (bits 0-1, 2-3, 4-5, 6-7 of byte 8+j%4) to the bottom.
+DATA k23hsh<>+0x00(SB)/4, $0
+DATA k23hsh<>+0x04(SB)/4, $2
+DATA k23hsh<>+0x08(SB)/4, $4
+DATA k23hsh<>+0x0c(SB)/4, $6
+GLOBL k23hsh<>(SB), RODATA|NOPTR, $16
+
+DATA k23nib<>+0x00(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA k23nib<>+0x08(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL k23nib<>(SB), RODATA|NOPTR, $16
+
+// Q3K_SCALES unpacks a Q3_K block's sixteen 6-bit scales, less 32, into
+// the int16 lanes of dst (as dequantize_row_q3_K's aux words): low four
+// bits from the nibbles of scales[0..7] (low nibbles first), high two bits
+// from scales[8..11]. It reads bytes 94-109 of the block (its scales end at
+// 108, followed by d), uses t1 and t2, and m03 holds 0x03 bytes.
+#define Q3K_SCALES(dst, xdst, t1, t2, m03) \
+	VMOVDQU 94(SI), xdst; \
+	VPSRLDQ $2, xdst, xdst; \
+	VPAND k23nib<>(SB), xdst, t1; \
+	VPSRLW $4, xdst, t2; \
+	VPAND k23nib<>(SB), t2, t2; \
+	VPUNPCKLQDQ t2, t1, t1; \
+	VPSHUFD $0xaa, xdst, t2; \
+	VPSRLVD k23hsh<>(SB), t2, t2; \
+	VPAND m03, t2, t2; \
+	VPSLLW $4, t2, t2; \
+	VPOR t2, t1, xdst; \
+	VPMOVZXBW xdst, dst; \
+	VPSUBW k23w32<>(SB), dst, dst
+
 // func dotQ2_KAVX2(x, y *byte, nb int) float32
 TEXT ·dotQ2_KAVX2(SB), NOSPLIT, $32-28
 	MOVQ x+0(FP), SI
@@ -196,54 +228,13 @@ TEXT ·dotQ3_KAVX2(SB), NOSPLIT, $32-28
 	VXORPS Y0, Y0, Y0
 	BCAST_BYTE(0x03030303, Y11, X11)
 	BCAST_BYTE(0x04040404, Y13, X13)
-	MOVL $0x00200020, AX
-	VMOVD AX, X14
-	VPBROADCASTD X14, Y14 // int16 32s
 	VMOVDQU k23shuf<>(SB), Y15
 	TESTQ CX, CX
 	JEQ q3kdone
 q3kloop:
 	PREFETCHT0 1024(SI)
 	PREFETCHT0 1088(SI)
-	// The sixteen 6-bit scales, as dequantize_row_q3_K unpacks them.
-	MOVL 96(SI), AX
-	MOVL 100(SI), BX
-	MOVL 104(SI), DX
-	MOVL AX, R8
-	ANDL $0x0f0f0f0f, R8
-	MOVL DX, R9
-	ANDL $0x03030303, R9
-	SHLL $4, R9
-	ORL R9, R8 // scales 0-3
-	MOVL BX, R10
-	ANDL $0x0f0f0f0f, R10
-	MOVL DX, R9
-	SHRL $2, R9
-	ANDL $0x03030303, R9
-	SHLL $4, R9
-	ORL R9, R10 // scales 4-7
-	MOVL AX, R11
-	SHRL $4, R11
-	ANDL $0x0f0f0f0f, R11
-	MOVL DX, R9
-	SHRL $4, R9
-	ANDL $0x03030303, R9
-	SHLL $4, R9
-	ORL R9, R11 // scales 8-11
-	MOVL BX, R12
-	SHRL $4, R12
-	ANDL $0x0f0f0f0f, R12
-	MOVL DX, R9
-	SHRL $6, R9
-	ANDL $0x03030303, R9
-	SHLL $4, R9
-	ORL R9, R12 // scales 12-15
-	VMOVD R8, X7
-	VPINSRD $1, R10, X7, X7
-	VPINSRD $2, R11, X7, X7
-	VPINSRD $3, R12, X7, X7
-	VPMOVZXBW X7, Y7
-	VPSUBW Y14, Y7, Y7 // signed scales
+	Q3K_SCALES(Y7, X7, X1, X3, X11)
 	VMOVDQU Y7, 0(SP)
 	VPMADDWD 260(DI), Y7, Y7 // Σ scale·bsum, pairwise
 	VPXOR Y4, Y4, Y4
@@ -345,45 +336,7 @@ TEXT ·dotQ3_Kx4AVX2(SB), NOSPLIT, $64-40
 	TESTQ CX, CX
 	JEQ q3kx4done
 q3kx4loop:
-	// The sixteen 6-bit scales, less 32, as int16 at 0(SP).
-	MOVL 96(SI), AX
-	MOVL 100(SI), R10
-	MOVL 104(SI), DX
-	MOVL AX, R8
-	ANDL $0x0f0f0f0f, R8
-	MOVL DX, R9
-	ANDL $0x03030303, R9
-	SHLL $4, R9
-	ORL R9, R8
-	VMOVD R8, X9
-	MOVL R10, R8
-	ANDL $0x0f0f0f0f, R8
-	MOVL DX, R9
-	SHRL $2, R9
-	ANDL $0x03030303, R9
-	SHLL $4, R9
-	ORL R9, R8
-	VPINSRD $1, R8, X9, X9
-	MOVL AX, R8
-	SHRL $4, R8
-	ANDL $0x0f0f0f0f, R8
-	MOVL DX, R9
-	SHRL $4, R9
-	ANDL $0x03030303, R9
-	SHLL $4, R9
-	ORL R9, R8
-	VPINSRD $2, R8, X9, X9
-	MOVL R10, R8
-	SHRL $4, R8
-	ANDL $0x0f0f0f0f, R8
-	MOVL DX, R9
-	SHRL $6, R9
-	ANDL $0x03030303, R9
-	SHLL $4, R9
-	ORL R9, R8
-	VPINSRD $3, R8, X9, X9
-	VPMOVZXBW X9, Y9
-	VPSUBW k23w32<>(SB), Y9, Y9
+	Q3K_SCALES(Y9, X9, X10, X15, X8)
 	VMOVDQU Y9, 0(SP)
 	MOVWLZX 108(SI), AX
 	VMOVD AX, X9
