@@ -878,11 +878,20 @@ func TestMatMulMany(t *testing.T) {
 // With unit super-block scales and integer activations whose Q8_K scale
 // is ±1, every float operation is exact: MatMul's four-token kernels and
 // MatVec's row kernels must then give the generic Dot's results bit for
-// bit, which checks their integer sums against the generic kernels'.
+// bit, which checks their integer sums against the generic kernels'. With
+// SIMD off, the matrix paths run on the generic kernels alone.
 func TestKQuantMatMulExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(61, 62))
-	for _, typ := range []ggml.Type{ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K} {
-		t.Run(typ.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		typ  ggml.Type
+		simd bool
+	}{
+		{ggml.Q2_K, true}, {ggml.Q3_K, true}, {ggml.Q4_K, true}, {ggml.Q5_K, true}, {ggml.Q6_K, true},
+		{ggml.Q2_K, false}, {ggml.Q3_K, false},
+	} {
+		typ := tc.typ
+		t.Run(fmt.Sprintf("%v/simd=%v", typ, tc.simd), func(t *testing.T) {
+			defer quant.SetSIMD(quant.SetSIMD(tc.simd))
 			const rows, cols, batch = 5, 768, 9
 			var data []byte
 			for range rows {
@@ -897,13 +906,15 @@ func TestKQuantMatMulExact(t *testing.T) {
 				}
 			}
 			y := make([]float32, batch*rows)
-			if err := quant.MatMul(nil, m, x, batch, y); err != nil {
+			p := quant.NewPool(2)
+			defer p.Close()
+			if err := quant.MatMul(p, m, x, batch, y); err != nil {
 				t.Fatal(err)
 			}
 			yv := make([]float32, rows)
 			for b := 0; b < batch; b++ {
 				xb := x[b*cols : (b+1)*cols]
-				if err := quant.MatVec(nil, m, xb, yv); err != nil {
+				if err := quant.MatVec(p, m, xb, yv); err != nil {
 					t.Fatal(err)
 				}
 				prev := quant.SetSIMD(false)
