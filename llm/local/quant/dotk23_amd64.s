@@ -148,8 +148,9 @@ GLOBL k23nib<>(SB), RODATA|NOPTR, $16
 // Q3K_SCALES unpacks a Q3_K block's sixteen 6-bit scales, less 32, into
 // the int16 lanes of dst (as dequantize_row_q3_K's aux words): low four
 // bits from the nibbles of scales[0..7] (low nibbles first), high two bits
-// from scales[8..11]. It reads bytes 94-109 of the block (its scales end at
-// 108, followed by d), uses t1 and t2, and m03 holds 0x03 bytes.
+// from scales[8..11]. It loads bytes 94-109 of the block (the scales are
+// bytes 96-107, d 108-109) so as not to read past it, uses t1 and t2, and
+// m03 holds 0x03 bytes.
 #define Q3K_SCALES(dst, xdst, t1, t2, m03) \
 	VMOVDQU 94(SI), xdst; \
 	VPSRLDQ $2, xdst, xdst; \
