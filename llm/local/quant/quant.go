@@ -99,7 +99,10 @@ func Dequantize(t ggml.Type, src []byte, dst []float32) error {
 
 // Quantize encodes src as type t into dst with ggml's reference quantizers
 // (quantize_row_*_ref: the same bytes llama-quantize writes without an
-// importance matrix). src may span one row or many; len(src) must be a
+// importance matrix, with every float operation rounded as ggml's source
+// writes it; a build of ggml that fuses multiply-adds picks other levels
+// in a few sub-blocks of the types whose scale search is make_qkx2_quants:
+// Q2_K, Q4_K and Q5_K). src may span one row or many; len(src) must be a
 // multiple of t's block size and dst must hold the bytes they take.
 // Q8_0, Q8_1 and Q8_K are accepted too.
 func Quantize(t ggml.Type, src []float32, dst []byte) error {
