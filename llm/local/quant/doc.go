@@ -1,6 +1,8 @@
 // Package quant holds the numeric kernels of plait's local runtime: the
-// GGML block formats (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K,
-// Q5_K, Q6_K, and Q8_0/Q8_1/Q8_K as activation formats), bit-exact with
+// GGML block formats (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K,
+// Q3_K, Q4_K, Q5_K, Q6_K, and Q8_0/Q8_1/Q8_K as activation formats: the
+// weight types of llama.cpp's Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K,
+// Q8_0 and legacy files), bit-exact with
 // ggml's layouts; reference quantizers equivalent to ggml's
 // quantize_row_*_ref; dot products of quantized weight rows with quantized
 // activations as llama.cpp pairs them; and the matrix layer the forward
@@ -49,7 +51,13 @@
 // rows left over) each weight row runs against several activation rows at
 // a time while its block is in registers: eight with VNNI (activations
 // offset by 128 so VPDPBUSD takes them unsigned), four with AVX2 for those
-// and Q4_K, Q5_K and Q6_K; other types take one row at a time.
+// and the K-quants; other types take one row at a time.
+//
+// Q2_K and Q3_K (the 2- and 3-bit K-quants) have AVX2 kernels for one row
+// (MatVec, MatVecQ, MatVecMany) and for one row against four tokens
+// (MatMul, MatMulMany). They use Q8_K activations like the other K-quants,
+// so one quantized input serves a Q3_K_M file's mix of Q3_K, Q4_K, Q5_K
+// and Q6_K matrices.
 // MatMulMany does the same for several matrices that read one batch,
 // quantizing and packing it once.
 //

@@ -32,6 +32,18 @@ func dotQ4_KAVX2(x, y *byte, nb int) float32
 func dotQ5_KAVX2(x, y *byte, nb int) float32
 
 //go:noescape
+func dotQ2_KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ3_KAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotQ2_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+
+//go:noescape
+func dotQ3_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+
+//go:noescape
 func dotQ6_KAVX2(x, y *byte, nb int) float32
 
 //go:noescape
@@ -245,6 +257,8 @@ func setKernels(vnni bool) {
 	}
 	simdKernels[ggml.Q4_1] = block(dotQ4_1AVX2, qk)
 	simdKernels[ggml.Q5_1] = block(dotQ5_1AVX2, qk)
+	simdKernels[ggml.Q2_K] = block(dotQ2_KAVX2, qkK)
+	simdKernels[ggml.Q3_K] = block(dotQ3_KAVX2, qkK)
 	simdKernels[ggml.Q4_K] = block(dotQ4_KAVX2, qkK)
 	simdKernels[ggml.Q5_K] = block(dotQ5_KAVX2, qkK)
 	simdKernels[ggml.Q6_K] = block(dotQ6_KAVX2, qkK)
@@ -308,6 +322,8 @@ func setKernels(vnni bool) {
 			f(&w[0], &a[0], stride, nb, out)
 		}
 	}
+	simdMultiKernels[ggml.Q2_K] = kx4(dotQ2_Kx4AVX2)
+	simdMultiKernels[ggml.Q3_K] = kx4(dotQ3_Kx4AVX2)
 	simdMultiKernels[ggml.Q4_K] = kx4(dotQ4_Kx4AVX2)
 	simdMultiKernels[ggml.Q5_K] = kx4(dotQ5_Kx4AVX2)
 	simdMultiKernels[ggml.Q6_K] = kx4(dotQ6_Kx4AVX2)

@@ -249,6 +249,74 @@ func dotQ6_KGeneric(w, a []byte, n int) float32 {
 	return sum
 }
 
+func dotQ2_KGeneric(w, a []byte, n int) float32 {
+	var sum float32
+	for i := 0; i < n/qkK; i++ {
+		x := w[i*84 : i*84+84]
+		y := a[i*292 : i*292+292]
+		sc := x[0:16]
+		q := x[16:80]
+		qy := y[4:260]
+		// The mins times the block sums of the activation.
+		var summs int32
+		for j := 0; j < 16; j++ {
+			summs += int32(int16(le16(y[260+2*j:]))) * int32(sc[j]>>4)
+		}
+		var isum int32
+		for h := 0; h < 2; h++ {
+			for j := 0; j < 4; j++ {
+				shift := 2 * j
+				for k := 0; k < 2; k++ { // two 16-element sub-blocks
+					qq := q[32*h+16*k : 32*h+16*k+16]
+					yy := qy[128*h+32*j+16*k : 128*h+32*j+16*k+16]
+					var s int32
+					for l := 0; l < 16; l++ {
+						s += int32(int8(yy[l])) * int32(qq[l]>>shift&3)
+					}
+					isum += int32(sc[8*h+2*j+k]&0xf) * s
+				}
+			}
+		}
+		dy := q8KScale(y)
+		sum += float32(float32(dy*f16(x[80:]))*float32(isum)) - float32(float32(dy*f16(x[82:]))*float32(summs))
+	}
+	return sum
+}
+
+func dotQ3_KGeneric(w, a []byte, n int) float32 {
+	var sum float32
+	for i := 0; i < n/qkK; i++ {
+		x := w[i*110 : i*110+110]
+		y := a[i*292 : i*292+292]
+		hm := x[0:32]
+		q := x[32:96]
+		sc := x[96:108]
+		qy := y[4:260]
+		var sumi int32
+		for h := 0; h < 2; h++ {
+			for j := 0; j < 4; j++ {
+				shift := 2 * j
+				hb := 4*h + j
+				for k := 0; k < 2; k++ {
+					qq := q[32*h+16*k : 32*h+16*k+16]
+					hh := hm[16*k : 16*k+16]
+					yy := qy[128*h+32*j+16*k : 128*h+32*j+16*k+16]
+					var s int32
+					for l := range 16 {
+						// q-4, or q where the high bit is set (branch-free:
+						// the bits are random)
+						v := int32(qq[l]>>shift&3) - 4 + int32(hh[l]>>hb&1)<<2
+						s += v * int32(int8(yy[l]))
+					}
+					sumi += q3KScale(sc, 8*h+2*j+k) * s
+				}
+			}
+		}
+		sum += float32(f16(x[108:])*q8KScale(y)) * float32(sumi)
+	}
+	return sum
+}
+
 func dotF32Generic(w, a []byte, n int) float32 {
 	var sum float32
 	for i := 0; i < n; i++ {
@@ -282,6 +350,8 @@ var genericKernels = map[ggml.Type]kernel{
 	ggml.Q5_0: dotQ5_0Generic,
 	ggml.Q5_1: dotQ5_1Generic,
 	ggml.Q8_0: dotQ8_0Generic,
+	ggml.Q2_K: dotQ2_KGeneric,
+	ggml.Q3_K: dotQ3_KGeneric,
 	ggml.Q4_K: dotQ4_KGeneric,
 	ggml.Q5_K: dotQ5_KGeneric,
 	ggml.Q6_K: dotQ6_KGeneric,

@@ -91,6 +91,11 @@ func unitScaleRow(t testing.TB, r *rand.Rand, typ ggml.Type, n int) []byte {
 					b[o+j] &= 0x07 // scales and mins <= 7 keep sums below 2^24
 				}
 			}
+		case ggml.Q2_K:
+			b[o+80], b[o+81] = byte(one), byte(one>>8)
+			b[o+82], b[o+83] = byte(one), byte(one>>8)
+		case ggml.Q3_K:
+			b[o+108], b[o+109] = byte(one), byte(one>>8)
 		case ggml.Q6_K:
 			b[o+208], b[o+209] = byte(one), byte(one>>8)
 			for j := 192; j < 208; j++ {
@@ -551,44 +556,53 @@ func TestKQuantVNNIEveryScale(t *testing.T) {
 func TestMatVecMany(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	const cols = 256
-	ms := []quant.Matrix{
-		{Type: ggml.Q8_0, Rows: 37, Cols: cols},
-		{Type: ggml.Q5_0, Rows: 5, Cols: cols},
-		{Type: ggml.Q4_0, Rows: 0, Cols: cols},
-		{Type: ggml.Q8_0, Rows: 64, Cols: cols},
-	}
-	ys := make([][]float32, len(ms))
-	for i := range ms {
-		ms[i].Data = mustQuantize(t, ms[i].Type, gauss(r, ms[i].Rows*cols, 1))
-		ys[i] = make([]float32, ms[i].Rows)
-	}
-	x := gauss(r, cols, 1)
-	var a quant.Activation
-	if err := a.Set(ggml.Q8_0, x); err != nil {
-		t.Fatal(err)
-	}
-	for _, threads := range []int{1, 2, 3} {
-		p := quant.NewPool(threads)
-		if err := quant.MatVecMany(p, ms, &a, ys); err != nil {
-			t.Fatal(err)
-		}
-		p.Close()
-		for i, m := range ms {
-			want := make([]float32, m.Rows)
-			if err := quant.MatVecQ(nil, m, &a, want); err != nil {
+	for _, tt := range []struct {
+		act   ggml.Type // the weight type the activation is set for
+		types []ggml.Type
+		rows  []int
+		other ggml.Type // a type the activation does not serve
+	}{
+		{ggml.Q8_0, []ggml.Type{ggml.Q8_0, ggml.Q5_0, ggml.Q4_0, ggml.Q8_0}, []int{37, 5, 0, 64}, ggml.Q4_K},
+		// Q3_K_M's mix: attn_v and ffn_down in higher types.
+		{ggml.Q3_K, []ggml.Type{ggml.Q3_K, ggml.Q2_K, ggml.Q5_K, ggml.Q4_K, ggml.Q6_K}, []int{37, 5, 0, 64, 9}, ggml.Q8_0},
+	} {
+		t.Run(tt.types[0].String(), func(t *testing.T) {
+			ms := make([]quant.Matrix, len(tt.types))
+			ys := make([][]float32, len(ms))
+			for i, typ := range tt.types {
+				ms[i] = quant.Matrix{Type: typ, Rows: tt.rows[i], Cols: cols}
+				ms[i].Data = mustQuantize(t, typ, gauss(r, ms[i].Rows*cols, 1))
+				ys[i] = make([]float32, ms[i].Rows)
+			}
+			x := gauss(r, cols, 1)
+			var a quant.Activation
+			if err := a.Set(tt.act, x); err != nil {
 				t.Fatal(err)
 			}
-			for j := range want {
-				if ys[i][j] != want[j] {
-					t.Fatalf("threads=%d matrix %d row %d: %v, want %v", threads, i, j, ys[i][j], want[j])
+			for _, threads := range []int{1, 2, 3} {
+				p := quant.NewPool(threads)
+				if err := quant.MatVecMany(p, ms, &a, ys); err != nil {
+					t.Fatal(err)
+				}
+				p.Close()
+				for i, m := range ms {
+					want := make([]float32, m.Rows)
+					if err := quant.MatVecQ(nil, m, &a, want); err != nil {
+						t.Fatal(err)
+					}
+					for j := range want {
+						if ys[i][j] != want[j] {
+							t.Fatalf("threads=%d matrix %d row %d: %v, want %v", threads, i, j, ys[i][j], want[j])
+						}
+					}
 				}
 			}
-		}
-	}
-	bad := append([]quant.Matrix{}, ms...)
-	bad[1].Type = ggml.Q4_K
-	if err := quant.MatVecMany(nil, bad, &a, ys); err == nil {
-		t.Error("MatVecMany accepted a matrix the activation does not serve")
+			bad := append([]quant.Matrix{}, ms...)
+			bad[1].Type = tt.other
+			if err := quant.MatVecMany(nil, bad, &a, ys); err == nil {
+				t.Error("MatVecMany accepted a matrix the activation does not serve")
+			}
+		})
 	}
 }
 
@@ -597,7 +611,7 @@ func TestMatMulLargeBatch(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	p := quant.NewPool(2)
 	defer p.Close()
-	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.Q5_1, ggml.Q4_0, ggml.Q5_0} {
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.Q5_1, ggml.Q4_0, ggml.Q5_0} {
 		const rows, cols, batch = 6, 512, 133
 		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.1))}
 		wf := mustDequantize(t, typ, m.Data, rows*cols)
@@ -826,6 +840,7 @@ func TestMatMulMany(t *testing.T) {
 		{ggml.Q8_0, ggml.Q8_0, ggml.Q8_0},
 		{ggml.Q5_0, ggml.Q5_0, ggml.Q8_0, ggml.Q4_0},
 		{ggml.Q4_K, ggml.Q6_K},
+		{ggml.Q3_K, ggml.Q2_K, ggml.Q5_K, ggml.Q6_K},
 		{ggml.Q8_0, ggml.Q4_K, ggml.F16},
 	} {
 		const cols = 256
@@ -856,5 +871,65 @@ func TestMatMulMany(t *testing.T) {
 	}
 	if err := quant.MatMulMany(nil, []quant.Matrix{{}}, nil, 0, nil); err == nil {
 		t.Error("mismatched outputs accepted")
+	}
+}
+
+// With unit super-block scales and integer activations whose Q8_K scale
+// is ±1, every float operation is exact: MatMul's four-token kernels and
+// MatVec's row kernels must then give the generic Dot's results bit for
+// bit, which checks their integer sums against the generic kernels'. With
+// SIMD off, the matrix paths run on the generic kernels alone.
+func TestKQuantMatMulExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	for _, tc := range []struct {
+		typ  ggml.Type
+		simd bool
+	}{
+		{ggml.Q2_K, true}, {ggml.Q3_K, true}, {ggml.Q4_K, true}, {ggml.Q5_K, true}, {ggml.Q6_K, true},
+		{ggml.Q2_K, false}, {ggml.Q3_K, false},
+	} {
+		typ := tc.typ
+		t.Run(fmt.Sprintf("%v/simd=%v", typ, tc.simd), func(t *testing.T) {
+			defer quant.SetSIMD(quant.SetSIMD(tc.simd))
+			const rows, cols, batch = 5, 768, 9
+			var data []byte
+			for range rows {
+				data = append(data, unitScaleRow(t, r, typ, cols)...)
+			}
+			m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: data}
+			x := make([]float32, batch*cols)
+			for i := range x {
+				x[i] = float32(r.IntN(255) - 127)
+				if i%256 == 0 {
+					x[i] = 127
+				}
+			}
+			y := make([]float32, batch*rows)
+			p := quant.NewPool(2)
+			defer p.Close()
+			if err := quant.MatMul(p, m, x, batch, y); err != nil {
+				t.Fatal(err)
+			}
+			yv := make([]float32, rows)
+			for b := 0; b < batch; b++ {
+				xb := x[b*cols : (b+1)*cols]
+				if err := quant.MatVec(p, m, xb, yv); err != nil {
+					t.Fatal(err)
+				}
+				prev := quant.SetSIMD(false)
+				a, _ := quant.QuantizeActivation(typ, xb, nil)
+				for i := 0; i < rows; i++ {
+					want, err := quant.Dot(typ, m.Row(i), a, cols)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if y[b*rows+i] != want || yv[i] != want {
+						quant.SetSIMD(prev)
+						t.Fatalf("token %d row %d: MatMul %v, MatVec %v, generic Dot %v", b, i, y[b*rows+i], yv[i], want)
+					}
+				}
+				quant.SetSIMD(prev)
+			}
+		})
 	}
 }

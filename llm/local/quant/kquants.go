@@ -5,6 +5,14 @@ import "math"
 // Super-block layouts of the K-quant types (QK_K = 256 elements), as in
 // ggml-common.h:
 //
+//	Q2_K: scales[16] | qs[64] | d f16 | dmin f16
+//	      sixteen 16-element sub-blocks, each with a 4-bit scale (low
+//	      nibble) and a 4-bit min (high nibble); x = d*sc*q - dmin*m, q in
+//	      0..3. Element 128h+32j+l is bits 2j..2j+1 of qs[32h+l].
+//	Q3_K: hmask[32] | qs[64] | scales[12] | d f16
+//	      sixteen 16-element sub-blocks with 6-bit scales (stored +32);
+//	      x = d*(sc-32)*(q-4), q in 0..7: its low two bits as Q2_K's, its
+//	      third bit bit (4h+j) of hmask[l] for element 128h+32j+l.
 //	Q4_K: d f16 | dmin f16 | scales[12] | qs[128]
 //	      eight 32-element sub-blocks, each with a 6-bit scale and a 6-bit
 //	      min packed into scales; x = d*sc*q - dmin*m, q in 0..15.
@@ -490,6 +498,266 @@ func quantQ8_KGo(x []float32, dst []byte) {
 			put16(b[260+2*j:], uint16(int16(sum)))
 		}
 		put32(b, math.Float32bits(1/iscale))
+		x = x[qkK:]
+	}
+}
+
+func dequantQ2_K(src []byte, dst []float32) {
+	for i := 0; len(dst) >= qkK; i++ {
+		b := src[i*84 : i*84+84]
+		sc := b[0:16]
+		q := b[16:80]
+		d, mn := f16(b[80:]), f16(b[82:])
+		y := dst
+		for h := 0; h < 2; h++ {
+			for j := 0; j < 4; j++ {
+				shift := 2 * j
+				for k := 0; k < 2; k++ { // two 16-element sub-blocks
+					s := sc[8*h+2*j+k]
+					dl, ml := d*float32(s&0xf), mn*float32(s>>4)
+					qq := q[32*h+16*k : 32*h+16*k+16]
+					for l := 0; l < 16; l++ {
+						y[l] = float32(dl*float32(qq[l]>>shift&3)) - ml
+					}
+					y = y[16:]
+				}
+			}
+		}
+		dst = dst[qkK:]
+	}
+}
+
+// q3KScale returns the 6-bit scale of sub-block j of a Q3_K block, less
+// its offset of 32: the low four bits are a nibble of scales[j%8], the high
+// two bits 2*(j/4)..2*(j/4)+1 of scales[8+j%4].
+func q3KScale(sc []byte, j int) int32 {
+	var lo byte
+	if j < 8 {
+		lo = sc[j] & 0xf
+	} else {
+		lo = sc[j-8] >> 4
+	}
+	hi := sc[8+j%4] >> (2 * (j / 4)) & 3
+	return int32(lo|hi<<4) - 32
+}
+
+func dequantQ3_K(src []byte, dst []float32) {
+	for i := 0; len(dst) >= qkK; i++ {
+		b := src[i*110 : i*110+110]
+		hm := b[0:32]
+		q := b[32:96]
+		sc := b[96:108]
+		d := f16(b[108:])
+		y := dst
+		for h := 0; h < 2; h++ {
+			for j := 0; j < 4; j++ {
+				shift := 2 * j
+				hb := 4*h + j
+				for k := 0; k < 2; k++ {
+					dl := d * float32(q3KScale(sc, 8*h+2*j+k))
+					qq := q[32*h+16*k : 32*h+16*k+16]
+					hh := hm[16*k : 16*k+16]
+					for l := range 16 {
+						v := int32(qq[l]>>shift&3) - 4 + int32(hh[l]>>hb&1)<<2
+						y[l] = dl * float32(v)
+					}
+					y = y[16:]
+				}
+			}
+		}
+		dst = dst[qkK:]
+	}
+}
+
+// packQ2 stores 256 two-bit levels as Q2_K and Q3_K do: element
+// 128h+32j+l in bits 2j..2j+1 of q[32h+l].
+func packQ2(q []byte, L *[qkK]uint8) {
+	for h := 0; h < 2; h++ {
+		for l := 0; l < 32; l++ {
+			e := 128*h + l
+			q[32*h+l] = L[e] | L[e+32]<<2 | L[e+64]<<4 | L[e+96]<<6
+		}
+	}
+}
+
+// quantQ2_K is quantize_row_q2_K_ref: a min-and-scale fit of every
+// 16-element sub-block (make_qkx2_quants on |x| weights, by mean absolute
+// error), 4-bit scales and mins relative to the largest, then the
+// re-quantization against the rounded scales.
+func quantQ2_K(x []float32, dst []byte) {
+	var L [qkK]uint8
+	var Laux [16]uint8
+	var weights [16]float32
+	var mins, scales [16]float32
+	const q4scale = 15
+	for i := 0; len(x) >= qkK; i++ {
+		b := dst[i*84 : i*84+84]
+		sc := b[0:16]
+		var maxScale, maxMin float32
+		for j := 0; j < 16; j++ {
+			xs := x[16*j : 16*j+16]
+			for l, v := range xs {
+				weights[l] = abs32(v)
+			}
+			scales[j], mins[j] = makeQKX2Quants(3, xs, weights[:], L[16*j:16*j+16], Laux[:], -0.5, 0.1, 15, true)
+			if scales[j] > maxScale {
+				maxScale = scales[j]
+			}
+			if mins[j] > maxMin {
+				maxMin = mins[j]
+			}
+		}
+		if maxScale > 0 {
+			iscale := q4scale / maxScale
+			for j := 0; j < 16; j++ {
+				sc[j] = byte(nearestInt(float32(iscale * scales[j])))
+			}
+			put16(b[80:], FP32ToFP16(maxScale/q4scale))
+		} else {
+			clear(sc)
+			put16(b[80:], FP32ToFP16(0))
+		}
+		if maxMin > 0 {
+			iscale := q4scale / maxMin
+			for j := 0; j < 16; j++ {
+				sc[j] |= byte(nearestInt(float32(iscale*mins[j])) << 4)
+			}
+			put16(b[82:], FP32ToFP16(maxMin/q4scale))
+		} else {
+			put16(b[82:], FP32ToFP16(0))
+		}
+		dd, dmin := f16(b[80:]), f16(b[82:])
+		for j := 0; j < 16; j++ {
+			d := dd * float32(sc[j]&0xf)
+			if d == 0 {
+				continue
+			}
+			dm := dmin * float32(sc[j]>>4)
+			for ii := 0; ii < 16; ii++ {
+				l := nearestInt((x[16*j+ii] + dm) / d)
+				L[16*j+ii] = uint8(max(0, min(3, l)))
+			}
+		}
+		packQ2(b[16:80], &L)
+		x = x[qkK:]
+	}
+}
+
+// makeQ3Quants is ggml's make_q3_quants with do_rmse: a symmetric fit
+// x ≈ scale*(L-nmax) weighted by x², refined by up to five passes that move
+// single levels while the weighted fit improves. L receives values in
+// 0..2*nmax-1.
+func makeQ3Quants(nmax int32, x []float32, L []int8) float32 {
+	n := len(x)
+	amax, mx := amaxSigned(x)
+	if amax < groupMaxEps {
+		for i := range L[:n] {
+			L[i] = 0
+		}
+		return 0
+	}
+	iscale := -float32(nmax) / mx
+	var sumLX, sumL2 float32
+	for i := 0; i < n; i++ {
+		l := nearestInt(float32(iscale * x[i]))
+		l = max(-nmax, min(nmax-1, l))
+		L[i] = int8(l)
+		w := float32(x[i] * x[i])
+		fl := float32(l)
+		sumLX += float32(float32(w*x[i]) * fl)
+		sumL2 += float32(float32(w*fl) * fl)
+	}
+	for itry := 0; itry < 5; itry++ {
+		changed := 0
+		for i := 0; i < n; i++ {
+			w := float32(x[i] * x[i])
+			fl := float32(L[i])
+			slx := sumLX - float32(float32(w*x[i])*fl)
+			if slx > 0 {
+				sl2 := sumL2 - float32(float32(w*fl)*fl)
+				nl := nearestInt(float32(x[i]*sl2) / slx)
+				nl = max(-nmax, min(nmax-1, nl))
+				if nl != int32(L[i]) {
+					fn := float32(nl)
+					slx += float32(float32(w*x[i]) * fn)
+					sl2 += float32(float32(w*fn) * fn)
+					if sl2 > 0 && float32(float32(slx*slx)*sumL2) > float32(float32(sumLX*sumLX)*sl2) {
+						L[i] = int8(nl)
+						sumLX, sumL2 = slx, sl2
+						changed++
+					}
+				}
+			}
+		}
+		if changed == 0 {
+			break
+		}
+	}
+	for i := range L[:n] {
+		L[i] += int8(nmax)
+	}
+	if sumL2 > 0 {
+		return sumLX / sumL2
+	}
+	return 0
+}
+
+// quantQ3_K is quantize_row_q3_K_ref: a symmetric fit of every 16-element
+// sub-block (make_q3_quants), 6-bit signed scales relative to the largest
+// in magnitude, then the re-quantization against the rounded scales.
+func quantQ3_K(x []float32, dst []byte) {
+	var L [qkK]int8
+	var scales [16]float32
+	for i := 0; len(x) >= qkK; i++ {
+		b := dst[i*110 : i*110+110]
+		hm := b[0:32]
+		sc := b[96:108]
+		var maxScale, amax float32
+		for j := 0; j < 16; j++ {
+			scales[j] = makeQ3Quants(4, x[16*j:16*j+16], L[16*j:16*j+16])
+			if s := abs32(scales[j]); s > amax {
+				amax, maxScale = s, scales[j]
+			}
+		}
+		clear(sc)
+		if maxScale != 0 {
+			iscale := -32 / maxScale
+			for j := 0; j < 16; j++ {
+				l := int32(int8(nearestInt(float32(iscale * scales[j]))))
+				l = max(-32, min(31, l)) + 32
+				if j < 8 {
+					sc[j] = byte(l & 0xf)
+				} else {
+					sc[j-8] |= byte(l&0xf) << 4
+				}
+				sc[j%4+8] |= byte(l>>4) << (2 * (j / 4))
+			}
+			put16(b[108:], FP32ToFP16(1/iscale))
+		} else {
+			put16(b[108:], FP32ToFP16(0))
+		}
+		dd := f16(b[108:])
+		for j := 0; j < 16; j++ {
+			d := dd * float32(q3KScale(sc, j))
+			if d == 0 {
+				continue
+			}
+			for ii := 0; ii < 16; ii++ {
+				l := nearestInt(x[16*j+ii] / d)
+				L[16*j+ii] = int8(max(-4, min(3, l)) + 4)
+			}
+		}
+		clear(hm)
+		var L2 [qkK]uint8
+		for j := 0; j < qkK; j++ {
+			l := uint8(L[j])
+			if l > 3 {
+				hm[j%32] |= 1 << (j / 32)
+				l -= 4
+			}
+			L2[j] = l
+		}
+		packQ2(b[32:96], &L2)
 		x = x[qkK:]
 	}
 }

@@ -22,7 +22,7 @@ var ErrSize = errors.New("quant: size mismatch")
 func Supported(t ggml.Type) bool {
 	switch t {
 	case ggml.F32, ggml.F16, ggml.BF16, ggml.Q4_0, ggml.Q4_1, ggml.Q5_0, ggml.Q5_1,
-		ggml.Q8_0, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K:
+		ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K:
 		return true
 	}
 	return false
@@ -79,6 +79,10 @@ func Dequantize(t ggml.Type, src []byte, dst []float32) error {
 		dequantQ8_0(src, dst)
 	case ggml.Q8_1:
 		dequantQ8_1(src, dst)
+	case ggml.Q2_K:
+		dequantQ2_K(src, dst)
+	case ggml.Q3_K:
+		dequantQ3_K(src, dst)
 	case ggml.Q4_K:
 		dequantQ4_K(src, dst)
 	case ggml.Q5_K:
@@ -95,7 +99,10 @@ func Dequantize(t ggml.Type, src []byte, dst []float32) error {
 
 // Quantize encodes src as type t into dst with ggml's reference quantizers
 // (quantize_row_*_ref: the same bytes llama-quantize writes without an
-// importance matrix). src may span one row or many; len(src) must be a
+// importance matrix, with every float operation rounded as ggml's source
+// writes it; a build of ggml that fuses multiply-adds picks other levels
+// in a few sub-blocks of the types whose scale search is make_qkx2_quants:
+// Q2_K, Q4_K and Q5_K). src may span one row or many; len(src) must be a
 // multiple of t's block size and dst must hold the bytes they take.
 // Q8_0, Q8_1 and Q8_K are accepted too.
 func Quantize(t ggml.Type, src []float32, dst []byte) error {
@@ -131,6 +138,10 @@ func Quantize(t ggml.Type, src []float32, dst []byte) error {
 		quantQ8_0Ref(src, dst)
 	case ggml.Q8_1:
 		quantQ8_1Ref(src, dst)
+	case ggml.Q2_K:
+		quantQ2_K(src, dst)
+	case ggml.Q3_K:
+		quantQ3_K(src, dst)
 	case ggml.Q4_K:
 		quantQ4_K(src, dst)
 	case ggml.Q5_K:
@@ -156,7 +167,7 @@ func VecDotType(t ggml.Type) (ggml.Type, error) {
 		return ggml.Q8_0, nil
 	case ggml.Q4_1, ggml.Q5_1:
 		return ggml.Q8_1, nil
-	case ggml.Q4_K, ggml.Q5_K, ggml.Q6_K:
+	case ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K:
 		return ggml.Q8_K, nil
 	case ggml.F32, ggml.F16, ggml.BF16:
 		return ggml.F32, nil

@@ -1,9 +1,11 @@
 package quant_test
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/plait-ai/plait/llm/local/ggml"
@@ -12,7 +14,7 @@ import (
 
 var weightTypes = []ggml.Type{
 	ggml.F32, ggml.F16, ggml.BF16, ggml.Q8_0, ggml.Q4_0, ggml.Q4_1,
-	ggml.Q5_0, ggml.Q5_1, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K,
+	ggml.Q5_0, ggml.Q5_1, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K,
 }
 
 func gauss(r *rand.Rand, n int, scale float64) []float32 {
@@ -54,6 +56,7 @@ func TestRowBytes(t *testing.T) {
 		{ggml.F32, 896, 3584}, {ggml.F16, 896, 1792}, {ggml.BF16, 896, 1792},
 		{ggml.Q8_0, 896, 952}, {ggml.Q4_0, 896, 504}, {ggml.Q4_1, 896, 560},
 		{ggml.Q5_0, 896, 616}, {ggml.Q5_1, 896, 672}, {ggml.Q8_1, 64, 72},
+		{ggml.Q2_K, 4864, 1596}, {ggml.Q3_K, 4864, 2090},
 		{ggml.Q4_K, 4864, 2736}, {ggml.Q5_K, 4864, 3344}, {ggml.Q6_K, 4864, 3990},
 		{ggml.Q8_K, 512, 584},
 	}
@@ -131,6 +134,11 @@ func randomBlocks(r *rand.Rand, t ggml.Type, n int) []byte {
 			f16(o + 2)
 		case ggml.Q6_K:
 			f16(o + 208)
+		case ggml.Q2_K:
+			f16(o + 80)
+			f16(o + 82)
+		case ggml.Q3_K:
+			f16(o + 108)
 		case ggml.Q8_K:
 			v := math.Float32bits(float32(r.Float64() * 0.01))
 			b[o], b[o+1], b[o+2], b[o+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
@@ -180,6 +188,7 @@ func relRMSE(a, b []float32) float64 {
 var roundTripBound = map[ggml.Type]float64{
 	ggml.F32: 0, ggml.F16: 0.0005, ggml.BF16: 0.004, ggml.Q8_0: 0.006,
 	ggml.Q4_0: 0.095, ggml.Q4_1: 0.087, ggml.Q5_0: 0.047, ggml.Q5_1: 0.042,
+	ggml.Q2_K: 0.31, ggml.Q3_K: 0.16,
 	ggml.Q4_K: 0.078, ggml.Q5_K: 0.04, ggml.Q6_K: 0.02, ggml.Q8_K: 0.009,
 }
 
@@ -264,11 +273,15 @@ func TestErrors(t *testing.T) {
 }
 
 func FuzzDequantize(f *testing.F) {
-	f.Add(uint8(0), []byte{1, 2, 3, 4})
-	f.Add(uint8(3), make([]byte, 18))
-	f.Add(uint8(8), make([]byte, 144))
-	f.Add(uint8(10), []byte{0xff, 0x7f, 0xff, 0xff})
-	types := append(append([]ggml.Type{}, weightTypes...), ggml.Q8_K, ggml.Q8_1, ggml.Q2_K, ggml.Type(99))
+	types := append(append([]ggml.Type{}, weightTypes...), ggml.Q8_K, ggml.Q8_1, ggml.IQ2_XXS, ggml.Type(99))
+	seed := func(t ggml.Type, data []byte) { f.Add(uint8(slices.Index(types, t)), data) }
+	seed(ggml.F32, []byte{1, 2, 3, 4})
+	seed(ggml.Q8_0, make([]byte, 18))
+	seed(ggml.Q4_K, make([]byte, 144))
+	seed(ggml.Q6_K, []byte{0xff, 0x7f, 0xff, 0xff})
+	seed(ggml.Q2_K, bytes.Repeat([]byte{0xff, 0x7b}, 42))
+	seed(ggml.Q3_K, bytes.Repeat([]byte{0x7c, 0xff}, 55))
+	seed(ggml.IQ2_XXS, make([]byte, 66))
 	f.Fuzz(func(t *testing.T, ti uint8, data []byte) {
 		typ := types[int(ti)%len(types)]
 		for _, n := range []int{0, 32, 256, 512, len(data)} {

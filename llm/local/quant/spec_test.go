@@ -53,6 +53,36 @@ func specElem(t ggml.Type, blk []byte, j int) float32 {
 		return float32(nib(blk[8:], j)+16*hb)*h2f(blk) + h2f(blk[2:])
 	case ggml.Q8_0:
 		return float32(int8(blk[2+j])) * h2f(blk)
+	case ggml.Q2_K:
+		// scales[16], qs[64], d, dmin. Sub-block s = j/16 has a 4-bit scale
+		// (low nibble of scales[s]) and a 4-bit min (high nibble). In each
+		// 128-element half h, quarter g (32 elements, index l) is bits
+		// 2g..2g+1 of qs[32h + l].
+		s := blk[j/16]
+		h, k := j/128, j%128
+		g, l := k/32, k%32
+		q := int(blk[16+32*h+l]>>uint(2*g)) & 3
+		return h2f(blk[80:])*float32(s&15)*float32(q) - h2f(blk[82:])*float32(s>>4)
+	case ggml.Q3_K:
+		// hmask[32], qs[64], scales[12], d. The low two bits of a quant are
+		// placed as in Q2_K; its third bit is bit 4h+g of hmask[l]; the
+		// quant is those three bits less 4. Sub-block s = j/16 has a 6-bit
+		// scale stored +32: low 4 bits the low (s < 8) or high (s >= 8)
+		// nibble of scales[s%8], high 2 bits bits 2(s/4)..2(s/4)+1 of
+		// scales[8 + s%4].
+		h, k := j/128, j%128
+		g, l := k/32, k%32
+		lo := int(blk[32+32*h+l]>>uint(2*g)) & 3
+		hb := int(blk[l]>>uint(4*h+g)) & 1
+		q := lo + 4*hb - 4
+		sub := j / 16
+		sc := blk[96:108]
+		s6 := int(sc[sub%8] & 15)
+		if sub >= 8 {
+			s6 = int(sc[sub%8] >> 4)
+		}
+		s6 |= int(sc[8+sub%4]>>uint(2*(sub/4))) & 3 << 4
+		return h2f(blk[108:]) * float32(s6-32) * float32(q)
 	case ggml.Q4_K, ggml.Q5_K:
 		// d, dmin, scales[12], [qh[32]], qs[128]. Sub-block s = j/32 has a
 		// 6-bit scale and min: for s < 4 the low 6 bits of scales[s] and
