@@ -18,6 +18,8 @@ import (
 	"testing"
 
 	"github.com/plait-ai/plait/internal/testenv"
+	"github.com/plait-ai/plait/llm"
+	"github.com/plait-ai/plait/llm/local/chat"
 	"github.com/plait-ai/plait/llm/local/ggml"
 	"github.com/plait-ai/plait/llm/local/gguf"
 	"github.com/plait-ai/plait/llm/local/quant"
@@ -485,5 +487,63 @@ func TestGemma2Config(t *testing.T) {
 		if want := map[bool]int{true: 6, false: 0}[i%2 == 0]; l.window != want {
 			t.Errorf("layer %d window %d, want %d", i, l.window, want)
 		}
+	}
+}
+
+// The new architectures load as Models, with the chat family of their
+// template, and generate through it.
+func TestArchitecturesThroughModel(t *testing.T) {
+	vocab, err := gguf.Open(testenv.Shared(t, "tokenizer", "ggml-vocab-llama-spm.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vocab.Close()
+	for _, tc := range []struct {
+		spec     archSpec
+		template string
+		want     chat.Family
+	}{
+		{archCases[0].spec, "{% for message in messages %}{{'<|' + message['role'] + '|>\n' + message['content'] + '<|end|>\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}", chat.Phi3},
+		{archCases[3].spec, "{{ bos_token }}{% for message in messages %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}", chat.Gemma},
+		{archCases[2].spec, "", chat.Gemma},
+	} {
+		t.Run(tc.spec.arch, func(t *testing.T) {
+			spec := tc.spec
+			if tc.template != "" {
+				spec.kvs = append(slices.Clone(spec.kvs), archKV{"tokenizer.chat_template", tc.template})
+			}
+			raw, err := buildArchModel(spec, vocab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := gguf.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := New(f, Options{Threads: 2, ContextLen: 256})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			if got := m.Template().Family(); got != tc.want {
+				t.Errorf("template family %s, want %s", got, tc.want)
+			}
+			req := &llm.Request{
+				Messages:    []llm.Message{llm.SystemMessage("You are terse."), llm.UserMessage("Hello")},
+				Temperature: llm.Ptr(0.0),
+				MaxTokens:   6,
+			}
+			a, err := m.Generate(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := m.Generate(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Usage.InputTokens == 0 || a.Usage.OutputTokens == 0 || a.Text() != b.Text() {
+				t.Errorf("generations %q (%+v) and %q", a.Text(), a.Usage, b.Text())
+			}
+		})
 	}
 }
