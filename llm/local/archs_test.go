@@ -82,6 +82,17 @@ var archCases = []struct {
 		},
 		fusedQKV: true, fusedFFN: true, ropeFactors: true,
 	}, 8e-3, 2.5e-3},
+	// Context 256 exceeds this one's original context (128): the long
+	// factors apply.
+	{"tiny-phi3-long-spm-f32", archSpec{
+		arch: "phi3", embd: 64, layers: 2, heads: 4, kv: 2, headDim: 16, ffn: 128, ctx: 4096, seed: 33, typ: ggml.F32,
+		kvs: []archKV{
+			{"phi3.rope.scaling.original_context_length", uint32(128)},
+			{"phi3.rope.scaling.attn_factor", float32(1.3)},
+			{"phi3.attention.sliding_window", uint32(0)},
+		},
+		fusedQKV: true, fusedFFN: true, ropeFactors: true,
+	}, 8e-3, 2.5e-3},
 	{"tiny-phi3-spm-q8_0", archSpec{
 		arch: "phi3", embd: 128, layers: 2, heads: 4, kv: 4, headDim: 32, ffn: 256, ctx: 256, seed: 37, typ: ggml.Q8_0,
 		kvs:      []archKV{{"phi3.attention.sliding_window", uint32(0)}},
@@ -478,7 +489,7 @@ func TestPhi3RopeFactors(t *testing.T) {
 // Gemma 2's configuration: sliding window on every other layer from the
 // first, soft caps, post norms.
 func TestGemma2Config(t *testing.T) {
-	tr := archModel(t, archCases[3].spec)
+	tr := archModel(t, archCases[4].spec)
 	c := tr.Config()
 	if !c.PostNorm || !c.GELU || c.AttnSoftcap != 4 || c.FinalSoftcap != 10 || c.SlidingWindow != 6 || c.HeadDim != 32 {
 		t.Errorf("config %+v", c)
@@ -504,8 +515,8 @@ func TestArchitecturesThroughModel(t *testing.T) {
 		want     chat.Family
 	}{
 		{archCases[0].spec, "{% for message in messages %}{{'<|' + message['role'] + '|>\n' + message['content'] + '<|end|>\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}", chat.Phi3},
-		{archCases[3].spec, "{{ bos_token }}{% for message in messages %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}", chat.Gemma},
-		{archCases[2].spec, "", chat.Gemma},
+		{archCases[4].spec, "{{ bos_token }}{% for message in messages %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}", chat.Gemma},
+		{archCases[3].spec, "", chat.Gemma},
 	} {
 		t.Run(tc.spec.arch, func(t *testing.T) {
 			spec := tc.spec
