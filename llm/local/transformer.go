@@ -66,7 +66,8 @@ type Config struct {
 	// SlidingWindow, when not 0, limits the layers SWA marks to attending
 	// to the last SlidingWindow positions, their own included (Gemma 2).
 	SlidingWindow int
-	SWA           []bool
+	// SWA marks, per layer, the layers that slide (nil: none).
+	SWA []bool
 }
 
 // SupportedArchitectures lists the general.architecture values the
@@ -169,10 +170,10 @@ func (c *Config) readFamily(f *gguf.File, a string) error {
 		c.RopeAttnFactor = float("rope.scaling.attn_factor")
 		// Queries are scaled before attention, in F32.
 		c.QueryScale = 1 / float32(math.Sqrt(float64(c.HeadDim)))
-		// phi3.attention.sliding_window is read but not applied:
-		// llama.cpp disables sliding-window attention for Phi-3 because
-		// converted files do not state it correctly (its pull request
-		// 13676), and the runtime computes what llama.cpp computes.
+		// phi3.attention.sliding_window is not applied: llama.cpp
+		// disables sliding-window attention for Phi-3, as converted files
+		// do not state it correctly (its pull request 13676), and the
+		// runtime computes what llama.cpp computes.
 	case "gemma", "gemma2":
 		c.EmbedScale = float32(math.Sqrt(float64(c.Embd)))
 		c.GELU = true
