@@ -48,6 +48,7 @@ type archSpec struct {
 	// with tied embeddings, small embeddings and a large output norm keep
 	// the model from predicting the token it has just read.
 	embdSD, outNorm float64
+	quantEmbd       bool // token embeddings in typ too (F32 otherwise)
 }
 
 // archKV is one metadata entry of a test model.
@@ -111,6 +112,13 @@ var archCases = []struct {
 		},
 		postNorm: true, tied: true, embdSD: 0.5, outNorm: 4,
 	}, 5e-3, 1e-3},
+	// Q8_0 throughout, the tied output included; no caps in the file (the
+	// defaults, 50 and 30, apply).
+	{"tiny-gemma2-spm-q8_0", archSpec{
+		arch: "gemma2", embd: 128, layers: 2, heads: 8, kv: 4, headDim: 32, ffn: 256, ctx: 512, seed: 47, typ: ggml.Q8_0,
+		kvs:      []archKV{{"gemma2.attention.sliding_window", uint32(8)}},
+		postNorm: true, tied: true, embdSD: 0.5, outNorm: 4, quantEmbd: true,
+	}, 0.25, 0.1},
 }
 
 // buildArchModel writes the model spec describes, with the tokenizer of
@@ -179,7 +187,11 @@ func buildArchModel(spec archSpec, vocab *gguf.File) ([]byte, error) {
 	// The embeddings (and output matrix) are kept in F32; logits of a
 	// few units spread the next-token distribution.
 	embdSD, outNorm := cmp.Or(spec.embdSD, 3), cmp.Or(spec.outNorm, 1)
-	add("token_embd.weight", ggml.F32, 0, embdSD/math.Sqrt(float64(embd)), embd, nv)
+	embdTyp := ggml.F32
+	if spec.quantEmbd {
+		embdTyp = spec.typ
+	}
+	add("token_embd.weight", embdTyp, 0, embdSD/math.Sqrt(float64(embd)), embd, nv)
 	add("output_norm.weight", ggml.F32, outNorm, 0.2, embd)
 	if !spec.tied {
 		add("output.weight", ggml.F32, 0, 3/math.Sqrt(float64(embd)), embd, nv)
