@@ -1,10 +1,13 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/plait-ai/plait/llm/local/ggml"
@@ -33,11 +36,43 @@ type Config struct {
 	RMSEps float32
 	// QKNorm: RMS-normalise queries and keys per head (Qwen 3).
 	QKNorm bool
+
+	// The fields below are zero for the llama, qwen2 and qwen3 families.
+
+	// RopeOrigContext is the context the model was trained with before
+	// its RoPE was extended (rope.scaling.original_context_length): a
+	// sequence longer than this uses the long RoPE frequency factors
+	// (rope_factors_long), a shorter one the short ones (Phi-3). 0: the
+	// trained context.
+	RopeOrigContext int
+	// RopeAttnFactor multiplies the cosine and sine of every RoPE angle,
+	// scaling queries and keys (rope.scaling.attn_factor; 0 means 1).
+	RopeAttnFactor float32
+	// QueryScale, when not 0, multiplies queries before attention in
+	// place of scaling their scores by 1/sqrt(HeadDim) (Phi-3, Gemma).
+	QueryScale float32
+	// EmbedScale, when not 0, multiplies the token embeddings (Gemma:
+	// sqrt(Embd)).
+	EmbedScale float32
+	// GELU: the feed-forward gate goes through GELU (tanh approximation)
+	// instead of SiLU (Gemma).
+	GELU bool
+	// PostNorm: RMS-normalise the attention and feed-forward outputs
+	// before they join the residual stream (Gemma 2).
+	PostNorm bool
+	// AttnSoftcap and FinalSoftcap, when not 0, cap attention scores and
+	// output logits at ±cap smoothly: cap·tanh(x/cap) (Gemma 2).
+	AttnSoftcap, FinalSoftcap float32
+	// SlidingWindow, when not 0, limits the layers SWA marks to attending
+	// to the last SlidingWindow positions, their own included (Gemma 2).
+	SlidingWindow int
+	// SWA marks, per layer, the layers that slide (nil: none).
+	SWA []bool
 }
 
 // SupportedArchitectures lists the general.architecture values the
 // runtime runs.
-var SupportedArchitectures = []string{"llama", "qwen2", "qwen3"}
+var SupportedArchitectures = []string{"llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2"}
 
 // ErrUnsupportedModel is returned for a model the runtime cannot run.
 var ErrUnsupportedModel = errors.New("local: unsupported model")
@@ -51,6 +86,8 @@ func readConfig(f *gguf.File) (Config, error) {
 		c.NeoX = true
 	case "qwen3":
 		c.NeoX, c.QKNorm = true, true
+	case "phi3", "gemma", "gemma2":
+		c.NeoX = true
 	default:
 		return c, fmt.Errorf("%w: architecture %q (supported: %v)", ErrUnsupportedModel, f.Architecture(), SupportedArchitectures)
 	}
@@ -109,7 +146,75 @@ func readConfig(f *gguf.File) (Config, error) {
 	if v, err := f.Float(a + "attention.layer_norm_rms_epsilon"); err == nil && v > 0 {
 		c.RMSEps = float32(v)
 	}
+	if err := c.readFamily(f, a); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// readFamily reads the settings of the Phi-3 and Gemma families, as
+// llama.cpp's graphs for them use them (src/models/phi3.cpp, gemma.cpp,
+// gemma2.cpp).
+func (c *Config) readFamily(f *gguf.File, a string) error {
+	float := func(key string) float32 {
+		if v, err := f.Float(a + key); err == nil {
+			return float32(v)
+		}
+		return 0
+	}
+	switch c.Arch {
+	case "phi3":
+		if v, err := f.Uint(a + "rope.scaling.original_context_length"); err == nil && v > 0 && v < 1<<24 {
+			c.RopeOrigContext = int(v)
+		}
+		c.RopeAttnFactor = float("rope.scaling.attn_factor")
+		// Queries are scaled before attention, in F32.
+		c.QueryScale = 1 / float32(math.Sqrt(float64(c.HeadDim)))
+		// phi3.attention.sliding_window is not applied: llama.cpp
+		// disables sliding-window attention for Phi-3, as converted files
+		// do not state it correctly (its pull request 13676), and the
+		// runtime computes what llama.cpp computes.
+	case "gemma", "gemma2":
+		c.EmbedScale = float32(math.Sqrt(float64(c.Embd)))
+		c.GELU = true
+		c.QueryScale = 1 / float32(math.Sqrt(float64(c.HeadDim)))
+		if c.Arch == "gemma" {
+			break
+		}
+		c.PostNorm = true
+		if c.Layers == 46 {
+			// Gemma 2 27B scales queries by 1/sqrt(query_pre_attn_scalar)
+			// = 1/sqrt(Embd/Heads), not by its head size; llama.cpp
+			// recognises it by its layer count, as here.
+			c.QueryScale = 1 / float32(math.Sqrt(float64(c.Embd/c.Heads)))
+		}
+		// Gemma 2's caps where the file does not give them, as llama.cpp.
+		c.AttnSoftcap = cmp.Or(float("attn_logit_softcapping"), 50)
+		c.FinalSoftcap = cmp.Or(float("final_logit_softcapping"), 30)
+		c.SlidingWindow = 4096 // Gemma 2's, where the file does not say
+		if v, err := f.Uint(a + "attention.sliding_window"); err == nil && v > 0 && v < 1<<31 {
+			c.SlidingWindow = int(v)
+		}
+		// Every other layer slides, starting with the first, unless the
+		// file gives another period (the last layer of each period
+		// attends to everything).
+		period := 2
+		if f.Has(a + "attention.sliding_window_pattern") {
+			v, err := f.Uint(a + "attention.sliding_window_pattern")
+			if err != nil || v > 1<<16 {
+				return fmt.Errorf("%w: %sattention.sliding_window_pattern is not a layer period the runtime reads", ErrUnsupportedModel, a)
+			}
+			period = int(v)
+		}
+		c.SWA = make([]bool, c.Layers)
+		for i := range c.SWA {
+			c.SWA[i] = period == 0 || i%period < period-1
+		}
+		if v, err := f.Float(a + "rope.freq_base_swa"); err == nil && v != c.RopeBase {
+			return fmt.Errorf("%w: a different RoPE base (%g) for sliding-window layers", ErrUnsupportedModel, v)
+		}
+	}
+	return nil
 }
 
 type layer struct {
@@ -120,6 +225,9 @@ type layer struct {
 	gate, up, down    quant.Matrix
 	qkv, gateUp       []quant.Matrix // matrices that read the same input
 	qkvOne, guOne     bool           // ... and share an activation format
+	// Gemma 2: norms of the attention and feed-forward outputs.
+	attnPostNorm, ffnPostNorm []float32
+	window                    int // sliding window (0: none)
 }
 
 // Transformer is a loaded llama-family model: weights mapped from the GGUF
@@ -136,7 +244,10 @@ type Transformer struct {
 	// rope_freqs); doing the same keeps results bit-compatible.
 	thetaScale float32
 	ropeFactor []float32
-	pool       *quant.Pool
+	// Phi-3's factors for sequences longer than RopeOrigContext (nil
+	// where the model has none).
+	ropeFactorLong []float32
+	pool           *quant.Pool
 }
 
 // Config returns the model's hyper-parameters.
@@ -153,7 +264,10 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 		return nil, err
 	}
 	t.cfg.Vocab = t.tokEmbd.Rows
-	if _, ok := f.Tensor("output.weight"); ok {
+	// Gemma's output is always its token embeddings (llama.cpp ignores
+	// an output.weight there).
+	gemma := cfg.Arch == "gemma" || cfg.Arch == "gemma2"
+	if _, ok := f.Tensor("output.weight"); ok && !gemma {
 		if t.output, err = matrix(f, "output.weight", cfg.Embd, t.cfg.Vocab); err != nil {
 			return nil, err
 		}
@@ -168,11 +282,12 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 	for i := range t.layers {
 		l := &t.layers[i]
 		p := fmt.Sprintf("blk.%d.", i)
-		for _, m := range []struct {
+		type mat struct {
 			dst        *quant.Matrix
 			name       string
 			cols, rows int
-		}{
+		}
+		mats := []mat{
 			{&l.wq, "attn_q.weight", cfg.Embd, qDim},
 			{&l.wk, "attn_k.weight", cfg.Embd, kvDim},
 			{&l.wv, "attn_v.weight", cfg.Embd, kvDim},
@@ -180,7 +295,45 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 			{&l.gate, "ffn_gate.weight", cfg.Embd, cfg.FFN},
 			{&l.up, "ffn_up.weight", cfg.Embd, cfg.FFN},
 			{&l.down, "ffn_down.weight", cfg.FFN, cfg.Embd},
-		} {
+		}
+		if cfg.Arch == "phi3" {
+			// Phi-3 keeps gate and up in one matrix, the gate's rows
+			// first (llama.cpp's LLM_FFN_SWIGLU split), and usually q, k
+			// and v in one too: the layer takes row ranges of them.
+			fused := []struct {
+				name  string
+				parts []*quant.Matrix
+				rows  []int
+			}{{"ffn_up.weight", []*quant.Matrix{&l.gate, &l.up}, []int{cfg.FFN, cfg.FFN}}}
+			mats = slices.DeleteFunc(mats, func(m mat) bool { return m.dst == &l.gate || m.dst == &l.up })
+			if _, ok := f.Tensor(p + "attn_qkv.weight"); ok {
+				fused = append(fused, struct {
+					name  string
+					parts []*quant.Matrix
+					rows  []int
+				}{"attn_qkv.weight", []*quant.Matrix{&l.wq, &l.wk, &l.wv}, []int{qDim, kvDim, kvDim}})
+				mats = mats[3:]
+			}
+			for _, fm := range fused {
+				whole, err := matrix(f, p+fm.name, cfg.Embd, sum(fm.rows))
+				if err != nil {
+					return nil, err
+				}
+				lo := 0
+				for i, part := range fm.parts {
+					*part = rowRange(whole, lo, lo+fm.rows[i])
+					lo += fm.rows[i]
+				}
+			}
+			if _, ok := f.Tensor(p + "attn_qkv.bias"); ok {
+				b, err := vector(f, p+"attn_qkv.bias", qDim+2*kvDim)
+				if err != nil {
+					return nil, err
+				}
+				l.bq, l.bk, l.bv = b[:qDim:qDim], b[qDim:qDim+kvDim:qDim+kvDim], b[qDim+kvDim:]
+			}
+		}
+		for _, m := range mats {
 			if *m.dst, err = matrix(f, p+m.name, m.cols, m.rows); err != nil {
 				return nil, err
 			}
@@ -205,6 +358,17 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 				}
 			}
 		}
+		if cfg.PostNorm {
+			if l.attnPostNorm, err = vector(f, p+"post_attention_norm.weight", cfg.Embd); err != nil {
+				return nil, err
+			}
+			if l.ffnPostNorm, err = vector(f, p+"post_ffw_norm.weight", cfg.Embd); err != nil {
+				return nil, err
+			}
+		}
+		if cfg.SWA != nil && cfg.SWA[i] {
+			l.window = cfg.SlidingWindow
+		}
 		l.qkv = []quant.Matrix{l.wq, l.wk, l.wv}
 		l.gateUp = []quant.Matrix{l.gate, l.up}
 		l.qkvOne, l.guOne = sameActivation(l.qkv), sameActivation(l.gateUp)
@@ -215,21 +379,55 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 	// RoPE: pair i turns by pos·thetaScale^i·ropeFactor[i], the factor
 	// holding the frequency scale and, where the file has them, Llama 3.1's
 	// per-pair rope_freqs.
-	var factors []float32
-	if _, ok := f.Tensor("rope_freqs.weight"); ok {
-		if factors, err = vector(f, "rope_freqs.weight", cfg.RopeDim/2); err != nil {
-			return nil, err
+	// Phi-3 has short and long factors instead (rope_factors_short,
+	// rope_factors_long): llama.cpp takes the long ones for a context
+	// longer than the original one, the short ones otherwise.
+	var factors, long []float32
+	for _, v := range []struct {
+		dst  *[]float32
+		name string
+	}{{&factors, "rope_freqs.weight"}, {&factors, "rope_factors_short.weight"}, {&long, "rope_factors_long.weight"}} {
+		if _, ok := f.Tensor(v.name); ok && *v.dst == nil {
+			if *v.dst, err = vector(f, v.name, cfg.RopeDim/2); err != nil {
+				return nil, err
+			}
 		}
 	}
 	t.thetaScale = float32(math.Pow(cfg.RopeBase, -2/float64(cfg.RopeDim)))
-	t.ropeFactor = make([]float32, cfg.RopeDim/2)
-	for i := range t.ropeFactor {
-		t.ropeFactor[i] = float32(cfg.RopeScale)
-		if factors != nil && factors[i] != 0 {
-			t.ropeFactor[i] /= factors[i]
-		}
+	t.ropeFactor = ropeFactors(cfg.RopeScale, factors, cfg.RopeDim/2)
+	if long != nil {
+		t.ropeFactorLong = ropeFactors(cfg.RopeScale, long, cfg.RopeDim/2)
+	} else if _, ok := f.Tensor("rope_factors_short.weight"); ok {
+		t.ropeFactorLong = ropeFactors(cfg.RopeScale, nil, cfg.RopeDim/2)
 	}
 	return t, nil
+}
+
+// ropeFactors returns each pair's angle factor: the frequency scale
+// divided by the pair's frequency factor, where there is one.
+func ropeFactors(scale float64, factors []float32, n int) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = float32(scale)
+		if factors != nil && factors[i] != 0 {
+			out[i] /= factors[i]
+		}
+	}
+	return out
+}
+
+// rowRange returns rows [lo, hi) of m, sharing its data.
+func rowRange(m quant.Matrix, lo, hi int) quant.Matrix {
+	rb := m.RowBytes()
+	return quant.Matrix{Type: m.Type, Rows: hi - lo, Cols: m.Cols, Data: m.Data[lo*rb : hi*rb : hi*rb]}
+}
+
+func sum(v []int) int {
+	s := 0
+	for _, x := range v {
+		s += x
+	}
+	return s
 }
 
 // matrix maps a 2-D weight tensor of rows × cols (rows 0: any).
@@ -287,6 +485,9 @@ type State struct {
 	maxLen int
 	k, v   [][]uint16 // per layer: positions × kvDim, in F16 as llama.cpp keeps them
 	buf    stateBuf
+	// ropeFactor is the transformer's, or its long factors for a
+	// sequence longer than the original context (Phi-3).
+	ropeFactor []float32
 }
 
 type stateBuf struct {
@@ -306,7 +507,15 @@ func (t *Transformer) NewState(maxLen int) *State {
 	if maxLen <= 0 {
 		maxLen = t.cfg.ContextLen
 	}
-	return &State{t: t, maxLen: maxLen, k: make([][]uint16, t.cfg.Layers), v: make([][]uint16, t.cfg.Layers)}
+	s := &State{t: t, maxLen: maxLen, k: make([][]uint16, t.cfg.Layers), v: make([][]uint16, t.cfg.Layers), ropeFactor: t.ropeFactor}
+	orig := t.cfg.RopeOrigContext
+	if orig == 0 {
+		orig = t.cfg.ContextLen
+	}
+	if t.ropeFactorLong != nil && maxLen > orig {
+		s.ropeFactor = t.ropeFactorLong
+	}
+	return s
 }
 
 // Pos returns the number of tokens evaluated so far.
@@ -385,8 +594,13 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 			return nil, err
 		}
 	}
+	if c.EmbedScale != 0 {
+		for i := range x {
+			x[i] *= c.EmbedScale
+		}
+	}
 	for i := range n {
-		t.ropeAngles(b.rope[i*c.RopeDim:(i+1)*c.RopeDim], s.pos+i)
+		t.ropeAngles(b.rope[i*c.RopeDim:(i+1)*c.RopeDim], s.pos+i, s.ropeFactor)
 	}
 	qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	xb, q, kk, vv := b.xb[:n*c.Embd], b.q[:n*qDim], b.kk[:n*kvDim], b.vv[:n*kvDim]
@@ -415,9 +629,17 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 		}
 		toF16(s.k[li][s.pos*kvDim:], kk)
 		toF16(s.v[li][s.pos*kvDim:], vv)
+		if c.QueryScale != 0 {
+			for i := range q {
+				q[i] *= c.QueryScale
+			}
+		}
 		s.attention(li, q, att, n)
 		if err := t.matmul(l.wo, att, n, o); err != nil {
 			return nil, err
+		}
+		if l.attnPostNorm != nil {
+			rmsNormRows(o, o, l.attnPostNorm, c.Embd, c.RMSEps)
 		}
 		addInto(x, o)
 
@@ -426,11 +648,20 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 		if err := s.project(l.gateUp, l.guOne, xb, n, b.ys[:2]); err != nil {
 			return nil, err
 		}
-		t.pool.For(len(g), max(1024, len(g)/(4*t.pool.Threads())), func(lo, hi int) {
-			swiglu(g[lo:hi], u[lo:hi])
-		})
+		if c.GELU {
+			t.pool.For(len(g), max(1024, len(g)/(4*t.pool.Threads())), func(lo, hi int) {
+				geglu(g[lo:hi], u[lo:hi])
+			})
+		} else {
+			t.pool.For(len(g), max(1024, len(g)/(4*t.pool.Threads())), func(lo, hi int) {
+				swiglu(g[lo:hi], u[lo:hi])
+			})
+		}
 		if err := t.matmul(l.down, g, n, o); err != nil {
 			return nil, err
+		}
+		if l.ffnPostNorm != nil {
+			rmsNormRows(o, o, l.ffnPostNorm, c.Embd, c.RMSEps)
 		}
 		addInto(x, o)
 	}
@@ -447,6 +678,9 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 	logits := b.logits[:rows*c.Vocab]
 	if err := t.matmul(t.output, xb[:rows*c.Embd], rows, logits); err != nil {
 		return nil, err
+	}
+	if cp := c.FinalSoftcap; cp != 0 {
+		softcap(logits, cp)
 	}
 	return logits, nil
 }
@@ -509,6 +743,10 @@ func (s *State) attention(li int, q, out []float32, n int) {
 	qDim, kvDim := c.Heads*hd, c.KVHeads*hd
 	group := c.Heads / c.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	if c.QueryScale != 0 {
+		scale = 1 // the queries are scaled
+	}
+	window, softcap := s.t.layers[li].window, c.AttnSoftcap
 	kc, vc := s.k[li], s.v[li]
 	s.t.pool.For(n*c.Heads, 1, func(lo, hi int) {
 		// Per-call buffers on the stack for the usual head sizes (this
@@ -524,8 +762,18 @@ func (s *State) attention(li int, q, out []float32, n int) {
 			span := s.pos + i + 1 // causal: positions 0..pos+i
 			toF16(q16, q[i*qDim+h*hd:i*qDim+(h+1)*hd])
 			kvOff := (h / group) * hd
+			if window > 0 && span > window {
+				// Sliding window: positions pos+i-window+1..pos+i.
+				kvOff += (span - window) * kvDim
+				span = window
+			}
 			clear(acc)
-			S := attendF16(q16, kc[kvOff:], vc[kvOff:], kvDim, span, scale, acc)
+			var S float32
+			if softcap != 0 {
+				S = attendF16Capped(q16, kc[kvOff:], vc[kvOff:], kvDim, span, scale, softcap, acc)
+			} else {
+				S = attendF16(q16, kc[kvOff:], vc[kvOff:], kvDim, span, scale, acc)
+			}
 			oh := out[i*qDim+h*hd : i*qDim+(h+1)*hd]
 			inv := 1 / S
 			for j, a := range acc {
@@ -560,6 +808,70 @@ func attendF16Go(q16, k, v []uint16, stride, span int, scale float32, acc []uint
 		S = S*ms + vs
 	}
 	return S
+}
+
+// attendF16Capped is attendF16Go with each score capped smoothly at
+// ±softcap, as llama.cpp's flash attention caps it: the scale is divided
+// by the cap, and the score becomes cap·tanh(score).
+func attendF16Capped(q16, k, v []uint16, stride, span int, scale, softcap float32, acc []uint16) float32 {
+	hd := len(q16)
+	scale /= softcap
+	M := float32(math.Inf(-1))
+	var S float32
+	for p := range span {
+		row := p * stride
+		sc := dotF16(q16, k[row:row+hd]) * scale
+		sc = softcap * float32(math.Tanh(float64(sc)))
+		ms, vs := float32(1), float32(1)
+		if sc > M {
+			ms = expf(M - sc)
+			M = sc
+			scaleF16(acc, ms)
+		} else {
+			vs = expf(sc - M)
+		}
+		madF16(acc, v[row:row+hd], vs)
+		S = S*ms + vs
+	}
+	return S
+}
+
+// softcap sets each x to cp·tanh(x/cp), in the steps of llama.cpp's graph.
+func softcap(v []float32, cp float32) {
+	inv := 1 / cp
+	for i, x := range v {
+		v[i] = float32(math.Tanh(float64(x*inv))) * cp
+	}
+}
+
+// geluTable holds GELU (tanh approximation) of every F16 value, in F16:
+// ggml computes GeGLU through such a table, and so the runtime does.
+var geluTable = sync.OnceValue(func() *[1 << 16]uint16 {
+	var t [1 << 16]uint16
+	const a, c = float32(0.044715), float32(0.79788456080286535587989211986876)
+	for h := range t {
+		x := quant.FP16ToFP32(uint16(h))
+		y := float32(0.5) * x * (1 + float32(math.Tanh(float64(c*x*(1+a*x*x)))))
+		t[h] = quant.FP32ToFP16(y)
+	}
+	return &t
+})
+
+// geglu sets g = gelu(g) * u, GELU read from geluTable as ggml reads it
+// (exact beyond ±10).
+func geglu(g, u []float32) {
+	t := geluTable()
+	u = u[:len(g)]
+	for i, x := range g {
+		switch {
+		case x <= -10:
+			g[i] = 0
+		case x >= 10:
+			g[i] = x * u[i]
+		default:
+			g[i] = quant.FP16ToFP32(t[quant.FP32ToFP16(x)]) * u[i]
+		}
+	}
 }
 
 func toF16Go(dst []uint16, src []float32) {
@@ -602,12 +914,17 @@ func madF16Go(y, x []uint16, v float32) {
 // ropeAngles writes the cosine and sine of each rotated pair's angle at
 // position pos into cs (cos, sin, cos, sin, ...; RopeDim values), once per
 // token for every layer's queries and keys.
-func (t *Transformer) ropeAngles(cs []float32, pos int) {
+func (t *Transformer) ropeAngles(cs []float32, pos int, factor []float32) {
 	theta := float32(pos)
-	for i := range t.ropeFactor {
-		sin, cos := math.Sincos(float64(theta * t.ropeFactor[i]))
+	for i := range factor {
+		sin, cos := math.Sincos(float64(theta * factor[i]))
 		theta *= t.thetaScale
 		cs[2*i], cs[2*i+1] = float32(cos), float32(sin)
+	}
+	if m := t.cfg.RopeAttnFactor; m != 0 && m != 1 {
+		for i := range cs[:2*len(factor)] {
+			cs[i] *= m
+		}
 	}
 }
 

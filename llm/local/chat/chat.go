@@ -20,6 +20,9 @@ const (
 	Llama2   Family = "llama2"
 	Mistral  Family = "mistral"
 	DeepSeek Family = "deepseek"
+	Phi3     Family = "phi3"
+	Phi4     Family = "phi4"
+	Gemma    Family = "gemma"
 )
 
 // Template renders conversations for one model family. The zero value is
@@ -32,7 +35,9 @@ type Template struct {
 func (t Template) Family() Family { return t.family }
 
 // Lookup returns the template of the named family ("chatml", "llama3",
-// "llama2", "mistral", "deepseek"; "qwen" and "smollm" are ChatML).
+// "llama2", "mistral", "deepseek", "phi3", "phi4", "gemma"; "qwen" and
+// "smollm" are ChatML, "phi3.5" and "phi4-mini" Phi3, "gemma2" and
+// "gemma3" Gemma).
 func Lookup(name string) (Template, error) {
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case "chatml", "qwen", "qwen2", "qwen2.5", "smollm":
@@ -45,8 +50,14 @@ func Lookup(name string) (Template, error) {
 		return Template{Mistral}, nil
 	case "deepseek", "deepseek-r1", "deepseek3":
 		return Template{DeepSeek}, nil
+	case "phi3", "phi-3", "phi3.5", "phi-3.5", "phi4-mini", "phi-4-mini":
+		return Template{Phi3}, nil
+	case "phi4", "phi-4":
+		return Template{Phi4}, nil
+	case "gemma", "gemma2", "gemma-2", "gemma3", "gemma-3":
+		return Template{Gemma}, nil
 	}
-	return Template{}, fmt.Errorf("chat: unknown template %q (known: chatml, llama3, llama2, mistral, deepseek)", name)
+	return Template{}, fmt.Errorf("chat: unknown template %q (known: chatml, llama3, llama2, mistral, deepseek, phi3, phi4, gemma)", name)
 }
 
 // Detect picks the family from a GGUF file's tokenizer.chat_template (a
@@ -59,6 +70,8 @@ func Detect(chatTemplate, architecture string) Template {
 		return Template{DeepSeek}
 	case strings.Contains(ct, "<|start_header_id|>"):
 		return Template{Llama3}
+	case strings.Contains(ct, "<|im_start|>") && strings.Contains(ct, "<|im_sep|>"):
+		return Template{Phi4}
 	case strings.Contains(ct, "<|im_start|>"):
 		return Template{ChatML}
 	case strings.Contains(ct, "[AVAILABLE_TOOLS]") || strings.Contains(ct, "[TOOL_CALLS]"):
@@ -67,10 +80,18 @@ func Detect(chatTemplate, architecture string) Template {
 		return Template{Llama2}
 	case strings.Contains(ct, "[INST]"):
 		return Template{Mistral}
+	case strings.Contains(ct, "<|assistant|>") && strings.Contains(ct, "<|end|>"):
+		return Template{Phi3}
+	case strings.Contains(ct, "<start_of_turn>"):
+		return Template{Gemma}
 	}
 	switch strings.ToLower(architecture) {
 	case "qwen2", "qwen3", "qwen2moe":
 		return Template{ChatML}
+	case "phi3":
+		return Template{Phi3}
+	case "gemma", "gemma2", "gemma3":
+		return Template{Gemma}
 	}
 	return Template{ChatML}
 }
@@ -113,6 +134,20 @@ func (t Template) Render(msgs []llm.Message, tools []llm.ToolSpec, opt Options) 
 		err = renderLlama2(&b, msgs, tools, false)
 	case Mistral:
 		err = renderLlama2(&b, msgs, tools, true)
+	case Phi3, Phi4:
+		err = renderPhi(&b, msgs, tools, t.family == Phi4)
+		if !opt.NoGenerationPrompt {
+			if t.family == Phi4 {
+				b.WriteString("<|im_start|>assistant<|im_sep|>")
+			} else {
+				b.WriteString("<|assistant|>\n")
+			}
+		}
+	case Gemma:
+		err = renderGemma(&b, msgs, tools)
+		if !opt.NoGenerationPrompt {
+			b.WriteString("<start_of_turn>model\n")
+		}
 	case DeepSeek:
 		err = renderDeepSeek(&b, msgs, tools)
 		switch {
@@ -141,6 +176,12 @@ func (t Template) Stop() []string {
 		return []string{"</s>"}
 	case DeepSeek:
 		return []string{"<｜end▁of▁sentence｜>"}
+	case Phi3:
+		return []string{"<|end|>", "<|endoftext|>"}
+	case Phi4:
+		return []string{"<|im_end|>", "<|endoftext|>"}
+	case Gemma:
+		return []string{"<end_of_turn>"}
 	}
 	return nil
 }
@@ -271,6 +312,128 @@ func renderChatML(b *strings.Builder, msgs []llm.Message, tools []llm.ToolSpec) 
 		default:
 			return fmt.Errorf("chat: message %d has unknown role %q", i, m.Role)
 		}
+	}
+	return nil
+}
+
+// toolsPrompt is the tool list, and how to call one, for families whose
+// templates have no tool syntax of their own (Phi, Gemma): the <tool_call>
+// format of ChatML, which [Template.Parse] and constrained decoding read.
+func toolsPrompt(tools []llm.ToolSpec) string {
+	var b strings.Builder
+	b.WriteString("# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>")
+	for _, tl := range tools {
+		b.WriteString("\n" + toolJSON(tl))
+	}
+	b.WriteString("\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call>")
+	return b.String()
+}
+
+// withCalls is an assistant message's text followed by its tool calls in
+// the <tool_call> format.
+func withCalls(m llm.Message) string {
+	s := m.Content
+	for j, c := range m.ToolCalls {
+		if j > 0 || s != "" {
+			s += "\n"
+		}
+		s += "<tool_call>\n" + callJSON(c, "arguments") + "\n</tool_call>"
+	}
+	return s
+}
+
+// renderPhi renders Phi-3's format (<|role|>\n...<|end|>\n, as
+// llama.cpp's phi3 template), or with phi4 Phi-4's
+// (<|im_start|>role<|im_sep|>...<|im_end|>). Tools go into the system
+// message, tool results into user turns as <tool_response> blocks.
+func renderPhi(b *strings.Builder, msgs []llm.Message, tools []llm.ToolSpec, phi4 bool) error {
+	turn := func(role, content string) {
+		if phi4 {
+			b.WriteString("<|im_start|>" + role + "<|im_sep|>" + content + "<|im_end|>")
+		} else {
+			b.WriteString("<|" + role + "|>\n" + content + "<|end|>\n")
+		}
+	}
+	sys, rest := splitSystem(msgs)
+	if len(tools) > 0 {
+		if sys != "" {
+			sys += "\n\n"
+		}
+		sys += toolsPrompt(tools)
+	}
+	if sys != "" {
+		turn("system", sys)
+	}
+	for i := 0; i < len(rest); i++ {
+		m := rest[i]
+		switch m.Role {
+		case llm.RoleUser, llm.RoleSystem:
+			turn(string(m.Role), m.Content)
+		case llm.RoleAssistant:
+			turn("assistant", withCalls(m))
+		case llm.RoleTool:
+			turn("user", toolResponses(rest, &i))
+		default:
+			return fmt.Errorf("chat: message %d has unknown role %q", i, m.Role)
+		}
+	}
+	return nil
+}
+
+// toolResponses joins the consecutive tool results from rest[*i] on as
+// <tool_response> blocks, leaving *i at the last of them.
+func toolResponses(rest []llm.Message, i *int) string {
+	var parts []string
+	for ; *i < len(rest) && rest[*i].Role == llm.RoleTool; *i++ {
+		parts = append(parts, "<tool_response>\n"+rest[*i].Content+"\n</tool_response>")
+	}
+	*i--
+	return strings.Join(parts, "\n")
+}
+
+// renderGemma renders Gemma's turns as llama.cpp's gemma template does:
+// "assistant" is "model", contents are trimmed, and system messages (which
+// Gemma has no role for) go before the next user turn's text, followed by
+// a blank line (several of them joined by blank lines). Tools follow the
+// system text of the first user turn; tool results go into user turns as
+// <tool_response> blocks.
+func renderGemma(b *strings.Builder, msgs []llm.Message, tools []llm.ToolSpec) error {
+	var pending []string
+	toolsPending := len(tools) > 0
+	prefix := func() string {
+		if toolsPending {
+			pending = append(pending, toolsPrompt(tools))
+			toolsPending = false
+		}
+		s := strings.Join(pending, "\n\n")
+		pending = nil
+		return s
+	}
+	user := func(content string) {
+		b.WriteString("<start_of_turn>user\n")
+		if p := prefix(); p != "" {
+			b.WriteString(p + "\n\n")
+		}
+		b.WriteString(strings.TrimSpace(content) + "<end_of_turn>\n")
+	}
+	for i := 0; i < len(msgs); i++ {
+		m := msgs[i]
+		switch m.Role {
+		case llm.RoleSystem:
+			pending = append(pending, strings.TrimSpace(m.Content))
+		case llm.RoleUser:
+			user(m.Content)
+		case llm.RoleAssistant:
+			b.WriteString("<start_of_turn>model\n" + strings.TrimSpace(withCalls(m)) + "<end_of_turn>\n")
+		case llm.RoleTool:
+			user(toolResponses(msgs, &i))
+		default:
+			return fmt.Errorf("chat: message %d has unknown role %q", i, m.Role)
+		}
+	}
+	if p := prefix(); p != "" {
+		// System text with no user turn after it makes one of its own.
+		b.WriteString("<start_of_turn>user\n" + p + "<end_of_turn>\n")
 	}
 	return nil
 }
@@ -664,7 +827,7 @@ func parseDeepSeekCalls(text string) (string, []llm.ToolCall, []string) {
 
 // Families returns the known family names, sorted.
 func Families() []string {
-	f := []string{string(ChatML), string(Llama3), string(Llama2), string(Mistral), string(DeepSeek)}
+	f := []string{string(ChatML), string(Llama3), string(Llama2), string(Mistral), string(DeepSeek), string(Phi3), string(Phi4), string(Gemma)}
 	sort.Strings(f)
 	return f
 }

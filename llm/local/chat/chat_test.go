@@ -2,6 +2,8 @@ package chat_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,6 +113,15 @@ func TestDetect(t *testing.T) {
 		{"[AVAILABLE_TOOLS] {{ tools }}", "llama", chat.Mistral},
 		{"", "qwen2", chat.ChatML},
 		{"", "llama", chat.ChatML},
+		// Phi-3 and Phi-3.5 mini's template.
+		{"{% for message in messages %}{% if message['role'] == 'system' %}{{'<|system|>\n' + message['content'] + '<|end|>\n'}}{% elif message['role'] == 'user' %}{{'<|user|>\n' + message['content'] + '<|end|>\n'}}{% elif message['role'] == 'assistant' %}{{'<|assistant|>\n' + message['content'] + '<|end|>\n'}}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% else %}{{ eos_token }}{% endif %}", "phi3", chat.Phi3},
+		// Phi-4's.
+		{"{% for message in messages %}{% if (message['role'] == 'system') %}{{'<|im_start|>system<|im_sep|>' + message['content'] + '<|im_end|>'}}{% endif %}{% endfor %}", "phi3", chat.Phi4},
+		// Gemma 2's.
+		{"{{ bos_token }}{% for message in messages %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}", "gemma2", chat.Gemma},
+		{"", "phi3", chat.Phi3},
+		{"", "gemma", chat.Gemma},
+		{"", "gemma2", chat.Gemma},
 	}
 	for _, tt := range tests {
 		if got := chat.Detect(tt.tmpl, tt.arch).Family(); got != tt.want {
@@ -209,5 +220,82 @@ func TestNoThinkClosesReasoning(t *testing.T) {
 	}
 	if got, _ := mustLookup(t, "chatml").Render([]llm.Message{llm.UserMessage("q")}, nil, chat.Options{NoThink: true}); !strings.HasSuffix(got, "<|im_start|>assistant\n") {
 		t.Errorf("chatml: %q", got)
+	}
+}
+
+// The Phi and Gemma families render conversations as llama.cpp's phi3,
+// phi4 and gemma templates do, and tools in the <tool_call> format.
+func TestRenderPhiGemmaExact(t *testing.T) {
+	plain := []llm.Message{
+		llm.SystemMessage("Be brief."),
+		llm.UserMessage("Hi"),
+		llm.AssistantMessage("Hello."),
+		llm.UserMessage(" What is 2+2? "),
+	}
+	tools := "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n" +
+		"You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n" +
+		`{"type": "function", "function": {"name": "get_weather", "description": "Weather for a city.", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}` +
+		"\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call>"
+	call := "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"
+	tests := []struct {
+		family string
+		msgs   []llm.Message
+		tools  []llm.ToolSpec
+		want   string
+	}{
+		{"phi3", plain, nil, "<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\nHello.<|end|>\n<|user|>\n What is 2+2? <|end|>\n<|assistant|>\n"},
+		{"phi4", plain, nil, "<|im_start|>system<|im_sep|>Be brief.<|im_end|><|im_start|>user<|im_sep|>Hi<|im_end|><|im_start|>assistant<|im_sep|>Hello.<|im_end|><|im_start|>user<|im_sep|> What is 2+2? <|im_end|><|im_start|>assistant<|im_sep|>"},
+		{"gemma", plain, nil, "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello.<end_of_turn>\n<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n"},
+		{"gemma", plain[1:], nil, "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nHello.<end_of_turn>\n<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n"},
+		{"phi3", convo(), []llm.ToolSpec{weather}, "<|system|>\nBe brief.\n\n" + tools + "<|end|>\n<|user|>\nWeather in Paris?<|end|>\n<|assistant|>\n" + call + "<|end|>\n<|user|>\n<tool_response>\n{\"temp\":21}\n</tool_response><|end|>\n<|assistant|>\n"},
+		{"gemma", convo(), []llm.ToolSpec{weather}, "<start_of_turn>user\nBe brief.\n\n" + tools + "\n\nWeather in Paris?<end_of_turn>\n<start_of_turn>model\n" + call + "<end_of_turn>\n<start_of_turn>user\n<tool_response>\n{\"temp\":21}\n</tool_response><end_of_turn>\n<start_of_turn>model\n"},
+		{"gemma", []llm.Message{llm.SystemMessage("Only this.")}, nil, "<start_of_turn>user\nOnly this.<end_of_turn>\n<start_of_turn>model\n"},
+	}
+	for i, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%d", tt.family, i), func(t *testing.T) {
+			got, err := mustLookup(t, tt.family).Render(tt.msgs, tt.tools, chat.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("got:\n%q\nwant:\n%q", got, tt.want)
+			}
+		})
+	}
+}
+
+// Consecutive tool results share one user turn, and the families stop at
+// their end-of-turn text.
+func TestPhiGemmaToolResultsAndStops(t *testing.T) {
+	call := llm.ToolCall{ID: "c1", Name: "get_weather", Arguments: json.RawMessage(`{"city":"Paris"}`)}
+	msgs := []llm.Message{
+		llm.UserMessage("Weather?"),
+		{Role: llm.RoleAssistant, ToolCalls: []llm.ToolCall{call, call}},
+		llm.ToolResultMessage(call, "a"),
+		llm.ToolResultMessage(call, "b"),
+	}
+	for _, tt := range []struct{ family, turn, stop string }{
+		{"phi3", "<|user|>\n<tool_response>\na\n</tool_response>\n<tool_response>\nb\n</tool_response><|end|>\n", "<|end|>"},
+		{"phi4", "<|im_start|>user<|im_sep|><tool_response>\na\n</tool_response>\n<tool_response>\nb\n</tool_response><|im_end|>", "<|im_end|>"},
+		{"gemma", "<start_of_turn>user\n<tool_response>\na\n</tool_response>\n<tool_response>\nb\n</tool_response><end_of_turn>\n", "<end_of_turn>"},
+	} {
+		tpl := mustLookup(t, tt.family)
+		got, err := tpl.Render(msgs, nil, chat.Options{NoGenerationPrompt: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(got, tt.turn) {
+			t.Errorf("%s: want suffix %q in:\n%q", tt.family, tt.turn, got)
+		}
+		if strings.Count(got, "<tool_call>") != 2 {
+			t.Errorf("%s: want two calls in:\n%q", tt.family, got)
+		}
+		if !slices.Contains(tpl.Stop(), tt.stop) {
+			t.Errorf("%s: Stop() = %q, want %q among them", tt.family, tpl.Stop(), tt.stop)
+		}
+		r, err := tpl.Parse("Checking.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Rome\"}}\n</tool_call>")
+		if err != nil || len(r.ToolCalls) != 1 || string(r.ToolCalls[0].Arguments) != `{"city":"Rome"}` || r.Content != "Checking." {
+			t.Errorf("%s: Parse = %+v, %v", tt.family, r, err)
+		}
 	}
 }
