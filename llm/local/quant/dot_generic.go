@@ -317,6 +317,21 @@ func dotQ3_KGeneric(w, a []byte, n int) float32 {
 	return sum
 }
 
+func dotIQ4_NLGeneric(w, a []byte, n int) float32 {
+	var sum float32
+	for i := 0; i < n/qk; i++ {
+		x := w[i*18 : i*18+18]
+		y := a[i*34 : i*34+34]
+		var s int32
+		for j := 0; j < 16; j++ {
+			s += int32(kvaluesIQ4NL[x[2+j]&0xf]) * int32(int8(y[2+j]))
+			s += int32(kvaluesIQ4NL[x[2+j]>>4]) * int32(int8(y[18+j]))
+		}
+		sum += float32(s) * float32(f16(x)*f16(y))
+	}
+	return sum
+}
+
 func dotF32Generic(w, a []byte, n int) float32 {
 	var sum float32
 	for i := 0; i < n; i++ {
@@ -355,6 +370,8 @@ var genericKernels = map[ggml.Type]kernel{
 	ggml.Q4_K: dotQ4_KGeneric,
 	ggml.Q5_K: dotQ5_KGeneric,
 	ggml.Q6_K: dotQ6_KGeneric,
+
+	ggml.IQ4_NL: dotIQ4_NLGeneric,
 }
 
 // simdKernels holds the assembly kernels this CPU can run (filled in by the

@@ -81,7 +81,7 @@ func unitScaleRow(t testing.TB, r *rand.Rand, typ ggml.Type, n int) []byte {
 	ts := typ.TypeSize()
 	for o := 0; o < len(b); o += ts {
 		switch typ {
-		case ggml.Q4_0, ggml.Q5_0, ggml.Q8_0:
+		case ggml.Q4_0, ggml.Q5_0, ggml.Q8_0, ggml.IQ4_NL:
 			b[o], b[o+1] = byte(one), byte(one>>8)
 		case ggml.Q4_1, ggml.Q5_1, ggml.Q4_K, ggml.Q5_K:
 			b[o], b[o+1] = byte(one), byte(one>>8)
@@ -563,6 +563,8 @@ func TestMatVecMany(t *testing.T) {
 		other ggml.Type // a type the activation does not serve
 	}{
 		{ggml.Q8_0, []ggml.Type{ggml.Q8_0, ggml.Q5_0, ggml.Q4_0, ggml.Q8_0}, []int{37, 5, 0, 64}, ggml.Q4_K},
+		// IQ4_NL shares Q8_0 activations with the legacy 32-element types.
+		{ggml.IQ4_NL, []ggml.Type{ggml.IQ4_NL, ggml.Q4_0, ggml.IQ4_NL, ggml.Q8_0}, []int{37, 5, 0, 64}, ggml.Q3_K},
 		// Q3_K_M's mix: attn_v and ffn_down in higher types.
 		{ggml.Q3_K, []ggml.Type{ggml.Q3_K, ggml.Q2_K, ggml.Q5_K, ggml.Q4_K, ggml.Q6_K}, []int{37, 5, 0, 64, 9}, ggml.Q8_0},
 	} {
@@ -611,7 +613,7 @@ func TestMatMulLargeBatch(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	p := quant.NewPool(2)
 	defer p.Close()
-	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.Q5_1, ggml.Q4_0, ggml.Q5_0} {
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.Q5_1, ggml.Q4_0, ggml.Q5_0, ggml.IQ4_NL} {
 		const rows, cols, batch = 6, 512, 133
 		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.1))}
 		wf := mustDequantize(t, typ, m.Data, rows*cols)
@@ -841,6 +843,10 @@ func TestMatMulMany(t *testing.T) {
 		{ggml.Q5_0, ggml.Q5_0, ggml.Q8_0, ggml.Q4_0},
 		{ggml.Q4_K, ggml.Q6_K},
 		{ggml.Q3_K, ggml.Q2_K, ggml.Q5_K, ggml.Q6_K},
+		{ggml.IQ4_NL, ggml.Q8_0, ggml.IQ4_NL},
+		// A Q3_K_M file of a model whose widths are not multiples of 256
+		// holds IQ4_NL matrices beside K-quant ones.
+		{ggml.Q3_K, ggml.IQ4_NL, ggml.Q5_K},
 		{ggml.Q8_0, ggml.Q4_K, ggml.F16},
 	} {
 		const cols = 256

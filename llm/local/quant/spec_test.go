@@ -53,6 +53,10 @@ func specElem(t ggml.Type, blk []byte, j int) float32 {
 		return float32(nib(blk[8:], j)+16*hb)*h2f(blk) + h2f(blk[2:])
 	case ggml.Q8_0:
 		return float32(int8(blk[2+j])) * h2f(blk)
+	case ggml.IQ4_NL:
+		// d, qs[16]: the nibble (placed as in Q4_0) indexes the 16
+		// non-linear levels.
+		return float32(iq4Levels[nib(blk[2:], j)]) * h2f(blk)
 	case ggml.Q2_K:
 		// scales[16], qs[64], d, dmin. Sub-block s = j/16 has a 4-bit scale
 		// (low nibble of scales[s]) and a 4-bit min (high nibble). In each
@@ -135,6 +139,9 @@ func specElem(t ggml.Type, blk []byte, j int) float32 {
 	}
 	panic("no spec for " + t.String())
 }
+
+// iq4Levels are kvalues_iq4nl from ggml-common.h.
+var iq4Levels = [16]int{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
 
 func nib(qs []byte, j int) int {
 	if j < 16 {
