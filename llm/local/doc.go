@@ -25,9 +25,10 @@
 //
 // The llama family (Llama 2 and 3, Mistral, TinyLlama, SmolLM), qwen2
 // (Qwen2.5, the DeepSeek-R1 distills) and qwen3, in F32, F16, BF16, Q8_0,
-// Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_NL, mixed
-// as quantized files mix them (Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K,
-// with IQ4_NL where a model's width is not a multiple of 256). Weights are
+// Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL and IQ4_XS,
+// mixed as quantized files mix them (Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M,
+// Q6_K, IQ4_NL, IQ4_XS, with IQ4_NL where a model's width is not a
+// multiple of 256). Weights are
 // memory-mapped, never copied; matrix products work on
 // the quantized blocks (package quant: Go assembly for AVX2, AVX-512 and
 // VNNI, with a pure-Go fallback giving the same results). Tokenizers and

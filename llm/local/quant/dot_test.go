@@ -96,6 +96,8 @@ func unitScaleRow(t testing.TB, r *rand.Rand, typ ggml.Type, n int) []byte {
 			b[o+82], b[o+83] = byte(one), byte(one>>8)
 		case ggml.Q3_K:
 			b[o+108], b[o+109] = byte(one), byte(one>>8)
+		case ggml.IQ4_XS:
+			b[o], b[o+1] = byte(one), byte(one>>8)
 		case ggml.Q6_K:
 			b[o+208], b[o+209] = byte(one), byte(one>>8)
 			for j := 192; j < 208; j++ {
@@ -567,6 +569,8 @@ func TestMatVecMany(t *testing.T) {
 		{ggml.IQ4_NL, []ggml.Type{ggml.IQ4_NL, ggml.Q4_0, ggml.IQ4_NL, ggml.Q8_0}, []int{37, 5, 0, 64}, ggml.Q3_K},
 		// Q3_K_M's mix: attn_v and ffn_down in higher types.
 		{ggml.Q3_K, []ggml.Type{ggml.Q3_K, ggml.Q2_K, ggml.Q5_K, ggml.Q4_K, ggml.Q6_K}, []int{37, 5, 0, 64, 9}, ggml.Q8_0},
+		// IQ4_XS files keep some matrices in K-quants.
+		{ggml.IQ4_XS, []ggml.Type{ggml.IQ4_XS, ggml.Q6_K, ggml.IQ4_XS, ggml.Q5_K}, []int{37, 5, 0, 64}, ggml.IQ4_NL},
 	} {
 		t.Run(tt.types[0].String(), func(t *testing.T) {
 			ms := make([]quant.Matrix, len(tt.types))
@@ -613,7 +617,7 @@ func TestMatMulLargeBatch(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	p := quant.NewPool(2)
 	defer p.Close()
-	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.Q5_1, ggml.Q4_0, ggml.Q5_0, ggml.IQ4_NL} {
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.Q5_1, ggml.Q4_0, ggml.Q5_0, ggml.IQ4_NL, ggml.IQ4_XS} {
 		const rows, cols, batch = 6, 512, 133
 		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.1))}
 		wf := mustDequantize(t, typ, m.Data, rows*cols)
@@ -847,6 +851,7 @@ func TestMatMulMany(t *testing.T) {
 		// A Q3_K_M file of a model whose widths are not multiples of 256
 		// holds IQ4_NL matrices beside K-quant ones.
 		{ggml.Q3_K, ggml.IQ4_NL, ggml.Q5_K},
+		{ggml.IQ4_XS, ggml.Q4_K, ggml.IQ4_XS, ggml.Q6_K},
 		{ggml.Q8_0, ggml.Q4_K, ggml.F16},
 	} {
 		const cols = 256
@@ -892,7 +897,7 @@ func TestKQuantMatMulExact(t *testing.T) {
 		simd bool
 	}{
 		{ggml.Q2_K, true}, {ggml.Q3_K, true}, {ggml.Q4_K, true}, {ggml.Q5_K, true}, {ggml.Q6_K, true},
-		{ggml.Q2_K, false}, {ggml.Q3_K, false},
+		{ggml.Q2_K, false}, {ggml.Q3_K, false}, {ggml.IQ4_XS, false},
 	} {
 		typ := tc.typ
 		t.Run(fmt.Sprintf("%v/simd=%v", typ, tc.simd), func(t *testing.T) {

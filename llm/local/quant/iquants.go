@@ -141,3 +141,52 @@ func quantIQ4_NL(x []float32, dst []byte) {
 		x = x[qk:]
 	}
 }
+
+// quantIQ4_XS is quantize_row_iq4_xs_ref: per 32-element sub-block the
+// fit with 15 trial scales (ntry 7), the super-block scale -max/32 of the
+// sub-block scale largest in magnitude, 6-bit signed sub-block scales, and
+// the re-quantization of every sub-block against its rounded scale.
+func quantIQ4_XS(x []float32, dst []byte) {
+	var L [qkK]uint8
+	var scales [8]float32
+	for i := 0; len(x) >= qkK; i++ {
+		b := dst[i*136 : i*136+136]
+		var maxScale, amaxScale float32
+		for ib := 0; ib < 8; ib++ {
+			scales[ib] = iq4Fit(x[32*ib:32*ib+32], L[32*ib:32*ib+32], 7)
+			if a := abs32(scales[ib]); a > amaxScale {
+				amaxScale, maxScale = a, scales[ib]
+			}
+		}
+		d := -maxScale / 32
+		put16(b, FP32ToFP16(d))
+		var id float32
+		if d != 0 {
+			id = 1 / d
+		}
+		var sh uint16
+		sl := b[4:8]
+		for ib := 0; ib < 8; ib++ {
+			l := nearestInt(float32(id * scales[ib]))
+			l = max(-32, min(31, l))
+			dl := float32(d * float32(l))
+			var idl float32
+			if dl != 0 {
+				idl = 1 / dl
+			}
+			for j := 32 * ib; j < 32*ib+32; j++ {
+				L[j] = bestIndexIQ4(float32(idl * x[j]))
+			}
+			l += 32
+			if ib%2 == 0 {
+				sl[ib/2] = byte(l & 0xf)
+			} else {
+				sl[ib/2] |= byte(l&0xf) << 4
+			}
+			sh |= uint16(l>>4) << (2 * ib)
+		}
+		put16(b[2:], sh)
+		packIQ4(b[8:136], L[:])
+		x = x[qkK:]
+	}
+}

@@ -107,6 +107,8 @@ func TestSameActivation(t *testing.T) {
 		{ggml.Q4_0, ggml.Q4_1, false},
 		{ggml.IQ4_NL, ggml.Q8_0, true},
 		{ggml.IQ4_NL, ggml.Q4_K, false},
+		{ggml.IQ4_XS, ggml.Q4_K, true},
+		{ggml.IQ4_XS, ggml.IQ4_NL, false},
 		{ggml.Q4_K, ggml.Q6_K, true},
 		{ggml.Q4_K, ggml.F32, false},
 		{ggml.IQ2_XXS, ggml.IQ2_XXS, false},
