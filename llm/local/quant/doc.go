@@ -63,13 +63,15 @@
 // quantizing and packing it once.
 //
 // IQ4_NL (32-element blocks whose 4-bit quants index 16 non-linear levels)
-// has pure-Go kernels on every path and takes Q8_0 activations, like
-// Q4_0: llama-quantize writes it in Q2_K and Q3_K files for the matrices
-// whose rows are not a whole number of 256-element super-blocks (every
-// matrix of a model of width 896, say). IQ4_XS (the same levels in
-// 256-element super-blocks with 6-bit sub-block scales, a common imatrix
-// quantization) has pure-Go kernels too and takes Q8_K activations, so
-// one quantized input serves it beside the K-quant matrices of its files.
+// takes Q8_0 activations, like Q4_0: llama-quantize writes it in Q2_K and
+// Q3_K files for the matrices whose rows are not a whole number of
+// 256-element super-blocks (every matrix of a model of width 896, say).
+// IQ4_XS (the same levels in 256-element super-blocks with 6-bit
+// sub-block scales, a common imatrix quantization) takes Q8_K activations,
+// so one quantized input serves it beside the K-quant matrices of its
+// files. Both have AVX2 kernels for one row, which look the levels up with
+// VPSHUFB as llama.cpp does, on every path (MatMul runs them one token at
+// a time).
 //
 // Pool.For gives each thread a contiguous share of the rows, streamed in
 // order in chunks of about 16 KiB, and a thread that runs out takes chunks

@@ -98,6 +98,18 @@ func unitScaleRow(t testing.TB, r *rand.Rand, typ ggml.Type, n int) []byte {
 			b[o+108], b[o+109] = byte(one), byte(one>>8)
 		case ggml.IQ4_XS:
 			b[o], b[o+1] = byte(one), byte(one>>8)
+			// Sub-block scales ls-32 in -4..3 keep sums below 2^24.
+			var sh uint16
+			for ib := 0; ib < 8; ib++ {
+				hb, lo := 2, r.IntN(4)
+				if r.IntN(2) == 0 {
+					hb, lo = 1, 12+r.IntN(4)
+				}
+				sh |= uint16(hb) << (2 * ib)
+				b[o+4+ib/2] &^= 0xf << (4 * (ib % 2))
+				b[o+4+ib/2] |= byte(lo) << (4 * (ib % 2))
+			}
+			b[o+2], b[o+3] = byte(sh), byte(sh>>8)
 		case ggml.Q6_K:
 			b[o+208], b[o+209] = byte(one), byte(one>>8)
 			for j := 192; j < 208; j++ {
@@ -896,7 +908,7 @@ func TestKQuantMatMulExact(t *testing.T) {
 		typ  ggml.Type
 		simd bool
 	}{
-		{ggml.Q2_K, true}, {ggml.Q3_K, true}, {ggml.Q4_K, true}, {ggml.Q5_K, true}, {ggml.Q6_K, true},
+		{ggml.Q2_K, true}, {ggml.Q3_K, true}, {ggml.Q4_K, true}, {ggml.Q5_K, true}, {ggml.Q6_K, true}, {ggml.IQ4_XS, true},
 		{ggml.Q2_K, false}, {ggml.Q3_K, false}, {ggml.IQ4_XS, false},
 	} {
 		typ := tc.typ
