@@ -69,9 +69,9 @@
 // IQ4_XS (the same levels in 256-element super-blocks with 6-bit
 // sub-block scales, a common imatrix quantization) takes Q8_K activations,
 // so one quantized input serves it beside the K-quant matrices of its
-// files. Both have AVX2 kernels for one row, which look the levels up with
-// VPSHUFB as llama.cpp does, on every path (MatMul runs them one token at
-// a time).
+// files. Both have AVX2 kernels, which look the levels up with VPSHUFB as
+// llama.cpp does: for one row (MatVec, MatVecQ, MatVecMany) and for one
+// row against four tokens (MatMul, MatMulMany).
 //
 // Pool.For gives each thread a contiguous share of the rows, streamed in
 // order in chunks of about 16 KiB, and a thread that runs out takes chunks

@@ -735,6 +735,42 @@ func TestRowGroupsRandomBlocks(t *testing.T) {
 	}
 }
 
+// MatMul runs IQ4_NL and IQ4_XS four tokens per kernel call: on random
+// quant bytes every token's result equals the single-row Dot, bit for bit
+// for IQ4_XS (the same lanes, scaled in the same order) and up to the
+// float accumulation order for IQ4_NL.
+func TestIQ4MatMulMatchesDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(45, 46))
+	for _, typ := range []ggml.Type{ggml.IQ4_NL, ggml.IQ4_XS} {
+		for _, nb := range []int{1, 2, 3, 5} {
+			const rows, batch = 3, 11
+			cols := nb * typ.BlockSize()
+			m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: randomBlocks(r, typ, rows*cols)}
+			wf := mustDequantize(t, typ, m.Data, rows*cols)
+			x := gauss(r, batch*cols, 1)
+			y := make([]float32, batch*rows)
+			if err := quant.MatMul(nil, m, x, batch, y); err != nil {
+				t.Fatal(err)
+			}
+			for b := 0; b < batch; b++ {
+				xb := x[b*cols : (b+1)*cols]
+				act, _ := quant.QuantizeActivation(typ, xb, nil)
+				for i := 0; i < rows; i++ {
+					want, err := quant.Dot(typ, m.Row(i), act, cols)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := y[b*rows+i]
+					_, abs := dot64(wf[i*cols:(i+1)*cols], xb)
+					if (typ == ggml.IQ4_XS && got != want) || math.Abs(float64(got-want)) > 1e-5*abs {
+						t.Fatalf("%v %d blocks: token %d row %d: MatMul %v, Dot %v", typ, nb, b, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // rowOffDot multiplies m by x with MatVec (which runs the row-group
 // kernels) and returns the first row that differs from the single-row Dot
 // (a NaN equals a NaN), or -1.

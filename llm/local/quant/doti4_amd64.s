@@ -132,3 +132,127 @@ iq4xsdone:
 	VZEROUPPER
 	MOVSS X0, ret+24(FP)
 	RET
+
+// Four-activation kernels for MatMul: one weight row against four
+// activation rows ystride bytes apart; the weight block is decoded once
+// and used four times from registers. IQ4_XS's gives the single-row
+// kernel's results bit for bit; IQ4_NL's, like Q4_0's, accumulates its
+// blocks in one register where the single-row kernel alternates two.
+
+// func dotIQ4_NLx4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+TEXT ·dotIQ4_NLx4AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), R11
+	MOVQ d+24(FP), DX
+	MOVQ nb+32(FP), CX
+	MOVQ out+40(FP), R8
+	X4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y14, X14)
+	VBROADCASTI128 iq4levels<>(SB), Y15
+	TESTQ CX, CX
+	JEQ iq4nlx4done
+iq4nlx4loop:
+	WSCALE
+	VMOVDQU 2(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y14, Y2, Y2
+	VPSHUFB Y2, Y15, Y2
+	X4BODY
+	ADDQ $18, SI
+	ADDQ $34, DI
+	ADDQ $4, DX
+	DECQ CX
+	JNE iq4nlx4loop
+iq4nlx4done:
+	X4EPILOGUE
+	RET
+
+// IQ4XSX4_TOKEN adds the dot of the weight levels (|w| in Y11, w in Y12)
+// with the 32 activation bytes at yoff(ptr), weighted by the sub-block
+// scale in Y10, to the int32 lanes of acc.
+#define IQ4XSX4_TOKEN(ptr, yoff, acc) \
+	VMOVDQU yoff(ptr), Y13; \
+	VPSIGNB Y12, Y13, Y13; \
+	VPMADDUBSW Y13, Y11, Y13; \
+	VPMADDWD Y10, Y13, Y13; \
+	VPADDD Y13, acc, acc
+
+// IQ4XSX4_SUB is IQ4_XS_SUB for the four activations at DI, BX, R12 and
+// R13 (scales_h in R9).
+#define IQ4XSX4_SUB(lbyte, lshift, hshift, qoff, yoff) \
+	MOVBLZX lbyte(SI), AX; \
+	SHRL $lshift, AX; \
+	ANDL $15, AX; \
+	MOVL R9, DX; \
+	SHRL $hshift, DX; \
+	ANDL $3, DX; \
+	SHLL $4, DX; \
+	ORL DX, AX; \
+	SUBL $32, AX; \
+	VMOVD AX, X10; \
+	VPBROADCASTW X10, Y10; \
+	VMOVDQU qoff(SI), X12; \
+	VPSRLW $4, X12, X14; \
+	VINSERTI128 $1, X14, Y12, Y12; \
+	VPAND Y8, Y12, Y12; \
+	VPSHUFB Y12, Y9, Y12; \
+	VPSIGNB Y12, Y12, Y11; \
+	IQ4XSX4_TOKEN(DI, yoff, Y4); \
+	IQ4XSX4_TOKEN(BX, yoff, Y5); \
+	IQ4XSX4_TOKEN(R12, yoff, Y6); \
+	IQ4XSX4_TOKEN(R13, yoff, Y7)
+
+// IQ4XSX4_FINAL scales the int32 lanes iacc by d (X15) times the
+// activation scale at (ptr) and adds them to facc.
+#define IQ4XSX4_FINAL(ptr, iacc, facc) \
+	VMOVSS (ptr), X13; \
+	VMULSS X13, X15, X13; \
+	VBROADCASTSS X13, Y13; \
+	VCVTDQ2PS iacc, iacc; \
+	VFMADD231PS Y13, iacc, facc
+
+// func dotIQ4_XSx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+TEXT ·dotIQ4_XSx4AVX2(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ ystride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	KX4PROLOGUE
+	BCAST_BYTE(0x0f0f0f0f, Y8, X8)
+	VBROADCASTI128 iq4levels<>(SB), Y9
+	TESTQ CX, CX
+	JEQ iq4xsx4done
+iq4xsx4loop:
+	MOVWLZX 2(SI), R9
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	IQ4XSX4_SUB(4, 0, 0, 8, 4)
+	IQ4XSX4_SUB(4, 4, 2, 24, 36)
+	IQ4XSX4_SUB(5, 0, 4, 40, 68)
+	IQ4XSX4_SUB(5, 4, 6, 56, 100)
+	IQ4XSX4_SUB(6, 0, 8, 72, 132)
+	IQ4XSX4_SUB(6, 4, 10, 88, 164)
+	IQ4XSX4_SUB(7, 0, 12, 104, 196)
+	IQ4XSX4_SUB(7, 4, 14, 120, 228)
+	MOVWLZX 0(SI), AX
+	VMOVD AX, X15
+	VCVTPH2PS X15, X15
+	IQ4XSX4_FINAL(DI, Y4, Y0)
+	IQ4XSX4_FINAL(BX, Y5, Y1)
+	IQ4XSX4_FINAL(R12, Y6, Y2)
+	IQ4XSX4_FINAL(R13, Y7, Y3)
+	ADDQ $136, SI
+	ADDQ $292, DI
+	ADDQ $292, BX
+	ADDQ $292, R12
+	ADDQ $292, R13
+	DECQ CX
+	JNE iq4xsx4loop
+iq4xsx4done:
+	MOVQ out+32(FP), R8
+	KX4STORE
+	RET
