@@ -336,3 +336,19 @@ func BenchmarkMatVecStreamed(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQuantize measures the reference quantizers (what tests use to
+// build models) on 64 rows of 4864 values.
+func BenchmarkQuantize(b *testing.B) {
+	for _, typ := range []ggml.Type{ggml.Q4_0, ggml.Q3_K, ggml.Q4_K, ggml.IQ4_NL, ggml.IQ4_XS} {
+		b.Run(typ.String(), func(b *testing.B) {
+			x := gauss(rand.New(rand.NewPCG(8, 9)), 64*4864, 1)
+			n, _ := quant.RowBytes(typ, len(x))
+			dst := make([]byte, n)
+			b.SetBytes(int64(4 * len(x)))
+			for b.Loop() {
+				must(b, quant.Quantize(typ, x, dst))
+			}
+		})
+	}
+}

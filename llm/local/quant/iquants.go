@@ -51,19 +51,31 @@ func dequantIQ4_XS(src []byte, dst []float32) {
 	}
 }
 
+// iq4Mid2 holds the sums of adjacent levels: twice their midpoints.
+var iq4Mid2 = func() (m [15]float32) {
+	for j := range m {
+		m[j] = float32(int32(kvaluesIQ4NL[j]) + int32(kvaluesIQ4NL[j+1]))
+	}
+	return m
+}()
+
 // bestIndexIQ4 is ggml's best_index_int8 over kvaluesIQ4NL: the index of
 // the nearest level, the upper one on a tie (x reaches level i at the
-// midpoint of levels i-1 and i, compared exactly as 2x against their sum).
+// midpoint of levels i-1 and i, compared exactly as 2x against their
+// sum). ggml finds it by a binary search over the midpoints; counting the
+// midpoints 2x reaches gives the same index without branches (none for a
+// NaN, as there).
 func bestIndexIQ4(x float32) uint8 {
 	x2 := x + x
-	idx := 0
-	for step := 8; step > 0; step >>= 1 {
-		j := idx + step
-		if x2 >= float32(int32(kvaluesIQ4NL[j-1])+int32(kvaluesIQ4NL[j])) {
-			idx = j
+	var idx uint8
+	for _, m := range iq4Mid2 {
+		var c uint8
+		if x2 >= m {
+			c = 1
 		}
+		idx += c
 	}
-	return uint8(idx)
+	return idx
 }
 
 // iq4Fit is the sub-block fit of ggml's quantize_row_iq4_nl_impl without
