@@ -58,7 +58,6 @@
 // (MatMul, MatMulMany). They use Q8_K activations like the other K-quants,
 // so one quantized input serves a Q3_K_M file's mix of Q3_K, Q4_K, Q5_K
 // and Q6_K matrices.
-//
 // MatMulMany does the same for several matrices that read one batch,
 // quantizing and packing it once.
 //
