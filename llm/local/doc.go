@@ -27,10 +27,12 @@
 // (Qwen2.5, the DeepSeek-R1 distills), qwen3, phi3 (Phi-3, Phi-3.5, Phi-4,
 // with their long-context RoPE factors), gemma and gemma2 (soft-capped
 // logits, sliding-window layers), in F32, F16, BF16, Q8_0, Q4_0, Q4_1,
-// Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K, mixed as quantized files mix
-// them (Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K). Each architecture
-// computes what llama.cpp's graph for it computes, and is tested against
-// llama.cpp's outputs. Weights are memory-mapped, never copied; matrix products work on
+// Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL and IQ4_XS, mixed as
+// quantized files mix them (Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K,
+// IQ4_NL, IQ4_XS, with IQ4_NL where a model's width is not a multiple of
+// 256). Each architecture computes what llama.cpp's graph for it computes,
+// and is tested against llama.cpp's outputs. Weights are memory-mapped,
+// never copied; matrix products work on
 // the quantized blocks (package quant: Go assembly for AVX2, AVX-512 and
 // VNNI, with a pure-Go fallback giving the same results). Tokenizers and
 // chat templates come from the file's metadata (packages tokenizer and

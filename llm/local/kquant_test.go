@@ -46,6 +46,33 @@ var kquantMixes = map[string]func(tensor string, layer int) ggml.Type{
 		}
 		return ggml.Q3_K
 	},
+	// Q3_K_M as llama-quantize writes it for a model whose width is not a
+	// multiple of 256 (Qwen2.5-0.5B's 896): the matrices whose rows are
+	// the width fall back to IQ4_NL (the output to Q8_0), ffn_down keeps
+	// its K-quants, so one forward pass alternates Q8_0 and Q8_K inputs.
+	"q3_k_m_nl": func(tensor string, layer int) ggml.Type {
+		switch tensor {
+		case "output":
+			return ggml.Q8_0
+		case "ffn_down":
+			if layer == 0 {
+				return ggml.Q5_K
+			}
+			return ggml.Q4_K
+		}
+		return ggml.IQ4_NL
+	},
+	// IQ4_XS: the output in Q6_K and attn_v in Q5_K, as llama-quantize
+	// raises them.
+	"iq4_xs": func(tensor string, layer int) ggml.Type {
+		switch tensor {
+		case "output":
+			return ggml.Q6_K
+		case "attn_v":
+			return ggml.Q5_K
+		}
+		return ggml.IQ4_XS
+	},
 }
 
 // writeTinyK writes a tiny model whose rows are whole K-quant blocks, with
@@ -138,7 +165,8 @@ func writeTinyK(t *testing.T, arch string, mix func(string, int) ggml.Type) (qua
 	return parse(&wq), parse(&wf)
 }
 
-// A model in the Q2_K and Q3_K_M mixes loads, and greedy generation with
+// A model in the Q2_K, Q3_K_M (also with its IQ4_NL fallback) and IQ4_XS
+// mixes loads, and greedy generation with
 // it (a batched prompt, then one token at a time) follows its F32 twin:
 // with teacher forcing, every step's logits agree within the error the
 // 8-bit activations bring, and its greedy token is the twin's wherever the
@@ -149,7 +177,7 @@ func TestKQuantMixesMatchF32(t *testing.T) {
 		simd      bool
 	}
 	var rows []row
-	for _, mix := range []string{"q2_k", "q3_k_m", "q4_k", "q8_0"} {
+	for _, mix := range []string{"q2_k", "q3_k_m", "q3_k_m_nl", "iq4_xs", "q4_k", "q8_0"} {
 		for _, arch := range []string{"llama", "qwen3"} {
 			rows = append(rows, row{mix, arch, true})
 			if mix == "q2_k" || mix == "q3_k_m" {

@@ -57,7 +57,7 @@ func benchMatrix(b *testing.B, typ ggml.Type, rows, cols int) quant.Matrix {
 }
 
 func BenchmarkMatVec(b *testing.B) {
-	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q6_K, ggml.Q5_0, ggml.Q4_0, ggml.F16} {
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q6_K, ggml.Q5_0, ggml.Q4_0, ggml.IQ4_NL, ggml.IQ4_XS, ggml.F16} {
 		for _, sh := range benchShapes {
 			if sh.cols%typ.BlockSize() != 0 {
 				continue // the K-quants need rows of whole 256-element blocks
@@ -87,7 +87,7 @@ func BenchmarkMatVec(b *testing.B) {
 }
 
 func BenchmarkMatMul(b *testing.B) {
-	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q6_K, ggml.Q5_0} {
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q6_K, ggml.Q5_0, ggml.IQ4_NL, ggml.IQ4_XS} {
 		for _, sh := range benchShapes[:4] {
 			if sh.cols%typ.BlockSize() != 0 {
 				continue
@@ -234,7 +234,7 @@ func seededMatVec(b *testing.B, typ ggml.Type, rows, cols int) (quant.Matrix, *q
 // with the AVX-512 VNNI kernels and with the AVX2 ones.
 func BenchmarkMatVecCached(b *testing.B) {
 	const rows, cols = 64, 4864
-	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q5_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q6_K} {
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q5_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q6_K, ggml.IQ4_NL, ggml.IQ4_XS} {
 		for _, vnni := range []bool{true, false} {
 			b.Run(fmt.Sprintf("%v/vnni=%v", typ, vnni), func(b *testing.B) {
 				if !quant.SetVNNI(vnni) && vnni {
@@ -332,6 +332,22 @@ func BenchmarkMatVecStreamed(b *testing.B) {
 			}
 			for i := 1; i < len(ms); i++ {
 				b.ReportMetric(med[i]/med[0], types[i].String()+"/Q8_0")
+			}
+		})
+	}
+}
+
+// BenchmarkQuantize measures the reference quantizers (what tests use to
+// build models) on 64 rows of 4864 values.
+func BenchmarkQuantize(b *testing.B) {
+	for _, typ := range []ggml.Type{ggml.Q4_0, ggml.Q3_K, ggml.Q4_K, ggml.IQ4_NL, ggml.IQ4_XS} {
+		b.Run(typ.String(), func(b *testing.B) {
+			x := gauss(rand.New(rand.NewPCG(8, 9)), 64*4864, 1)
+			n, _ := quant.RowBytes(typ, len(x))
+			dst := make([]byte, n)
+			b.SetBytes(int64(4 * len(x)))
+			for b.Loop() {
+				must(b, quant.Quantize(typ, x, dst))
 			}
 		})
 	}

@@ -1,8 +1,8 @@
 // Package quant holds the numeric kernels of plait's local runtime: the
 // GGML block formats (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K,
-// Q3_K, Q4_K, Q5_K, Q6_K, and Q8_0/Q8_1/Q8_K as activation formats: the
-// weight types of llama.cpp's Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K,
-// Q8_0 and legacy files), bit-exact with
+// Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, and Q8_0/Q8_1/Q8_K as activation
+// formats: the weight types of llama.cpp's Q2_K, Q3_K_S/M/L, Q4_K_S/M,
+// Q5_K_S/M, Q6_K, IQ4_NL, IQ4_XS, Q8_0 and legacy files), bit-exact with
 // ggml's layouts; reference quantizers equivalent to ggml's
 // quantize_row_*_ref; dot products of quantized weight rows with quantized
 // activations as llama.cpp pairs them; and the matrix layer the forward
@@ -60,6 +60,17 @@
 // and Q6_K matrices.
 // MatMulMany does the same for several matrices that read one batch,
 // quantizing and packing it once.
+//
+// IQ4_NL (32-element blocks whose 4-bit quants index 16 non-linear levels)
+// takes Q8_0 activations, like Q4_0: llama-quantize writes it in Q2_K and
+// Q3_K files for the matrices whose rows are not a whole number of
+// 256-element super-blocks (every matrix of a model of width 896, say).
+// IQ4_XS (the same levels in 256-element super-blocks with 6-bit
+// sub-block scales, a common imatrix quantization) takes Q8_K activations,
+// so one quantized input serves it beside the K-quant matrices of its
+// files. Both have AVX2 kernels, which look the levels up with VPSHUFB as
+// llama.cpp does: for one row (MatVec, MatVecQ, MatVecMany) and for one
+// row against four tokens (MatMul, MatMulMany).
 //
 // Pool.For gives each thread a contiguous share of the rows, streamed in
 // order in chunks of about 16 KiB, and a thread that runs out takes chunks

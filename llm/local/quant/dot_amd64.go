@@ -38,6 +38,18 @@ func dotQ2_KAVX2(x, y *byte, nb int) float32
 func dotQ3_KAVX2(x, y *byte, nb int) float32
 
 //go:noescape
+func dotIQ4_NLAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotIQ4_XSAVX2(x, y *byte, nb int) float32
+
+//go:noescape
+func dotIQ4_NLx4AVX2(x, y *byte, ystride int, d *byte, nb int, out *[4]float32)
+
+//go:noescape
+func dotIQ4_XSx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
+
+//go:noescape
 func dotQ2_Kx4AVX2(x, y *byte, ystride int, nb int, out *[4]float32)
 
 //go:noescape
@@ -262,6 +274,8 @@ func setKernels(vnni bool) {
 	simdKernels[ggml.Q4_K] = block(dotQ4_KAVX2, qkK)
 	simdKernels[ggml.Q5_K] = block(dotQ5_KAVX2, qkK)
 	simdKernels[ggml.Q6_K] = block(dotQ6_KAVX2, qkK)
+	simdKernels[ggml.IQ4_NL] = scaled(dotIQ4_NLAVX2)
+	simdKernels[ggml.IQ4_XS] = block(dotIQ4_XSAVX2, qkK)
 	if vnni {
 		simdKernels[ggml.Q4_K] = block(dotQ4_KVNNI, qkK)
 		simdKernels[ggml.Q6_K] = block(dotQ6_KZVNNI, qkK)
@@ -327,6 +341,8 @@ func setKernels(vnni bool) {
 	simdMultiKernels[ggml.Q4_K] = kx4(dotQ4_Kx4AVX2)
 	simdMultiKernels[ggml.Q5_K] = kx4(dotQ5_Kx4AVX2)
 	simdMultiKernels[ggml.Q6_K] = kx4(dotQ6_Kx4AVX2)
+	simdMultiKernels[ggml.IQ4_NL] = x4(dotIQ4_NLx4AVX2)
+	simdMultiKernels[ggml.IQ4_XS] = kx4(dotIQ4_XSx4AVX2)
 	simdKernels[ggml.F32] = func(w, a []byte, n int) float32 {
 		if n == 0 {
 			return 0

@@ -317,6 +317,46 @@ func dotQ3_KGeneric(w, a []byte, n int) float32 {
 	return sum
 }
 
+func dotIQ4_NLGeneric(w, a []byte, n int) float32 {
+	var sum float32
+	for i := 0; i < n/qk; i++ {
+		x := w[i*18 : i*18+18]
+		y := a[i*34 : i*34+34]
+		var s int32
+		for j := 0; j < 16; j++ {
+			s += int32(kvaluesIQ4NL[x[2+j]&0xf]) * int32(int8(y[2+j]))
+			s += int32(kvaluesIQ4NL[x[2+j]>>4]) * int32(int8(y[18+j]))
+		}
+		sum += float32(s) * float32(f16(x)*f16(y))
+	}
+	return sum
+}
+
+// dotIQ4_XSGeneric sums each super-block's sub-block dots times their
+// 6-bit scales in integers before scaling, as llama.cpp's x86 kernels do
+// (its portable C kernel scales every sub-block in float).
+func dotIQ4_XSGeneric(w, a []byte, n int) float32 {
+	var sum float32
+	for i := 0; i < n/qkK; i++ {
+		x := w[i*136 : i*136+136]
+		y := a[i*292 : i*292+292]
+		qy := y[4:260]
+		var sumi int32
+		for ib := 0; ib < 8; ib++ {
+			qs := x[8+16*ib : 8+16*ib+16]
+			yy := qy[32*ib : 32*ib+32]
+			var s int32
+			for j := 0; j < 16; j++ {
+				s += int32(kvaluesIQ4NL[qs[j]&0xf]) * int32(int8(yy[j]))
+				s += int32(kvaluesIQ4NL[qs[j]>>4]) * int32(int8(yy[16+j]))
+			}
+			sumi += iq4XSScale(x, ib) * s
+		}
+		sum += float32(f16(x)*q8KScale(y)) * float32(sumi)
+	}
+	return sum
+}
+
 func dotF32Generic(w, a []byte, n int) float32 {
 	var sum float32
 	for i := 0; i < n; i++ {
@@ -355,6 +395,9 @@ var genericKernels = map[ggml.Type]kernel{
 	ggml.Q4_K: dotQ4_KGeneric,
 	ggml.Q5_K: dotQ5_KGeneric,
 	ggml.Q6_K: dotQ6_KGeneric,
+
+	ggml.IQ4_NL: dotIQ4_NLGeneric,
+	ggml.IQ4_XS: dotIQ4_XSGeneric,
 }
 
 // simdKernels holds the assembly kernels this CPU can run (filled in by the

@@ -81,7 +81,7 @@ func unitScaleRow(t testing.TB, r *rand.Rand, typ ggml.Type, n int) []byte {
 	ts := typ.TypeSize()
 	for o := 0; o < len(b); o += ts {
 		switch typ {
-		case ggml.Q4_0, ggml.Q5_0, ggml.Q8_0:
+		case ggml.Q4_0, ggml.Q5_0, ggml.Q8_0, ggml.IQ4_NL:
 			b[o], b[o+1] = byte(one), byte(one>>8)
 		case ggml.Q4_1, ggml.Q5_1, ggml.Q4_K, ggml.Q5_K:
 			b[o], b[o+1] = byte(one), byte(one>>8)
@@ -96,6 +96,20 @@ func unitScaleRow(t testing.TB, r *rand.Rand, typ ggml.Type, n int) []byte {
 			b[o+82], b[o+83] = byte(one), byte(one>>8)
 		case ggml.Q3_K:
 			b[o+108], b[o+109] = byte(one), byte(one>>8)
+		case ggml.IQ4_XS:
+			b[o], b[o+1] = byte(one), byte(one>>8)
+			// Sub-block scales ls-32 in -4..3 keep sums below 2^24.
+			var sh uint16
+			for ib := 0; ib < 8; ib++ {
+				hb, lo := 2, r.IntN(4)
+				if r.IntN(2) == 0 {
+					hb, lo = 1, 12+r.IntN(4)
+				}
+				sh |= uint16(hb) << (2 * ib)
+				b[o+4+ib/2] &^= 0xf << (4 * (ib % 2))
+				b[o+4+ib/2] |= byte(lo) << (4 * (ib % 2))
+			}
+			b[o+2], b[o+3] = byte(sh), byte(sh>>8)
 		case ggml.Q6_K:
 			b[o+208], b[o+209] = byte(one), byte(one>>8)
 			for j := 192; j < 208; j++ {
@@ -563,8 +577,12 @@ func TestMatVecMany(t *testing.T) {
 		other ggml.Type // a type the activation does not serve
 	}{
 		{ggml.Q8_0, []ggml.Type{ggml.Q8_0, ggml.Q5_0, ggml.Q4_0, ggml.Q8_0}, []int{37, 5, 0, 64}, ggml.Q4_K},
+		// IQ4_NL shares Q8_0 activations with the legacy 32-element types.
+		{ggml.IQ4_NL, []ggml.Type{ggml.IQ4_NL, ggml.Q4_0, ggml.IQ4_NL, ggml.Q8_0}, []int{37, 5, 0, 64}, ggml.Q3_K},
 		// Q3_K_M's mix: attn_v and ffn_down in higher types.
 		{ggml.Q3_K, []ggml.Type{ggml.Q3_K, ggml.Q2_K, ggml.Q5_K, ggml.Q4_K, ggml.Q6_K}, []int{37, 5, 0, 64, 9}, ggml.Q8_0},
+		// IQ4_XS files keep some matrices in K-quants.
+		{ggml.IQ4_XS, []ggml.Type{ggml.IQ4_XS, ggml.Q6_K, ggml.IQ4_XS, ggml.Q5_K}, []int{37, 5, 0, 64}, ggml.IQ4_NL},
 	} {
 		t.Run(tt.types[0].String(), func(t *testing.T) {
 			ms := make([]quant.Matrix, len(tt.types))
@@ -611,7 +629,7 @@ func TestMatMulLargeBatch(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	p := quant.NewPool(2)
 	defer p.Close()
-	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.Q5_1, ggml.Q4_0, ggml.Q5_0} {
+	for _, typ := range []ggml.Type{ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.Q5_1, ggml.Q4_0, ggml.Q5_0, ggml.IQ4_NL, ggml.IQ4_XS} {
 		const rows, cols, batch = 6, 512, 133
 		m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: mustQuantize(t, typ, gauss(r, rows*cols, 0.1))}
 		wf := mustDequantize(t, typ, m.Data, rows*cols)
@@ -711,6 +729,42 @@ func TestRowGroupsRandomBlocks(t *testing.T) {
 				m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: randomBlocks(r, typ, rows*cols)}
 				if i, got, want := rowOffDot(t, m, gauss(r, cols, 1)); i >= 0 {
 					t.Fatalf("%v %d blocks, %d rows: row %d = %v, Dot = %v", typ, nb, rows, i, got, want)
+				}
+			}
+		}
+	}
+}
+
+// MatMul runs IQ4_NL and IQ4_XS four tokens per kernel call: on random
+// quant bytes every token's result equals the single-row Dot, bit for bit
+// for IQ4_XS (the same lanes, scaled in the same order) and up to the
+// float accumulation order for IQ4_NL.
+func TestIQ4MatMulMatchesDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(45, 46))
+	for _, typ := range []ggml.Type{ggml.IQ4_NL, ggml.IQ4_XS} {
+		for _, nb := range []int{1, 2, 3, 5} {
+			const rows, batch = 3, 11
+			cols := nb * typ.BlockSize()
+			m := quant.Matrix{Type: typ, Rows: rows, Cols: cols, Data: randomBlocks(r, typ, rows*cols)}
+			wf := mustDequantize(t, typ, m.Data, rows*cols)
+			x := gauss(r, batch*cols, 1)
+			y := make([]float32, batch*rows)
+			if err := quant.MatMul(nil, m, x, batch, y); err != nil {
+				t.Fatal(err)
+			}
+			for b := 0; b < batch; b++ {
+				xb := x[b*cols : (b+1)*cols]
+				act, _ := quant.QuantizeActivation(typ, xb, nil)
+				for i := 0; i < rows; i++ {
+					want, err := quant.Dot(typ, m.Row(i), act, cols)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := y[b*rows+i]
+					_, abs := dot64(wf[i*cols:(i+1)*cols], xb)
+					if (typ == ggml.IQ4_XS && got != want) || math.Abs(float64(got-want)) > 1e-5*abs {
+						t.Fatalf("%v %d blocks: token %d row %d: MatMul %v, Dot %v", typ, nb, b, i, got, want)
+					}
 				}
 			}
 		}
@@ -841,6 +895,11 @@ func TestMatMulMany(t *testing.T) {
 		{ggml.Q5_0, ggml.Q5_0, ggml.Q8_0, ggml.Q4_0},
 		{ggml.Q4_K, ggml.Q6_K},
 		{ggml.Q3_K, ggml.Q2_K, ggml.Q5_K, ggml.Q6_K},
+		{ggml.IQ4_NL, ggml.Q8_0, ggml.IQ4_NL},
+		// A Q3_K_M file of a model whose widths are not multiples of 256
+		// holds IQ4_NL matrices beside K-quant ones.
+		{ggml.Q3_K, ggml.IQ4_NL, ggml.Q5_K},
+		{ggml.IQ4_XS, ggml.Q4_K, ggml.IQ4_XS, ggml.Q6_K},
 		{ggml.Q8_0, ggml.Q4_K, ggml.F16},
 	} {
 		const cols = 256
@@ -885,8 +944,8 @@ func TestKQuantMatMulExact(t *testing.T) {
 		typ  ggml.Type
 		simd bool
 	}{
-		{ggml.Q2_K, true}, {ggml.Q3_K, true}, {ggml.Q4_K, true}, {ggml.Q5_K, true}, {ggml.Q6_K, true},
-		{ggml.Q2_K, false}, {ggml.Q3_K, false},
+		{ggml.Q2_K, true}, {ggml.Q3_K, true}, {ggml.Q4_K, true}, {ggml.Q5_K, true}, {ggml.Q6_K, true}, {ggml.IQ4_XS, true},
+		{ggml.Q2_K, false}, {ggml.Q3_K, false}, {ggml.IQ4_XS, false},
 	} {
 		typ := tc.typ
 		t.Run(fmt.Sprintf("%v/simd=%v", typ, tc.simd), func(t *testing.T) {

@@ -45,20 +45,26 @@ func goldenInput() []float32 {
 }
 
 // The SHA-256 digests of goldenInput quantized by ggml's own
-// quantize_row_q2_K_ref, quantize_row_q3_K_ref and quantize_row_q4_K_ref
-// (ggml-quants.c built with gcc -O2 -ffp-contract=off: every float
-// operation rounded as the source writes it, which is what the package's
-// quantizers follow). Quantize must write exactly these bytes.
+// quantize_row_q2_K_ref, quantize_row_q3_K_ref, quantize_row_q4_K_ref,
+// quantize_row_iq4_nl_ref and quantize_row_iq4_xs_ref (ggml-quants.c
+// built with gcc -O2 -ffp-contract=off: every float operation rounded as
+// the source writes it, which is what the package's quantizers follow).
+// Quantize must write exactly these bytes.
 //
 // Built with FMA contraction (gcc -O3 -march=native on an FMA machine),
-// ggml gives the same Q3_K bytes but picks other levels in a few Q2_K and
-// Q4_K sub-blocks (285 of these 5376 Q2_K bytes, 8 of the 9216 Q4_K
-// bytes): fused multiply-adds in make_qkx2_quants' sums change which
-// candidate scale wins.
+// ggml gives the same Q3_K, IQ4_NL and IQ4_XS bytes but picks other
+// levels in a few Q2_K and Q4_K sub-blocks (285 of these 5376 Q2_K bytes,
+// 8 of the 9216 Q4_K bytes): fused multiply-adds in make_qkx2_quants'
+// sums change which candidate scale wins. IQ4_XS's trial scales can do
+// the same on other data (10 of 139264 bytes of a 2^18-value Gaussian
+// input differ).
 var goldenDigests = map[ggml.Type]string{
 	ggml.Q2_K: "b41e3179060ff8cc77af18dd965ca64bf9ca16af0025b2d2145a32502b73a8c5",
 	ggml.Q3_K: "5187fb4b37f04cd61be3e18ef6b09307d1f5844f81c558dd33c8bc2d20019b97",
 	ggml.Q4_K: "c5b33f3fd585a48782f6fb00bc774558498d639a9174a028b09822cf47a3494a",
+
+	ggml.IQ4_NL: "174fe708dc8d65bb5870fa693b0a395a5801d2edf41f84b51d9f9a3a1d318eb4",
+	ggml.IQ4_XS: "23a14fd9821b7fc0ff17d6d65fee7d5305ae40cc3e9bfd6dea73f128c9d38f1d",
 }
 
 func TestQuantizeGolden(t *testing.T) {

@@ -22,7 +22,8 @@ var ErrSize = errors.New("quant: size mismatch")
 func Supported(t ggml.Type) bool {
 	switch t {
 	case ggml.F32, ggml.F16, ggml.BF16, ggml.Q4_0, ggml.Q4_1, ggml.Q5_0, ggml.Q5_1,
-		ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K:
+		ggml.Q8_0, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.IQ4_NL,
+		ggml.IQ4_XS:
 		return true
 	}
 	return false
@@ -89,6 +90,10 @@ func Dequantize(t ggml.Type, src []byte, dst []float32) error {
 		dequantQ5_K(src, dst)
 	case ggml.Q6_K:
 		dequantQ6_K(src, dst)
+	case ggml.IQ4_NL:
+		dequantIQ4_NL(src, dst)
+	case ggml.IQ4_XS:
+		dequantIQ4_XS(src, dst)
 	case ggml.Q8_K:
 		dequantQ8_K(src, dst)
 	default:
@@ -101,8 +106,9 @@ func Dequantize(t ggml.Type, src []byte, dst []float32) error {
 // (quantize_row_*_ref: the same bytes llama-quantize writes without an
 // importance matrix, with every float operation rounded as ggml's source
 // writes it; a build of ggml that fuses multiply-adds picks other levels
-// in a few sub-blocks of the types whose scale search is make_qkx2_quants:
-// Q2_K, Q4_K and Q5_K). src may span one row or many; len(src) must be a
+// in a few sub-blocks of the types whose scale search is make_qkx2_quants,
+// Q2_K, Q4_K and Q5_K, and of IQ4_XS, whose trial scales compare fused
+// sums). src may span one row or many; len(src) must be a
 // multiple of t's block size and dst must hold the bytes they take.
 // Q8_0, Q8_1 and Q8_K are accepted too.
 func Quantize(t ggml.Type, src []float32, dst []byte) error {
@@ -148,6 +154,10 @@ func Quantize(t ggml.Type, src []float32, dst []byte) error {
 		quantQ5_K(src, dst)
 	case ggml.Q6_K:
 		quantQ6_K(src, dst)
+	case ggml.IQ4_NL:
+		quantIQ4_NL(src, dst)
+	case ggml.IQ4_XS:
+		quantIQ4_XS(src, dst)
 	case ggml.Q8_K:
 		quantQ8_K(src, dst)
 	default:
@@ -158,16 +168,16 @@ func Quantize(t ggml.Type, src []float32, dst []byte) error {
 
 // VecDotType returns the format the activation vector is quantized to for
 // dot products with weights of type t, as llama.cpp pairs them: Q8_0 for
-// Q4_0, Q5_0 and Q8_0; Q8_1 (Q8_0 plus block sums) for Q4_1 and Q5_1; Q8_K
-// for the K-quants; F32 (no quantization) for F32, F16 and BF16. It returns
-// ErrUnsupportedType for other types.
+// Q4_0, Q5_0, Q8_0 and IQ4_NL; Q8_1 (Q8_0 plus block sums) for Q4_1 and
+// Q5_1; Q8_K for the K-quants and IQ4_XS; F32 (no quantization) for F32,
+// F16 and BF16. It returns ErrUnsupportedType for other types.
 func VecDotType(t ggml.Type) (ggml.Type, error) {
 	switch t {
-	case ggml.Q4_0, ggml.Q5_0, ggml.Q8_0:
+	case ggml.Q4_0, ggml.Q5_0, ggml.Q8_0, ggml.IQ4_NL:
 		return ggml.Q8_0, nil
 	case ggml.Q4_1, ggml.Q5_1:
 		return ggml.Q8_1, nil
-	case ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K:
+	case ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K, ggml.IQ4_XS:
 		return ggml.Q8_K, nil
 	case ggml.F32, ggml.F16, ggml.BF16:
 		return ggml.F32, nil

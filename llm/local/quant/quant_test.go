@@ -15,6 +15,7 @@ import (
 var weightTypes = []ggml.Type{
 	ggml.F32, ggml.F16, ggml.BF16, ggml.Q8_0, ggml.Q4_0, ggml.Q4_1,
 	ggml.Q5_0, ggml.Q5_1, ggml.Q2_K, ggml.Q3_K, ggml.Q4_K, ggml.Q5_K, ggml.Q6_K,
+	ggml.IQ4_NL, ggml.IQ4_XS,
 }
 
 func gauss(r *rand.Rand, n int, scale float64) []float32 {
@@ -56,7 +57,7 @@ func TestRowBytes(t *testing.T) {
 		{ggml.F32, 896, 3584}, {ggml.F16, 896, 1792}, {ggml.BF16, 896, 1792},
 		{ggml.Q8_0, 896, 952}, {ggml.Q4_0, 896, 504}, {ggml.Q4_1, 896, 560},
 		{ggml.Q5_0, 896, 616}, {ggml.Q5_1, 896, 672}, {ggml.Q8_1, 64, 72},
-		{ggml.Q2_K, 4864, 1596}, {ggml.Q3_K, 4864, 2090},
+		{ggml.Q2_K, 4864, 1596}, {ggml.Q3_K, 4864, 2090}, {ggml.IQ4_NL, 896, 504}, {ggml.IQ4_XS, 4864, 2584},
 		{ggml.Q4_K, 4864, 2736}, {ggml.Q5_K, 4864, 3344}, {ggml.Q6_K, 4864, 3990},
 		{ggml.Q8_K, 512, 584},
 	}
@@ -125,7 +126,7 @@ func randomBlocks(r *rand.Rand, t ggml.Type, n int) []byte {
 		case ggml.F32:
 			v := math.Float32bits(float32(r.NormFloat64()))
 			b[o], b[o+1], b[o+2], b[o+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
-		case ggml.F16, ggml.Q4_0, ggml.Q5_0, ggml.Q8_0:
+		case ggml.F16, ggml.Q4_0, ggml.Q5_0, ggml.Q8_0, ggml.IQ4_NL, ggml.IQ4_XS:
 			f16(o)
 		case ggml.BF16:
 			b[o+1] = b[o+1]&0x80 | 0x3c | b[o+1]&1
@@ -188,7 +189,7 @@ func relRMSE(a, b []float32) float64 {
 var roundTripBound = map[ggml.Type]float64{
 	ggml.F32: 0, ggml.F16: 0.0005, ggml.BF16: 0.004, ggml.Q8_0: 0.006,
 	ggml.Q4_0: 0.095, ggml.Q4_1: 0.087, ggml.Q5_0: 0.047, ggml.Q5_1: 0.042,
-	ggml.Q2_K: 0.31, ggml.Q3_K: 0.16,
+	ggml.Q2_K: 0.31, ggml.Q3_K: 0.16, ggml.IQ4_NL: 0.085, ggml.IQ4_XS: 0.085,
 	ggml.Q4_K: 0.078, ggml.Q5_K: 0.04, ggml.Q6_K: 0.02, ggml.Q8_K: 0.009,
 }
 
@@ -281,6 +282,8 @@ func FuzzDequantize(f *testing.F) {
 	seed(ggml.Q6_K, []byte{0xff, 0x7f, 0xff, 0xff})
 	seed(ggml.Q2_K, bytes.Repeat([]byte{0xff, 0x7b}, 42))
 	seed(ggml.Q3_K, bytes.Repeat([]byte{0x7c, 0xff}, 55))
+	seed(ggml.IQ4_NL, bytes.Repeat([]byte{0xff, 0x7b, 0x0f, 0xf0, 0x87, 0x78}, 3))
+	seed(ggml.IQ4_XS, bytes.Repeat([]byte{0x00, 0x7c, 0xff, 0xff, 0x1f, 0xf0, 0x88, 0x77}, 17))
 	seed(ggml.IQ2_XXS, make([]byte, 66))
 	f.Fuzz(func(t *testing.T, ti uint8, data []byte) {
 		typ := types[int(ti)%len(types)]

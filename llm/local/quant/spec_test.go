@@ -53,6 +53,19 @@ func specElem(t ggml.Type, blk []byte, j int) float32 {
 		return float32(nib(blk[8:], j)+16*hb)*h2f(blk) + h2f(blk[2:])
 	case ggml.Q8_0:
 		return float32(int8(blk[2+j])) * h2f(blk)
+	case ggml.IQ4_NL:
+		// d, qs[16]: the nibble (placed as in Q4_0) indexes the 16
+		// non-linear levels.
+		return float32(iq4Levels[nib(blk[2:], j)]) * h2f(blk)
+	case ggml.IQ4_XS:
+		// d, scales_h u16, scales_l[4], qs[128]. Sub-block s = j/32 has a
+		// 6-bit scale stored +32: low 4 bits nibble s%2 of scales_l[s/2],
+		// high 2 bits bits 2s..2s+1 of scales_h; its quants are placed as
+		// IQ4_NL's in qs[16s:16s+16].
+		s := j / 32
+		ls := int(blk[4+s/2]>>uint(4*(s%2))) & 15
+		ls |= int(binary.LittleEndian.Uint16(blk[2:])>>uint(2*s)) & 3 << 4
+		return h2f(blk) * float32(ls-32) * float32(iq4Levels[nib(blk[8+16*s:], j%32)])
 	case ggml.Q2_K:
 		// scales[16], qs[64], d, dmin. Sub-block s = j/16 has a 4-bit scale
 		// (low nibble of scales[s]) and a 4-bit min (high nibble). In each
@@ -135,6 +148,9 @@ func specElem(t ggml.Type, blk []byte, j int) float32 {
 	}
 	panic("no spec for " + t.String())
 }
+
+// iq4Levels are kvalues_iq4nl from ggml-common.h.
+var iq4Levels = [16]int{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
 
 func nib(qs []byte, j int) int {
 	if j < 16 {
