@@ -57,6 +57,8 @@ var requantCases = []requantCase{
 	{typ: ggml.Q6_K, max: 0.25, p95: 0.1},
 	{typ: ggml.Q2_K, max: 0.25, p95: 0.1},
 	{typ: ggml.Q3_K, max: 0.25, p95: 0.1},
+	{typ: ggml.IQ4_NL, max: 0.25, p95: 0.1},
+	{typ: ggml.IQ4_XS, max: 0.25, p95: 0.1},
 }
 
 // requantize writes to path the model in f with the weights of its layers
