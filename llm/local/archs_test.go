@@ -312,58 +312,11 @@ func TestArchitectureReferenceModels(t *testing.T) {
 					prev := quant.SetSIMD(simd)
 					defer quant.SetSIMD(prev)
 					diffs := compareWithReference(t, tr, 256, want.expected, n, ac.max, 0.1)
-					slices.Sort(diffs)
-					p50, p95, worst := diffs[len(diffs)/2], diffs[len(diffs)*95/100], diffs[len(diffs)-1]
-					t.Logf("%s/%s: %d log-probabilities over %d cases: median difference %.2g, 95th percentile %.2g, largest %.2g", ac.name, path, len(diffs), n, p50, p95, worst)
-					if p95 > ac.p95 {
-						t.Errorf("95th percentile of differences %.3g exceeds %.3g", p95, ac.p95)
-					}
+					checkDiffs(t, ac.name+"/"+path, diffs, n, ac.p95)
 				})
 			}
 		})
 	}
-}
-
-// compareWithReference runs the first n cases of exp with teacher forcing in a state of
-// ctx positions (the context the reference ran with) and returns the
-// differences of every reference log-probability; it reports those above
-// max, and a greedy token that differs where the reference's top two are
-// more than margin apart.
-func compareWithReference(t *testing.T, tr *Transformer, ctx int, exp expected, n int, max, margin float64) []float64 {
-	t.Helper()
-	var diffs []float64
-	for ci, c := range exp.Cases[:n] {
-		st := tr.NewState(ctx)
-		logits, err := st.Forward(context.Background(), c.PromptTokens, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for si, step := range c.Steps {
-			lp := logSoftmax(logits)
-			for _, e := range step.Top {
-				d := math.Abs(lp[e.ID] - e.Logprob)
-				diffs = append(diffs, d)
-				if d > max {
-					t.Errorf("case %d step %d: token %d logprob %.5f, want %.5f", ci, si, e.ID, lp[e.ID], e.Logprob)
-				}
-			}
-			if top := step.Top; len(top) > 1 && top[0].Logprob-top[1].Logprob > margin {
-				if g := argmax64(lp); g != top[0].ID {
-					t.Errorf("case %d step %d: greedy %d, want %d", ci, si, g, top[0].ID)
-				}
-			}
-			if si == len(c.Steps)-1 {
-				break
-			}
-			if logits, err = st.Forward(context.Background(), []int32{c.Greedy[si]}, false); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if len(diffs) == 0 {
-		t.Fatal("the reference has no steps")
-	}
-	return diffs
 }
 
 // archModels holds the models archModel built, by spec.

@@ -1,16 +1,13 @@
 package local
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -171,45 +168,10 @@ func TestRequantizedReferenceModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			const margin = 0.25 // the greedy token is checked where the top two are further apart
-			var diffs []float64
-			for ci, c := range want.Cases {
-				st := tr.NewState(0)
-				logits, err := st.Forward(context.Background(), c.PromptTokens, false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for si, step := range c.Steps {
-					lp := logSoftmax(logits)
-					for _, e := range step.Top {
-						d := math.Abs(lp[e.ID] - e.Logprob)
-						diffs = append(diffs, d)
-						if d > rc.max {
-							t.Errorf("case %d step %d: token %d logprob %.5f, want %.5f", ci, si, e.ID, lp[e.ID], e.Logprob)
-						}
-					}
-					if top := step.Top; len(top) > 1 && top[0].Logprob-top[1].Logprob > margin {
-						if g := argmax64(lp); g != top[0].ID {
-							t.Errorf("case %d step %d: greedy %d, want %d", ci, si, g, top[0].ID)
-						}
-					}
-					if si == len(c.Steps)-1 {
-						break
-					}
-					if logits, err = st.Forward(context.Background(), []int32{c.Greedy[si]}, false); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			if len(diffs) == 0 {
-				t.Fatal("the reference has no steps")
-			}
-			slices.Sort(diffs)
-			p50, p95, worst := diffs[len(diffs)/2], diffs[len(diffs)*95/100], diffs[len(diffs)-1]
-			t.Logf("%s: %d log-probabilities over %d cases: median difference %.2g, 95th percentile %.2g, largest %.2g", name, len(diffs), len(want.Cases), p50, p95, worst)
-			if p95 > rc.p95 {
-				t.Errorf("95th percentile of differences %.3g exceeds %.3g", p95, rc.p95)
-			}
+			// The greedy token is checked where the top two are more
+			// than 0.25 apart.
+			diffs := compareWithReference(t, tr, 0, want.expected, len(want.Cases), rc.max, 0.25)
+			checkDiffs(t, name, diffs, len(want.Cases), rc.p95)
 		})
 	}
 }

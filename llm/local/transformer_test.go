@@ -34,6 +34,62 @@ type expected struct {
 	} `json:"cases"`
 }
 
+// compareWithReference runs the first n cases of exp with teacher forcing in a state of
+// ctx positions (the context the reference ran with) and returns the
+// differences of every reference log-probability; it reports those above
+// max, and a greedy token that differs where the reference's top two are
+// more than margin apart.
+func compareWithReference(t *testing.T, tr *Transformer, ctx int, exp expected, n int, max, margin float64) []float64 {
+	t.Helper()
+	var diffs []float64
+	for ci, c := range exp.Cases[:n] {
+		st := tr.NewState(ctx)
+		logits, err := st.Forward(context.Background(), c.PromptTokens, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for si, step := range c.Steps {
+			lp := logSoftmax(logits)
+			for _, e := range step.Top {
+				d := math.Abs(lp[e.ID] - e.Logprob)
+				diffs = append(diffs, d)
+				if d > max {
+					t.Errorf("case %d step %d: token %d logprob %.5f, want %.5f", ci, si, e.ID, lp[e.ID], e.Logprob)
+				}
+			}
+			if top := step.Top; len(top) > 1 && top[0].Logprob-top[1].Logprob > margin {
+				if g := argmax64(lp); g != top[0].ID {
+					t.Errorf("case %d step %d: greedy %d, want %d", ci, si, g, top[0].ID)
+				}
+			}
+			if si == len(c.Steps)-1 {
+				break
+			}
+			if logits, err = st.Forward(context.Background(), []int32{c.Greedy[si]}, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(diffs) == 0 {
+		t.Fatal("the reference has no steps")
+	}
+	return diffs
+}
+
+// checkDiffs logs the median, 95th percentile and largest of diffs, the
+// differences of label's log-probabilities over cases reference cases, and
+// reports a 95th percentile above p95.
+func checkDiffs(t *testing.T, label string, diffs []float64, cases int, p95 float64) {
+	t.Helper()
+	diffs = slices.Clone(diffs)
+	slices.Sort(diffs)
+	p50, q95, worst := diffs[len(diffs)/2], diffs[len(diffs)*95/100], diffs[len(diffs)-1]
+	t.Logf("%s: %d log-probabilities over %d cases: median difference %.2g, 95th percentile %.2g, largest %.2g", label, len(diffs), cases, p50, q95, worst)
+	if q95 > p95 {
+		t.Errorf("95th percentile of differences %.3g exceeds %.3g", q95, p95)
+	}
+}
+
 func logSoftmax(l []float32) []float64 {
 	m := float64(slices.Max(l))
 	var z float64
@@ -107,49 +163,17 @@ func TestReferenceModels(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var diffs []float64
-				cases := exp.Cases
+				n := len(exp.Cases)
 				if raceEnabled && !simd {
-					cases = cases[:2] // the portable loops are slow under -race
+					n = 2 // the portable loops are slow under -race
 				}
-				for ci, c := range cases {
+				for ci, c := range exp.Cases[:n] {
 					if got := tok.Encode(c.Prompt, true, false); !slices.Equal(got, c.PromptTokens) {
 						t.Errorf("case %d: Encode(%q) = %v, want %v", ci, c.Prompt, got, c.PromptTokens)
 					}
-					st := tr.NewState(0)
-					logits, err := st.Forward(context.Background(), c.PromptTokens, false)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for si, step := range c.Steps {
-						lp := logSoftmax(logits)
-						top := step.Top
-						for _, e := range top {
-							d := math.Abs(lp[e.ID] - e.Logprob)
-							diffs = append(diffs, d)
-							if d > tl.max {
-								t.Errorf("case %d step %d: token %d logprob %.5f, want %.5f", ci, si, e.ID, lp[e.ID], e.Logprob)
-							}
-						}
-						if len(top) > 1 && top[0].Logprob-top[1].Logprob > tl.margin {
-							if g := argmax64(lp); g != top[0].ID {
-								t.Errorf("case %d step %d: greedy %d, want %d", ci, si, g, top[0].ID)
-							}
-						}
-						if si == len(c.Steps)-1 {
-							break
-						}
-						if logits, err = st.Forward(context.Background(), []int32{c.Greedy[si]}, false); err != nil {
-							t.Fatal(err)
-						}
-					}
 				}
-				slices.Sort(diffs)
-				p50, p95, worst := diffs[len(diffs)/2], diffs[len(diffs)*95/100], diffs[len(diffs)-1]
-				t.Logf("%s/%s: %d log-probabilities over %d cases: median difference %.2g, 95th percentile %.2g, largest %.2g", tc.name, path, len(diffs), len(cases), p50, p95, worst)
-				if p95 > tl.p95 {
-					t.Errorf("95th percentile of differences %.3g exceeds %.3g", p95, tl.p95)
-				}
+				diffs := compareWithReference(t, tr, 0, exp, n, tl.max, tl.margin)
+				checkDiffs(t, tc.name+"/"+path, diffs, n, tl.p95)
 			})
 		}
 	}
