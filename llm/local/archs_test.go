@@ -41,6 +41,7 @@ type archSpec struct {
 	kvs                                   []archKV  // the family's own metadata
 	fusedQKV, fusedFFN                    bool      // Phi-3's attn_qkv, and ffn_up holding gate and up
 	postNorm                              bool      // Gemma 2's post_attention_norm, post_ffw_norm
+	qkNorm                                bool      // Gemma 3's attn_q_norm, attn_k_norm
 	tied                                  bool      // no output.weight
 	ropeFactors                           bool      // Phi-3's rope_factors_short and rope_factors_long
 	// embdSD is the token embeddings' standard deviation times
@@ -119,6 +120,32 @@ var archCases = []struct {
 		kvs:      []archKV{{"gemma2.attention.sliding_window", uint32(8)}},
 		postNorm: true, tied: true, embdSD: 0.5, outNorm: 4, quantEmbd: true,
 	}, 0.25, 0.1},
+	// Layers 0-4 slide over 6 positions with RoPE base 10000, layer 5
+	// attends to everything with the file's base 1e6 and linear scale 1/8.
+	// Six layers amplify last-bit differences more than Gemma 2's three:
+	// a Gemma 2 model of this shape, made by buildArchModel, differs from
+	// llama.cpp as much (median 5e-4, 95th percentile 1.8e-3), hence
+	// Phi-3's tolerance.
+	{"tiny-gemma3-spm-f32", archSpec{
+		arch: "gemma3", embd: 64, layers: 6, heads: 4, kv: 2, headDim: 32, ffn: 128, ctx: 2048, seed: 53, typ: ggml.F32,
+		kvs: []archKV{
+			{"gemma3.attention.sliding_window", uint32(6)},
+			{"gemma3.rope.freq_base", float32(1e6)},
+			{"gemma3.rope.scaling.type", "linear"},
+			{"gemma3.rope.scaling.factor", float32(8)},
+		},
+		postNorm: true, qkNorm: true, tied: true, embdSD: 0.5, outNorm: 4,
+	}, 8e-3, 2.5e-3},
+	// No RoPE scaling, one KV head, head size 16, window 8; layer 6
+	// slides again after the global layer 5.
+	{"tiny-gemma3-noscale-spm-f32", archSpec{
+		arch: "gemma3", embd: 48, layers: 7, heads: 3, kv: 1, headDim: 16, ffn: 96, ctx: 1024, seed: 59, typ: ggml.F32,
+		kvs: []archKV{
+			{"gemma3.attention.sliding_window", uint32(8)},
+			{"gemma3.rope.freq_base", float32(1e6)},
+		},
+		postNorm: true, qkNorm: true, tied: true, embdSD: 0.5, outNorm: 4,
+	}, 8e-3, 2.5e-3},
 }
 
 // buildArchModel writes the model spec describes, with the tokenizer of
@@ -220,6 +247,10 @@ func buildArchModel(spec archSpec, vocab *gguf.File) ([]byte, error) {
 			mat(p+"attn_q.weight", embd, qDim)
 			mat(p+"attn_k.weight", embd, kvDim)
 			mat(p+"attn_v.weight", embd, kvDim)
+		}
+		if spec.qkNorm {
+			add(p+"attn_q_norm.weight", ggml.F32, 1, 0.2, hd)
+			add(p+"attn_k_norm.weight", ggml.F32, 1, 0.2, hd)
 		}
 		mat(p+"attn_output.weight", qDim, embd)
 		if spec.postNorm {
@@ -466,6 +497,27 @@ func TestGemma2Config(t *testing.T) {
 	}
 }
 
+// Gemma 3's configuration: five layers of six slide, on RoPE base 10000
+// without scaling; the others take the file's base and linear scale.
+func TestGemma3Config(t *testing.T) {
+	for _, ac := range archCases[6:8] {
+		tr := archModel(t, ac.spec)
+		c := tr.Config()
+		if !c.QKNorm || !c.PostNorm || !c.GELU || c.AttnSoftcap != 0 || c.FinalSoftcap != 0 || c.RopeBaseSWA != 10000 || c.RopeBase != 1e6 {
+			t.Errorf("%s: config %+v", ac.name, c)
+		}
+		if ac.name == "tiny-gemma3-spm-f32" && c.RopeScale != 1.0/8 {
+			t.Errorf("%s: RopeScale %v, want 1/8", ac.name, c.RopeScale)
+		}
+		for i, l := range tr.layers {
+			slides := i%6 != 5
+			if want := map[bool]int{true: c.SlidingWindow, false: 0}[slides]; l.window != want || l.ropeSWA != slides {
+				t.Errorf("%s: layer %d window %d (RoPE of the window: %v), want %d", ac.name, i, l.window, l.ropeSWA, want)
+			}
+		}
+	}
+}
+
 // The new architectures load as Models, with the chat family of their
 // template, and generate through it.
 func TestArchitecturesThroughModel(t *testing.T) {
@@ -482,6 +534,7 @@ func TestArchitecturesThroughModel(t *testing.T) {
 		{archCases[0].spec, "{% for message in messages %}{{'<|' + message['role'] + '|>\n' + message['content'] + '<|end|>\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}", chat.Phi3},
 		{archCases[4].spec, "{{ bos_token }}{% for message in messages %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}", chat.Gemma},
 		{archCases[3].spec, "", chat.Gemma},
+		{archCases[6].spec, "", chat.Gemma},
 	} {
 		t.Run(tc.spec.arch, func(t *testing.T) {
 			spec := tc.spec

@@ -25,8 +25,10 @@
 //
 // The llama family (Llama 2 and 3, Mistral, TinyLlama, SmolLM), qwen2
 // (Qwen2.5, the DeepSeek-R1 distills), qwen3, phi3 (Phi-3, Phi-3.5, Phi-4,
-// with their long-context RoPE factors), gemma and gemma2 (soft-capped
-// logits, sliding-window layers), in F32, F16, BF16, Q8_0, Q4_0, Q4_1,
+// with their long-context RoPE factors), gemma, gemma2 (soft-capped
+// logits, sliding-window layers) and gemma3 (text models: normed queries
+// and keys, five sliding-window layers of six with their own RoPE base),
+// in F32, F16, BF16, Q8_0, Q4_0, Q4_1,
 // Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL and IQ4_XS, mixed as
 // quantized files mix them (Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K,
 // IQ4_NL, IQ4_XS, with IQ4_NL where a model's width is not a multiple of

@@ -68,11 +68,15 @@ type Config struct {
 	SlidingWindow int
 	// SWA marks, per layer, the layers that slide (nil: none).
 	SWA []bool
+	// RopeBaseSWA, when not 0, is the RoPE base of the layers SWA marks,
+	// which then turn without RopeScale (Gemma 3: 10000, or the file's
+	// rope.freq_base_swa, with the global layers on RopeBase).
+	RopeBaseSWA float64
 }
 
 // SupportedArchitectures lists the general.architecture values the
 // runtime runs.
-var SupportedArchitectures = []string{"llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2"}
+var SupportedArchitectures = []string{"llama", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3"}
 
 // ErrUnsupportedModel is returned for a model the runtime cannot run.
 var ErrUnsupportedModel = errors.New("local: unsupported model")
@@ -88,6 +92,8 @@ func readConfig(f *gguf.File) (Config, error) {
 		c.NeoX, c.QKNorm = true, true
 	case "phi3", "gemma", "gemma2":
 		c.NeoX = true
+	case "gemma3":
+		c.NeoX, c.QKNorm = true, true
 	default:
 		return c, fmt.Errorf("%w: architecture %q (supported: %v)", ErrUnsupportedModel, f.Architecture(), SupportedArchitectures)
 	}
@@ -154,7 +160,7 @@ func readConfig(f *gguf.File) (Config, error) {
 
 // readFamily reads the settings of the Phi-3 and Gemma families, as
 // llama.cpp's graphs for them use them (src/models/phi3.cpp, gemma.cpp,
-// gemma2.cpp).
+// gemma2.cpp, gemma3.cpp).
 func (c *Config) readFamily(f *gguf.File, a string) error {
 	float := func(key string) float32 {
 		if v, err := f.Float(a + key); err == nil {
@@ -213,6 +219,48 @@ func (c *Config) readFamily(f *gguf.File, a string) error {
 		if v, err := f.Float(a + "rope.freq_base_swa"); err == nil && v != c.RopeBase {
 			return fmt.Errorf("%w: a different RoPE base (%g) for sliding-window layers", ErrUnsupportedModel, v)
 		}
+	case "gemma3":
+		c.EmbedScale = float32(math.Sqrt(float64(c.Embd)))
+		c.GELU, c.PostNorm = true, true
+		c.QueryScale = 1 / float32(math.Sqrt(float64(c.HeadDim)))
+		if c.Layers == 62 {
+			// Gemma 3 27B: 1/sqrt(query_pre_attn_scalar), as llama.cpp
+			// recognises it, by its layer count.
+			c.QueryScale = 1 / float32(math.Sqrt(float64(c.Embd/c.Heads)))
+		}
+		// No attention cap; a final cap only where the file gives one.
+		c.FinalSoftcap = float("final_logit_softcapping")
+		// Without a window every layer attends to everything, on the
+		// file's RoPE base.
+		v, err := f.Uint(a + "attention.sliding_window")
+		if err != nil || v == 0 {
+			break
+		}
+		if v >= 1<<31 {
+			return fmt.Errorf("%w: %sattention.sliding_window = %d is out of range", ErrUnsupportedModel, a, v)
+		}
+		c.SlidingWindow = int(v)
+		// Five layers of six slide, unless the file gives another
+		// period; the last layer of each period attends to everything.
+		period := 6
+		if f.Has(a + "attention.sliding_window_pattern") {
+			v, err := f.Uint(a + "attention.sliding_window_pattern")
+			if err != nil || v > 1<<16 {
+				return fmt.Errorf("%w: %sattention.sliding_window_pattern is not a layer period the runtime reads", ErrUnsupportedModel, a)
+			}
+			period = int(v)
+		}
+		c.SWA = make([]bool, c.Layers)
+		for i := range c.SWA {
+			c.SWA[i] = period == 0 || i%period < period-1
+		}
+		// The sliding layers keep RoPE base 10000 and no frequency
+		// scaling: only the global ones take the file's base and linear
+		// scale.
+		c.RopeBaseSWA = 10000
+		if v, err := f.Float(a + "rope.freq_base_swa"); err == nil && v > 0 {
+			c.RopeBaseSWA = v
+		}
 	}
 	return nil
 }
@@ -227,7 +275,8 @@ type layer struct {
 	qkvOne, guOne     bool           // ... and share an activation format
 	// Gemma 2: norms of the attention and feed-forward outputs.
 	attnPostNorm, ffnPostNorm []float32
-	window                    int // sliding window (0: none)
+	window                    int  // sliding window (0: none)
+	ropeSWA                   bool // turns by the sliding-window RoPE (Gemma 3)
 }
 
 // Transformer is a loaded llama-family model: weights mapped from the GGUF
@@ -247,7 +296,11 @@ type Transformer struct {
 	// Phi-3's factors for sequences longer than RopeOrigContext (nil
 	// where the model has none).
 	ropeFactorLong []float32
-	pool           *quant.Pool
+	// The sliding-window layers' RoPE where it differs (RopeBaseSWA;
+	// ropeFactorSWA nil otherwise).
+	thetaScaleSWA float32
+	ropeFactorSWA []float32
+	pool          *quant.Pool
 }
 
 // Config returns the model's hyper-parameters.
@@ -264,8 +317,9 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 		return nil, err
 	}
 	t.cfg.Vocab = t.tokEmbd.Rows
-	// Gemma's output is always its token embeddings (llama.cpp ignores
-	// an output.weight there).
+	// Gemma's and Gemma 2's output is always their token embeddings
+	// (llama.cpp ignores an output.weight there); Gemma 3 takes an
+	// output.weight where the file has one.
 	gemma := cfg.Arch == "gemma" || cfg.Arch == "gemma2"
 	if _, ok := f.Tensor("output.weight"); ok && !gemma {
 		if t.output, err = matrix(f, "output.weight", cfg.Embd, t.cfg.Vocab); err != nil {
@@ -368,6 +422,7 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 		}
 		if cfg.SWA != nil && cfg.SWA[i] {
 			l.window = cfg.SlidingWindow
+			l.ropeSWA = cfg.RopeBaseSWA != 0
 		}
 		l.qkv = []quant.Matrix{l.wq, l.wk, l.wv}
 		l.gateUp = []quant.Matrix{l.gate, l.up}
@@ -395,6 +450,10 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 	}
 	t.thetaScale = float32(math.Pow(cfg.RopeBase, -2/float64(cfg.RopeDim)))
 	t.ropeFactor = ropeFactors(cfg.RopeScale, factors, cfg.RopeDim/2)
+	if cfg.RopeBaseSWA != 0 && cfg.SWA != nil {
+		t.thetaScaleSWA = float32(math.Pow(cfg.RopeBaseSWA, -2/float64(cfg.RopeDim)))
+		t.ropeFactorSWA = ropeFactors(1, nil, cfg.RopeDim/2)
+	}
 	if long != nil {
 		t.ropeFactorLong = ropeFactors(cfg.RopeScale, long, cfg.RopeDim/2)
 	} else if _, ok := f.Tensor("rope_factors_short.weight"); ok {
@@ -498,6 +557,7 @@ type stateBuf struct {
 	x, xb, q, kk, vv, att, o []float32
 	g, u                     []float32
 	rope                     []float32 // per token: cos and sin of each pair's angle
+	ropeSWA                  []float32 // the same for the sliding-window layers' RoPE
 	scores                   []float32 // per (token, head) worker: scratch
 }
 
@@ -548,6 +608,9 @@ func (s *State) grow(n int) {
 		b.g = make([]float32, n*c.FFN)
 		b.u = make([]float32, n*c.FFN)
 		b.rope = make([]float32, n*c.RopeDim)
+		if s.t.ropeFactorSWA != nil {
+			b.ropeSWA = make([]float32, n*c.RopeDim)
+		}
 	}
 	kvDim := c.KVHeads * c.HeadDim
 	need := (s.pos + n) * kvDim
@@ -600,7 +663,10 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 		}
 	}
 	for i := range n {
-		t.ropeAngles(b.rope[i*c.RopeDim:(i+1)*c.RopeDim], s.pos+i, s.ropeFactor)
+		t.ropeAngles(b.rope[i*c.RopeDim:(i+1)*c.RopeDim], s.pos+i, t.thetaScale, s.ropeFactor)
+		if t.ropeFactorSWA != nil {
+			t.ropeAngles(b.ropeSWA[i*c.RopeDim:(i+1)*c.RopeDim], s.pos+i, t.thetaScaleSWA, t.ropeFactorSWA)
+		}
 	}
 	qDim, kvDim := c.Heads*c.HeadDim, c.KVHeads*c.HeadDim
 	xb, q, kk, vv := b.xb[:n*c.Embd], b.q[:n*qDim], b.kk[:n*kvDim], b.vv[:n*kvDim]
@@ -622,8 +688,12 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 			rmsNormRows(q, q, l.qNorm, c.HeadDim, c.RMSEps)
 			rmsNormRows(kk, kk, l.kNorm, c.HeadDim, c.RMSEps)
 		}
+		angles := b.rope
+		if l.ropeSWA {
+			angles = b.ropeSWA
+		}
 		for i := range n {
-			cs := b.rope[i*c.RopeDim : (i+1)*c.RopeDim]
+			cs := angles[i*c.RopeDim : (i+1)*c.RopeDim]
 			t.rope(q[i*qDim:(i+1)*qDim], c.Heads, cs)
 			t.rope(kk[i*kvDim:(i+1)*kvDim], c.KVHeads, cs)
 		}
@@ -914,11 +984,11 @@ func madF16Go(y, x []uint16, v float32) {
 // ropeAngles writes the cosine and sine of each rotated pair's angle at
 // position pos into cs (cos, sin, cos, sin, ...; RopeDim values), once per
 // token for every layer's queries and keys.
-func (t *Transformer) ropeAngles(cs []float32, pos int, factor []float32) {
+func (t *Transformer) ropeAngles(cs []float32, pos int, thetaScale float32, factor []float32) {
 	theta := float32(pos)
 	for i := range factor {
 		sin, cos := math.Sincos(float64(theta * factor[i]))
-		theta *= t.thetaScale
+		theta *= thetaScale
 		cs[2*i], cs[2*i+1] = float32(cos), float32(sin)
 	}
 	if m := t.cfg.RopeAttnFactor; m != 0 && m != 1 {
