@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -359,6 +360,20 @@ var archModels = struct {
 // archModel builds spec's model (once per test binary) and loads it.
 func archModel(t *testing.T, spec archSpec) *Transformer {
 	t.Helper()
+	f, err := gguf.Parse(archModelBytes(t, spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := newTransformer(f, quant.NewPool(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// archModelBytes builds spec's model once per test binary.
+func archModelBytes(t *testing.T, spec archSpec) []byte {
+	t.Helper()
 	key := fmt.Sprintf("%+v", spec)
 	archModels.Lock()
 	raw, ok := archModels.m[key]
@@ -376,20 +391,12 @@ func archModel(t *testing.T, spec archSpec) *Transformer {
 		archModels.m[key] = raw
 		archModels.Unlock()
 	}
-	f, err := gguf.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := newTransformer(f, quant.NewPool(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr
+	return raw
 }
 
 // The new architectures (with F32 weights) give the same logits for a
-// prompt evaluated in one batch and token by token, past Gemma 2's sliding window, on the SIMD and
-// portable paths.
+// prompt evaluated in one batch and token by token, past the Gemma 2 and
+// Gemma 3 sliding windows, on the SIMD and portable paths.
 func TestArchitecturesBatchMatchesSequential(t *testing.T) {
 	toks := []int32{1, 450, 4996, 17354, 1701, 29916, 432, 17204, 975, 278, 17366, 11203}
 	for _, ac := range archCases {
@@ -515,6 +522,26 @@ func TestGemma3Config(t *testing.T) {
 				t.Errorf("%s: layer %d window %d (RoPE of the window: %v), want %d", ac.name, i, l.window, l.ropeSWA, want)
 			}
 		}
+	}
+}
+
+// A RoPE scaling factor without a type is linear, as in llama.cpp.
+func TestRopeScalingWithoutType(t *testing.T) {
+	spec := archCases[6].spec
+	spec.kvs = slices.DeleteFunc(slices.Clone(spec.kvs), func(kv archKV) bool { return kv.key == "gemma3.rope.scaling.type" })
+	if got := archModel(t, spec).Config().RopeScale; got != 1.0/8 {
+		t.Errorf("RopeScale %v, want 1/8", got)
+	}
+	spec.kvs = append(slices.Clone(spec.kvs), archKV{"gemma3.rope.scaling.type", "yarn"})
+	raw := archModelBytes(t, spec)
+	f, err := gguf.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := quant.NewPool(1)
+	defer pool.Close()
+	if _, err := newTransformer(f, pool); !errors.Is(err, ErrUnsupportedModel) {
+		t.Errorf("yarn scaling: %v, want ErrUnsupportedModel", err)
 	}
 }
 

@@ -141,11 +141,22 @@ func readConfig(f *gguf.File) (Config, error) {
 	if v, err := f.Float(a + "rope.freq_base"); err == nil && v > 0 {
 		c.RopeBase = v
 	}
-	if typ, err := f.String(a + "rope.scaling.type"); err == nil && typ == "linear" {
-		if v, err := f.Float(a + "rope.scaling.factor"); err == nil && v > 0 {
-			c.RopeScale = 1 / v
+	// As llama.cpp: the scaling type is linear where the file does not
+	// say, and a factor (rope.scaling.factor, or the older
+	// rope.scale_linear) divides the frequencies whatever the type.
+	typ, err := f.String(a + "rope.scaling.type")
+	if err != nil {
+		typ = "linear"
+	}
+	switch typ {
+	case "linear", "none", "":
+		for _, key := range []string{"rope.scaling.factor", "rope.scale_linear"} {
+			if v, err := f.Float(a + key); err == nil && v > 0 {
+				c.RopeScale = 1 / v
+				break
+			}
 		}
-	} else if typ != "" && typ != "none" && err == nil {
+	default:
 		return c, fmt.Errorf("%w: rope scaling %q", ErrUnsupportedModel, typ)
 	}
 	c.RMSEps = 1e-5
