@@ -525,6 +525,50 @@ func TestGemma3Config(t *testing.T) {
 	}
 }
 
+// Gemma 3 files converted by Ollama: a per-layer pattern of bools, RoPE
+// bases named rope.local.freq_base and rope.global.freq_base, or none.
+func TestGemma3OllamaMetadata(t *testing.T) {
+	base := archCases[7].spec // 7 layers, base 1e6, no scaling
+	pattern := []bool{true, false, true, true, true, true, false}
+	for _, tc := range []struct {
+		name        string
+		kvs         []archKV
+		local, glob float64
+		swa         []bool
+	}{
+		{"bool pattern", []archKV{{"gemma3.attention.sliding_window", uint32(8)}, {"gemma3.rope.freq_base", float32(1e6)}, {"gemma3.attention.sliding_window_pattern", pattern}}, 10000, 1e6, pattern},
+		{"named bases", []archKV{{"gemma3.attention.sliding_window", uint32(8)}, {"gemma3.rope.local.freq_base", float32(20000)}, {"gemma3.rope.global.freq_base", float32(5e5)}}, 20000, 5e5, nil},
+		{"no bases", []archKV{{"gemma3.attention.sliding_window", uint32(8)}}, 10000, 1e6, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := base
+			spec.kvs = tc.kvs
+			c := archModel(t, spec).Config()
+			if c.RopeBaseSWA != tc.local || c.RopeBase != tc.glob {
+				t.Errorf("RoPE bases %v (sliding) and %v, want %v and %v", c.RopeBaseSWA, c.RopeBase, tc.local, tc.glob)
+			}
+			want := tc.swa
+			if want == nil {
+				want = []bool{true, true, true, true, true, false, true}
+			}
+			if !slices.Equal(c.SWA, want) {
+				t.Errorf("sliding layers %v, want %v", c.SWA, want)
+			}
+		})
+	}
+	spec := base
+	spec.kvs = []archKV{{"gemma3.attention.sliding_window", uint32(8)}, {"gemma3.attention.sliding_window_pattern", []bool{true, false}}}
+	f, err := gguf.Parse(archModelBytes(t, spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := quant.NewPool(1)
+	defer pool.Close()
+	if _, err := newTransformer(f, pool); !errors.Is(err, ErrUnsupportedModel) {
+		t.Errorf("a pattern of 2 bools for 7 layers: %v, want ErrUnsupportedModel", err)
+	}
+}
+
 // A RoPE scaling factor without a type is linear, as in llama.cpp.
 func TestRopeScalingWithoutType(t *testing.T) {
 	spec := archCases[6].spec

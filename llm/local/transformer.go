@@ -213,19 +213,10 @@ func (c *Config) readFamily(f *gguf.File, a string) error {
 			c.SlidingWindow = int(v)
 		}
 		// Every other layer slides, starting with the first, unless the
-		// file gives another period (the last layer of each period
-		// attends to everything).
-		period := 2
-		if f.Has(a + "attention.sliding_window_pattern") {
-			v, err := f.Uint(a + "attention.sliding_window_pattern")
-			if err != nil || v > 1<<16 {
-				return fmt.Errorf("%w: %sattention.sliding_window_pattern is not a layer period the runtime reads", ErrUnsupportedModel, a)
-			}
-			period = int(v)
-		}
-		c.SWA = make([]bool, c.Layers)
-		for i := range c.SWA {
-			c.SWA[i] = period == 0 || i%period < period-1
+		// file says otherwise.
+		var err error
+		if c.SWA, err = swaPattern(f, a, c.Layers, 2); err != nil {
+			return err
 		}
 		if v, err := f.Float(a + "rope.freq_base_swa"); err == nil && v != c.RopeBase {
 			return fmt.Errorf("%w: a different RoPE base (%g) for sliding-window layers", ErrUnsupportedModel, v)
@@ -251,29 +242,56 @@ func (c *Config) readFamily(f *gguf.File, a string) error {
 			return fmt.Errorf("%w: %sattention.sliding_window = %d is out of range", ErrUnsupportedModel, a, v)
 		}
 		c.SlidingWindow = int(v)
-		// Five layers of six slide, unless the file gives another
-		// period; the last layer of each period attends to everything.
-		period := 6
-		if f.Has(a + "attention.sliding_window_pattern") {
-			v, err := f.Uint(a + "attention.sliding_window_pattern")
-			if err != nil || v > 1<<16 {
-				return fmt.Errorf("%w: %sattention.sliding_window_pattern is not a layer period the runtime reads", ErrUnsupportedModel, a)
-			}
-			period = int(v)
-		}
-		c.SWA = make([]bool, c.Layers)
-		for i := range c.SWA {
-			c.SWA[i] = period == 0 || i%period < period-1
+		// Five layers of six slide, unless the file says otherwise.
+		if c.SWA, err = swaPattern(f, a, c.Layers, 6); err != nil {
+			return err
 		}
 		// The sliding layers keep RoPE base 10000 and no frequency
 		// scaling: only the global ones take the file's base and linear
-		// scale.
+		// scale. Files converted by Ollama name the bases
+		// rope.local.freq_base and rope.global.freq_base, and may give
+		// neither (Ollama then takes 10000 and 1e6).
 		c.RopeBaseSWA = 10000
-		if v, err := f.Float(a + "rope.freq_base_swa"); err == nil && v > 0 {
-			c.RopeBaseSWA = v
+		for _, key := range []string{"rope.freq_base_swa", "rope.local.freq_base"} {
+			if v, err := f.Float(a + key); err == nil && v > 0 {
+				c.RopeBaseSWA = v
+				break
+			}
+		}
+		if !f.Has(a + "rope.freq_base") {
+			c.RopeBase = 1e6
+			if v, err := f.Float(a + "rope.global.freq_base"); err == nil && v > 0 {
+				c.RopeBase = v
+			}
 		}
 	}
 	return nil
+}
+
+// swaPattern returns which of the model's layers slide, from the file's
+// attention.sliding_window_pattern: a period (the last layer of each
+// period attends to everything; 0: all slide) or one bool per layer, as
+// llama.cpp reads it; period where the file gives none.
+func swaPattern(f *gguf.File, a string, layers, period int) ([]bool, error) {
+	key := a + "attention.sliding_window_pattern"
+	if v, ok := f.Get(key); ok && v.Type == gguf.TypeArray {
+		b, isBool := v.Data.([]bool)
+		if !isBool || len(b) != layers {
+			return nil, fmt.Errorf("%w: %s is not one bool per layer", ErrUnsupportedModel, key)
+		}
+		return slices.Clone(b), nil
+	} else if ok {
+		p, err := f.Uint(key)
+		if err != nil || p > 1<<16 {
+			return nil, fmt.Errorf("%w: %s is not a layer period the runtime reads", ErrUnsupportedModel, key)
+		}
+		period = int(p)
+	}
+	swa := make([]bool, layers)
+	for i := range swa {
+		swa[i] = period == 0 || i%period < period-1
+	}
+	return swa, nil
 }
 
 type layer struct {
