@@ -147,6 +147,17 @@ var archCases = []struct {
 		},
 		postNorm: true, qkNorm: true, tied: true, embdSD: 0.5, outNorm: 4,
 	}, 8e-3, 2.5e-3},
+	// Q8_0 throughout, the tied output included.
+	{"tiny-gemma3-spm-q8_0", archSpec{
+		arch: "gemma3", embd: 128, layers: 6, heads: 4, kv: 2, headDim: 32, ffn: 256, ctx: 2048, seed: 61, typ: ggml.Q8_0,
+		kvs: []archKV{
+			{"gemma3.attention.sliding_window", uint32(8)},
+			{"gemma3.rope.freq_base", float32(1e6)},
+			{"gemma3.rope.scaling.type", "linear"},
+			{"gemma3.rope.scaling.factor", float32(8)},
+		},
+		postNorm: true, qkNorm: true, tied: true, embdSD: 0.5, outNorm: 4, quantEmbd: true,
+	}, 0.25, 0.1},
 }
 
 // buildArchModel writes the model spec describes, with the tokenizer of
