@@ -293,8 +293,8 @@ type archExpected struct {
 	expected
 }
 
-// TestArchitectureReferenceModels holds the Phi-3, Gemma and Gemma 2
-// forward passes to llama.cpp: a tiny random model of each (made here,
+// TestArchitectureReferenceModels holds the Phi-3, Gemma, Gemma 2 and
+// Gemma 3 forward passes to llama.cpp: a tiny random model of each (made here,
 // deterministically, with a real SentencePiece vocabulary) is run with
 // teacher forcing on the prompts llama.cpp ran on the very same file (its
 // SHA-256 is checked first), and every step's top log-probabilities are

@@ -34,7 +34,7 @@ type Config struct {
 	// NeoX: rotate pairs (i, i+d/2) instead of (2i, 2i+1).
 	NeoX   bool
 	RMSEps float32
-	// QKNorm: RMS-normalise queries and keys per head (Qwen 3).
+	// QKNorm: RMS-normalise queries and keys per head (Qwen 3, Gemma 3).
 	QKNorm bool
 
 	// The fields below are zero for the llama, qwen2 and qwen3 families.
@@ -58,13 +58,14 @@ type Config struct {
 	// instead of SiLU (Gemma).
 	GELU bool
 	// PostNorm: RMS-normalise the attention and feed-forward outputs
-	// before they join the residual stream (Gemma 2).
+	// before they join the residual stream (Gemma 2, Gemma 3).
 	PostNorm bool
 	// AttnSoftcap and FinalSoftcap, when not 0, cap attention scores and
 	// output logits at ±cap smoothly: cap·tanh(x/cap) (Gemma 2).
 	AttnSoftcap, FinalSoftcap float32
 	// SlidingWindow, when not 0, limits the layers SWA marks to attending
-	// to the last SlidingWindow positions, their own included (Gemma 2).
+	// to the last SlidingWindow positions, their own included (Gemma 2,
+	// Gemma 3).
 	SlidingWindow int
 	// SWA marks, per layer, the layers that slide (nil: none).
 	SWA []bool
@@ -302,7 +303,7 @@ type layer struct {
 	gate, up, down    quant.Matrix
 	qkv, gateUp       []quant.Matrix // matrices that read the same input
 	qkvOne, guOne     bool           // ... and share an activation format
-	// Gemma 2: norms of the attention and feed-forward outputs.
+	// Gemma 2 and 3: norms of the attention and feed-forward outputs.
 	attnPostNorm, ffnPostNorm []float32
 	window                    int  // sliding window (0: none)
 	ropeSWA                   bool // turns by the sliding-window RoPE (Gemma 3)
