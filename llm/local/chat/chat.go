@@ -279,11 +279,7 @@ func renderChatML(b *strings.Builder, msgs []llm.Message, tools []llm.ToolSpec) 
 		if sys != "" {
 			b.WriteString(sys + "\n\n")
 		}
-		b.WriteString("# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>")
-		for _, tl := range tools {
-			b.WriteString("\n" + toolJSON(tl))
-		}
-		b.WriteString("\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n")
+		b.WriteString(toolsPrompt(tools) + "<|im_end|>\n")
 	} else if sys != "" {
 		b.WriteString("<|im_start|>system\n" + sys + "<|im_end|>\n")
 	}
@@ -292,14 +288,7 @@ func renderChatML(b *strings.Builder, msgs []llm.Message, tools []llm.ToolSpec) 
 		case llm.RoleUser, llm.RoleSystem:
 			b.WriteString("<|im_start|>" + string(m.Role) + "\n" + m.Content + "<|im_end|>\n")
 		case llm.RoleAssistant:
-			b.WriteString("<|im_start|>assistant\n" + m.Content)
-			for j, c := range m.ToolCalls {
-				if j > 0 || m.Content != "" {
-					b.WriteString("\n")
-				}
-				b.WriteString("<tool_call>\n" + callJSON(c, "arguments") + "\n</tool_call>")
-			}
-			b.WriteString("<|im_end|>\n")
+			b.WriteString("<|im_start|>assistant\n" + withCalls(m) + "<|im_end|>\n")
 		case llm.RoleTool:
 			// Consecutive tool results share one user turn.
 			if i == 0 || rest[i-1].Role != llm.RoleTool {
@@ -316,9 +305,10 @@ func renderChatML(b *strings.Builder, msgs []llm.Message, tools []llm.ToolSpec) 
 	return nil
 }
 
-// toolsPrompt is the tool list, and how to call one, for families whose
-// templates have no tool syntax of their own (Phi, Gemma): the <tool_call>
-// format of ChatML, which [Template.Parse] and constrained decoding read.
+// toolsPrompt is the tool list, and how to call one, in ChatML's
+// <tool_call> format, which [Template.Parse] and constrained decoding
+// read; families whose templates have no tool syntax of their own (Phi,
+// Gemma) take it too.
 func toolsPrompt(tools []llm.ToolSpec) string {
 	var b strings.Builder
 	b.WriteString("# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>")
