@@ -384,18 +384,15 @@ func newTransformer(f *gguf.File, pool *quant.Pool) (*Transformer, error) {
 			// Phi-3 keeps gate and up in one matrix, the gate's rows
 			// first (llama.cpp's LLM_FFN_SWIGLU split), and usually q, k
 			// and v in one too: the layer takes row ranges of them.
-			fused := []struct {
+			type fusedMat struct {
 				name  string
 				parts []*quant.Matrix
 				rows  []int
-			}{{"ffn_up.weight", []*quant.Matrix{&l.gate, &l.up}, []int{cfg.FFN, cfg.FFN}}}
+			}
+			fused := []fusedMat{{"ffn_up.weight", []*quant.Matrix{&l.gate, &l.up}, []int{cfg.FFN, cfg.FFN}}}
 			mats = slices.DeleteFunc(mats, func(m mat) bool { return m.dst == &l.gate || m.dst == &l.up })
 			if _, ok := f.Tensor(p + "attn_qkv.weight"); ok {
-				fused = append(fused, struct {
-					name  string
-					parts []*quant.Matrix
-					rows  []int
-				}{"attn_qkv.weight", []*quant.Matrix{&l.wq, &l.wk, &l.wv}, []int{qDim, kvDim, kvDim}})
+				fused = append(fused, fusedMat{"attn_qkv.weight", []*quant.Matrix{&l.wq, &l.wk, &l.wv}, []int{qDim, kvDim, kvDim}})
 				mats = mats[3:]
 			}
 			for _, fm := range fused {
@@ -748,15 +745,13 @@ func (s *State) Forward(ctx context.Context, tokens []int32, all bool) ([]float3
 		if err := s.project(l.gateUp, l.guOne, xb, n, b.ys[:2]); err != nil {
 			return nil, err
 		}
+		gated := swiglu
 		if c.GELU {
-			t.pool.For(len(g), max(1024, len(g)/(4*t.pool.Threads())), func(lo, hi int) {
-				geglu(g[lo:hi], u[lo:hi])
-			})
-		} else {
-			t.pool.For(len(g), max(1024, len(g)/(4*t.pool.Threads())), func(lo, hi int) {
-				swiglu(g[lo:hi], u[lo:hi])
-			})
+			gated = geglu
 		}
+		t.pool.For(len(g), max(1024, len(g)/(4*t.pool.Threads())), func(lo, hi int) {
+			gated(g[lo:hi], u[lo:hi])
+		})
 		if err := t.matmul(l.down, g, n, o); err != nil {
 			return nil, err
 		}
